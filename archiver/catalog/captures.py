@@ -1,0 +1,134 @@
+"""Capture rows: one per fetch of one URL at one time, never edited once written."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+
+from archiver.capture_ids import new_capture_id, parse_capture_id
+from archiver.catalog.db import Catalog
+from archiver.errors import NotFound
+
+
+@dataclass(frozen=True)
+class CaptureRow:
+    """What the recorder writes. ``id`` is assigned on insert."""
+
+    url: str
+    final_url: str | None
+    surt: str
+    seed_id: int | None
+    job_id: int
+    kind: str
+    hops: int | None
+    via: str | None
+    captured_at: str
+    state: str
+    software: str
+    truncated: str | None = None
+    error: str | None = None
+    http_status: int | None = None
+    mime: str | None = None
+    size: int | None = None
+    title: str | None = None
+    payload_digest: str | None = None
+    record_digest: str | None = None
+    record_id: str | None = None
+    warc_file: str | None = None
+    warc_offset: int | None = None
+    warc_length: int | None = None
+    request_offset: int | None = None
+    request_length: int | None = None
+    metadata_offset: int | None = None
+    metadata_length: int | None = None
+    ip_address: str | None = None
+    user_agent: str | None = None
+    robots: str | None = None
+
+
+@dataclass(frozen=True)
+class Capture(CaptureRow):
+    """A stored capture, joined with where its WARC file lives now."""
+
+    id: str = ""
+    job: str = ""
+    seed_url: str | None = None
+    storage_uri: str | None = None
+    storage_key: str | None = None
+    warc_state: str | None = None
+    spool_path: str | None = None
+    warcinfo_length: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+_ROW_FIELDS = [f.name for f in fields(CaptureRow)]
+_SELECT = """
+SELECT c.*, j.name AS job, s.url AS seed_url, w.storage_uri, w.storage_key,
+       w.state AS warc_state, w.spool_path, w.warcinfo_length
+FROM captures c
+JOIN jobs j ON j.id = c.job_id
+LEFT JOIN seeds s ON s.id = c.seed_id
+LEFT JOIN warc_files w ON w.name = c.warc_file
+"""
+
+
+def insert_captures(conn: sqlite3.Connection, rows: Sequence[CaptureRow]) -> list[str]:
+    """Insert rows inside the caller's transaction; returns their new capture ids."""
+    ids = []
+    columns = ", ".join(["id", *_ROW_FIELDS])
+    marks = ", ".join("?" * (len(_ROW_FIELDS) + 1))
+    for row in rows:
+        values = [getattr(row, name) for name in _ROW_FIELDS]
+        while True:
+            capture_id = new_capture_id()
+            try:
+                conn.execute(
+                    f"INSERT INTO captures ({columns}) VALUES ({marks})", [capture_id, *values]
+                )
+                break
+            except sqlite3.IntegrityError as exc:
+                if "captures.id" not in str(exc):
+                    raise
+        ids.append(capture_id)
+    return ids
+
+
+def _from_row(row: sqlite3.Row) -> Capture:
+    names = {f.name for f in fields(Capture)}
+    return Capture(**{key: value for key, value in dict(row).items() if key in names})
+
+
+def get_capture(catalog: Catalog, capture_id: str) -> Capture:
+    canonical = parse_capture_id(capture_id)
+    row = catalog.conn.execute(_SELECT + " WHERE c.id = ?", (canonical,)).fetchone()
+    if row is None:
+        raise NotFound(f"no capture with id {canonical}: list captures with 'archiver captures'")
+    return _from_row(row)
+
+
+def find_captures(
+    catalog: Catalog,
+    *,
+    url: str | None = None,
+    seed_id: int | None = None,
+    job: str | None = None,
+    limit: int | None = None,
+) -> list[Capture]:
+    sql = _SELECT + " WHERE 1=1"
+    params: list[object] = []
+    if url is not None:
+        sql += " AND (c.url = ? OR c.final_url = ?)"
+        params += [url, url]
+    if seed_id is not None:
+        sql += " AND c.seed_id = ?"
+        params.append(seed_id)
+    if job is not None:
+        sql += " AND j.name = ?"
+        params.append(job)
+    sql += " ORDER BY c.captured_at, c.rowid"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return [_from_row(row) for row in catalog.conn.execute(sql, params)]

@@ -1,0 +1,134 @@
+"""Crawl jobs: one per run, with its settings snapshot, seeds, times and outcome."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from archiver.catalog.db import Catalog, iso_ms, utc_now
+from archiver.errors import ArchiverError, NotFound
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    name: str
+    status: str
+    started_at: str
+    ended_at: str | None
+    settings: dict[str, object]
+    seed_ids: list[int]
+    finish_reason: str | None
+
+
+@dataclass(frozen=True)
+class SeedOutcome:
+    seed_id: int | None
+    seed_url: str | None
+    ok: int
+    truncated: int
+    failed: int
+    bytes: int
+    failures: dict[str, int]  # reason -> count
+
+
+def new_job_name() -> str:
+    return "job-" + utc_now().strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def check_job_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise ArchiverError(
+            f"invalid job name {name!r}: use letters, digits, '.', '_' and '-' "
+            "(at most 100 characters, starting with a letter or digit)"
+        )
+    return name
+
+
+def create_job(
+    catalog: Catalog, name: str, settings: Mapping[str, object], seed_ids: Sequence[int]
+) -> Job:
+    check_job_name(name)
+    if catalog.conn.execute("SELECT 1 FROM jobs WHERE name = ?", (name,)).fetchone():
+        raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")
+    with catalog.transaction() as conn:
+        conn.execute(
+            "INSERT INTO jobs (name, status, started_at, settings, seed_ids) VALUES (?,?,?,?,?)",
+            (
+                name,
+                "running",
+                iso_ms(utc_now()),
+                json.dumps(dict(settings), sort_keys=True, default=str),
+                json.dumps(list(seed_ids)),
+            ),
+        )
+    return get_job(catalog, name)
+
+
+def finish_job(catalog: Catalog, job_id: int, status: str, reason: str | None) -> None:
+    with catalog.transaction() as conn:
+        conn.execute(
+            "UPDATE jobs SET status = ?, ended_at = ?, finish_reason = ? WHERE id = ?",
+            (status, iso_ms(utc_now()), reason, job_id),
+        )
+
+
+def get_job(catalog: Catalog, name: str) -> Job:
+    row = catalog.conn.execute("SELECT * FROM jobs WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        raise NotFound(f"no job named {name!r}")
+    return Job(
+        id=row["id"],
+        name=row["name"],
+        status=row["status"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        settings=json.loads(row["settings"]),
+        seed_ids=json.loads(row["seed_ids"]),
+        finish_reason=row["finish_reason"],
+    )
+
+
+def job_outcomes(catalog: Catalog, job_id: int) -> list[SeedOutcome]:
+    """Per seed: captures by state, bytes, and failures grouped by reason."""
+    outcomes: dict[int | None, dict[str, object]] = {}
+    rows = catalog.conn.execute(
+        "SELECT c.seed_id, s.url AS seed_url, c.state, c.error, c.truncated, c.http_status,"
+        " COALESCE(c.size, 0) AS size FROM captures c LEFT JOIN seeds s ON s.id = c.seed_id"
+        " WHERE c.job_id = ?",
+        (job_id,),
+    )
+    for row in rows:
+        entry = outcomes.setdefault(
+            row["seed_id"],
+            {"url": row["seed_url"], "ok": 0, "truncated": 0, "failed": 0, "bytes": 0, "fail": {}},
+        )
+        entry[row["state"]] = int(entry[row["state"]]) + 1  # type: ignore[call-overload]
+        entry["bytes"] = int(entry["bytes"]) + row["size"]  # type: ignore[call-overload]
+        reason = None
+        if row["state"] == "failed":
+            reason = (row["error"] or "error").split(":", 1)[0]
+        elif row["state"] == "truncated":
+            reason = f"truncated ({row['truncated']})"
+        elif row["http_status"] and row["http_status"] >= 400:
+            reason = f"HTTP {row['http_status']}"
+        if reason:
+            fail: dict[str, int] = entry["fail"]  # type: ignore[assignment]
+            fail[reason] = fail.get(reason, 0) + 1
+    return [
+        SeedOutcome(
+            seed_id=seed_id,
+            seed_url=entry["url"],  # type: ignore[arg-type]
+            ok=entry["ok"],  # type: ignore[arg-type]
+            truncated=entry["truncated"],  # type: ignore[arg-type]
+            failed=entry["failed"],  # type: ignore[arg-type]
+            bytes=entry["bytes"],  # type: ignore[arg-type]
+            failures=entry["fail"],  # type: ignore[arg-type]
+        )
+        for seed_id, entry in sorted(outcomes.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+    ]

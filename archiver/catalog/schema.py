@@ -1,0 +1,95 @@
+"""Versioned schema migrations. Append a new entry for every change; never edit an applied one."""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (
+        1,
+        "seeds, jobs, warc files, captures",
+        """
+        CREATE TABLE seeds (
+            id            INTEGER PRIMARY KEY,
+            url           TEXT NOT NULL UNIQUE,
+            category      TEXT NOT NULL,
+            scope         TEXT NOT NULL,
+            depth         INTEGER,
+            robots        TEXT NOT NULL,
+            risk          TEXT NOT NULL,
+            note          TEXT NOT NULL DEFAULT '',
+            nominated_by  TEXT NOT NULL DEFAULT '',
+            added_at      TEXT NOT NULL,
+            updated_at    TEXT NOT NULL,
+            removed_at    TEXT
+        );
+        CREATE TABLE seed_tags (
+            seed_id  INTEGER NOT NULL REFERENCES seeds(id),
+            tag      TEXT NOT NULL COLLATE NOCASE,
+            PRIMARY KEY (seed_id, tag)
+        );
+        CREATE TABLE jobs (
+            id          INTEGER PRIMARY KEY,
+            name        TEXT NOT NULL UNIQUE,
+            status      TEXT NOT NULL,
+            started_at  TEXT NOT NULL,
+            ended_at    TEXT,
+            settings    TEXT NOT NULL,
+            seed_ids    TEXT NOT NULL,
+            finish_reason TEXT
+        );
+        CREATE TABLE warc_files (
+            name            TEXT PRIMARY KEY,
+            job_id          INTEGER NOT NULL REFERENCES jobs(id),
+            state           TEXT NOT NULL CHECK (state IN ('open', 'closed', 'stored')),
+            spool_path      TEXT NOT NULL,
+            storage_key     TEXT,
+            storage_uri     TEXT,
+            size            INTEGER,
+            sha256          TEXT,
+            warcinfo_id     TEXT NOT NULL,
+            warcinfo_length INTEGER NOT NULL,
+            created_at      TEXT NOT NULL,
+            closed_at       TEXT,
+            stored_at       TEXT,
+            version_id      TEXT,
+            etag            TEXT
+        );
+        CREATE TABLE captures (
+            id               TEXT PRIMARY KEY,
+            url              TEXT NOT NULL,
+            final_url        TEXT,
+            surt             TEXT NOT NULL,
+            seed_id          INTEGER REFERENCES seeds(id),
+            job_id           INTEGER NOT NULL REFERENCES jobs(id),
+            kind             TEXT NOT NULL,
+            hops             INTEGER,
+            via              TEXT,
+            captured_at      TEXT NOT NULL,
+            state            TEXT NOT NULL CHECK (state IN ('ok', 'truncated', 'failed')),
+            truncated        TEXT,
+            error            TEXT,
+            http_status      INTEGER,
+            mime             TEXT,
+            size             INTEGER,
+            title            TEXT,
+            payload_digest   TEXT,
+            record_digest    TEXT,
+            record_id        TEXT,
+            warc_file        TEXT REFERENCES warc_files(name),
+            warc_offset      INTEGER,
+            warc_length      INTEGER,
+            request_offset   INTEGER,
+            request_length   INTEGER,
+            metadata_offset  INTEGER,
+            metadata_length  INTEGER,
+            ip_address       TEXT,
+            software         TEXT NOT NULL,
+            user_agent       TEXT,
+            robots           TEXT
+        );
+        CREATE INDEX captures_url ON captures(url, captured_at);
+        CREATE INDEX captures_surt ON captures(surt, captured_at);
+        CREATE INDEX captures_seed ON captures(seed_id, captured_at);
+        CREATE INDEX captures_job ON captures(job_id);
+        """,
+    ),
+)

@@ -1,0 +1,72 @@
+"""The ``archiver`` command line. Each command group lives in its own module and is a
+thin layer over library functions; library errors become one-line ``Error:`` messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from archiver import __version__
+from archiver.catalog import Catalog, open_catalog
+from archiver.errors import ArchiverError
+from archiver.home import ArchiveHome
+
+
+class UserFacingError(click.ClickException):
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class ArchiverGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ArchiverError as exc:
+            raise UserFacingError(str(exc), exc.exit_code) from exc
+
+
+@dataclass
+class CliState:
+    home: ArchiveHome
+    _catalog: Catalog | None = field(default=None, repr=False)
+
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self.home.ensure()
+            self._catalog = open_catalog(self.home.catalog_path)
+        return self._catalog
+
+
+@click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False),
+    envvar="ARCHIVER_HOME",
+    help="Archive home folder (catalog, WARCs, job state). Default: ARCHIVER_HOME, "
+    "else ~/.local/share/archiver.",
+)
+@click.version_option(__version__, prog_name="archiver")
+@click.pass_context
+def cli(ctx: click.Context, home: str | None) -> None:
+    """archiver: capture web pages at risk of deletion as citable WARC evidence.
+
+    Example: archiver seeds add https://example.org/report --tag ngo && archiver crawl
+    """
+    ctx.obj = CliState(ArchiveHome.resolve(home))
+
+
+def main() -> None:
+    cli(prog_name="archiver")
+
+
+from archiver.cli import captures, crawl, demo, seeds  # noqa: E402
+
+cli.add_command(seeds.seeds)
+cli.add_command(crawl.crawl)
+cli.add_command(captures.captures)
+cli.add_command(captures.get)
+cli.add_command(captures.cite)
+cli.add_command(demo.demo)

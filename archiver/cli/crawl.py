@@ -1,0 +1,136 @@
+"""``archiver crawl``: run a job over the selected seeds and summarize it."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from archiver.catalog.jobs import create_job, get_job, job_outcomes, new_job_name
+from archiver.catalog.seeds import Seed, add_seeds, select_seeds
+from archiver.errors import ArchiverError
+from archiver.seedspec import SeedSpec
+
+
+def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise ArchiverError(
+                f"bad setting {pair!r}: write it as NAME=VALUE, e.g. -s DOWNLOAD_DELAY=1"
+            )
+        overrides[name.strip()] = value
+    return overrides
+
+
+def robots_summary(seeds: list[Seed]) -> str:
+    policies = {seed.robots for seed in seeds}
+    if len(policies) == 1:
+        return policies.pop()
+    parts = [
+        f"{p}: seeds {','.join(str(s.id) for s in seeds if s.robots == p)}"
+        for p in sorted(policies)
+    ]
+    return "per seed (" + "; ".join(parts) + ")"
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    return str(n)
+
+
+def print_summary(catalog, job_name: str, seconds: float) -> int:  # type: ignore[no-untyped-def]
+    """Print the job summary; return how many captures hold a response."""
+    job = get_job(catalog, job_name)
+    outcomes = job_outcomes(catalog, job.id)
+    captured = sum(o.ok + o.truncated for o in outcomes)
+    truncated = sum(o.truncated for o in outcomes)
+    failed = sum(o.failed for o in outcomes)
+    files = catalog.conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM warc_files WHERE job_id = ?", (job.id,)
+    ).fetchone()
+    rate = captured / seconds if seconds > 0 else 0.0
+    click.echo(
+        f"job {job.name} {job.status}: {captured} captured ({truncated} truncated),"
+        f" {failed} failed;"
+        f" {files[0]} WARC file(s), {_size(files[1])}; {seconds:.1f} s, {rate:.1f} URLs/s"
+    )
+    for o in outcomes:
+        label = (
+            f"seed {o.seed_id} {o.seed_url}" if o.seed_id is not None else "no seed (robots.txt)"
+        )
+        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(o.failures.items()))
+        click.echo(
+            f"  {label}: {o.ok} ok, {o.truncated} truncated, {o.failed} failed, {_size(o.bytes)}"
+            + (f" [{reasons}]" if reasons else "")
+        )
+    return captured
+
+
+@click.command()
+@click.argument("urls", nargs=-1)
+@click.option("--tag", "tags", multiple=True, help="Crawl seeds with this tag (repeatable).")
+@click.option("--seed", "seed_ids", multiple=True, help="Crawl this seed id (repeatable).")
+@click.option("--job", "job_name", help="Job name (default: generated, job-YYYYMMDD-HHMMSS-xxxx).")
+@click.option(
+    "-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a setting."
+)
+@click.option(
+    "--profile", default="local", show_default=True, help="Settings profile: local or test."
+)
+@click.option(
+    "--store", envvar="ARCHIVER_STORE", help="Where closed WARCs go (default: HOME/warcs)."
+)
+@click.pass_obj
+def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store) -> None:  # type: ignore[no-untyped-def]
+    """Capture seeds into WARC files and record every capture in the catalog.
+
+    With no selection, crawls every active seed. URLs given here are added as
+    seeds first (tags merge if they already are).
+
+    Example: archiver crawl --tag weibo --job weibo-morning -s DOWNLOAD_DELAY=1
+    """
+    overrides = parse_overrides(settings)
+    from archiver.crawl.config import validate_overrides
+
+    validate_overrides(overrides)
+    catalog = obj.catalog()
+    added = add_seeds(catalog, [SeedSpec.build(url) for url in urls]) if urls else []
+    if added:
+        seed_ids = (*seed_ids, *(str(r.seed.id) for r in added))
+    selected = select_seeds(catalog, seed_ids=seed_ids, tags=tags)
+    if not selected:
+        raise ArchiverError("no seeds to crawl: add some with 'archiver seeds add URL'")
+    name = job_name or new_job_name()
+
+    from archiver.crawl.runner import build_settings, run_crawl
+    from archiver.spiders.seedlist import SeedTarget
+
+    scrapy_settings = build_settings(profile, obj.home.root, name, overrides, store)
+    create_job(
+        catalog,
+        name,
+        {
+            "profile": profile,
+            "overrides": overrides,
+            "store": store,
+            "robots_summary": robots_summary(selected),
+        },
+        [seed.id for seed in selected],
+    )
+    click.echo(f"job {name}: crawling {len(selected)} seed(s) into {obj.home.root}", err=True)
+    started = time.monotonic()
+    run_crawl(
+        scrapy_settings,
+        [SeedTarget(s.id, s.url, s.scope, s.depth, s.robots) for s in selected],
+    )
+    captured = print_summary(catalog, name, time.monotonic() - started)
+    if captured == 0:
+        raise ArchiverError(
+            f"nothing could be captured in job {name}: see the failures above "
+            "('archiver captures --job NAME' lists them)"
+        )

@@ -1,0 +1,165 @@
+"""The archive session: a Scrapy extension that owns one job's WARC writer and recorder.
+
+It opens the catalog, the store and the WARC writer when the crawler starts, takes
+finished exchanges from the download handler, reports progress, and at the end
+commits, closes and stores the last WARC file and marks the job finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from archiver import SOFTWARE
+from archiver.catalog import open_catalog
+from archiver.catalog.jobs import finish_job, get_job
+from archiver.crawl.config import CrawlConfig
+from archiver.exchange import Exchange
+from archiver.home import ArchiveHome
+from archiver.recorder import CaptureRecorder, FetchContext
+from archiver.storage import open_store
+from archiver.warc.records import CONFORMS_TO
+from archiver.warc.writer import WarcWriter
+
+logger = logging.getLogger(__name__)
+
+META = "archiver"  # request.meta key holding the fetch context (a dict)
+HELD = "archiver_exchange"
+
+
+def fetch_context(request: Any) -> FetchContext:
+    info = request.meta.get(META) or {}
+    user_agent = request.headers.get(b"User-Agent")
+    kind = info.get("kind") or ("robots" if request.url.endswith("/robots.txt") else "other")
+    return FetchContext(
+        seed_id=info.get("seed"),
+        kind=kind,
+        hops=info.get("hops"),
+        via=info.get("via"),
+        robots=info.get("robots"),
+        user_agent=user_agent.decode("latin-1") if user_agent else None,
+    )
+
+
+class ArchiveSession:
+    def __init__(self, crawler: Any, config: CrawlConfig):
+        self.crawler = crawler
+        self.config = config
+        home = ArchiveHome(config.home).ensure()
+        self.catalog = open_catalog(home.catalog_path)
+        self.job = get_job(self.catalog, config.job_name)
+        self.store = open_store(config.store_uri or home.warcs_dir)
+        self.robots_summary = str(self.job.settings.get("robots_summary", "obey"))
+        self.writer = WarcWriter(
+            home.spool_dir / config.job_name,
+            warcinfo_fields=self._warcinfo_fields,
+            prefix=config.warc_prefix,
+            host=config.hostname,
+            max_size=config.warc_max_size,
+            compress_level=config.compress_level,
+        )
+        self.recorder = CaptureRecorder(
+            self.catalog,
+            self.writer,
+            self.store,
+            job_id=self.job.id,
+            job_name=config.job_name,
+        )
+        self._held: dict[int, tuple[Exchange, Any]] = {}
+        self.counts = {"ok": 0, "truncated": 0, "failed": 0, "pages": 0}
+        self._started = time.monotonic()
+        self._progress_task: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ArchiveSession:
+        if not crawler.settings.get("ARCHIVER_JOB"):
+            raise NotConfigured("no ARCHIVER_JOB: not an archiver crawl")
+        session = cls(crawler, CrawlConfig.from_settings(crawler.settings))
+        crawler.archiver_session = session
+        crawler.signals.connect(session.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(session.spider_closed, signal=signals.spider_closed)
+        return session
+
+    def _warcinfo_fields(self, filename: str) -> list[tuple[str, str]]:
+        # WARC 1.1 §6.2 / IIPC warcinfo fields.
+        return [
+            ("software", f"{SOFTWARE} (Scrapy-based archival crawler)"),
+            ("format", "WARC File Format 1.1"),
+            ("conformsTo", CONFORMS_TO),
+            ("isPartOf", self.config.job_name),
+            ("operator", self.config.operator or "unspecified"),
+            ("robots", self.robots_summary),
+            ("http-header-user-agent", self.config.user_agent),
+            ("hostname", self.config.hostname),
+        ]
+
+    # -- exchanges from the download handler -----------------------------------------
+
+    def record_now(self, exchange: Exchange, request: Any) -> None:
+        self._count(self.recorder.record_exchange(exchange, fetch_context(request)))
+
+    def hand_to_spider(self, exchange: Exchange, request: Any) -> None:
+        """Responses for the spider are written once it has parsed them (outlinks and
+        title go in the same metadata record); everything else is written now."""
+        if META in request.meta:
+            request.meta[HELD] = exchange
+            self._held[id(exchange)] = (exchange, request)
+        else:
+            self.record_now(exchange, request)
+
+    def commit_response(self, response: Any, outlinks: list[str], title: str | None) -> None:
+        exchange = response.meta.pop(HELD, None)
+        if exchange is None or self._held.pop(id(exchange), None) is None:
+            return
+        state = self.recorder.record_exchange(
+            exchange, fetch_context(response.request), outlinks=outlinks, title=title
+        )
+        self._count(state, page=True)
+
+    def record_failure(self, request: Any, error: str) -> None:
+        from archiver.catalog.db import utc_now
+
+        self.recorder.record_failure(request.url, fetch_context(request), error, utc_now())
+        self._count("failed")
+
+    def _count(self, state: str, page: bool = False) -> None:
+        self.counts[state] = self.counts.get(state, 0) + 1
+        if page:
+            self.counts["pages"] += 1
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def spider_opened(self, spider: Any) -> None:
+        if self.config.progress_interval:
+            from twisted.internet import task
+
+            self._progress_task = task.LoopingCall(self.report_progress)
+            self._progress_task.start(self.config.progress_interval, now=False)
+
+    def report_progress(self) -> None:
+        elapsed = max(time.monotonic() - self._started, 1e-6)
+        done = self.counts["ok"] + self.counts["truncated"]
+        sys.stderr.write(
+            f"archiver: {done} captured ({self.counts['pages']} parsed), "
+            f"{self.recorder.bytes_written / 1e6:.1f} MB written, "
+            f"{self.counts['failed']} failed, {done / elapsed:.1f} URLs/s\n"
+        )
+        sys.stderr.flush()
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self._progress_task is not None and self._progress_task.running:
+            self._progress_task.stop()
+        for exchange, request in list(self._held.values()):
+            self.record_now(exchange, request)
+        self._held.clear()
+        status = "finished" if reason == "finished" else "stopped"
+        try:
+            self.recorder.close()
+        finally:
+            finish_job(self.catalog, self.job.id, status, reason)
+            self.catalog.close()

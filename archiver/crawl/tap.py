@@ -1,0 +1,225 @@
+"""A protocol-level tap under Scrapy's HTTP/1.1 download handler.
+
+Scrapy decodes content-encoding, de-chunks and normalizes headers before any
+middleware sees a response, so a faithful record has to be taken lower down
+(DESIGN §2). The handler here installs its own connection factory; its protocol,
+a subclass of Scrapy's HTTP/1.1 client protocol, tees every byte written to the
+transport (the exact request) and the raw response head received, and takes the
+entity from the parser's transfer decoder (de-chunked, still content-encoded).
+Over TLS the protocol sits above the TLS layer, so it sees plaintext.
+
+These are private Scrapy and Twisted internals: pyproject pins the Scrapy range and
+``tests/test_tap_internals.py`` fails loudly if an upgrade moves them.
+
+Each Scrapy request is matched to its exchange by a marker header that the
+protocol removes before anything is written, so it never goes over the wire.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from functools import partial
+from typing import Any
+
+from scrapy.core.downloader.handlers.http11 import (
+    HTTP11DownloadHandler,
+    _LenientHTTP11ClientFactory,
+    _LenientHTTP11ClientProtocol,
+    _LenientHTTPClientParser,
+)
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+
+from archiver.catalog.db import utc_now
+from archiver.exchange import Exchange, Limits
+
+logger = logging.getLogger(__name__)
+
+MARKER = b"X-Archiver-Exchange"
+
+
+class CaptureTruncated(IgnoreRequest):
+    """The body was cut at the size or time limit; its records are written (WARC-Truncated)."""
+
+
+class _TeeTransport:
+    """Wraps the connection's transport; every write is also given to the exchange."""
+
+    def __init__(self, transport: Any, protocol: RecordingProtocol):
+        self._transport = transport
+        self._protocol = protocol
+
+    def write(self, data: bytes) -> None:
+        self._protocol.tee_out(data)
+        self._transport.write(data)
+
+    def writeSequence(self, seq: list[bytes]) -> None:
+        data = b"".join(seq)
+        self._protocol.tee_out(data)
+        self._transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class _TappedParser(_LenientHTTPClientParser):
+    """Scrapy's lenient response parser, with the de-chunked entity teed to the exchange."""
+
+    archiver_exchange: Exchange | None = None
+    archiver_protocol: RecordingProtocol | None = None
+
+    def switchToBodyMode(self, decoder: Any) -> None:
+        exchange = self.archiver_exchange
+        if exchange is not None and hasattr(decoder, "dataCallback"):
+            deliver = decoder.dataCallback
+            protocol = self.archiver_protocol
+
+            def tee(data: bytes) -> None:
+                kept = exchange.on_body(data)
+                if len(kept) < len(data) and protocol is not None:
+                    deliver(kept) if kept else None
+                    protocol.abort_for_limit()
+                    return
+                deliver(data)
+
+            decoder.dataCallback = tee
+        super().switchToBodyMode(decoder)
+
+
+class RecordingProtocol(_LenientHTTP11ClientProtocol):
+    def __init__(self, quiescent_callback: Any, registry: dict[str, Exchange]):
+        super().__init__(quiescent_callback)
+        self._registry = registry
+        self._exchange: Exchange | None = None
+        self._timer: Any = None
+
+    def makeConnection(self, transport: Any) -> None:
+        super().makeConnection(_TeeTransport(transport, self))
+
+    def tee_out(self, data: bytes) -> None:
+        if self._exchange is not None:
+            self._exchange.on_request_bytes(data)
+
+    def request(self, request: Any) -> Any:
+        tokens = request.headers.getRawHeaders(MARKER)
+        exchange = None
+        if tokens:
+            request.headers.removeHeader(MARKER)
+            exchange = self._registry.get(tokens[0].decode("ascii"))
+        self._exchange = exchange
+        if exchange is not None:
+            exchange.started_at = utc_now()
+            try:
+                exchange.ip_address = str(self.transport.getPeer().host)
+            except Exception:
+                exchange.ip_address = None
+            if exchange.limits.max_seconds:
+                from twisted.internet import reactor
+
+                self._timer = reactor.callLater(exchange.limits.max_seconds, self._time_limit)
+        deferred = super().request(request)
+        if exchange is not None and self._parser is not None:
+            self._parser.__class__ = _TappedParser
+            self._parser.archiver_exchange = exchange
+            self._parser.archiver_protocol = self
+        return deferred
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._exchange is not None:
+            self._exchange.on_response_bytes(data)
+        super().dataReceived(data)
+
+    def _end_exchange(self, **outcome: Any) -> None:
+        exchange, self._exchange = self._exchange, None
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        if exchange is not None:
+            exchange.finish(**outcome)
+
+    def _finishResponse_WAITING(self, rest: bytes) -> None:
+        self._end_exchange()
+        super()._finishResponse_WAITING(rest)
+
+    _finishResponse_TRANSMITTING = _finishResponse_WAITING
+
+    def connectionLost(self, reason: Any = None) -> None:
+        if self._exchange is not None:
+            self._end_exchange(truncated="disconnect", error=_describe(reason))
+        super().connectionLost(reason)
+
+    def _time_limit(self) -> None:
+        self._timer = None
+        if self._exchange is not None:
+            self._exchange.truncated = "time"
+            self._exchange.error = (
+                f"cut at the time limit ({self._exchange.limits.max_seconds:g} s)"
+            )
+            self.transport.abortConnection()
+
+    def abort_for_limit(self) -> None:
+        if self._exchange is not None:
+            limit = self._exchange.limits.max_body_bytes
+            self._exchange.error = f"cut at the size limit ({limit} bytes)"
+        self.transport.abortConnection()
+
+
+def _describe(reason: Any) -> str:
+    value = getattr(reason, "value", reason)
+    return f"{type(value).__name__}: {value}" if value is not None else "connection lost"
+
+
+class _RecordingFactory(_LenientHTTP11ClientFactory):
+    def __init__(self, quiescent_callback: Any, metadata: Any, registry: dict[str, Exchange]):
+        super().__init__(quiescent_callback, metadata)
+        self._registry = registry
+
+    def buildProtocol(self, addr: Any) -> RecordingProtocol:
+        return RecordingProtocol(self._quiescentCallback, self._registry)
+
+
+class ArchivingDownloadHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 handler with every exchange recorded through the session."""
+
+    def __init__(self, crawler: Any):
+        super().__init__(crawler)
+        session = getattr(crawler, "archiver_session", None)
+        if session is None:
+            raise NotConfigured("ArchivingDownloadHandler needs the archiver session extension")
+        self._session = session
+        self._registry: dict[str, Exchange] = {}
+        self._pool._factory = partial(_RecordingFactory, registry=self._registry)
+        self._limits = Limits(
+            max_body_bytes=session.config.max_body_bytes,
+            max_seconds=session.config.max_fetch_seconds,
+        )
+
+    async def download_request(self, request: Any) -> Any:
+        token = uuid.uuid4().hex
+        exchange = Exchange(url=request.url, started_at=utc_now(), limits=self._limits)
+        self._registry[token] = exchange
+        request.headers[MARKER] = token
+        try:
+            response = await super().download_request(request)
+        except Exception as exc:
+            if exchange.has_response:
+                exchange.finish(truncated="disconnect", error=f"{type(exc).__name__}: {exc}")
+                self._session.record_now(exchange, request)
+                if exchange.truncated in ("length", "time"):
+                    raise CaptureTruncated(exchange.error or exchange.truncated) from exc
+            else:
+                exchange.discard()
+                if exchange.error:
+                    request.meta["archiver_error"] = exchange.error
+            raise
+        finally:
+            del self._registry[token]
+            request.headers.pop(MARKER, None)
+        if not exchange.has_response:
+            raise RuntimeError(
+                "archiver tap saw no response bytes for a completed download: the Scrapy "
+                "internals it relies on have changed"
+            )
+        exchange.finish()
+        self._session.hand_to_spider(exchange, request)
+        return response

@@ -1,0 +1,180 @@
+"""One HTTP exchange as it went over the wire, recorded below the HTTP client's parser.
+
+The crawl's protocol tap feeds an ``Exchange`` with the exact request bytes written
+and the exact response head received, plus the response entity as the client's
+parser de-chunked it (content-encoding untouched). The body goes to a spool file,
+never a growing bytes object. Nothing here imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import BinaryIO
+
+from archiver.warc.records import Body
+
+SPOOL_IN_MEMORY = 512 * 1024
+MAX_HEAD_BYTES = 1024 * 1024
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = 0  # 0: no limit
+    max_seconds: float = 0  # 0: no limit
+
+
+@dataclass
+class Exchange:
+    url: str
+    started_at: datetime
+    limits: Limits = field(default_factory=Limits)
+    ip_address: str | None = None
+    request_bytes: bytearray = field(default_factory=bytearray)
+    truncated: str | None = None  # WARC-Truncated reason: length, time, disconnect
+    error: str | None = None
+    finished: bool = False
+    _head: bytearray = field(default_factory=bytearray)
+    _head_end: int = -1
+    _body: BinaryIO | None = None
+    _body_length: int = 0
+    _payload: hashlib._Hash = field(default_factory=hashlib.sha256)  # type: ignore[name-defined]
+
+    # -- fed by the tap -------------------------------------------------------------
+
+    def on_request_bytes(self, data: bytes) -> None:
+        self.request_bytes += data
+
+    def on_response_bytes(self, data: bytes) -> None:
+        """Raw bytes from the connection; only the head is kept from here (the body
+        arrives de-chunked through ``on_body``)."""
+        if self._head_end >= 0:
+            return
+        start = max(0, len(self._head) - 3)
+        self._head += data
+        match = _HEAD_END.search(self._head, start)
+        if match:
+            self._head_end = match.end()
+            del self._head[self._head_end :]
+        elif len(self._head) > MAX_HEAD_BYTES:
+            self.error = f"response head larger than {MAX_HEAD_BYTES} bytes"
+            del self._head[MAX_HEAD_BYTES:]
+
+    def on_body(self, data: bytes) -> bytes:
+        """Entity bytes (transfer-encoding removed). Returns what fits under the size
+        limit; when that is less than ``data``, the exchange is marked truncated."""
+        limit = self.limits.max_body_bytes
+        if limit and self._body_length + len(data) > limit:
+            data = data[: max(0, limit - self._body_length)]
+            self.truncated = "length"
+        if data:
+            if self._body is None:
+                self._body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+            self._body.write(data)
+            self._payload.update(data)
+            self._body_length += len(data)
+        return data
+
+    def finish(self, *, truncated: str | None = None, error: str | None = None) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        if truncated and not self.truncated:
+            self.truncated = truncated
+        if error and not self.error:
+            self.error = error
+
+    def discard(self) -> None:
+        if self._body is not None:
+            self._body.close()
+            self._body = None
+
+    # -- read by the recorder ---------------------------------------------------------
+
+    @property
+    def has_response(self) -> bool:
+        """True once a whole response head (status line and headers) arrived."""
+        return self._head_end >= 0
+
+    @property
+    def raw_head(self) -> bytes:
+        return bytes(self._head)
+
+    @property
+    def body_length(self) -> int:
+        return self._body_length
+
+    @property
+    def payload_digest_hex(self) -> str:
+        return self._payload.hexdigest()
+
+    def body(self) -> Body | None:
+        if self._body is None:
+            return None
+        return Body(self._body, self._body_length)
+
+    def status_line(self) -> tuple[str, int | None, str]:
+        first = self.raw_head.split(b"\n", 1)[0].rstrip(b"\r").decode("latin-1")
+        parts = first.split(" ", 2)
+        code = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        return parts[0], code, parts[2] if len(parts) > 2 else ""
+
+    def headers(self) -> list[tuple[str, str]]:
+        """Header fields in the order received, repeats kept, names as sent."""
+        lines = self.raw_head.split(b"\n")[1:]
+        out: list[tuple[str, str]] = []
+        for raw in lines:
+            line = raw.rstrip(b"\r")
+            if not line:
+                continue
+            if line[:1] in (b" ", b"\t") and out:  # obsolete line folding
+                name, value = out[-1]
+                out[-1] = (name, value + " " + line.strip().decode("latin-1"))
+                continue
+            if b":" in line:
+                name, value = line.split(b":", 1)
+                out.append((name.decode("latin-1"), value.strip().decode("latin-1")))
+        return out
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.headers():
+            if key.lower() == lname:
+                return value
+        return None
+
+    @property
+    def is_chunked(self) -> bool:
+        value = self.header("Transfer-Encoding") or ""
+        return "chunked" in value.lower()
+
+    def record_head(self) -> bytes:
+        """The response head to store in the WARC record.
+
+        The head is kept byte for byte, except for a chunked response: the body is
+        stored de-chunked, so (DESIGN §2) ``Transfer-Encoding`` is renamed to
+        ``X-Crawler-Transfer-Encoding`` and a ``Content-Length`` matching the stored
+        body is added (a conflicting one the server sent is renamed likewise).
+        A record never holds a body that contradicts its headers.
+        """
+        head = self.raw_head
+        if not self.is_chunked:
+            return head
+        eol = b"\r\n" if head.endswith(b"\r\n\r\n") or b"\r\n" in head[:200] else b"\n"
+        lines = head.split(b"\n")
+        out: list[bytes] = []
+        for raw in lines:
+            name = raw.split(b":", 1)[0].strip().lower() if b":" in raw else b""
+            if name in (b"transfer-encoding", b"content-length"):
+                raw = b"X-Crawler-" + raw.lstrip()
+            out.append(raw)
+        rebuilt = b"\n".join(out)
+        # rebuilt ends with the blank line; insert Content-Length before it.
+        tail = eol + eol
+        assert rebuilt.endswith(tail) or rebuilt.endswith(b"\n\n")
+        body_end = len(rebuilt) - len(tail) if rebuilt.endswith(tail) else len(rebuilt) - 2
+        return rebuilt[:body_end] + eol + f"Content-Length: {self._body_length}".encode() + tail

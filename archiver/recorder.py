@@ -1,0 +1,246 @@
+"""Turns finished exchanges into WARC records and catalog rows.
+
+The order is what makes the catalog trustworthy: records are written and flushed
+to the WARC file first, and only then are the capture rows that point at them
+committed (in batches, after an fsync). A crash can lose the last second of rows,
+never leave a row pointing at bytes that are not on disk.
+
+Closed WARC files are handed to the store; the catalog follows each file from
+``open`` to ``closed`` to ``stored``. Nothing here imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from archiver import SOFTWARE
+from archiver.catalog import warcfiles
+from archiver.catalog.captures import CaptureRow, insert_captures
+from archiver.catalog.db import Catalog, iso_ms
+from archiver.exchange import Exchange
+from archiver.storage.base import Store
+from archiver.urls import surt_key
+from archiver.warc.records import sha256_label, warc_fields
+from archiver.warc.writer import ClosedWarc, OpenedWarc, WarcWriter
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FetchContext:
+    """Why a URL was fetched: its lineage for the metadata record and the catalog."""
+
+    seed_id: int | None
+    kind: str  # seed, page, requisite, redirect, robots
+    hops: int | None = None
+    via: str | None = None
+    robots: str | None = None
+    user_agent: str | None = None
+
+
+class CaptureRecorder:
+    def __init__(
+        self,
+        catalog: Catalog,
+        writer: WarcWriter,
+        store: Store,
+        *,
+        job_id: int,
+        job_name: str,
+        commit_every: int = 200,
+        commit_seconds: float = 1.0,
+    ):
+        self.catalog = catalog
+        self.writer = writer
+        self.store = store
+        self.job_id = job_id
+        self.job_name = job_name
+        self.commit_every = commit_every
+        self.commit_seconds = commit_seconds
+        writer.on_open = self.on_warc_opened
+        writer.on_close = self.on_warc_closed
+        self._pending: list[CaptureRow] = []
+        self._last_commit = time.monotonic()
+        self.captures_committed = 0
+        self.bytes_written = 0
+
+    # -- writing ---------------------------------------------------------------------
+
+    def record_exchange(
+        self,
+        exchange: Exchange,
+        ctx: FetchContext,
+        *,
+        outlinks: Sequence[str] = (),
+        title: str | None = None,
+    ) -> str:
+        """Write request, response and metadata records for one fetch; queue its row.
+        Returns the capture state (ok or truncated)."""
+        if not exchange.has_response:
+            exchange.discard()
+            self.record_failure(
+                exchange.url, ctx, exchange.error or "no response", exchange.started_at
+            )
+            return "failed"
+        self.writer.rollover_if_full()
+        builder = self.writer.builder()
+        date = iso_ms(exchange.started_at)
+        response_id = builder.id_factory()
+        common: list[tuple[str, str]] = []
+        if exchange.ip_address:
+            common.append(("WARC-IP-Address", exchange.ip_address))
+        payload_digest = sha256_label(exchange.payload_digest_hex)
+        response_extra = list(common)
+        if exchange.truncated:
+            # WARC 1.1 §5.13: the block is shorter than what the server had to send.
+            response_extra.append(("WARC-Truncated", exchange.truncated))
+        response = builder.build(
+            "response",
+            date=date,
+            record_id=response_id,
+            target_uri=exchange.url,
+            content_type="application/http; msgtype=response",
+            head=exchange.record_head(),
+            body=exchange.body(),
+            payload_digest=payload_digest,
+            extra=response_extra,
+        )
+        request = builder.build(
+            "request",
+            date=date,
+            target_uri=exchange.url,
+            content_type="application/http; msgtype=request",
+            head=bytes(exchange.request_bytes),
+            extra=[("WARC-Concurrent-To", response_id), *common],
+        )
+        meta_fields: list[tuple[str, str]] = [("job", self.job_name)]
+        if ctx.seed_id is not None:
+            meta_fields.append(("seed", str(ctx.seed_id)))
+        meta_fields.append(("kind", ctx.kind))
+        if ctx.hops is not None:
+            meta_fields.append(("hopsFromSeed", str(ctx.hops)))
+        if ctx.via:
+            meta_fields.append(("via", ctx.via))
+        if ctx.robots:
+            meta_fields.append(("robots", ctx.robots))
+        if exchange.error:
+            meta_fields.append(("fetchError", exchange.error))
+        meta_fields += [("outlink", link) for link in outlinks]
+        metadata = builder.build(
+            "metadata",
+            date=date,
+            target_uri=exchange.url,
+            content_type="application/warc-fields",
+            head=warc_fields(meta_fields),
+            extra=[("WARC-Concurrent-To", response_id)],
+        )
+        written = self.writer.write_group([request, response, metadata])
+        exchange.discard()
+        req_w, resp_w, meta_w = written
+        self.bytes_written += sum(w.length for w in written)
+        _, status, _ = exchange.status_line()
+        content_type = exchange.header("Content-Type") or ""
+        location = exchange.header("Location") if status and 300 <= status < 400 else None
+        state = "truncated" if exchange.truncated else "ok"
+        self._queue(
+            CaptureRow(
+                url=exchange.url,
+                final_url=location or exchange.url,
+                surt=surt_key(exchange.url),
+                seed_id=ctx.seed_id,
+                job_id=self.job_id,
+                kind=ctx.kind,
+                hops=ctx.hops,
+                via=ctx.via,
+                captured_at=date,
+                state=state,
+                software=SOFTWARE,
+                truncated=exchange.truncated,
+                error=exchange.error,
+                http_status=status,
+                mime=content_type.split(";", 1)[0].strip().lower() or None,
+                size=exchange.body_length,
+                title=title,
+                payload_digest=payload_digest,
+                record_digest=response.field("WARC-Block-Digest"),
+                record_id=response_id,
+                warc_file=resp_w.filename,
+                warc_offset=resp_w.offset,
+                warc_length=resp_w.length,
+                request_offset=req_w.offset,
+                request_length=req_w.length,
+                metadata_offset=meta_w.offset,
+                metadata_length=meta_w.length,
+                ip_address=exchange.ip_address,
+                user_agent=ctx.user_agent,
+                robots=ctx.robots,
+            )
+        )
+        return state
+
+    def record_failure(self, url: str, ctx: FetchContext, error: str, at: datetime) -> None:
+        """A fetch with no response (DNS, refused, TLS, timeout): on record, with no WARC bytes."""
+        self._queue(
+            CaptureRow(
+                url=url,
+                final_url=None,
+                surt=surt_key(url),
+                seed_id=ctx.seed_id,
+                job_id=self.job_id,
+                kind=ctx.kind,
+                hops=ctx.hops,
+                via=ctx.via,
+                captured_at=iso_ms(at),
+                state="failed",
+                software=SOFTWARE,
+                error=error,
+                user_agent=ctx.user_agent,
+                robots=ctx.robots,
+            )
+        )
+
+    # -- durability --------------------------------------------------------------------
+
+    def _queue(self, row: CaptureRow) -> None:
+        self._pending.append(row)
+        if (
+            len(self._pending) >= self.commit_every
+            or time.monotonic() - self._last_commit >= self.commit_seconds
+        ):
+            self.commit()
+
+    def commit(self) -> None:
+        """fsync the WARC bytes, then commit the rows that point at them."""
+        self.writer.flush(fsync=True)
+        if self._pending:
+            with self.catalog.transaction() as conn:
+                insert_captures(conn, self._pending)
+            self.captures_committed += len(self._pending)
+            self._pending.clear()
+        self._last_commit = time.monotonic()
+
+    def close(self) -> None:
+        self.commit()
+        self.writer.close()
+
+    # -- writer callbacks -----------------------------------------------------------------
+
+    def on_warc_opened(self, opened: OpenedWarc) -> None:
+        warcfiles.file_opened(self.catalog, self.job_id, opened)
+
+    def on_warc_closed(self, closed: ClosedWarc) -> None:
+        # Rows pointing into this file are committed before it moves to the store.
+        if self._pending:
+            with self.catalog.transaction() as conn:
+                insert_captures(conn, self._pending)
+            self.captures_committed += len(self._pending)
+            self._pending.clear()
+        warcfiles.file_closed(self.catalog, closed)
+        key = f"{self.job_name}/{closed.filename}"
+        stored = self.store.put(closed.path, key, sha256=closed.sha256)
+        warcfiles.file_stored(self.catalog, closed.filename, stored)
+        logger.info("stored %s at %s", closed.filename, stored.uri)

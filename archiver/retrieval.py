@@ -1,0 +1,114 @@
+"""Reading one capture's exact WARC records back, by byte range, digest-checked.
+
+Records are read from wherever their file is now: the store once it is stored,
+the local spool while it is still being written or waiting for upload.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.catalog.captures import Capture
+from archiver.errors import IntegrityError, StorageError
+from archiver.storage import open_store
+from archiver.warc.writer import OPEN_SUFFIX
+
+
+@dataclass(frozen=True)
+class CaptureRecords:
+    """The gzip members, byte for byte as stored: warcinfo, request, response, metadata."""
+
+    warcinfo: bytes
+    request: bytes
+    response: bytes
+    metadata: bytes
+
+    def as_warc(self) -> bytes:
+        return self.warcinfo + self.request + self.response + self.metadata
+
+
+def _reader(capture: Capture):  # type: ignore[no-untyped-def]
+    if capture.warc_state == "stored" and capture.storage_uri and capture.storage_key:
+        root = capture.storage_uri[: -len(capture.storage_key)].rstrip("/")
+        store = open_store(root)
+        key = capture.storage_key
+        return lambda offset, length: store.read_range(key, offset, length)
+    path = Path(capture.spool_path or "")
+    if not path.exists() and Path(str(path) + OPEN_SUFFIX).exists():
+        path = Path(str(path) + OPEN_SUFFIX)
+
+    def read(offset: int, length: int) -> bytes:
+        try:
+            with open(path, "rb") as handle:
+                handle.seek(offset)
+                data = handle.read(length)
+        except OSError as exc:
+            raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        if len(data) != length:
+            raise IntegrityError(f"{path} is shorter than the catalog says")
+        return data
+
+    return read
+
+
+def _check_member(data: bytes, what: str, capture: Capture) -> dict[str, str]:
+    """Parse one gzip member with warcio, checking its digests; return its WARC headers."""
+    try:
+        records = list(_iterate(data))
+    except Exception as exc:
+        raise IntegrityError(
+            f"capture {capture.id}: the {what} record could not be read ({exc})"
+        ) from exc
+    if len(records) != 1:
+        raise IntegrityError(
+            f"capture {capture.id}: expected one {what} record, found {len(records)}"
+        )
+    headers, problems = records[0]
+    if problems:
+        raise IntegrityError(f"capture {capture.id}: {what} record fails its digests: {problems}")
+    return headers
+
+
+def _iterate(data: bytes):  # type: ignore[no-untyped-def]
+    for record in ArchiveIterator(io.BytesIO(data), check_digests=True):
+        record.content_stream().read()
+        headers = dict(record.rec_headers.headers)
+        yield headers, list(record.digest_checker.problems)
+
+
+def read_capture(capture: Capture) -> CaptureRecords:
+    """The capture's records, verified against the catalog before anything is returned."""
+    if capture.state == "failed" or capture.warc_offset is None:
+        raise IntegrityError(
+            f"capture {capture.id} is a failed fetch ({capture.error}): it has no WARC records"
+        )
+    read = _reader(capture)
+    parts = CaptureRecords(
+        warcinfo=read(0, capture.warcinfo_length or 0),
+        request=read(capture.request_offset or 0, capture.request_length or 0),
+        response=read(capture.warc_offset, capture.warc_length or 0),
+        metadata=read(capture.metadata_offset or 0, capture.metadata_length or 0),
+    )
+    response = _check_member(parts.response, "response", capture)
+    expected = {
+        "WARC-Record-ID": capture.record_id,
+        "WARC-Block-Digest": capture.record_digest,
+        "WARC-Payload-Digest": capture.payload_digest,
+    }
+    for name, value in expected.items():
+        if response.get(name) != value:
+            raise IntegrityError(
+                f"capture {capture.id}: {name} in the WARC is {response.get(name)!r}, "
+                f"the catalog says {value!r}"
+            )
+    for what in ("warcinfo", "request", "metadata"):
+        headers = _check_member(getattr(parts, what), what, capture)
+        if what != "warcinfo" and headers.get("WARC-Concurrent-To") != capture.record_id:
+            raise IntegrityError(
+                f"capture {capture.id}: the {what} record belongs to another capture"
+            )
+    return parts

@@ -1,0 +1,202 @@
+"""Writing WARC files: one gzip member per record, ``.open`` while written, size rollover.
+
+Files are named ``{prefix}-{YYYYMMDDhhmmssSSS}-{serial:05d}-{host}-{random}.warc.gz``
+(the Heritrix/warcprox convention) and carry the suffix ``.open`` until closed, so a
+reader never mistakes a file in progress for a finished one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import string
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from archiver.catalog.db import iso_ms, utc_now
+from archiver.warc.records import Record, RecordBuilder, new_record_id, warc_fields
+
+OPEN_SUFFIX = ".open"
+DEFAULT_MAX_SIZE = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class WrittenRecord:
+    filename: str
+    offset: int
+    length: int
+    record_id: str
+
+
+@dataclass(frozen=True)
+class OpenedWarc:
+    filename: str
+    path: Path  # the .open path
+    warcinfo_id: str
+    warcinfo_length: int
+
+
+@dataclass(frozen=True)
+class ClosedWarc:
+    filename: str
+    path: Path
+    size: int
+    sha256: str
+
+
+def safe_host(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.-]", "-", name)[:63] or "host"
+
+
+def _random_suffix() -> str:
+    return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(6))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class WarcWriter:
+    """Appends record groups to the current WARC file, rolling over by size.
+
+    A group (request, response, metadata of one fetch) always lands in one file,
+    so one capture's records sit side by side. ``clock`` and ``id_factory`` are
+    seams for byte-exact tests.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        warcinfo_fields: Callable[[str], Sequence[tuple[str, str]]],
+        prefix: str = "archiver",
+        host: str = "host",
+        max_size: int = DEFAULT_MAX_SIZE,
+        compress_level: int = 6,
+        clock: Callable[[], datetime] = utc_now,
+        id_factory: Callable[[], str] = new_record_id,
+        on_open: Callable[[OpenedWarc], None] | None = None,
+        on_close: Callable[[ClosedWarc], None] | None = None,
+    ):
+        self.directory = directory
+        self.prefix = prefix
+        self.host = safe_host(host)
+        self.max_size = max_size
+        self.compress_level = compress_level
+        self.clock = clock
+        self.id_factory = id_factory
+        self._warcinfo_fields = warcinfo_fields
+        self.on_open = on_open
+        self.on_close = on_close
+        self._serial = 0
+        self._file: BinaryIO | None = None
+        self._filename = ""
+        self._size = 0
+        self._digest = hashlib.sha256()
+        self.warcinfo_id: str | None = None
+
+    @property
+    def current_filename(self) -> str | None:
+        return self._filename if self._file else None
+
+    def builder(self) -> RecordBuilder:
+        """A record builder whose records point at the current file's warcinfo."""
+        if self._file is None:
+            self._open()
+        return RecordBuilder(warcinfo_id=self.warcinfo_id, id_factory=self.id_factory)
+
+    def needs_rollover(self) -> bool:
+        return self._file is None or self._size >= self.max_size
+
+    def write_group(self, records: Sequence[Record]) -> list[WrittenRecord]:
+        """Write records back to back in the current file. Call ``builder()`` first so the
+        records reference this file's warcinfo; roll over beforehand with ``rollover_if_full``."""
+        if self._file is None:
+            self._open()
+        return [self._write_member(record) for record in records]
+
+    def rollover_if_full(self) -> bool:
+        if self._file is not None and self._size >= self.max_size:
+            self.close()
+            return True
+        return False
+
+    def flush(self, *, fsync: bool = False) -> None:
+        if self._file is not None:
+            self._file.flush()
+            if fsync:
+                os.fsync(self._file.fileno())
+
+    def close(self) -> ClosedWarc | None:
+        if self._file is None:
+            return None
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        self._file = None
+        open_path = self.directory / (self._filename + OPEN_SUFFIX)
+        final = self.directory / self._filename
+        os.replace(open_path, final)
+        _fsync_dir(self.directory)
+        closed = ClosedWarc(self._filename, final, self._size, self._digest.hexdigest())
+        if self.on_close:
+            self.on_close(closed)
+        return closed
+
+    def _open(self) -> None:
+        now = self.clock()
+        stamp = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
+        self._filename = (
+            f"{self.prefix}-{stamp}-{self._serial:05d}-{self.host}-{_random_suffix()}.warc.gz"
+        )
+        self._serial += 1
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / (self._filename + OPEN_SUFFIX)
+        # "xb": never overwrite an existing file (a restart must not clobber evidence).
+        self._file = open(path, "xb")  # noqa: SIM115 - closed in close()
+        self._size = 0
+        self._digest = hashlib.sha256()
+        self.warcinfo_id = self.id_factory()
+        warcinfo = RecordBuilder(id_factory=self.id_factory).build(
+            "warcinfo",
+            date=iso_ms(now),
+            record_id=self.warcinfo_id,
+            content_type="application/warc-fields",
+            head=warc_fields(self._warcinfo_fields(self._filename)),
+            extra=[("WARC-Filename", self._filename)],
+        )
+        written = self._write_member(warcinfo)
+        self._file.flush()
+        if self.on_open:
+            self.on_open(OpenedWarc(self._filename, path, self.warcinfo_id, written.length))
+
+    def _write_member(self, record: Record) -> WrittenRecord:
+        assert self._file is not None
+        offset = self._size
+        gz = zlib.compressobj(self.compress_level, zlib.DEFLATED, 31)  # 31: gzip framing
+        pieces = [gz.compress(record.header_bytes())]
+        write = self._emit
+        for piece in pieces:
+            write(piece)
+        for chunk in record.block_chunks():
+            write(gz.compress(chunk))
+        write(gz.compress(b"\r\n\r\n"))  # WARC 1.1 §4: two newlines end every record
+        write(gz.flush())
+        return WrittenRecord(self._filename, offset, self._size - offset, record.record_id)
+
+    def _emit(self, data: bytes) -> None:
+        if data:
+            assert self._file is not None
+            self._file.write(data)
+            self._digest.update(data)
+            self._size += len(data)

@@ -1,0 +1,47 @@
+"""Base Scrapy settings for archival crawls. Profiles import this and override."""
+
+from archiver.crawl.config import ARCHIVER_SETTINGS
+
+BOT_NAME = "archiver"
+SPIDER_MODULES = ["archiver.spiders.seedlist"]
+
+# Every exchange is recorded below Scrapy's decoding layer (see archiver/crawl/tap.py).
+DOWNLOAD_HANDLERS = {
+    "http": "archiver.crawl.tap.ArchivingDownloadHandler",
+    "https": "archiver.crawl.tap.ArchivingDownloadHandler",
+}
+EXTENSIONS = {"archiver.crawl.session.ArchiveSession": 0}
+
+# Polite defaults for real sites: a few connections per host, AutoThrottle backing off
+# when a server slows down, robots.txt per seed (see the seed's --robots).
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.25
+AUTOTHROTTLE_MAX_DELAY = 10.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+ROBOTSTXT_OBEY = True
+
+# The spider follows redirects itself so each hop is its own request/response pair,
+# and sees every status: a 404 or a 503 is also what the server said.
+REDIRECT_ENABLED = False
+HTTPERROR_ALLOW_ALL = True
+RETRY_HTTP_CODES: list[int] = []
+RETRY_TIMES = 2
+METAREFRESH_ENABLED = False
+DEPTH_LIMIT = 0
+DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"  # the spider de-duplicates
+
+# Size and time limits are the archiver's (WARC-Truncated), not Scrapy's.
+DOWNLOAD_MAXSIZE = 0
+DOWNLOAD_WARNSIZE = 0
+DOWNLOAD_TIMEOUT = 240  # above ARCHIVER_MAX_FETCH_SECONDS so ours cuts first
+COOKIES_ENABLED = True
+
+LOG_LEVEL = "WARNING"
+LOGSTATS_INTERVAL = 0
+TELNETCONSOLE_ENABLED = False
+
+for _name, (_default, _doc) in ARCHIVER_SETTINGS.items():
+    globals()[_name] = _default

@@ -1,0 +1,1 @@
+"""Scrapy spiders (installed as ``archiver.spiders``)."""

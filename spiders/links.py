@@ -1,0 +1,175 @@
+"""Finding links and page requisites in HTML and CSS with one regex pass each.
+
+Like Heritrix's ExtractorHTML, this reads tags and attributes with regular
+expressions rather than building a DOM: per-link Python work is where a crawl's
+time goes (PERF.md), so hrefs are de-duplicated before they are joined.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+_TAG = re.compile(
+    rb"<(a|area|link|img|script|iframe|frame|embed|source|video|audio|track|input|object|"
+    rb"body|table|td|th|image|use|base|meta|style)\b([^>]*)>",
+    re.IGNORECASE,
+)
+_ATTR = re.compile(rb"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
+_STYLE_BLOCK = re.compile(rb"<style\b[^>]*>(.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
+_CSS_URL = re.compile(rb"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)""", re.IGNORECASE)
+_CSS_IMPORT = re.compile(rb"""@import\s+(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+_TITLE = re.compile(rb"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_SKIP = (b"javascript:", b"data:", b"mailto:", b"tel:", b"about:", b"blob:", b"#")
+
+# Attributes that load something the page needs to display (requisites), per tag.
+_EMBED_ATTRS: dict[bytes, tuple[bytes, ...]] = {
+    b"img": (b"src", b"srcset", b"data-src", b"data-srcset"),
+    b"script": (b"src",),
+    b"iframe": (b"src",),
+    b"frame": (b"src",),
+    b"embed": (b"src",),
+    b"source": (b"src", b"srcset"),
+    b"video": (b"src", b"poster"),
+    b"audio": (b"src",),
+    b"track": (b"src",),
+    b"object": (b"data",),
+    b"body": (b"background",),
+    b"table": (b"background",),
+    b"td": (b"background",),
+    b"th": (b"background",),
+    b"image": (b"href", b"xlink:href"),
+    b"use": (b"href", b"xlink:href"),
+}
+_REQUISITE_RELS = {
+    b"stylesheet",
+    b"icon",
+    b"shortcut",
+    b"apple-touch-icon",
+    b"preload",
+    b"modulepreload",
+    b"prefetch",
+    b"manifest",
+    b"mask-icon",
+}
+_SRCSET_ATTRS = (b"srcset", b"data-srcset")
+
+
+@dataclass(frozen=True)
+class Extracted:
+    links: list[str]  # navigation: followed per the seed's scope and depth
+    requisites: list[str]  # needed to replay the page: always fetched
+    title: str | None = None
+
+
+def _attrs(raw: bytes) -> dict[bytes, bytes]:
+    out: dict[bytes, bytes] = {}
+    for match in _ATTR.finditer(raw):
+        name = match.group(1).lower()
+        if name not in out:
+            out[name] = match.group(2) or match.group(3) or match.group(4) or b""
+    return out
+
+
+def _srcset(value: bytes) -> list[bytes]:
+    return [part.split()[0] for part in value.split(b",") if part.strip()]
+
+
+def _css_refs(css: bytes) -> list[bytes]:
+    refs = [m.group(1) or m.group(2) or m.group(3) or b"" for m in _CSS_URL.finditer(css)]
+    refs += [m.group(1) or m.group(2) or b"" for m in _CSS_IMPORT.finditer(css)]
+    return refs
+
+
+class _Resolver:
+    """Joins raw references against a base once each, dropping fragments and non-http."""
+
+    def __init__(self, base: str, encoding: str):
+        self.base = base
+        self.encoding = encoding
+        self.seen_raw: set[bytes] = set()
+        self.seen: set[str] = set()
+
+    def __call__(self, raw: bytes, into: list[str]) -> None:
+        raw = raw.strip()
+        if not raw or raw in self.seen_raw:
+            return
+        self.seen_raw.add(raw)
+        if raw[:11].lower().startswith(_SKIP):
+            return
+        text = raw.decode(self.encoding, "replace")
+        if "&" in text:
+            text = html.unescape(text)
+        text = text.split("#", 1)[0]
+        if not text:
+            return
+        url = urljoin(self.base, text)
+        if not url.startswith(("http://", "https://")) or url in self.seen:
+            return
+        self.seen.add(url)
+        into.append(url)
+
+
+def extract_html(body: bytes, base_url: str, encoding: str = "utf-8") -> Extracted:
+    links: list[str] = []
+    requisites: list[str] = []
+    resolve = _Resolver(base_url, encoding)
+    title = None
+    match = _TITLE.search(body)
+    if match:
+        title = _clean_title(match.group(1), encoding)
+    for tag_match in _TAG.finditer(body):
+        tag = tag_match.group(1).lower()
+        attrs = _attrs(tag_match.group(2))
+        if tag == b"base":
+            if b"href" in attrs:
+                resolve.base = urljoin(base_url, attrs[b"href"].decode(encoding, "replace"))
+            continue
+        if tag == b"meta":
+            prop = attrs.get(b"property", b"").lower()
+            if prop == b"og:title" and not title and attrs.get(b"content"):
+                title = _clean_title(attrs[b"content"], encoding)
+            continue
+        if b"style" in attrs:
+            for ref in _css_refs(attrs[b"style"]):
+                resolve(ref, requisites)
+        if tag in (b"a", b"area"):
+            if b"href" in attrs:
+                resolve(attrs[b"href"], links)
+        elif tag == b"link":
+            rels = set(attrs.get(b"rel", b"").lower().split())
+            if b"href" in attrs and rels & _REQUISITE_RELS:
+                resolve(attrs[b"href"], requisites)
+        elif tag == b"input":
+            if attrs.get(b"type", b"").lower() == b"image" and b"src" in attrs:
+                resolve(attrs[b"src"], requisites)
+        else:
+            for name in _EMBED_ATTRS.get(tag, ()):
+                value = attrs.get(name)
+                if not value:
+                    continue
+                if name in _SRCSET_ATTRS:
+                    for ref in _srcset(value):
+                        resolve(ref, requisites)
+                else:
+                    resolve(value, requisites)
+    for block in _STYLE_BLOCK.finditer(body):
+        for ref in _css_refs(block.group(1)):
+            resolve(ref, requisites)
+    return Extracted(links, requisites, title)
+
+
+def extract_css(body: bytes, base_url: str, encoding: str = "utf-8") -> Extracted:
+    requisites: list[str] = []
+    resolve = _Resolver(base_url, encoding)
+    for ref in _css_refs(body):
+        resolve(ref, requisites)
+    return Extracted([], requisites)
+
+
+def _clean_title(raw: bytes, encoding: str) -> str | None:
+    text = html.unescape(raw.decode(encoding, "replace"))
+    text = " ".join(text.split())
+    return text[:500] or None

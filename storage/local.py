@@ -1,0 +1,95 @@
+"""The local-folder store, the default: files under one directory, keys as relative paths."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+from archiver.errors import IntegrityError, StorageError
+from archiver.storage.base import ObjectInfo, StoredObject, file_sha256
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalStore:
+    def __init__(self, root: Path):
+        self.root = root.absolute()
+        self.uri = self.root.as_uri()
+
+    def _path(self, key: str) -> Path:
+        parts = PurePosixPath(key).parts
+        if not parts or key.startswith("/") or any(p in ("..", ".", "") for p in parts):
+            raise StorageError(f"unsafe storage key {key!r}")
+        return self.root.joinpath(*parts)
+
+    def uri_for(self, key: str) -> str:
+        return self._path(key).as_uri()
+
+    def put(self, local_path: Path, key: str, *, sha256: str) -> StoredObject:
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                # Same key again (a retry after a crash): fine only if it is the same file.
+                if file_sha256(target) != sha256:
+                    raise StorageError(f"{self.uri_for(key)} already exists with other content")
+                if local_path.exists() and local_path.resolve() != target.resolve():
+                    local_path.unlink()
+            else:
+                try:
+                    os.replace(local_path, target)  # same filesystem: atomic, no copy
+                except OSError:
+                    partial = target.with_name(target.name + ".partial")
+                    shutil.copyfile(local_path, partial)
+                    with open(partial, "rb+") as handle:
+                        os.fsync(handle.fileno())
+                    os.replace(partial, target)
+                    local_path.unlink()
+                _fsync_dir(target.parent)
+        except OSError as exc:
+            raise StorageError(f"cannot store {local_path} in {self.uri}: {exc}") from exc
+        size = target.stat().st_size
+        actual = file_sha256(target)
+        if actual != sha256:
+            raise IntegrityError(
+                f"{self.uri_for(key)} does not match its SHA-256 after storing "
+                f"(expected {sha256}, found {actual})"
+            )
+        return StoredObject(key=key, uri=self.uri_for(key), size=size, sha256=actual)
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        try:
+            with open(self._path(key), "rb") as handle:
+                handle.seek(offset)
+                data = handle.read(length)
+        except OSError as exc:
+            raise StorageError(f"cannot read {self.uri_for(key)}: {exc.strerror or exc}") from exc
+        if len(data) != length:
+            raise IntegrityError(
+                f"{self.uri_for(key)} is shorter than the catalog says "
+                f"(wanted {length} bytes at {offset}, got {len(data)})"
+            )
+        return data
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        return ObjectInfo(key=key, size=path.stat().st_size)
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file():
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield ObjectInfo(key=key, size=path.stat().st_size)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+if str(Path(__file__).resolve().parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import pytest
+from servers import FIDELITY_RESPONSE, FixtureSite, RawSocketServer
+
+
+@pytest.fixture
+def fixture_site() -> Iterator[FixtureSite]:
+    """A started FixtureSite serving tests/fixture_site/ plus the scripted paths."""
+    with FixtureSite() as site:
+        yield site
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[..., RawSocketServer]]:
+    """Factory: raw_server(response=FIDELITY_RESPONSE) -> a started RawSocketServer.
+
+    ``response`` is raw bytes or a callable taking the request bytes and returning bytes.
+    Every server made is closed at teardown.
+    """
+    made: list[RawSocketServer] = []
+
+    def make(response: bytes | Callable[[bytes], bytes] = FIDELITY_RESPONSE) -> RawSocketServer:
+        server = RawSocketServer(response).start()
+        made.append(server)
+        return server
+
+    yield make
+    for server in made:
+        server.close()

@@ -1,0 +1,543 @@
+"""Tests for the test servers (tests/servers.py) and the demo site server (archiver.demo)."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import re
+import socket
+import time
+from collections.abc import Callable
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from servers import (
+    CHUNK_SIZE,
+    CHUNKED_GZIP_HTML,
+    CHUNKED_HTML,
+    DEFAULT_FIXTURE_ROOT,
+    FIDELITY_BODY_GZ,
+    FIDELITY_CHUNKS,
+    FIDELITY_HTML,
+    FIDELITY_RESPONSE,
+    GZIP_HTML,
+    FixtureSite,
+    RawSocketServer,
+    big_body,
+    chunk_frame,
+)
+
+from archiver.demo.server import SITE_ROOT, serve_demo_site
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _conn(base_url: str) -> http.client.HTTPConnection:
+    parts = urlsplit(base_url)
+    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+
+
+def _get(
+    base_url: str, target: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[http.client.HTTPResponse, bytes]:
+    conn = _conn(base_url)
+    try:
+        conn.request(method, target, headers=headers or {})
+        resp = conn.getresponse()
+        body = resp.read()
+        return resp, body
+    finally:
+        conn.close()
+
+
+def _raw(base_url: str, request: bytes) -> bytes:
+    """Send raw request bytes; return every byte received until the server closes."""
+    parts = urlsplit(base_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+def _raw_get(base_url: str, target: str, extra: bytes = b"") -> tuple[bytes, bytes]:
+    parts = urlsplit(base_url)
+    request = (
+        f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n".encode()
+        + extra
+        + b"\r\n"
+    )
+    head, _, body = _raw(base_url, request).partition(b"\r\n\r\n")
+    return head, body
+
+
+def _header_lines(head: bytes) -> list[tuple[str, str]]:
+    out = []
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.decode("latin-1").partition(":")
+        out.append((name.strip().lower(), value.strip()))
+    return out
+
+
+def _dechunk(raw: bytes) -> tuple[bytes, list[bytes]]:
+    """Decode chunked framing strictly; return (entity, chunk payloads)."""
+    chunks: list[bytes] = []
+    pos = 0
+    while True:
+        eol = raw.index(b"\r\n", pos)
+        size = int(raw[pos:eol], 16)
+        pos = eol + 2
+        if size == 0:
+            assert raw[pos:] == b"\r\n", "no trailers, then the final CRLF"
+            return b"".join(chunks), chunks
+        chunks.append(raw[pos : pos + size])
+        assert raw[pos + size : pos + size + 2] == b"\r\n"
+        pos += size + 2
+
+
+# ---------------------------------------------------------------------------------------------
+# FixtureSite
+# ---------------------------------------------------------------------------------------------
+
+
+def test_fixture_site_url_and_root(fixture_site: FixtureSite) -> None:
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", fixture_site.url)
+    assert fixture_site.root == DEFAULT_FIXTURE_ROOT
+    assert (fixture_site.root / "index.html").is_file()
+
+
+@pytest.mark.parametrize(
+    ("target", "file", "ctype"),
+    [
+        ("/", "index.html", "text/html; charset=utf-8"),
+        ("/index.html", "index.html", "text/html; charset=utf-8"),
+        ("/page2.html", "page2.html", "text/html; charset=utf-8"),
+        ("/sub/page3.html", "sub/page3.html", "text/html; charset=utf-8"),
+        ("/style.css", "style.css", "text/css"),
+        ("/img/logo.png", "img/logo.png", "image/png"),
+        ("/img/bg.png", "img/bg.png", "image/png"),
+        ("/img/photo.png", "img/photo.png", "image/png"),
+    ],
+)
+def test_fixture_static_files(
+    fixture_site: FixtureSite, target: str, file: str, ctype: str
+) -> None:
+    resp, body = _get(fixture_site.url, target)
+    assert resp.status == 200
+    assert resp.getheader("Content-Type") == ctype
+    expected = (fixture_site.root / file).read_bytes()
+    assert resp.getheader("Content-Length") == str(len(expected))
+    assert body == expected
+    if ctype == "image/png":
+        assert body.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_fixture_site_content_links(fixture_site: FixtureSite) -> None:
+    index = (fixture_site.root / "index.html").read_text()
+    for link in ("page2.html", "sub/page3.html", "/redirect", "/gzip.html", "/chunked.html"):
+        assert f'href="{link}"' in index
+    css = (fixture_site.root / "style.css").read_text()
+    assert 'url("img/bg.png")' in css
+
+
+def test_fixture_keep_alive(fixture_site: FixtureSite) -> None:
+    conn = _conn(fixture_site.url)
+    try:
+        conn.request("GET", "/index.html")
+        resp = conn.getresponse()
+        resp.read()
+        first_sock = conn.sock
+        assert first_sock is not None
+        for target in ("/page2.html", "/gzip.html", "/chunked.html", "/redirect"):
+            conn.request("GET", target)
+            resp = conn.getresponse()
+            resp.read()
+            assert conn.sock is first_sock, f"connection was not reused for {target}"
+    finally:
+        conn.close()
+
+
+def test_fixture_head(fixture_site: FixtureSite) -> None:
+    resp, body = _get(fixture_site.url, "/page2.html", method="HEAD")
+    assert resp.status == 200
+    assert body == b""
+    assert resp.getheader("Content-Length") == str(
+        len((fixture_site.root / "page2.html").read_bytes())
+    )
+
+
+def test_fixture_redirects(fixture_site: FixtureSite) -> None:
+    resp, _ = _get(fixture_site.url, "/redirect")
+    assert resp.status == 302
+    assert resp.getheader("Location") == "/index.html"
+    resp, _ = _get(fixture_site.url, "/redirect-chain")
+    assert resp.status == 301
+    assert resp.getheader("Location") == "/redirect"
+
+
+def test_fixture_gzip(fixture_site: FixtureSite) -> None:
+    resp, body = _get(fixture_site.url, "/gzip.html")
+    assert resp.status == 200
+    assert resp.getheader("Content-Encoding") == "gzip"
+    assert resp.getheader("Content-Length") == str(len(body))
+    assert body[:2] == b"\x1f\x8b"
+    assert gzip.decompress(body) == GZIP_HTML
+
+
+def test_fixture_chunked_raw_framing(fixture_site: FixtureSite) -> None:
+    head, body = _raw_get(fixture_site.url, "/chunked.html")
+    assert head.startswith(b"HTTP/1.1 200 ")
+    headers = dict(_header_lines(head))
+    assert headers["transfer-encoding"] == "chunked"
+    assert "content-length" not in headers
+    assert body == chunk_frame(CHUNKED_HTML, CHUNK_SIZE)
+    entity, chunks = _dechunk(body)
+    assert entity == CHUNKED_HTML
+    assert len(chunks) >= 3
+
+
+def test_fixture_chunked_gzip_raw_framing(fixture_site: FixtureSite) -> None:
+    head, body = _raw_get(fixture_site.url, "/chunked-gzip.html")
+    headers = dict(_header_lines(head))
+    assert headers["transfer-encoding"] == "chunked"
+    assert headers["content-encoding"] == "gzip"
+    entity, chunks = _dechunk(body)
+    assert len(chunks) >= 3
+    assert gzip.decompress(entity) == CHUNKED_GZIP_HTML
+
+
+def test_fixture_chunked_via_http_client(fixture_site: FixtureSite) -> None:
+    resp, body = _get(fixture_site.url, "/chunked.html")
+    assert resp.status == 200
+    assert body == CHUNKED_HTML
+    resp, body = _get(fixture_site.url, "/chunked-gzip.html")
+    assert gzip.decompress(body) == CHUNKED_GZIP_HTML
+
+
+def test_fixture_cookies(fixture_site: FixtureSite) -> None:
+    resp, _ = _get(fixture_site.url, "/cookies")
+    assert resp.status == 200
+    cookies = resp.msg.get_all("Set-Cookie")
+    assert cookies is not None and len(cookies) == 2
+    assert cookies[0].startswith("first=one")
+    assert cookies[1].startswith("second=two")
+    head, _ = _raw_get(fixture_site.url, "/cookies")
+    assert [v for k, v in _header_lines(head) if k == "set-cookie"] == cookies
+
+
+@pytest.mark.parametrize(
+    ("target", "status"), [("/gone", 410), ("/missing", 404), ("/no-such-file.html", 404)]
+)
+def test_fixture_error_statuses(fixture_site: FixtureSite, target: str, status: int) -> None:
+    resp, body = _get(fixture_site.url, target)
+    assert resp.status == status
+    assert resp.getheader("Content-Type") == "text/html; charset=utf-8"
+    assert b"<title>" in body
+
+
+def test_fixture_refuses_dotdot(fixture_site: FixtureSite) -> None:
+    for target in ("/../servers.py", "/sub/../../servers.py", "/%2e%2e/servers.py"):
+        head, body = _raw_get(fixture_site.url, target)
+        assert head.split(b" ")[1] in (b"403", b"404"), target
+        assert b"RawSocketServer" not in body
+
+
+def test_fixture_slow_drip(fixture_site: FixtureSite) -> None:
+    conn = _conn(fixture_site.url)
+    try:
+        start = time.monotonic()
+        conn.request("GET", "/slow?seconds=0.6")
+        resp = conn.getresponse()
+        headers_at = time.monotonic() - start
+        assert resp.status == 200
+        first = resp.read(1)
+        body = first + resp.read()
+        elapsed = time.monotonic() - start
+    finally:
+        conn.close()
+    assert headers_at < 0.5, "headers are sent before the drip"
+    assert len(body) == 3 == int(resp.getheader("Content-Length") or 0)
+    assert elapsed >= 0.5
+
+
+def test_fixture_big(fixture_site: FixtureSite) -> None:
+    n = 200_003
+    resp, body = _get(fixture_site.url, f"/big?bytes={n}")
+    assert resp.status == 200
+    assert resp.getheader("Content-Length") == str(n)
+    assert body == big_body(n)
+    assert big_body(5) == b"\x00\x01\x02\x03\x04"
+
+
+def test_fixture_query_echo(fixture_site: FixtureSite) -> None:
+    resp, body = _get(fixture_site.url, "/query?a=1&b=two")
+    assert resp.status == 200
+    assert body == b"/query?a=1&b=two"
+    _, body = _get(fixture_site.url, "/query?b=%20x&a=1")
+    assert body == b"/query?b=%20x&a=1"
+
+
+def test_fixture_records_requests(fixture_site: FixtureSite) -> None:
+    _get(fixture_site.url, "/index.html", headers={"User-Agent": "probe/1"})
+    _get(fixture_site.url, "/query?a=1&b=two")
+    _get(fixture_site.url, "/missing")
+    assert fixture_site.requests == ["/index.html", "/query?a=1&b=two", "/missing"]
+    assert fixture_site.request_log[0].method == "GET"
+    assert fixture_site.request_log[0].headers["User-Agent"] == "probe/1"
+
+
+def test_fixture_custom_root(tmp_path) -> None:
+    (tmp_path / "index.html").write_bytes(b"<!doctype html><title>x</title>")
+    with FixtureSite(tmp_path) as site:
+        assert site.root == tmp_path
+        _, body = _get(site.url, "/")
+        assert body == b"<!doctype html><title>x</title>"
+        resp, _ = _get(site.url, "/redirect")
+        assert resp.status == 302
+
+
+# ---------------------------------------------------------------------------------------------
+# RawSocketServer / FIDELITY_RESPONSE
+# ---------------------------------------------------------------------------------------------
+
+
+def test_fidelity_response_shape() -> None:
+    head, sep, body = FIDELITY_RESPONSE.partition(b"\r\n\r\n")
+    assert sep
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"HTTP/1.1 200 Everything Fine"
+    assert b"X-MiXeD-Case: yes" in lines
+    assert b"content-TYPE: text/html; charset=utf-8" in lines
+    assert sum(1 for line in lines if line.startswith(b"Set-Cookie: ")) == 2
+    assert b"Content-Encoding: gzip" in lines
+    assert b"Transfer-Encoding: chunked" in lines
+    assert not any(line.lower().startswith(b"content-length") for line in lines)
+    entity, chunks = _dechunk(body)
+    assert entity == FIDELITY_BODY_GZ
+    assert tuple(chunks) == FIDELITY_CHUNKS
+    assert len(chunks) >= 3
+    assert all(b";" not in line for line in body.split(b"\r\n")[::2] if line)
+    assert gzip.decompress(FIDELITY_BODY_GZ) == FIDELITY_HTML
+    assert b"<title>" in FIDELITY_HTML
+
+
+def test_raw_server_records_exact_request(
+    raw_server: Callable[..., RawSocketServer],
+) -> None:
+    server = raw_server()
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", server.url)
+    request = (
+        b"GET /some/Path?x=1&Y=2 HTTP/1.1\r\n"
+        b"host: 127.0.0.1\r\n"
+        b"X-Weird-CASE:   spaced  \r\n"
+        b"Accept-Encoding: gzip\r\n"
+        b"\r\n"
+    )
+    response = _raw(server.url, request)
+    assert response == FIDELITY_RESPONSE
+    assert server.received == [request]
+
+
+def test_raw_server_reads_request_body(raw_server: Callable[..., RawSocketServer]) -> None:
+    server = raw_server(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+    request = b"POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\na=1&b=2"
+    assert _raw(server.url, request) == b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+    assert server.received == [request]
+
+
+def test_raw_server_callable_response(raw_server: Callable[..., RawSocketServer]) -> None:
+    def respond(request: bytes) -> bytes:
+        target = request.split(b" ")[1]
+        return (
+            b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(target)
+            + target
+        )
+
+    server = raw_server(respond)
+    resp, body = _get(server.url, "/echo?q=1")
+    assert resp.status == 200
+    assert body == b"/echo?q=1"
+    resp, body = _get(server.url, "/second")
+    assert body == b"/second"
+    assert len(server.received) == 2
+    assert server.received[0].startswith(b"GET /echo?q=1 HTTP/1.1\r\n")
+    assert server.received[1].endswith(b"\r\n\r\n")
+
+
+def test_raw_server_fidelity_via_http_client(raw_server: Callable[..., RawSocketServer]) -> None:
+    server = raw_server()
+    resp, body = _get(server.url, "/")
+    assert resp.status == 200
+    assert resp.reason == "Everything Fine"
+    assert resp.getheader("x-mixed-case") == "yes"
+    assert resp.msg.get_all("Set-Cookie") is not None
+    assert len(resp.msg.get_all("Set-Cookie") or []) == 2
+    assert body == FIDELITY_BODY_GZ  # http.client de-chunks but does not decompress
+    assert gzip.decompress(body) == FIDELITY_HTML
+
+
+def test_raw_server_context_manager() -> None:
+    with RawSocketServer(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") as server:
+        assert _raw(server.url, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").endswith(b"\r\n\r\nok")
+        url = server.url
+    with pytest.raises(OSError):
+        _raw(url, b"GET / HTTP/1.1\r\n\r\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Demo site
+# ---------------------------------------------------------------------------------------------
+
+DEMO_PAGES = [
+    "index.html",
+    "reports/2019-defenders.html",
+    "news/vpn-crackdown.html",
+    "social/post-8841.html",
+]
+
+
+class _LinkParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value and name in ("href", "src"):
+                self.links.append(value)
+
+
+def test_demo_site_files() -> None:
+    for page in DEMO_PAGES:
+        text = (SITE_ROOT / page).read_text(encoding="utf-8")
+        assert text.lower().startswith("<!doctype html>"), page
+        assert '<meta charset="utf-8">' in text, page
+        assert re.search(r"<title>[^<]+</title>", text), page
+    report = (SITE_ROOT / "reports/2019-defenders.html").read_text(encoding="utf-8")
+    assert 'property="og:title"' in report
+    assert "<figure>" in report
+    assert "residential surveillance" in report
+    css = (SITE_ROOT / "static/site.css").read_text()
+    assert '@import url("print.css")' in css
+    assert re.search(r"url\(\s*['\"]?[^'\")]+\.png", css)
+    for png in ("logo.png", "figure.png", "avatar.png"):
+        data = (SITE_ROOT / "static" / png).read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        assert 100 < len(data) < 2000
+
+
+def test_demo_index_and_headers() -> None:
+    with serve_demo_site() as base:
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", base)
+        resp, body = _get(base, "/")
+        assert resp.status == 200
+        assert resp.getheader("Content-Type") == "text/html; charset=utf-8"
+        assert resp.getheader("Content-Encoding") is None
+        assert body == (SITE_ROOT / "index.html").read_bytes()
+        assert resp.getheader("Content-Length") == str(len(body))
+        assert resp.getheader("Last-Modified")
+        assert resp.getheader("ETag")
+        for link in (
+            "/reports/2019-defenders.html",
+            "/news/vpn-crackdown.html",
+            "/social/post-8841.html",
+            "/old-report",
+            "/static/site.css",
+            "/static/logo.png",
+        ):
+            assert f'"{link}"'.encode() in body
+
+
+def test_demo_gzip_when_asked() -> None:
+    with serve_demo_site() as base:
+        for target, file in (
+            ("/index.html", "index.html"),
+            ("/static/site.css", "static/site.css"),
+        ):
+            resp, body = _get(base, target, headers={"Accept-Encoding": "gzip, deflate"})
+            assert resp.status == 200
+            assert resp.getheader("Content-Encoding") == "gzip"
+            assert resp.getheader("Vary") == "Accept-Encoding"
+            assert resp.getheader("Content-Length") == str(len(body))
+            assert gzip.decompress(body) == (SITE_ROOT / file).read_bytes()
+        resp, body = _get(base, "/index.html", headers={"Accept-Encoding": "gzip;q=0"})
+        assert resp.getheader("Content-Encoding") is None
+        resp, body = _get(base, "/static/logo.png", headers={"Accept-Encoding": "gzip"})
+        assert resp.getheader("Content-Type") == "image/png"
+        assert resp.getheader("Content-Encoding") is None
+        assert body == (SITE_ROOT / "static/logo.png").read_bytes()
+
+
+def test_demo_redirect() -> None:
+    with serve_demo_site() as base:
+        resp, body = _get(base, "/old-report")
+        assert resp.status == 301
+        assert resp.getheader("Location") == "/reports/2019-defenders.html"
+        assert b"<title>" in body
+
+
+def test_demo_404_and_dotdot() -> None:
+    with serve_demo_site() as base:
+        resp, body = _get(base, "/nope.html")
+        assert resp.status == 404
+        assert b"<title>Not Found</title>" in body
+        for target in ("/../server.py", "/static/../../server.py", "/%2e%2e/server.py"):
+            head, body = _raw_get(base, target)
+            assert head.split(b" ")[1] in (b"403", b"404"), target
+            assert b"serve_demo_site" not in body
+
+
+def test_demo_conditional_and_keep_alive() -> None:
+    with serve_demo_site() as base:
+        conn = _conn(base)
+        try:
+            conn.request("GET", "/static/site.css")
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.getheader("Content-Type") == "text/css"
+            etag = resp.getheader("ETag")
+            sock = conn.sock
+            conn.request("GET", "/static/site.css", headers={"If-None-Match": etag or ""})
+            resp = conn.getresponse()
+            assert resp.status == 304
+            assert resp.read() == b""
+            assert conn.sock is sock
+        finally:
+            conn.close()
+
+
+def test_demo_crawl_all_links_resolve() -> None:
+    """Every same-site href/src/url() on the demo site resolves (after redirects) to 200."""
+    with serve_demo_site() as base:
+        seen: set[str] = set()
+        queue = ["/"]
+        while queue:
+            target = queue.pop()
+            if target in seen:
+                continue
+            seen.add(target)
+            resp, body = _get(base, target)
+            if resp.status in (301, 302):
+                queue.append(resp.getheader("Location") or "")
+                continue
+            assert resp.status == 200, target
+            ctype = resp.getheader("Content-Type") or ""
+            links: list[str] = []
+            if ctype.startswith("text/html"):
+                parser = _LinkParser()
+                parser.feed(body.decode("utf-8"))
+                links = parser.links
+            elif ctype.startswith("text/css"):
+                links = re.findall(r"url\(\s*['\"]?([^'\")]+)", body.decode("utf-8"))
+            for link in links:
+                absolute = urljoin(base + target.lstrip("/"), link)
+                if absolute.startswith(base):
+                    queue.append("/" + absolute[len(base) :])
+        assert "/old-report" in seen
+        assert "/static/print.css" in seen
+        assert "/static/banner.png" in seen
+        assert "/social/post-8841.html" in seen

@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urljoin
 
 from archiver import SOFTWARE
 from archiver.catalog import warcfiles
@@ -145,6 +146,8 @@ class CaptureRecorder:
         _, status, _ = exchange.status_line()
         content_type = exchange.header("Content-Type") or ""
         location = exchange.header("Location") if status and 300 <= status < 400 else None
+        if location:
+            location = urljoin(exchange.url, location.strip())
         state = "truncated" if exchange.truncated else "ok"
         self._queue(
             CaptureRow(

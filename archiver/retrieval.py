@@ -6,7 +6,9 @@ the local spool while it is still being written or waiting for upload.
 
 from __future__ import annotations
 
+import gzip
 import io
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,7 +60,13 @@ def _reader(capture: Capture):  # type: ignore[no-untyped-def]
 def _check_member(data: bytes, what: str, capture: Capture) -> dict[str, str]:
     """Parse one gzip member with warcio, checking its digests; return its WARC headers."""
     try:
-        records = list(_iterate(data))
+        plain = gzip.decompress(data)  # checks the member's CRC-32 and length
+    except (OSError, EOFError, zlib.error) as exc:
+        raise IntegrityError(
+            f"capture {capture.id}: the stored {what} record is damaged ({exc})"
+        ) from exc
+    try:
+        records = list(_iterate(plain))
     except Exception as exc:
         raise IntegrityError(
             f"capture {capture.id}: the {what} record could not be read ({exc})"

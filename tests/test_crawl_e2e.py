@@ -1,0 +1,213 @@
+"""A real crawl of a local fixture site, read back the way a researcher would."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+import subprocess
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+from servers import CHUNKED_GZIP_HTML, CHUNKED_HTML, GZIP_HTML, FixtureSite
+from warcs import archiver, captures_json, catalog_rows, raw_block, read_warc, warc_files
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    site = FixtureSite().start()
+    home = tmp_path_factory.mktemp("e2e") / "home"
+    try:
+        added = archiver(home, "seeds", "add", site.url, "--scope", "host", "--tag", "fixture")
+        assert added.returncode == 0, added.stderr
+        result = archiver(home, "crawl", "--profile", "test", "--job", "e2e")
+        yield site, home, result
+    finally:
+        site.close()
+
+
+def responses_by_url(home):
+    out = {}
+    for warc in warc_files(home):
+        for rec in read_warc(warc):
+            if rec.type == "response":
+                out[rec.headers["WARC-Target-URI"]] = rec
+    return out
+
+
+def test_crawl_succeeds_and_summarizes(crawled):
+    site, home, result = crawled
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "job e2e finished" in result.stdout
+    assert re.search(rf"seed 1 {re.escape(site.url)}: \d+ ok", result.stdout)
+    assert "Traceback" not in result.stderr
+
+
+def test_every_warc_passes_independent_readers(crawled):
+    _, home, _ = crawled
+    files = warc_files(home)
+    assert files, "no WARC written"
+    for warc in files:
+        assert not list(warc.parent.glob("*.open"))
+        check = subprocess.run(
+            [BIN / "warcio", "check", "-v", str(warc)], capture_output=True, text=True
+        )
+        assert check.returncode == 0, check.stdout + check.stderr
+        index = subprocess.run([BIN / "cdxj-indexer", str(warc)], capture_output=True, text=True)
+        assert index.returncode == 0, index.stderr
+        assert len(index.stdout.splitlines()) >= 10
+        for rec in read_warc(warc):
+            assert not rec.digest_problems, (rec.headers["WARC-Record-ID"], rec.digest_problems)
+
+
+def test_static_files_are_captured_byte_for_byte(crawled):
+    site, home, _ = crawled
+    responses = responses_by_url(home)
+    static = [
+        "index.html",
+        "page2.html",
+        "sub/page3.html",
+        "style.css",
+        "img/logo.png",
+        "img/bg.png",
+    ]
+    for name in static:
+        rec = responses[site.url + name]
+        assert rec.status_line.startswith("HTTP/1.1 200"), name
+        assert rec.content == (site.root / name).read_bytes(), name
+
+
+def test_scripted_paths_are_recorded_as_served(crawled):
+    site, home, _ = crawled
+    responses = responses_by_url(home)
+    gz = responses[site.url + "gzip.html"]
+    assert ("Content-Encoding", "gzip") in gz.http_headers
+    body = gz.raw_block.partition(b"\r\n\r\n")[2]
+    assert gzip.decompress(body) == GZIP_HTML  # stored compressed, as sent
+    assert gz.content == GZIP_HTML
+    assert responses[site.url + "chunked.html"].content == CHUNKED_HTML
+    assert responses[site.url + "chunked-gzip.html"].content == CHUNKED_GZIP_HTML
+    chunked_head = responses[site.url + "chunked.html"].raw_block.partition(b"\r\n\r\n")[0]
+    assert b"\r\nX-Crawler-Transfer-Encoding: chunked" in chunked_head
+    assert b"\r\nContent-Length: %d" % len(CHUNKED_HTML) in chunked_head
+    cookies = [v for k, v in responses[site.url + "cookies"].http_headers if k == "Set-Cookie"]
+    assert len(cookies) == 2
+    assert responses[site.url + "gone"].status_line.startswith("HTTP/1.1 410")
+    assert responses[site.url + "missing"].status_line.startswith("HTTP/1.1 404")
+    assert responses[site.url + "query?a=1&b=two"].content == b"/query?a=1&b=two"
+
+
+def test_each_redirect_is_its_own_pair(crawled):
+    site, home, _ = crawled
+    responses = responses_by_url(home)
+    chain = responses[site.url + "redirect-chain"]
+    assert chain.status_line.startswith("HTTP/1.1 301")
+    assert ("Location", "/redirect") in chain.http_headers or any(
+        k == "Location" and v.endswith("/redirect") for k, v in chain.http_headers
+    )
+    assert responses[site.url + "redirect"].status_line.startswith("HTTP/1.1 302")
+    rows = {r["url"]: r for r in captures_json(home)}
+    assert rows[site.url + "redirect-chain"]["final_url"] == site.url + "redirect"
+    assert rows[site.url + "redirect"]["http_status"] == 302
+
+
+def test_catalog_rows_point_at_their_records(crawled):
+    site, home, _ = crawled
+    rows = captures_json(home, "--job", "e2e")
+    assert len(rows) >= 14
+    by_file = {w.name: w for w in warc_files(home)}
+    for row in rows:
+        assert re.fullmatch(r"[3-9A-Z]{4}-[3-9A-Z]{4}", row["id"])
+        assert row["state"] == "ok", row
+        assert row["storage_uri"] == by_file[row["warc_file"]].as_uri()
+        block = raw_block(by_file[row["warc_file"]], row["offset"], row["length"])
+        assert "sha256:" + hashlib.sha256(block).hexdigest() == row["record_digest"]
+        [rec] = [r for r in read_warc(by_file[row["warc_file"]]) if r.offset == row["offset"]]
+        assert rec.type == "response"
+        assert rec.headers["WARC-Target-URI"] == row["url"]
+        assert rec.headers["WARC-Record-ID"] == row["record_id"]
+        assert rec.headers["WARC-Payload-Digest"] == row["payload_digest"]
+        assert rec.headers["WARC-Date"] == row["captured_at"]
+    kinds = {r["url"]: r for r in catalog_rows(home)}
+    assert kinds[site.url]["kind"] == "seed"
+    assert kinds[site.url + "page2.html"]["kind"] == "page"
+    assert kinds[site.url + "page2.html"]["hops"] == 1
+    assert kinds[site.url + "style.css"]["kind"] == "requisite"
+    assert kinds[site.url + "page2.html"]["via"] == site.url
+
+
+def test_metadata_records_carry_lineage_and_outlinks(crawled):
+    site, home, _ = crawled
+    [warc] = warc_files(home)
+    records = read_warc(warc)
+    response = next(
+        r for r in records if r.type == "response" and r.headers["WARC-Target-URI"] == site.url
+    )
+    meta = next(
+        r for r in records
+        if r.type == "metadata" and r.headers["WARC-Concurrent-To"] == response.headers["WARC-Record-ID"]
+    )  # fmt: skip
+    text = meta.content.decode()
+    assert "seed: 1" in text and "job: e2e" in text and "hopsFromSeed: 0" in text
+    assert f"outlink: {site.url}page2.html L" in text
+    assert f"outlink: {site.url}style.css E" in text
+
+
+def test_get_writes_a_valid_standalone_warc(crawled, tmp_path):
+    site, home, _ = crawled
+    row = next(r for r in captures_json(home) if r["url"] == site.url + "page2.html")
+    out = tmp_path / "evidence.warc.gz"
+    result = archiver(home, "get", row["id"].lower().replace("-", ""), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    check = subprocess.run([BIN / "warcio", "check", str(out)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+    records = read_warc(out)
+    assert [r.type for r in records] == ["warcinfo", "request", "response", "metadata"]
+    assert records[2].content == (site.root / "page2.html").read_bytes()
+    assert records[2].headers["WARC-Record-ID"] == row["record_id"]
+
+
+def test_cite_is_complete(crawled):
+    site, home, _ = crawled
+    row = next(r for r in captures_json(home) if r["url"] == site.url + "page2.html")
+    result = archiver(home, "cite", row["id"])
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    for needed in (row["url"], row["id"], row["payload_digest"].removeprefix("sha256:"),
+                   row["captured_at"].replace("T", " ").replace("Z", ""), row["storage_uri"],
+                   row["title"]):  # fmt: skip
+        assert needed and needed in text, needed
+
+
+@pytest.mark.parametrize("tamper", ["warc-bytes", "catalog-digest"])
+def test_get_refuses_bytes_that_do_not_match(fixture_site, tmp_path, tamper):
+    home = tmp_path / "home"
+    assert archiver(home, "crawl", "--profile", "test", fixture_site.url).returncode == 0
+    row = next(r for r in captures_json(home) if r["url"] == fixture_site.url)
+    warc = next(w for w in warc_files(home) if w.name == row["warc_file"])
+    if tamper == "warc-bytes":
+        data = bytearray(warc.read_bytes())
+        data[row["offset"] + row["length"] - 12] ^= 0x01  # a bit inside the stored member
+        warc.write_bytes(bytes(data))
+        expected = "record is damaged"
+    else:
+        conn = sqlite3.connect(home / "catalog.sqlite")
+        with conn:
+            conn.execute(
+                "UPDATE captures SET payload_digest = ? WHERE id = ?",
+                ("sha256:" + "0" * 64, row["id"]),
+            )
+        conn.close()
+        expected = "WARC-Payload-Digest in the WARC is"
+    out = tmp_path / "bad.warc.gz"
+    result = archiver(home, "get", row["id"], "-o", str(out))
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.stderr.startswith(f"Error: capture {row['id']}")
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+    assert not list(tmp_path.glob("*.partial"))

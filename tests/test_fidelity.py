@@ -1,0 +1,101 @@
+"""Wire fidelity: the response record holds the bytes the server sent (DESIGN §2).
+
+A raw-socket server sends a status line with its own reason phrase, mixed-case
+header names, two Set-Cookie headers and a chunked gzip body; the request record
+must hold exactly the bytes the crawler wrote.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+
+from servers import FIDELITY_BODY_GZ, FIDELITY_HEADER_BYTES, FIDELITY_HTML
+from warcs import archiver, catalog_rows, read_warc, warc_files
+
+
+def crawl_raw(tmp_path, raw_server):
+    server = raw_server()
+    home = tmp_path / "home"
+    url = server.url + "page?id=42&lang=zh"
+    added = archiver(home, "seeds", "add", url, "--robots", "ignore")
+    assert added.returncode == 0, added.stderr
+    result = archiver(home, "crawl", "--profile", "test", "--job", "fidelity")
+    assert result.returncode == 0, result.stdout + result.stderr
+    [warc] = warc_files(home)
+    return server, url, home, read_warc(warc)
+
+
+def test_response_record_holds_the_wire_bytes(tmp_path, raw_server):
+    server, url, home, records = crawl_raw(tmp_path, raw_server)
+    assert all(not r.digest_problems for r in records), [r.digest_problems for r in records]
+    [response] = [r for r in records if r.type == "response"]
+    block = response.raw_block
+
+    # Status line as received, reason phrase included; header names as sent, repeats kept.
+    assert block.startswith(b"HTTP/1.1 200 Everything Fine\r\n")
+    head, _, body = block.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert b"content-TYPE: text/html; charset=utf-8" in lines
+    assert b"X-MiXeD-Case: yes" in lines
+    assert [line for line in lines if line.startswith(b"Set-Cookie:")] == [
+        b"Set-Cookie: session=abc123; Path=/; HttpOnly",
+        b"Set-Cookie: lang=zh-Hans; Path=/",
+    ]
+    # Every other header line the server sent is there, in order; chunked transfer is
+    # stored de-chunked with the header renamed and a Content-Length that matches.
+    sent = FIDELITY_HEADER_BYTES.rstrip(b"\r\n").split(b"\r\n")
+    expected = [
+        b"X-Crawler-" + line if line.startswith(b"Transfer-Encoding") else line for line in sent
+    ] + [b"Content-Length: %d" % len(FIDELITY_BODY_GZ)]
+    assert lines == expected
+    # The body is the entity still content-encoded (gzip), exactly as sent.
+    assert body == FIDELITY_BODY_GZ
+    assert gzip.decompress(body) == FIDELITY_HTML
+    assert response.content == FIDELITY_HTML  # warcio decodes it to the page
+
+    # Payload digest: entity with transfer-encoding removed, content-encoding kept.
+    digest = hashlib.sha256(FIDELITY_BODY_GZ).hexdigest()
+    assert response.headers["WARC-Payload-Digest"] == f"sha256:{digest}"
+    assert response.headers["WARC-Block-Digest"] == "sha256:" + hashlib.sha256(block).hexdigest()
+    [row] = catalog_rows(home)
+    assert row["payload_digest"] == f"sha256:{digest}"
+    assert row["http_status"] == 200
+    assert row["title"] == "Fidelity Check"
+
+
+def test_request_record_holds_the_bytes_sent(tmp_path, raw_server):
+    server, url, home, records = crawl_raw(tmp_path, raw_server)
+    [request] = [r for r in records if r.type == "request"]
+    [sent] = server.received
+    assert request.raw_block == sent
+    # The exact request target, query string included; the exchange marker never leaves.
+    assert sent.startswith(b"GET /page?id=42&lang=zh HTTP/1.1\r\n")
+    assert b"x-archiver-exchange" not in sent.lower()
+    assert re.search(rb"\r\nUser-Agent: archiver/", sent)
+
+
+def test_records_are_linked(tmp_path, raw_server):
+    _, url, _, records = crawl_raw(tmp_path, raw_server)
+    warcinfo, request, response, metadata = records
+    assert warcinfo.type == "warcinfo"
+    assert (request.type, response.type, metadata.type) == ("request", "response", "metadata")
+    assert request.headers["WARC-Concurrent-To"] == response.headers["WARC-Record-ID"]
+    assert metadata.headers["WARC-Concurrent-To"] == response.headers["WARC-Record-ID"]
+    assert request.headers["WARC-Date"] == response.headers["WARC-Date"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", response.headers["WARC-Date"])
+    for rec in (request, response, metadata):
+        assert rec.headers["WARC-Warcinfo-ID"] == warcinfo.headers["WARC-Record-ID"]
+        assert rec.headers["WARC-Target-URI"] == url
+    assert response.headers["WARC-IP-Address"] == "127.0.0.1"
+    fields = dict(
+        line.split(": ", 1) for line in warcinfo.content.decode().splitlines() if ": " in line
+    )
+    for name in ("software", "format", "conformsTo", "isPartOf", "operator", "robots",
+                 "http-header-user-agent", "hostname"):  # fmt: skip
+        assert fields.get(name), name
+    assert fields["isPartOf"] == "fidelity"
+    assert fields["robots"] == "ignore"
+    meta = metadata.content.decode()
+    assert "seed: 1" in meta and "job: fidelity" in meta and "hopsFromSeed: 0" in meta

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
-import subprocess
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
@@ -147,9 +147,10 @@ def test_metadata_records_carry_lineage_and_outlinks(crawled):
     response = next(
         r for r in records if r.type == "response" and r.headers["WARC-Target-URI"] == site.url
     )
+    response_id = response.headers["WARC-Record-ID"]
     meta = next(
         r for r in records
-        if r.type == "metadata" and r.headers["WARC-Concurrent-To"] == response.headers["WARC-Record-ID"]
+        if r.type == "metadata" and r.headers["WARC-Concurrent-To"] == response_id
     )  # fmt: skip
     text = meta.content.decode()
     assert "seed: 1" in text and "job: e2e" in text and "hopsFromSeed: 0" in text

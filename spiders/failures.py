@@ -2,38 +2,57 @@
 
 from __future__ import annotations
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy import exceptions as scrapy_errors
 from twisted.internet import error as net
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseNeverReceived
 
-_REASONS = (
+# Scrapy 2.19 wraps Twisted's errors in its own; both are listed so either matches.
+_REASONS: tuple[tuple[type[BaseException], str], ...] = (
+    (scrapy_errors.CannotResolveHostError, "dns"),
     (net.DNSLookupError, "dns"),
+    (scrapy_errors.DownloadConnectionRefusedError, "refused"),
     (net.ConnectionRefusedError, "refused"),
-    (net.TCPTimedOutError, "timeout"),
+    (scrapy_errors.DownloadTimeoutError, "timeout"),
     (net.TimeoutError, "timeout"),
-    (net.ConnectionLost, "reset"),
-    (net.ConnectionDone, "reset"),
+    (scrapy_errors.ResponseDataLossError, "incomplete"),
+    (scrapy_errors.UnsupportedURLSchemeError, "unsupported"),
 )
+_TLS_MARKERS = ("SSL", "TLS", "certificate", "handshake")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception, its causes, and the failures Twisted nests in ``reasons``."""
+    seen: list[BaseException] = []
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.append(current)
+        if current.__cause__ is not None:
+            todo.append(current.__cause__)
+        for reason in getattr(current, "reasons", None) or []:
+            value = getattr(reason, "value", None)
+            if isinstance(value, BaseException):
+                todo.append(value)
+    return seen
 
 
 def describe_failure(failure: Failure) -> str:
     """``reason: detail``, e.g. ``dns: no address for example.invalid``."""
     value = failure.value
-    detail = str(value).strip() or type(value).__name__
+    detail = " ".join(str(value).split()) or type(value).__name__
+    chain = _chain(value)
     for kind, reason in _REASONS:
-        if failure.check(kind):
+        if any(isinstance(exc, kind) for exc in chain):
             return f"{reason}: {detail}"
-    if failure.check(IgnoreRequest):
+    if isinstance(value, scrapy_errors.IgnoreRequest):
         if "robots.txt" in detail:
             return f"robots: {detail}"
         return f"ignored: {detail}"
-    if failure.check(ResponseNeverReceived):
-        inner = " ".join(str(r.value) for r in getattr(value, "reasons", []))
-        if "SSL" in inner or "TLS" in inner or "certificate" in inner:
-            return f"tls: {inner}"
-        return f"no-response: {inner or detail}"
-    name = type(value).__name__
-    if "Timeout" in name:
-        return f"timeout: {detail}"
-    return f"error: {name}: {detail}"
+    inner = " ".join(f"{type(exc).__name__} {exc}" for exc in chain)
+    if any(marker in inner for marker in _TLS_MARKERS):
+        return f"tls: {detail}"
+    if any(isinstance(exc, net.ConnectionLost | net.ConnectionDone) for exc in chain):
+        return f"reset: {detail}"
+    return f"error: {type(value).__name__}: {detail}"

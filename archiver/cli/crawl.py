@@ -47,7 +47,8 @@ def print_summary(catalog, job_name: str, seconds: float) -> int:  # type: ignor
     """Print the job summary; return how many captures hold a response."""
     job = get_job(catalog, job_name)
     outcomes = job_outcomes(catalog, job.id)
-    captured = sum(o.ok + o.truncated for o in outcomes)
+    # robots.txt fetches (no seed) are archived too, but do not count as captured seeds.
+    captured = sum(o.ok + o.truncated for o in outcomes if o.seed_id is not None)
     truncated = sum(o.truncated for o in outcomes)
     failed = sum(o.failed for o in outcomes)
     files = catalog.conn.execute(
@@ -68,6 +69,9 @@ def print_summary(catalog, job_name: str, seconds: float) -> int:  # type: ignor
             f"  {label}: {o.ok} ok, {o.truncated} truncated, {o.failed} failed, {_size(o.bytes)}"
             + (f" [{reasons}]" if reasons else "")
         )
+    log = catalog.path.parent / "jobs" / job.name / "crawl.log"
+    if log.exists():
+        click.echo(f"  log: {log}")
     return captured
 
 

@@ -10,6 +10,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from archiver.errors import ArchiverError
+from archiver.home import ArchiveHome
 from archiver.settings import PROFILES
 from archiver.spiders.seedlist import SeedListSpider, SeedTarget
 
@@ -27,6 +28,9 @@ def build_settings(
         settings.set(name, value, priority="cmdline")
     settings.set("ARCHIVER_HOME", str(home), priority="cmdline")
     settings.set("ARCHIVER_JOB", job_name, priority="cmdline")
+    # The full Scrapy log goes to the job's folder; the terminal gets progress and a summary.
+    log_dir = ArchiveHome(home).job_dir(job_name)
+    settings.set("LOG_FILE", str(log_dir / "crawl.log"), priority="cmdline")
     if store:
         settings.set("ARCHIVER_STORE", store, priority="cmdline")
     from archiver.crawl.config import CrawlConfig
@@ -37,6 +41,7 @@ def build_settings(
 
 
 def run_crawl(settings: Settings, seeds: Sequence[SeedTarget]) -> None:
-    process = CrawlerProcess(settings, install_root_handler=True)
+    Path(settings["LOG_FILE"]).parent.mkdir(parents=True, exist_ok=True)
+    process = CrawlerProcess(settings)
     process.crawl(SeedListSpider, seeds=list(seeds))
     process.start()

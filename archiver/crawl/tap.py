@@ -209,8 +209,8 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
                     raise CaptureTruncated(exchange.error or exchange.truncated) from exc
             else:
                 exchange.discard()
-                if exchange.error:
-                    request.meta["archiver_error"] = exchange.error
+                if exchange.truncated == "time":
+                    request.meta["archiver_error"] = f"timeout: {exchange.error}"
             raise
         finally:
             del self._registry[token]

@@ -56,11 +56,17 @@ class Exchange:
             return
         start = max(0, len(self._head) - 3)
         self._head += data
-        match = _HEAD_END.search(self._head, start)
-        if match:
+        while (match := _HEAD_END.search(self._head, start)) is not None:
+            if re.match(rb"HTTP/\d(?:\.\d)? 1\d\d\b", self._head):
+                # An interim 1xx response (RFC 9110 §15.2), which the client skips too:
+                # the final response follows on the same connection.
+                del self._head[: match.end()]
+                start = 0
+                continue
             self._head_end = match.end()
             del self._head[self._head_end :]
-        elif len(self._head) > MAX_HEAD_BYTES:
+            return
+        if len(self._head) > MAX_HEAD_BYTES:
             self.error = f"response head larger than {MAX_HEAD_BYTES} bytes"
             del self._head[MAX_HEAD_BYTES:]
 

@@ -73,6 +73,9 @@ def _tags(value: object) -> tuple[str, ...]:
     return tuple(tags)
 
 
+MAX_DEPTH = 10_000  # beyond any real site; keeps values inside SQLite's integer range
+
+
 def _depth(value: object) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -82,9 +85,9 @@ def _depth(value: object) -> int | None:
         number = int(value.strip())
     else:
         number = -1
-    if number < 0:
+    if number < 0 or number > MAX_DEPTH:
         raise InvalidSeed(
-            f"invalid depth {_show(value)}: use a whole number 0 or more, "
+            f"invalid depth {_show(value)}: use a whole number from 0 to {MAX_DEPTH}, "
             "or leave it empty for the scope's default"
         )
     return number
@@ -277,6 +280,10 @@ def _parse_json(text: str, name: str, out: _Collector) -> None:
             f"JSON seed file {name} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
             f"{exc.msg}): fix the syntax there"
         ) from None
+    except RecursionError:
+        raise SeedFileError(
+            f"JSON seed file {name} is nested too deeply: expected an array of seed objects"
+        ) from None
     entries = data.get("seeds") if isinstance(data, dict) else data
     if not isinstance(entries, list):
         raise SeedFileError(
@@ -294,6 +301,9 @@ def _parse_jsonl(text: str, name: str, out: _Collector) -> None:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             out.error(num, f"not valid JSON (column {exc.colno}: {exc.msg})")
+            continue
+        except RecursionError:
+            out.error(num, "JSON nested too deeply: expected a seed object or a URL string")
             continue
         out.entry(num, value, "line")
 

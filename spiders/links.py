@@ -19,8 +19,11 @@ _TAG = re.compile(
 )
 _ATTR = re.compile(rb"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
 _STYLE_BLOCK = re.compile(rb"<style\b[^>]*>(.*?)</style\s*>", re.IGNORECASE | re.DOTALL)
-_CSS_URL = re.compile(rb"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)""", re.IGNORECASE)
-_CSS_IMPORT = re.compile(rb"""@import\s+(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+# url(...) in any quoting, or @import with a bare string, in document order.
+_CSS_REF = re.compile(
+    rb"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""",
+    re.IGNORECASE,
+)
 _TITLE = re.compile(rb"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 _SKIP = (b"javascript:", b"data:", b"mailto:", b"tel:", b"about:", b"blob:", b"#")
 
@@ -78,9 +81,7 @@ def _srcset(value: bytes) -> list[bytes]:
 
 
 def _css_refs(css: bytes) -> list[bytes]:
-    refs = [m.group(1) or m.group(2) or m.group(3) or b"" for m in _CSS_URL.finditer(css)]
-    refs += [m.group(1) or m.group(2) or b"" for m in _CSS_IMPORT.finditer(css)]
-    return refs
+    return [next((g for g in m.groups() if g), b"") for m in _CSS_REF.finditer(css)]
 
 
 class _Resolver:

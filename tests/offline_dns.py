@@ -6,14 +6,13 @@ unresolvable name is answered here instead of by the system resolver.
 
 from __future__ import annotations
 
+from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
-from scrapy.resolver import CachingThreadedResolver
-
 
 class OfflineResolver(CachingThreadedResolver):
-    def getHostByName(self, name, timeout=()):  # noqa: N802 - Twisted interface
+    def getHostByName(self, name, timeout=()):
         if name.endswith(".invalid"):
             return defer.fail(DNSLookupError(f"no address for {name} (offline test resolver)"))
         return super().getHostByName(name, timeout)

@@ -101,7 +101,9 @@ def test_one_bad_seed_does_not_fail_the_job(tmp_path, fixture_site):
     result = crawl(home, fixture_site.url + "page2.html", closed_port_url())
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert any(re.search(r"page2\.html: [1-9]\d* ok, 0 truncated, 0 failed", line) for line in lines)
+    assert any(
+        re.search(r"page2\.html: [1-9]\d* ok, 0 truncated, 0 failed", line) for line in lines
+    )
     assert any("1 failed" in line and "refused: 1" in line for line in lines)
 
 

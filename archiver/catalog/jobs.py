@@ -50,11 +50,15 @@ def check_job_name(name: str) -> str:
     return name
 
 
+def job_exists(catalog: Catalog, name: str) -> bool:
+    return catalog.conn.execute("SELECT 1 FROM jobs WHERE name = ?", (name,)).fetchone() is not None
+
+
 def create_job(
     catalog: Catalog, name: str, settings: Mapping[str, object], seed_ids: Sequence[int]
 ) -> Job:
     check_job_name(name)
-    if catalog.conn.execute("SELECT 1 FROM jobs WHERE name = ?", (name,)).fetchone():
+    if job_exists(catalog, name):
         raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")
     with catalog.transaction() as conn:
         conn.execute(

@@ -117,7 +117,7 @@ def get_seed(catalog: Catalog, seed_id: int | str) -> Seed:
         number = int(seed_id)
     except (TypeError, ValueError):
         number = -1
-    found = get_seeds(catalog, [number]) if number > 0 else []
+    found = get_seeds(catalog, [number]) if 0 < number < 2**63 else []
     if not found:
         raise NotFound(f"no seed with id {seed_id!r}: list seeds with 'archiver seeds list'")
     return found[0]

@@ -6,10 +6,18 @@ import time
 
 import click
 
-from archiver.catalog.jobs import create_job, get_job, job_outcomes, new_job_name
+from archiver.catalog.jobs import (
+    check_job_name,
+    create_job,
+    get_job,
+    job_exists,
+    job_outcomes,
+    new_job_name,
+)
 from archiver.catalog.seeds import Seed, add_seeds, select_seeds
 from archiver.errors import ArchiverError
 from archiver.seedspec import SeedSpec
+from archiver.storage import open_store
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -98,23 +106,24 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store) -> None
 
     Example: archiver crawl --tag weibo --job weibo-morning -s DOWNLOAD_DELAY=1
     """
+    # Everything that can be wrong with the command is checked before anything is written.
     overrides = parse_overrides(settings)
-    from archiver.crawl.config import validate_overrides
-
-    validate_overrides(overrides)
-    catalog = obj.catalog()
-    added = add_seeds(catalog, [SeedSpec.build(url) for url in urls]) if urls else []
-    if added:
-        seed_ids = (*seed_ids, *(str(r.seed.id) for r in added))
-    selected = select_seeds(catalog, seed_ids=seed_ids, tags=tags)
-    if not selected:
-        raise ArchiverError("no seeds to crawl: add some with 'archiver seeds add URL'")
-    name = job_name or new_job_name()
-
+    name = check_job_name(job_name) if job_name else new_job_name()
+    specs = [SeedSpec.build(url) for url in urls]
+    if store:
+        open_store(store)
     from archiver.crawl.runner import build_settings, run_crawl
     from archiver.spiders.seedlist import SeedTarget
 
     scrapy_settings = build_settings(profile, obj.home.root, name, overrides, store)
+    catalog = obj.catalog()
+    if job_exists(catalog, name):
+        raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")
+    if specs:
+        seed_ids = (*seed_ids, *(str(r.seed.id) for r in add_seeds(catalog, specs)))
+    selected = select_seeds(catalog, seed_ids=seed_ids, tags=tags)
+    if not selected:
+        raise ArchiverError("no seeds to crawl: add some with 'archiver seeds add URL'")
     create_job(
         catalog,
         name,

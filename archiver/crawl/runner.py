@@ -7,41 +7,75 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
-from scrapy.settings import Settings
+from scrapy.settings import Settings, default_settings
 
+from archiver.crawl.config import CrawlConfig, validate_overrides
 from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
 from archiver.settings import PROFILES
 from archiver.spiders.seedlist import SeedListSpider, SeedTarget
 
 
+def _check_scrapy_values(settings: Settings, overrides: Mapping[str, str]) -> None:
+    """Scrapy reads settings lazily and fails mid-crawl; read typed ones now instead."""
+    getters = {bool: settings.getbool, int: settings.getint, float: settings.getfloat}
+    for name in overrides:
+        default = getattr(default_settings, name, None)
+        getter = getters.get(type(default))
+        if getter is None:
+            continue
+        try:
+            getter(name)
+        except ValueError:
+            kind = {bool: "true or false", int: "a whole number", float: "a number"}
+            raise ArchiverError(
+                f"setting {name}={overrides[name]!r} must be {kind[type(default)]}"
+            ) from None
+
+
 def build_settings(
     profile: str, home: Path, job_name: str, overrides: Mapping[str, str], store: str | None
 ) -> Settings:
+    """Scrapy settings for a job: the profile, then the overrides; validated before use."""
     if profile not in PROFILES:
         raise ArchiverError(
             f"unknown settings profile {profile!r}: choose one of {', '.join(PROFILES)}"
         )
+    validate_overrides(dict(overrides))
     settings = Settings()
     settings.setmodule(importlib.import_module(f"archiver.settings.{profile}"), priority="project")
     for name, value in overrides.items():
         settings.set(name, value, priority="cmdline")
+    _check_scrapy_values(settings, overrides)
     settings.set("ARCHIVER_HOME", str(home), priority="cmdline")
     settings.set("ARCHIVER_JOB", job_name, priority="cmdline")
+    if store:
+        settings.set("ARCHIVER_STORE", store, priority="cmdline")
     # The full Scrapy log goes to the job's folder; the terminal gets progress and a summary.
     log_dir = ArchiveHome(home).job_dir(job_name)
     settings.set("LOG_FILE", str(log_dir / "crawl.log"), priority="cmdline")
-    if store:
-        settings.set("ARCHIVER_STORE", store, priority="cmdline")
-    from archiver.crawl.config import CrawlConfig
-
-    config = CrawlConfig.from_settings(settings)  # validates before anything starts
+    config = CrawlConfig.from_settings(settings)
     settings.set("USER_AGENT", config.user_agent, priority="cmdline")
     return settings
 
 
 def run_crawl(settings: Settings, seeds: Sequence[SeedTarget]) -> None:
+    """Run the crawl to the end. A failure to start (a store or home that went away)
+    becomes an ArchiverError instead of a Twisted traceback."""
     Path(settings["LOG_FILE"]).parent.mkdir(parents=True, exist_ok=True)
     process = CrawlerProcess(settings)
-    process.crawl(SeedListSpider, seeds=list(seeds))
+    failures: list[BaseException] = []
+
+    def keep(failure):  # type: ignore[no-untyped-def]
+        failures.append(failure.value)
+
+    process.crawl(SeedListSpider, seeds=list(seeds)).addErrback(keep)
     process.start()
+    if failures:
+        error = failures[0]
+        if isinstance(error, ArchiverError):
+            raise error
+        raise ArchiverError(
+            f"the crawl could not run: {type(error).__name__}: {error} "
+            f"(details in {settings['LOG_FILE']})"
+        ) from error

@@ -1,0 +1,81 @@
+"""Packaging: the distribution installs archiver.* only; researcher commands stay Scrapy-free."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_wheel_puts_no_generic_top_level_modules(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    [wheel] = tmp_path.glob("archiver-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {name.split("/")[0] for name in names}
+    assert {"settings", "storage", "spiders"}.isdisjoint(top)
+    assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {
+        "archiver"
+    }
+    for module in ("archiver/spiders/seedlist.py", "archiver/settings/base.py",
+                   "archiver/storage/local.py", "archiver/demo/site/index.html",
+                   "archiver/demo/site/static/logo.png"):  # fmt: skip
+        assert module in names, module
+
+
+def test_generic_names_are_not_importable_outside_the_checkout(tmp_path):
+    code = (
+        "import importlib.util, archiver.storage, archiver.settings, archiver.spiders;"
+        "print([importlib.util.find_spec(n) is None for n in ('settings', 'storage', 'spiders')])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert out.stdout.strip() == "[True, True, True]", out.stderr
+
+
+def test_researcher_commands_do_not_import_scrapy(tmp_path):
+    code = (
+        "import sys\n"
+        "from archiver.cli import cli\n"
+        "commands = (['captures'], ['seeds', 'list'], ['cite', 'K7QD3XMA'], ['get', 'K7QD3XMA'])\n"
+        "for args in commands:\n"
+        "    try:\n"
+        f"        cli(['--home', {str(tmp_path / 'h')!r}, *args], standalone_mode=False)\n"
+        "    except Exception:\n"
+        "        pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_console_script_and_module_entry_points(tmp_path):
+    for cmd in ([str(Path(sys.executable).parent / "archiver"), "--version"],
+                [sys.executable, "-m", "archiver", "--version"]):  # fmt: skip
+        out = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+        assert out.returncode == 0 and out.stdout.startswith("archiver, version "), out
+
+
+def test_wheel_holds_every_source_module(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    [wheel] = tmp_path.glob("archiver-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    installed_as = {"archiver": "archiver", "spiders": "archiver/spiders",
+                    "settings": "archiver/settings", "storage": "archiver/storage"}  # fmt: skip
+    expected = {
+        f"{installed_as[folder]}/{path.relative_to(ROOT / folder).as_posix()}"
+        for folder in installed_as
+        for path in (ROOT / folder).rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert expected - names == set()

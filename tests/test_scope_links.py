@@ -1,0 +1,80 @@
+"""Seed scopes and link/requisite extraction."""
+
+from __future__ import annotations
+
+import pytest
+
+from archiver.spiders.links import extract_css, extract_html
+from archiver.spiders.scope import Scope
+
+SEED = "https://www.example.org/news/2020/story.html"
+
+
+@pytest.mark.parametrize(
+    ("kind", "depth", "url", "hops", "allowed"),
+    [
+        ("page", None, "https://other.net/x", 1, False),  # page: nothing beyond the page
+        ("page", 1, "https://other.net/x", 1, True),  # page + depth 1: one hop, any host
+        ("page", 1, "https://other.net/y", 2, False),
+        ("prefix", None, "https://www.example.org/news/2020/other.html", 5, True),
+        ("prefix", None, "http://www.example.org/news/2020/a/b", 1, True),  # either scheme
+        ("prefix", None, "https://www.example.org/news/2019/x.html", 1, False),
+        ("prefix", 1, "https://www.example.org/news/2020/x.html", 2, False),
+        ("host", None, "https://www.example.org/anything", 9, True),
+        ("site", None, "http://www.example.org/", 1, True),
+        ("host", None, "https://news.example.org/", 1, False),
+        ("domain", None, "https://news.example.org/", 1, True),
+        ("domain", None, "https://example.org/", 1, True),
+        ("domain", None, "https://badexample.org/", 1, False),
+        ("domain", 2, "https://a.example.org/", 3, False),
+    ],
+)
+def test_scope(kind, depth, url, hops, allowed):
+    assert Scope(kind, SEED, depth).allows(url, hops) is allowed
+
+
+PAGE = b"""<!doctype html><html><head>
+<title> A &amp; B
+ report </title>
+<base href="https://cdn.example.org/base/">
+<link rel="stylesheet" href="s.css"><link rel="canonical" href="/canon">
+<link rel="icon" href="/favicon.ico">
+<style>@import "print.css"; body { background: url('bg.png') }</style>
+</head><body style="background-image:url(body.jpg)">
+<a href="page2.html#section">two</a> <a href='page2.html'>again</a>
+<a href="javascript:void(0)">js</a> <a href="mailto:x@y">mail</a> <a href="#top">top</a>
+<img src="a.png" srcset="a-1x.png 1x, a-2x.png 2x"><img data-src="lazy.png">
+<script src="app.js"></script><iframe src="https://embed.example.net/frame"></iframe>
+<video poster="poster.jpg"><source src="clip.mp4"></video>
+<a href="q?a=1&amp;b=2">query</a>
+</body></html>"""
+
+
+def test_html_extraction():
+    found = extract_html(PAGE, "https://www.example.org/news/story.html")
+    base = "https://cdn.example.org/base/"
+    assert found.title == "A & B report"
+    assert found.links == [base + "page2.html", base + "q?a=1&b=2"]
+    assert found.requisites == [
+        base + "s.css", "https://cdn.example.org/favicon.ico", base + "body.jpg", base + "a.png",
+        base + "a-1x.png", base + "a-2x.png", base + "lazy.png", base + "app.js",
+        "https://embed.example.net/frame", base + "poster.jpg", base + "clip.mp4",
+        base + "print.css", base + "bg.png",
+    ]  # fmt: skip
+
+
+def test_og_title_when_no_title():
+    found = extract_html(b'<meta property="og:title" content="Post &#8211; 1">', "http://x/")
+    assert found.title == "Post – 1"
+
+
+def test_css_extraction():
+    css = b"""@import url("print.css"); @import 'more.css';
+    @font-face { src: url(fonts/a.woff2) format("woff2"), url('data:font/woff;base64,AAA'); }
+    .x { background: url( "../img/bg.png" ) }"""
+    found = extract_css(css, "https://example.org/static/site.css")
+    assert found.links == []
+    assert found.requisites == [
+        "https://example.org/static/print.css", "https://example.org/static/more.css",
+        "https://example.org/static/fonts/a.woff2", "https://example.org/img/bg.png",
+    ]  # fmt: skip

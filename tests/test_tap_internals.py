@@ -1,0 +1,46 @@
+"""The private Scrapy and Twisted internals the WARC tap relies on.
+
+If a Scrapy or Twisted upgrade moves any of these, this fails first, with a message
+naming what moved, before a crawl could quietly record the wrong bytes.
+"""
+
+from __future__ import annotations
+
+import inspect
+from importlib.metadata import version
+
+import scrapy.core.downloader.handlers.http11 as http11
+from twisted.web import _newclient, client, http
+
+
+def test_scrapy_version_is_in_the_supported_range():
+    major, minor = (int(x) for x in version("scrapy").split(".")[:2])
+    assert (major, minor) == (2, 19), (
+        "the tap is verified on Scrapy 2.19 only: re-run the fidelity tests"
+    )
+
+
+def test_handler_pool_and_factory_seams_exist():
+    assert hasattr(http11.HTTP11DownloadHandler, "download_request")
+    source = inspect.getsource(http11.HTTP11DownloadHandler.__init__)
+    assert "self._pool._factory = _LenientHTTP11ClientFactory" in source
+    assert "_factory" in inspect.getsource(client.HTTPConnectionPool._newConnection)
+    params = inspect.signature(client._HTTP11ClientFactory.__init__).parameters
+    assert list(params)[1:] == ["quiescentCallback", "metadata"]
+
+
+def test_protocol_hooks_exist():
+    proto = _newclient.HTTP11ClientProtocol
+    for name in ("request", "dataReceived", "connectionLost", "_finishResponse_WAITING",
+                 "_finishResponse_TRANSMITTING"):  # fmt: skip
+        assert hasattr(proto, name), name
+    assert "self._parser.__class__ = _LenientHTTPClientParser" in inspect.getsource(
+        http11._LenientHTTP11ClientProtocol.request
+    )
+    assert "switchToBodyMode" in inspect.getsource(_newclient.HTTPClientParser.allHeadersReceived)
+
+
+def test_transfer_decoders_expose_their_data_callback():
+    identity = http._IdentityTransferDecoder(10, lambda d: None, lambda r: None)
+    chunked = http._ChunkedTransferDecoder(lambda d: None, lambda r: None)
+    assert callable(identity.dataCallback) and callable(chunked.dataCallback)

@@ -8,6 +8,7 @@ never a growing bytes object. Nothing here imports Scrapy.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import tempfile
@@ -33,10 +34,12 @@ class Exchange:
     url: str
     started_at: datetime
     limits: Limits = field(default_factory=Limits)
+    spool_dir: str | None = None  # where bodies too big for memory spill (the archive home)
     ip_address: str | None = None
     request_bytes: bytearray = field(default_factory=bytearray)
     truncated: str | None = None  # WARC-Truncated reason: length, time, disconnect
     error: str | None = None
+    spool_error: OSError | None = None  # the body could not be spooled (disk full)
     finished: bool = False
     _head: bytearray = field(default_factory=bytearray)
     _head_end: int = -1
@@ -79,7 +82,9 @@ class Exchange:
             self.truncated = "length"
         if data:
             if self._body is None:
-                self._body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+                self._body = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed in discard()
+                    max_size=SPOOL_IN_MEMORY, dir=self.spool_dir
+                )
             self._body.write(data)
             self._payload.update(data)
             self._body_length += len(data)
@@ -96,8 +101,11 @@ class Exchange:
 
     def discard(self) -> None:
         if self._body is not None:
-            self._body.close()
-            self._body = None
+            body, self._body = self._body, None
+            # A temporary spool: closing may flush a buffer onto a full disk, and
+            # nothing in it needs keeping any more.
+            with contextlib.suppress(OSError):
+                body.close()
 
     # -- read by the recorder ---------------------------------------------------------
 

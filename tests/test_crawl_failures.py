@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import socket
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+from servers import FixtureSite
 from warcs import catalog_rows, read_warc, warc_files
 
 TESTS = Path(__file__).parent
@@ -138,3 +140,43 @@ def test_slow_body_is_cut_at_the_time_limit(tmp_path, fixture_site):
     ]  # fmt: skip
     assert response.headers["WARC-Truncated"] == "time"
     assert response.content == b"." * row["size"]
+    assert re.search(r"archiver: \d+ captured .* URLs/s", result.stderr)  # progress while it ran
+
+
+def test_full_disk_stops_the_crawl_and_leaves_valid_warcs(tmp_path):
+    """A file-size limit stands in for a full disk: writes past it fail with an OSError."""
+    root = tmp_path / "site"
+    root.mkdir()
+    (root / "index.html").write_bytes(
+        b"<!doctype html><title>Home</title><img src='a.png'><img src='blob.bin'>"
+    )
+    (root / "a.png").write_bytes(os.urandom(2000))
+    (root / "blob.bin").write_bytes(os.urandom(3_000_000))  # incompressible
+    home = tmp_path / "home"
+    limit = 1_500_000
+
+    def limit_file_size():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    with FixtureSite(root) as site:
+        env = {**os.environ, "ARCHIVER_HOME": str(home)}
+        result = subprocess.run(
+            [sys.executable, "-m", "archiver", "crawl", "--profile", "test", "--job", "full",
+             site.url, "--set", "ARCHIVER_PROGRESS_INTERVAL=0"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+            preexec_fn=limit_file_size,
+        )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: cannot write to the archive: File too large"), last
+    [warc] = warc_files(home)
+    assert not list(home.glob("spool/**/*.open"))
+    check = subprocess.run([BIN / "warcio", "check", str(warc)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+    urls = {r.headers.get("WARC-Target-URI") for r in read_warc(warc) if r.type == "response"}
+    assert site.url in urls and site.url + "blob.bin" not in urls
+    rows = seed_rows(home)
+    assert {r["url"] for r in rows if r["state"] == "ok"} >= {site.url}
+    job = catalog_rows(home, "SELECT status, finish_reason FROM jobs")[0]
+    assert job["status"] == "failed" and "File too large" in job["finish_reason"]

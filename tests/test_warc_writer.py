@@ -6,12 +6,14 @@ import gzip
 import hashlib
 import io
 import itertools
+import os
 import re
 from datetime import UTC, datetime
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.warc.records import Body, RecordBuilder, warc_fields
+from archiver.warc.records import Body, Record, RecordBuilder, warc_fields
 from archiver.warc.writer import OPEN_SUFFIX, WarcWriter
 
 CLOCK = datetime(2020, 2, 12, 6, 0, 0, 123000, tzinfo=UTC)
@@ -127,3 +129,35 @@ def test_file_names_and_rollover(tmp_path):
 
 def test_warc_fields_fold_newlines():
     assert warc_fields([("a", "x\ny"), ("b", "z")]) == b"a: x y\r\nb: z\r\n"
+
+
+class FailingBody(io.BytesIO):
+    """A spool that breaks after some bytes, as a disk does when it fills up."""
+
+    def read(self, size=-1):
+        if self.tell() >= 2_500_000:  # after more than one batch reached the file
+            raise OSError(28, "No space left on device")
+        return super().read(size)
+
+
+def test_a_failed_write_leaves_the_file_ending_on_a_whole_record(tmp_path):
+    w = writer(tmp_path)
+    builder = w.builder()
+    good = builder.build("resource", date="2020-02-12T06:00:00.123Z", target_uri="urn:x:ok",
+                         head=b"kept")  # fmt: skip
+    [kept] = w.write_group([good])
+    data = os.urandom(3_000_000)
+    bad = builder.build("resource", date="2020-02-12T06:00:00.123Z", target_uri="urn:x:bad",
+                        body=Body(io.BytesIO(data), len(data)))  # fmt: skip
+    broken = Record(bad.fields, bad.head, Body(FailingBody(data), len(data)))
+    with pytest.raises(OSError, match="No space"):
+        w.write_group([broken])
+    after = builder.build("resource", date="2020-02-12T06:00:00.123Z", target_uri="urn:x:after",
+                          head=b"after")  # fmt: skip
+    [later] = w.write_group([after])
+    assert later.offset == kept.offset + kept.length  # the broken member left no bytes behind
+    closed = w.close()
+    with open(closed.path, "rb") as handle:
+        uris = [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(handle)]
+    assert uris == [None, "urn:x:ok", "urn:x:after"]
+    assert closed.sha256 == hashlib.sha256(closed.path.read_bytes()).hexdigest()

@@ -75,9 +75,20 @@ def create_job(
 
 
 def finish_job(catalog: Catalog, job_id: int, status: str, reason: str | None) -> None:
+    """Close the job's row with its end time and its counts, taken from the catalog itself."""
     with catalog.transaction() as conn:
         conn.execute(
-            "UPDATE jobs SET status = ?, ended_at = ?, finish_reason = ? WHERE id = ?",
+            """UPDATE jobs SET status = ?, ended_at = ?, finish_reason = ?,
+                 captured = (SELECT COUNT(*) FROM captures WHERE job_id = jobs.id
+                             AND state IN ('ok', 'truncated')),
+                 truncated = (SELECT COUNT(*) FROM captures WHERE job_id = jobs.id
+                              AND state = 'truncated'),
+                 failed = (SELECT COUNT(*) FROM captures WHERE job_id = jobs.id
+                           AND state = 'failed'),
+                 warc_files = (SELECT COUNT(*) FROM warc_files WHERE job_id = jobs.id),
+                 warc_bytes = (SELECT COALESCE(SUM(size), 0) FROM warc_files
+                               WHERE job_id = jobs.id)
+               WHERE id = ?""",
             (status, iso_ms(utc_now()), reason, job_id),
         )
 

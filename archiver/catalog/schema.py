@@ -34,7 +34,12 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             ended_at    TEXT,
             settings    TEXT NOT NULL,
             seed_ids    TEXT NOT NULL,
-            finish_reason TEXT
+            finish_reason TEXT,
+            captured    INTEGER,
+            truncated   INTEGER,
+            failed      INTEGER,
+            warc_files  INTEGER,
+            warc_bytes  INTEGER
         );
         CREATE TABLE warc_files (
             name            TEXT PRIMARY KEY,

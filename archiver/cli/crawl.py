@@ -142,6 +142,9 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store) -> None
         [SeedTarget(s.id, s.url, s.scope, s.depth, s.robots) for s in selected],
     )
     captured = print_summary(catalog, name, time.monotonic() - started)
+    job = get_job(catalog, name)
+    if job.status == "failed":
+        raise ArchiverError(job.finish_reason or f"job {name} failed")
     if captured == 0:
         raise ArchiverError(
             f"nothing could be captured in job {name}: see the failures above "

@@ -17,25 +17,27 @@ from archiver.seedspec import SeedSpec
 
 
 @click.command()
-@click.option(
-    "--keep-home",
-    type=click.Path(file_okay=False),
-    help="Archive into this home instead of a new temporary one.",
-)
-@click.pass_obj
-def demo(obj, keep_home: str | None) -> None:  # type: ignore[no-untyped-def]
+@click.pass_context
+def demo(ctx: click.Context) -> None:
     """Serve a small sample site (an NGO report, a news article, a social post) on
     127.0.0.1, archive it, then print the captures and a citation.
 
+    The archive goes to a new temporary home, kept so you can explore it, unless
+    --home is given on the command line (ARCHIVER_HOME is not used, so the demo
+    never mixes sample captures into a real archive).
+
     Example: archiver demo
     """
-    from archiver.catalog.jobs import create_job
+    from archiver.catalog.jobs import create_job, new_job_name
     from archiver.cli.crawl import print_summary, robots_summary
     from archiver.crawl.runner import build_settings, run_crawl
     from archiver.demo.server import serve_demo_site
     from archiver.spiders.seedlist import SeedTarget
 
-    root = Path(keep_home) if keep_home else Path(tempfile.mkdtemp(prefix="archiver-demo-"))
+    given = ctx.parent is not None and (
+        ctx.parent.get_parameter_source("home") == click.core.ParameterSource.COMMANDLINE
+    )
+    root = ctx.obj.home.root if given else Path(tempfile.mkdtemp(prefix="archiver-demo-"))
     home = ArchiveHome(root.absolute()).ensure()
     catalog = open_catalog(home.catalog_path)
     with serve_demo_site() as base_url:
@@ -46,7 +48,7 @@ def demo(obj, keep_home: str | None) -> None:  # type: ignore[no-untyped-def]
                             note="bundled demo site", nominated_by="archiver demo")],
         )  # fmt: skip
         seed = result.seed
-        name = "demo-" + time.strftime("%Y%m%d-%H%M%S")
+        name = new_job_name().replace("job-", "demo-", 1)
         settings = build_settings(
             "test", home.root, name, {"ARCHIVER_PROGRESS_INTERVAL": "0"}, None
         )

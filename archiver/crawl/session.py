@@ -8,12 +8,16 @@ commits, closes and stores the last WARC file and marks the job finished.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 
 from archiver import SOFTWARE
 from archiver.catalog import open_catalog
@@ -51,6 +55,8 @@ class ArchiveSession:
         self.crawler = crawler
         self.config = config
         home = ArchiveHome(config.home).ensure()
+        self.body_spool_dir = home.spool_dir / config.job_name / "bodies"
+        self.body_spool_dir.mkdir(parents=True, exist_ok=True)
         self.catalog = open_catalog(home.catalog_path)
         self.job = get_job(self.catalog, config.job_name)
         self.store = open_store(config.store_uri or home.warcs_dir)
@@ -74,6 +80,7 @@ class ArchiveSession:
         self.counts = {"ok": 0, "truncated": 0, "failed": 0, "pages": 0}
         self._started = time.monotonic()
         self._progress_task: Any = None
+        self.fatal: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchiveSession:
@@ -101,7 +108,35 @@ class ArchiveSession:
     # -- exchanges from the download handler -----------------------------------------
 
     def record_now(self, exchange: Exchange, request: Any) -> None:
-        self._count(self.recorder.record_exchange(exchange, fetch_context(request)))
+        with self._writing(exchange):
+            self._count(self.recorder.record_exchange(exchange, fetch_context(request)))
+
+    @contextmanager
+    def _writing(self, exchange: Exchange | None = None) -> Iterator[None]:
+        """Stop the crawl cleanly when the archive cannot be written (disk full, read-only).
+        The writer has already cut its file back to the last whole record."""
+        if self.fatal:
+            if exchange is not None:
+                exchange.discard()
+            return
+        try:
+            yield
+        except (OSError, sqlite3.Error) as exc:
+            if exchange is not None:
+                exchange.discard()
+            self.stop_unwritable(exc)
+
+    def stop_unwritable(self, exc: BaseException) -> None:
+        if self.fatal:
+            return
+        self.fatal = (
+            f"cannot write to the archive: {getattr(exc, 'strerror', None) or exc}"
+            f"{f' ({exc.filename})' if getattr(exc, 'filename', None) else ''};"
+            " the crawl stopped and what was written before stays valid."
+            " Free space or fix permissions, then crawl again"
+        )
+        logger.error(self.fatal)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_write_error"))
 
     def hand_to_spider(self, exchange: Exchange, request: Any) -> None:
         """Responses for the spider are written once it has parsed them (outlinks and
@@ -116,16 +151,18 @@ class ArchiveSession:
         exchange = response.meta.pop(HELD, None)
         if exchange is None or self._held.pop(id(exchange), None) is None:
             return
-        state = self.recorder.record_exchange(
-            exchange, fetch_context(response.request), outlinks=outlinks, title=title
-        )
-        self._count(state, page=True)
+        with self._writing(exchange):
+            state = self.recorder.record_exchange(
+                exchange, fetch_context(response.request), outlinks=outlinks, title=title
+            )
+            self._count(state, page=True)
 
     def record_failure(self, request: Any, error: str) -> None:
         from archiver.catalog.db import utc_now
 
-        self.recorder.record_failure(request.url, fetch_context(request), error, utc_now())
-        self._count("failed")
+        with self._writing():
+            self.recorder.record_failure(request.url, fetch_context(request), error, utc_now())
+            self._count("failed")
 
     def _count(self, state: str, page: bool = False) -> None:
         self.counts[state] = self.counts.get(state, 0) + 1
@@ -157,9 +194,17 @@ class ArchiveSession:
         for exchange, request in list(self._held.values()):
             self.record_now(exchange, request)
         self._held.clear()
-        status = "finished" if reason == "finished" else "stopped"
+        # Even after a write error: the writer has cut its file back to the last whole
+        # record, so what was written is committed, closed and stored.
         try:
             self.recorder.close()
-        finally:
+        except (OSError, sqlite3.Error) as exc:
+            self.stop_unwritable(exc)
+        status = "finished" if reason == "finished" else "stopped"
+        if self.fatal:
+            status, reason = "failed", self.fatal
+        try:
             finish_job(self.catalog, self.job.id, status, reason)
-            self.catalog.close()
+        except Exception:
+            logger.exception("could not mark job %s %s", self.job.name, status)
+        self.catalog.close()

@@ -17,6 +17,7 @@ protocol removes before anything is written, so it never goes over the wire.
 
 from __future__ import annotations
 
+import errno
 import logging
 import uuid
 from functools import partial
@@ -36,6 +37,7 @@ from archiver.exchange import Exchange, Limits
 logger = logging.getLogger(__name__)
 
 MARKER = b"X-Archiver-Exchange"
+DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS}
 
 
 class CaptureTruncated(IgnoreRequest):
@@ -75,7 +77,13 @@ class _TappedParser(_LenientHTTPClientParser):
             protocol = self.archiver_protocol
 
             def tee(data: bytes) -> None:
-                kept = exchange.on_body(data)
+                try:
+                    kept = exchange.on_body(data)
+                except OSError as exc:  # the body spool cannot be written (disk full)
+                    exchange.spool_error = exc
+                    if protocol is not None:
+                        protocol.transport.abortConnection()
+                    return
                 if len(kept) < len(data) and protocol is not None:
                     deliver(kept) if kept else None
                     protocol.abort_for_limit()
@@ -189,6 +197,7 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
         self._session = session
         self._registry: dict[str, Exchange] = {}
         self._pool._factory = partial(_RecordingFactory, registry=self._registry)
+        self._spool_dir = str(session.body_spool_dir)
         self._limits = Limits(
             max_body_bytes=session.config.max_body_bytes,
             max_seconds=session.config.max_fetch_seconds,
@@ -196,12 +205,19 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
 
     async def download_request(self, request: Any) -> Any:
         token = uuid.uuid4().hex
-        exchange = Exchange(url=request.url, started_at=utc_now(), limits=self._limits)
+        exchange = Exchange(
+            url=request.url, started_at=utc_now(), limits=self._limits, spool_dir=self._spool_dir
+        )
         self._registry[token] = exchange
         request.headers[MARKER] = token
         try:
             response = await super().download_request(request)
         except Exception as exc:
+            unwritable = exchange.spool_error or exc
+            if isinstance(unwritable, OSError) and unwritable.errno in DISK_FULL_ERRNOS:
+                exchange.discard()
+                self._session.stop_unwritable(unwritable)
+                raise
             if exchange.has_response:
                 exchange.finish(truncated="disconnect", error=f"{type(exc).__name__}: {exc}")
                 self._session.record_now(exchange, request)

@@ -24,6 +24,7 @@ from archiver.warc.records import Record, RecordBuilder, new_record_id, warc_fie
 
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 1_000_000_000
+_WRITE_BATCH = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,9 @@ class WarcWriter:
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / (self._filename + OPEN_SUFFIX)
         # "xb": never overwrite an existing file (a restart must not clobber evidence).
-        self._file = open(path, "xb")  # noqa: SIM115 - closed in close()
+        # Unbuffered: each member is written in a few large writes, and a failed write
+        # can be cut back exactly (see _write_member).
+        self._file = open(path, "xb", buffering=0)  # noqa: SIM115 - closed in close()
         self._size = 0
         self._digest = hashlib.sha256()
         self.warcinfo_id = self.id_factory()
@@ -181,22 +184,36 @@ class WarcWriter:
             self.on_open(OpenedWarc(self._filename, path, self.warcinfo_id, written.length))
 
     def _write_member(self, record: Record) -> WrittenRecord:
+        """Write one record as one gzip member. If any write fails (disk full), the file
+        is cut back to where the member began, so it always ends on a whole record."""
         assert self._file is not None
-        offset = self._size
+        offset, digest = self._size, self._digest.copy()
         gz = zlib.compressobj(self.compress_level, zlib.DEFLATED, 31)  # 31: gzip framing
-        pieces = [gz.compress(record.header_bytes())]
-        write = self._emit
-        for piece in pieces:
-            write(piece)
-        for chunk in record.block_chunks():
-            write(gz.compress(chunk))
-        write(gz.compress(b"\r\n\r\n"))  # WARC 1.1 §4: two newlines end every record
-        write(gz.flush())
+        pending = [gz.compress(record.header_bytes())]
+        pending_size = 0
+        try:
+            for chunk in record.block_chunks():
+                piece = gz.compress(chunk)
+                pending.append(piece)
+                pending_size += len(piece)
+                if pending_size >= _WRITE_BATCH:
+                    self._emit(b"".join(pending))
+                    pending, pending_size = [], 0
+            pending.append(gz.compress(b"\r\n\r\n"))  # WARC 1.1 §4: records end with two CRLF
+            pending.append(gz.flush())
+            self._emit(b"".join(pending))
+        except BaseException:
+            os.ftruncate(self._file.fileno(), offset)
+            self._file.seek(offset)
+            self._size, self._digest = offset, digest
+            raise
         return WrittenRecord(self._filename, offset, self._size - offset, record.record_id)
 
     def _emit(self, data: bytes) -> None:
-        if data:
-            assert self._file is not None
-            self._file.write(data)
-            self._digest.update(data)
-            self._size += len(data)
+        assert self._file is not None
+        view = memoryview(data)
+        while view:  # a raw file may write less than asked
+            written = self._file.write(view)
+            view = view[written or 0 :]
+        self._digest.update(data)
+        self._size += len(data)

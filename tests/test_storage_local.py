@@ -1,0 +1,70 @@
+"""The local-folder store behind the storage protocol."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from archiver.errors import IntegrityError, StorageError
+from archiver.storage import LocalStore, open_store
+
+
+def spool_file(tmp_path, data: bytes):
+    path = tmp_path / "spool" / "f.warc.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path, hashlib.sha256(data).hexdigest()
+
+
+def test_put_moves_verifies_and_reads_ranges(tmp_path):
+    store = LocalStore(tmp_path / "warcs")
+    path, digest = spool_file(tmp_path, b"0123456789" * 10)
+    stored = store.put(path, "job-1/f.warc.gz", sha256=digest)
+    assert not path.exists()
+    assert stored.uri == (tmp_path / "warcs" / "job-1" / "f.warc.gz").as_uri()
+    assert (stored.size, stored.sha256) == (100, digest)
+    assert store.read_range("job-1/f.warc.gz", 15, 5) == b"56789"
+    assert store.stat("job-1/f.warc.gz").size == 100
+    assert store.stat("job-1/none") is None
+    assert [o.key for o in store.list("job-1/")] == ["job-1/f.warc.gz"]
+
+
+def test_put_again_is_safe_and_refuses_other_content(tmp_path):
+    store = LocalStore(tmp_path / "warcs")
+    path, digest = spool_file(tmp_path, b"same")
+    store.put(path, "k/f", sha256=digest)
+    path, digest = spool_file(tmp_path, b"same")
+    assert store.put(path, "k/f", sha256=digest).sha256 == digest  # a retry after a crash
+    path, other = spool_file(tmp_path, b"different")
+    with pytest.raises(StorageError, match="already exists with other content"):
+        store.put(path, "k/f", sha256=other)
+    assert path.exists()  # nothing lost
+
+
+def test_wrong_checksum_is_refused(tmp_path):
+    store = LocalStore(tmp_path / "warcs")
+    path, _ = spool_file(tmp_path, b"bytes")
+    with pytest.raises(IntegrityError, match="does not match its SHA-256"):
+        store.put(path, "k/f", sha256="0" * 64)
+
+
+def test_short_read_is_an_integrity_error(tmp_path):
+    store = LocalStore(tmp_path / "warcs")
+    path, digest = spool_file(tmp_path, b"abc")
+    store.put(path, "k/f", sha256=digest)
+    with pytest.raises(IntegrityError, match="shorter than the catalog says"):
+        store.read_range("k/f", 2, 10)
+
+
+@pytest.mark.parametrize("key", ["../escape", "/abs", "a/../../b", ""])
+def test_unsafe_keys_are_refused(tmp_path, key):
+    with pytest.raises(StorageError, match="unsafe storage key"):
+        LocalStore(tmp_path).uri_for(key)
+
+
+def test_store_uris(tmp_path):
+    assert open_store(tmp_path).root == tmp_path
+    assert open_store(tmp_path.as_uri()).root == tmp_path
+    with pytest.raises(StorageError, match="unknown store scheme 'ftp'"):
+        open_store("ftp://example.org/x")

@@ -1,6 +1,7 @@
 """Base Scrapy settings for archival crawls. Profiles import this and override."""
 
 from archiver.crawl.config import ARCHIVER_SETTINGS
+from archiver.spiders.decode import ACCEPT_ENCODING
 
 BOT_NAME = "archiver"
 SPIDER_MODULES = ["archiver.spiders.seedlist"]
@@ -39,9 +40,20 @@ DOWNLOAD_WARNSIZE = 0
 DOWNLOAD_TIMEOUT = 240  # above ARCHIVER_MAX_FETCH_SECONDS so ours cuts first
 COOKIES_ENABLED = True
 
+# The spider undoes content-encoding itself, bounded (archiver/spiders/decode.py).
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+}
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en",
+    "Accept-Encoding": ACCEPT_ENCODING,
+}
+
 LOG_LEVEL = "INFO"  # to HOME/jobs/JOB/crawl.log
 LOGSTATS_INTERVAL = 0
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no listening port on a crawler of at-risk content
 
 for _name, (_default, _doc) in ARCHIVER_SETTINGS.items():
     globals()[_name] = _default

@@ -13,11 +13,13 @@ from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
-from scrapy.http import Request, Response, TextResponse
+from scrapy.http import Request, Response
 from twisted.python.failure import Failure
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
 from archiver.crawl.session import META
 from archiver.crawl.tap import CaptureTruncated
+from archiver.spiders.decode import decoded_body
 from archiver.spiders.failures import describe_failure
 from archiver.spiders.links import Extracted, extract_css, extract_html
 from archiver.spiders.scope import Scope
@@ -132,16 +134,27 @@ class SeedListSpider(scrapy.Spider):
                     yield request
 
     def _extract(self, response: Response, kind: str) -> Extracted:
-        content_type = response.headers.get(b"Content-Type", b"").split(b";")[0].strip().lower()
-        encoding = response.encoding if isinstance(response, TextResponse) else "utf-8"
-        if content_type in CSS_TYPES:
-            return extract_css(response.body, response.url, encoding)
+        header = response.headers.get(b"Content-Type", b"")
+        content_type = header.split(b";")[0].strip().lower()
+        if content_type not in CSS_TYPES and content_type not in HTML_TYPES:
+            return Extracted([], [])
+        limit = self.session.config.max_parse_bytes
+        body = decoded_body(response.body, response.headers.get(b"Content-Encoding"), limit)
+        if body is None:
+            return Extracted([], [])
+        # The declared charset, else UTF-8: statistical detection costs milliseconds per page
+        # (PERF.md) and only URL bytes are decoded here.
+        encoding = (
+            http_content_type_encoding(header.decode("latin-1"))
+            or html_body_declared_encoding(body[:4096])
+            or "utf-8"
+        )
         if content_type in HTML_TYPES:
-            found = extract_html(response.body, response.url, encoding)
+            found = extract_html(body, response.url, encoding)
             if kind == "requisite":  # an iframe: its own requisites, not its links
                 return Extracted([], found.requisites, found.title)
             return found
-        return Extracted([], [])
+        return extract_css(body, response.url, encoding)
 
     def failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]

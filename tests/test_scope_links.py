@@ -78,3 +78,17 @@ def test_css_extraction():
         "https://example.org/static/print.css", "https://example.org/static/more.css",
         "https://example.org/static/fonts/a.woff2", "https://example.org/img/bg.png",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["/a/b.html", "/a/b?x=1&y=/z", "/", "//cdn.example.net/x", "/a/../b", "/./a", "rel/x",
+     "../up", "?q=1", "https://other.org/p", "/a b", "/é", "/a/.hidden"],
+)  # fmt: skip
+def test_fast_join_agrees_with_urljoin(ref):
+    from urllib.parse import urljoin
+
+    from archiver.spiders.links import _Resolver
+
+    base = "https://www.example.org:8443/news/2020/story.html?page=2"
+    assert _Resolver(base, "utf-8").join(ref) == urljoin(base, ref)

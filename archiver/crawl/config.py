@@ -37,6 +37,10 @@ ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
     "ARCHIVER_PROGRESS_INTERVAL": (10.0, "Seconds between progress lines on stderr (0: off)."),
     "ARCHIVER_MAX_EMBED_HOPS": (5, "How many requisite-of-requisite hops to follow (CSS -> font)."),
     "ARCHIVER_MAX_REDIRECTS": (10, "Longest redirect chain followed from one URL."),
+    "ARCHIVER_MAX_PARSE_BYTES": (
+        32 * 1024 * 1024,
+        "Decode and scan at most this much of a page for links (bounds gzip bombs).",
+    ),
 }
 
 
@@ -83,6 +87,7 @@ class CrawlConfig:
     progress_interval: float
     max_embed_hops: int
     max_redirects: int
+    max_parse_bytes: int
     hostname: str
 
     @classmethod
@@ -106,6 +111,7 @@ class CrawlConfig:
             progress_interval=_float(settings, "ARCHIVER_PROGRESS_INTERVAL"),
             max_embed_hops=_int(settings, "ARCHIVER_MAX_EMBED_HOPS", 0),
             max_redirects=_int(settings, "ARCHIVER_MAX_REDIRECTS", 0),
+            max_parse_bytes=_int(settings, "ARCHIVER_MAX_PARSE_BYTES", 1),
             hostname=socket.gethostname(),
         )
 

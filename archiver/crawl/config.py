@@ -45,8 +45,9 @@ ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
 
 
 def default_user_agent(operator: str) -> str:
-    contact = f"+{operator}" if operator else "archival crawler"
-    return f"{SOFTWARE} ({contact}; +https://pypi.org/project/archiver/)"
+    """Names the project and, when set, who to contact about the crawl."""
+    contact = f"; +{operator}" if operator else ""
+    return f"{SOFTWARE} (archival crawler{contact})"
 
 
 def _int(settings: Any, name: str, minimum: int, maximum: int | None = None) -> int:

@@ -1,0 +1,49 @@
+"""The README cannot drift from the code: every command and every setting is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from archiver.cli import cli
+from archiver.crawl.config import ARCHIVER_SETTINGS
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def command_paths(group: click.Group, prefix: str = "archiver") -> list[str]:
+    paths = []
+    for name, command in group.commands.items():
+        path = f"{prefix} {name}"
+        if isinstance(command, click.Group):
+            paths += command_paths(command, path)
+        else:
+            paths.append(path)
+    return paths
+
+
+def test_every_command_is_in_the_readme():
+    missing = [path for path in command_paths(cli) if path not in README]
+    assert not missing
+
+
+def test_every_setting_is_in_the_readme():
+    assert [name for name in ARCHIVER_SETTINGS if f"`{name}" not in README] == []
+
+
+def test_every_command_has_help_with_an_example():
+    def walk(group: click.Group):
+        for command in group.commands.values():
+            if isinstance(command, click.Group):
+                yield from walk(command)
+            else:
+                yield command
+
+    assert [c.name for c in walk(cli) if "Example:" not in (c.help or "")] == []
+
+
+def test_readme_starts_with_the_two_commands():
+    blocks = README.split("```sh\n")[1:3]
+    assert blocks[0].startswith("python3 -m venv .venv && .venv/bin/pip install -e . && ")
+    assert blocks[1].startswith("bash .ci/run")

@@ -43,6 +43,8 @@ COOKIES_ENABLED = True
 # The spider undoes content-encoding itself, bounded (archiver/spiders/decode.py).
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    # Between RobotsTxtMiddleware (100) and the downloader: robots.txt is read decoded.
+    "archiver.crawl.robots.DecodeRobotsTxt": 110,
 }
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",

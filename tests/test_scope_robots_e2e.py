@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 from servers import FixtureSite
 from warcs import archiver, catalog_rows, read_warc, warc_files
@@ -73,3 +75,38 @@ def test_page_scope_with_depth_follows_links_off_the_page(tmp_path, site):
     _, rows = crawl(tmp_path, site, "--depth", "2")
     assert {"public/b.html", "public/c.html"} <= set(rows)
     assert "public/d.html" not in rows
+
+
+def test_gzipped_robots_txt_is_obeyed(tmp_path, raw_server):
+    robots = gzip.compress(b"User-agent: *\nDisallow: /private/\n")
+    pages = {
+        b"/robots.txt": (b"text/plain", robots, b"Content-Encoding: gzip\r\n"),
+        b"/": (b"text/html", b"<a href='/private/a.html'>a</a><a href='/open.html'>o</a>", b""),
+        b"/open.html": (b"text/html", b"<title>open</title>", b""),
+        b"/private/a.html": (b"text/html", b"<title>secret</title>", b""),
+    }
+
+    def respond(request: bytes) -> bytes:
+        path = request.split(b" ", 2)[1]
+        kind, body, extra = pages.get(path, (b"text/plain", b"no", b""))
+        status = b"200 OK" if path in pages else b"404 Not Found"
+        return (
+            b"HTTP/1.1 " + status + b"\r\nContent-Type: " + kind + b"\r\n" + extra
+            + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body
+        )  # fmt: skip
+
+    server = raw_server(respond)
+    home = tmp_path / "home"
+    assert archiver(home, "seeds", "add", server.url, "--scope", "host").returncode == 0
+    result = archiver(home, "crawl", "--profile", "test")
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {r["url"]: r for r in catalog_rows(home)}
+    assert rows[server.url + "open.html"]["state"] == "ok"
+    assert rows[server.url + "private/a.html"]["error"].startswith("robots:")
+    assert not any(b" /private/a.html " in r for r in server.received)
+    # The robots.txt record keeps the gzip body as sent.
+    [robots_rec] = [
+        r for r in read_warc(warc_files(home)[0])
+        if r.type == "response" and r.headers["WARC-Target-URI"].endswith("/robots.txt")
+    ]  # fmt: skip
+    assert robots_rec.raw_block.endswith(robots)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import hashlib
 import re
 import sqlite3
@@ -212,3 +213,44 @@ def test_get_refuses_bytes_that_do_not_match(fixture_site, tmp_path, tamper):
     assert "Traceback" not in result.stderr
     assert not out.exists()
     assert not list(tmp_path.glob("*.partial"))
+
+
+PYWB_REPLAY = """
+import json, sys
+from webtest import TestApp
+from pywb.apps.frontendapp import FrontEndApp
+app = TestApp(FrontEndApp())
+out = {}
+for url in json.loads(sys.argv[1]):
+    r = app.get("/c/2030id_/" + url, expect_errors=True)
+    out[url] = [r.status_int, r.body.hex()]
+print(json.dumps(out))
+"""
+
+
+def test_pywb_replays_the_captures(crawled, tmp_path):
+    """pywb, the replay system researchers use, indexes our WARCs and serves the
+    original bytes back (id_ mode: the archived payload, unmodified)."""
+    site, home, _ = crawled
+    work = tmp_path / "pywb"
+    work.mkdir()
+    manager = BIN / "wb-manager"
+    run = {"cwd": work, "capture_output": True, "text": True, "timeout": 120}
+    assert subprocess.run([manager, "init", "c"], **run).returncode == 0
+    added = subprocess.run([manager, "add", "c", *map(str, warc_files(home))], **run)
+    assert added.returncode == 0, added.stderr
+    names = ["index.html", "page2.html", "style.css", "img/logo.png", "gzip.html", "chunked.html"]
+    urls = [site.url + name for name in names]
+    replay = subprocess.run(
+        [sys.executable, "-c", PYWB_REPLAY, json.dumps(urls)], **run
+    )  # fmt: skip
+    assert replay.returncode == 0, replay.stderr
+    served = json.loads(replay.stdout.strip().splitlines()[-1])
+    for name, url in zip(names, urls, strict=True):
+        status, body = served[url]
+        assert status == 200, name
+        expected = (site.root / name).read_bytes() if (site.root / name).exists() else None
+        if expected is not None:
+            assert bytes.fromhex(body) == expected, name
+    assert bytes.fromhex(served[site.url + "gzip.html"][1]) == GZIP_HTML
+    assert bytes.fromhex(served[site.url + "chunked.html"][1]) == CHUNKED_HTML

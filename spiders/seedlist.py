@@ -18,7 +18,7 @@ from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
 from archiver.crawl.session import META
-from archiver.crawl.tap import CaptureTruncated
+from archiver.crawl.tap import RECORDED, CaptureTruncated
 from archiver.spiders.decode import decoded_body
 from archiver.spiders.failures import describe_failure
 from archiver.spiders.links import Extracted, extract_css, extract_html
@@ -158,7 +158,7 @@ class SeedListSpider(scrapy.Spider):
 
     def failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        if failure.check(CaptureTruncated):
-            return  # its records were written by the download handler
+        if failure.check(CaptureTruncated) or request.meta.get(RECORDED):
+            return  # what arrived was written as a truncated capture by the download handler
         error = request.meta.get("archiver_error") or describe_failure(failure)
         self.session.record_failure(request, error)

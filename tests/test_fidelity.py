@@ -99,3 +99,28 @@ def test_records_are_linked(tmp_path, raw_server):
     assert fields["robots"] == "ignore"
     meta = metadata.content.decode()
     assert "seed: 1" in meta and "job: fidelity" in meta and "hopsFromSeed: 0" in meta
+
+
+def test_body_delimited_by_connection_close_is_complete(tmp_path, raw_server):
+    body = b"<html><title>old server</title>" + b"x" * 5000 + b"</html>"
+    server = raw_server(b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + body)
+    home = tmp_path / "home"
+    assert archiver(home, "seeds", "add", server.url, "--robots", "ignore").returncode == 0
+    result = archiver(home, "crawl", "--profile", "test")
+    assert result.returncode == 0, result.stdout + result.stderr
+    [row] = catalog_rows(home)
+    assert (row["state"], row["truncated"], row["size"]) == ("ok", None, len(body))
+    [response] = [r for r in read_warc(warc_files(home)[0]) if r.type == "response"]
+    assert "WARC-Truncated" not in response.headers
+    assert response.raw_block == b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + body
+
+
+def test_body_shorter_than_its_content_length_is_marked(tmp_path, raw_server):
+    server = raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this")
+    home = tmp_path / "home"
+    assert archiver(home, "seeds", "add", server.url, "--robots", "ignore").returncode == 0
+    archiver(home, "crawl", "--profile", "test")
+    [row] = catalog_rows(home)
+    assert (row["state"], row["truncated"], row["size"]) == ("truncated", "disconnect", 9)
+    [response] = [r for r in read_warc(warc_files(home)[0]) if r.type == "response"]
+    assert response.headers["WARC-Truncated"] == "disconnect"

@@ -30,6 +30,7 @@ from scrapy.core.downloader.handlers.http11 import (
     _LenientHTTPClientParser,
 )
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from twisted.web.http import _IdentityTransferDecoder
 
 from archiver.catalog.db import utc_now
 from archiver.exchange import Exchange, Limits
@@ -37,6 +38,7 @@ from archiver.exchange import Exchange, Limits
 logger = logging.getLogger(__name__)
 
 MARKER = b"X-Archiver-Exchange"
+RECORDED = "archiver_recorded"  # request.meta: this attempt's records are written
 DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS}
 
 
@@ -153,8 +155,15 @@ class RecordingProtocol(_LenientHTTP11ClientProtocol):
 
     def connectionLost(self, reason: Any = None) -> None:
         if self._exchange is not None:
-            self._end_exchange(truncated="disconnect", error=_describe(reason))
+            if self._body_ends_at_close():
+                self._end_exchange()  # RFC 9112 §6.3: no length given, so close ends the body
+            else:
+                self._end_exchange(truncated="disconnect", error=_describe(reason))
         super().connectionLost(reason)
+
+    def _body_ends_at_close(self) -> bool:
+        decoder = getattr(self._parser, "bodyDecoder", None)
+        return isinstance(decoder, _IdentityTransferDecoder) and decoder.contentLength is None
 
     def _time_limit(self) -> None:
         self._timer = None
@@ -204,6 +213,7 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
         )
 
     async def download_request(self, request: Any) -> Any:
+        request.meta.pop(RECORDED, None)  # set again below if this attempt is recorded
         token = uuid.uuid4().hex
         exchange = Exchange(
             url=request.url, started_at=utc_now(), limits=self._limits, spool_dir=self._spool_dir
@@ -221,6 +231,7 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
             if exchange.has_response:
                 exchange.finish(truncated="disconnect", error=f"{type(exc).__name__}: {exc}")
                 self._session.record_now(exchange, request)
+                request.meta[RECORDED] = True
                 if exchange.truncated in ("length", "time"):
                     raise CaptureTruncated(exchange.error or exchange.truncated) from exc
             else:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gzip
-import json
 import hashlib
+import json
 import re
 import sqlite3
 import subprocess

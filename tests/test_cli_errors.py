@@ -176,6 +176,8 @@ ROWS = [
     ("crawl-only-removed-seeds", ["crawl"],
      removed_seed, 1, r"no seeds to crawl"),
     ("crawl-seed-999", ["crawl", "--seed", "999"], add_seed(), 1, r"no seed with id '999'"),
+    ("crawl-url-and-unknown-seed", ["crawl", "--seed", "999", "https://new.example/"], add_seed(), 1,
+     r"no seed with id '999'"),
     ("crawl-removed-seed", ["crawl", "--seed", "1"],
      removed_seed, 1, r"seed 1 was removed"),
     ("crawl-unknown-tag", ["crawl", "--tag", "nosuchtag"], add_seed(), 1,

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 
 from archiver.catalog.jobs import (
     check_job_name,
-    create_job,
     get_job,
     job_exists,
     job_outcomes,
     new_job_name,
 )
-from archiver.catalog.seeds import Seed, add_seeds, select_seeds
+from archiver.catalog.seeds import add_seeds, select_seeds
 from archiver.errors import ArchiverError
 from archiver.seedspec import SeedSpec
 from archiver.storage import open_store
@@ -30,17 +27,6 @@ def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
             )
         overrides[name.strip()] = value
     return overrides
-
-
-def robots_summary(seeds: list[Seed]) -> str:
-    policies = {seed.robots for seed in seeds}
-    if len(policies) == 1:
-        return policies.pop()
-    parts = [
-        f"{p}: seeds {','.join(str(s.id) for s in seeds if s.robots == p)}"
-        for p in sorted(policies)
-    ]
-    return "per seed (" + "; ".join(parts) + ")"
 
 
 def _size(n: int) -> str:
@@ -112,36 +98,24 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store) -> None
     specs = [SeedSpec.build(url) for url in urls]
     if store:
         open_store(store)
-    from archiver.crawl.runner import build_settings, run_crawl
-    from archiver.spiders.seedlist import SeedTarget
+    from archiver.crawl.runner import build_settings, run_job
 
     scrapy_settings = build_settings(profile, obj.home.root, name, overrides, store)
     catalog = obj.catalog()
     if job_exists(catalog, name):
         raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")
+    # Named seeds and tags are resolved (and may fail) before URLs are added as seeds.
+    selected = select_seeds(catalog, seed_ids=seed_ids, tags=tags) if seed_ids or tags else []
     if specs:
-        seed_ids = (*seed_ids, *(str(r.seed.id) for r in add_seeds(catalog, specs)))
-    selected = select_seeds(catalog, seed_ids=seed_ids, tags=tags)
+        known = {seed.id for seed in selected}
+        selected += [r.seed for r in add_seeds(catalog, specs) if r.seed.id not in known]
+    elif not seed_ids and not tags:
+        selected = select_seeds(catalog)  # every active seed
     if not selected:
         raise ArchiverError("no seeds to crawl: add some with 'archiver seeds add URL'")
-    create_job(
-        catalog,
-        name,
-        {
-            "profile": profile,
-            "overrides": overrides,
-            "store": store,
-            "robots_summary": robots_summary(selected),
-        },
-        [seed.id for seed in selected],
-    )
     click.echo(f"job {name}: crawling {len(selected)} seed(s) into {obj.home.root}", err=True)
-    started = time.monotonic()
-    run_crawl(
-        scrapy_settings,
-        [SeedTarget(s.id, s.url, s.scope, s.depth, s.robots) for s in selected],
-    )
-    captured = print_summary(catalog, name, time.monotonic() - started)
+    seconds = run_job(catalog, scrapy_settings, selected, profile=profile, overrides=overrides)
+    captured = print_summary(catalog, name, seconds)
     job = get_job(catalog, name)
     if job.status == "failed":
         raise ArchiverError(job.finish_reason or f"job {name} failed")

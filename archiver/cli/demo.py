@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 
 import click
@@ -28,11 +27,10 @@ def demo(ctx: click.Context) -> None:
 
     Example: archiver demo
     """
-    from archiver.catalog.jobs import create_job, new_job_name
-    from archiver.cli.crawl import print_summary, robots_summary
-    from archiver.crawl.runner import build_settings, run_crawl
+    from archiver.catalog.jobs import new_job_name
+    from archiver.cli.crawl import print_summary
+    from archiver.crawl.runner import build_settings, run_job
     from archiver.demo.server import serve_demo_site
-    from archiver.spiders.seedlist import SeedTarget
 
     given = ctx.parent is not None and (
         ctx.parent.get_parameter_source("home") == click.core.ParameterSource.COMMANDLINE
@@ -49,15 +47,10 @@ def demo(ctx: click.Context) -> None:
         )  # fmt: skip
         seed = result.seed
         name = new_job_name().replace("job-", "demo-", 1)
-        settings = build_settings(
-            "test", home.root, name, {"ARCHIVER_PROGRESS_INTERVAL": "0"}, None
-        )
-        create_job(
-            catalog, name, {"profile": "test", "robots_summary": robots_summary([seed])}, [seed.id]
-        )
-        started = time.monotonic()
-        run_crawl(settings, [SeedTarget(seed.id, seed.url, seed.scope, seed.depth, seed.robots)])
-        print_summary(catalog, name, time.monotonic() - started)
+        overrides = {"ARCHIVER_PROGRESS_INTERVAL": "0"}
+        settings = build_settings("test", home.root, name, overrides, None)
+        seconds = run_job(catalog, settings, [seed], profile="test", overrides=overrides)
+        print_summary(catalog, name, seconds)
     click.echo("\ncaptures:")
     found = find_captures(catalog, job=name)
     for c in found:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings, default_settings
 
+from archiver.catalog import Catalog
+from archiver.catalog.jobs import create_job
+from archiver.catalog.seeds import Seed
 from archiver.crawl.config import CrawlConfig, validate_overrides
 from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
@@ -60,6 +64,24 @@ def build_settings(
     return settings
 
 
+SNAPSHOT_SCRAPY = (
+    "USER_AGENT", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY",
+    "AUTOTHROTTLE_ENABLED", "AUTOTHROTTLE_TARGET_CONCURRENCY", "ROBOTSTXT_OBEY", "RETRY_TIMES",
+    "DOWNLOAD_TIMEOUT", "COOKIES_ENABLED", "DEFAULT_REQUEST_HEADERS",
+)  # fmt: skip
+
+
+def settings_snapshot(settings: Settings, profile: str, overrides: Mapping[str, str]) -> dict:
+    """What the job ran with, for its catalog row: every ARCHIVER_* setting, the Scrapy
+    settings that shape what was fetched, the profile and the overrides as typed."""
+    from archiver.crawl.config import ARCHIVER_SETTINGS
+
+    values = {name: settings.get(name) for name in ARCHIVER_SETTINGS}
+    values.update({name: settings.get(name) for name in SNAPSHOT_SCRAPY})
+    values["DEFAULT_REQUEST_HEADERS"] = dict(settings.getdict("DEFAULT_REQUEST_HEADERS"))
+    return {"profile": profile, "overrides": dict(overrides), "settings": values}
+
+
 def run_crawl(settings: Settings, seeds: Sequence[SeedTarget]) -> None:
     """Run the crawl to the end. A failure to start (a store or home that went away)
     becomes an ArchiverError instead of a Twisted traceback."""
@@ -83,3 +105,35 @@ def run_crawl(settings: Settings, seeds: Sequence[SeedTarget]) -> None:
             f"the crawl could not run: {type(error).__name__}: {error} "
             f"(details in {settings['LOG_FILE']})"
         ) from error
+
+
+def robots_summary(seeds: Sequence[Seed]) -> str:
+    """The robots policy for the warcinfo record: one policy, or which seeds used which."""
+    policies = {seed.robots for seed in seeds}
+    if len(policies) == 1:
+        return policies.pop()
+    parts = [
+        f"{policy}: seeds {','.join(str(s.id) for s in seeds if s.robots == policy)}"
+        for policy in sorted(policies)
+    ]
+    return "per seed (" + "; ".join(parts) + ")"
+
+
+def run_job(
+    catalog: Catalog,
+    settings: Settings,
+    seeds: Sequence[Seed],
+    *,
+    profile: str,
+    overrides: Mapping[str, str],
+) -> float:
+    """Record the job in the catalog, crawl its seeds, return the seconds it took."""
+    name = settings["ARCHIVER_JOB"]
+    snapshot = {
+        **settings_snapshot(settings, profile, overrides),
+        "robots_summary": robots_summary(seeds),
+    }
+    create_job(catalog, name, snapshot, [seed.id for seed in seeds])
+    started = time.monotonic()
+    run_crawl(settings, [SeedTarget(s.id, s.url, s.scope, s.depth, s.robots) for s in seeds])
+    return time.monotonic() - started

@@ -254,3 +254,12 @@ def test_pywb_replays_the_captures(crawled, tmp_path):
             assert bytes.fromhex(body) == expected, name
     assert bytes.fromhex(served[site.url + "gzip.html"][1]) == GZIP_HTML
     assert bytes.fromhex(served[site.url + "chunked.html"][1]) == CHUNKED_HTML
+
+
+def test_captures_lookup_by_url_in_any_spelling(crawled):
+    site, home, _ = crawled
+    port = site.url.rsplit(":", 1)[1].rstrip("/")
+    spelled = f"HTTP://127.0.0.1:{port}/page2.html#top"
+    rows = captures_json(home, "--url", spelled)
+    assert [r["url"] for r in rows] == [site.url + "page2.html"]
+    assert captures_json(home, "--url", site.url + "nothing-here") == []

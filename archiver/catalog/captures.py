@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, fields
 from archiver.capture_ids import new_capture_id, parse_capture_id
 from archiver.catalog.db import Catalog
 from archiver.errors import NotFound
+from archiver.urls import surt_key
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,10 @@ def find_captures(
     sql = _SELECT + " WHERE 1=1"
     params: list[object] = []
     if url is not None:
-        sql += " AND (c.url = ? OR c.final_url = ?)"
-        params += [url, url]
+        # By SURT as well, as the Wayback Machine and pywb look URLs up: default ports,
+        # case and a leading "www." do not split one page's captures.
+        sql += " AND (c.surt = ? OR c.url = ?)"
+        params += [surt_key(url), url]
     if seed_id is not None:
         sql += " AND c.seed_id = ?"
         params.append(seed_id)

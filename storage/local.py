@@ -7,16 +7,9 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from archiver.durable import fsync_dir
 from archiver.errors import IntegrityError, StorageError
 from archiver.storage.base import ObjectInfo, StoredObject, file_sha256
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class LocalStore:
@@ -53,7 +46,7 @@ class LocalStore:
                         os.fsync(handle.fileno())
                     os.replace(partial, target)
                     local_path.unlink()
-                _fsync_dir(target.parent)
+                fsync_dir(target.parent)
         except OSError as exc:
             raise StorageError(f"cannot store {local_path} in {self.uri}: {exc}") from exc
         size = target.stat().st_size

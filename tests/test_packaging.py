@@ -7,17 +7,25 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_wheel_puts_no_generic_top_level_modules(tmp_path):
+@pytest.fixture(scope="module")
+def wheel_names(tmp_path_factory) -> list[str]:
+    out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(ROOT)],
+         "-w", str(out), str(ROOT)],
         check=True, capture_output=True,
     )  # fmt: skip
-    [wheel] = tmp_path.glob("archiver-*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
+    [wheel] = out.glob("archiver-*.whl")
+    return zipfile.ZipFile(wheel).namelist()
+
+
+def test_wheel_puts_no_generic_top_level_modules(wheel_names):
+    names = wheel_names
     top = {name.split("/")[0] for name in names}
     assert {"settings", "storage", "spiders"}.isdisjoint(top)
     assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {
@@ -62,14 +70,8 @@ def test_console_script_and_module_entry_points(tmp_path):
         assert out.returncode == 0 and out.stdout.startswith("archiver, version "), out
 
 
-def test_wheel_holds_every_source_module(tmp_path):
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    [wheel] = tmp_path.glob("archiver-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
+def test_wheel_holds_every_source_module(wheel_names):
+    names = set(wheel_names)
     installed_as = {"archiver": "archiver", "spiders": "archiver/spiders",
                     "settings": "archiver/settings", "storage": "archiver/storage"}  # fmt: skip
     expected = {

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from archiver.catalog.db import iso_ms, utc_now
+from archiver.durable import fsync_dir
 from archiver.warc.records import Record, RecordBuilder, new_record_id, warc_fields
 
 OPEN_SUFFIX = ".open"
@@ -57,14 +58,6 @@ def safe_host(name: str) -> str:
 
 def _random_suffix() -> str:
     return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(6))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class WarcWriter:
@@ -148,7 +141,7 @@ class WarcWriter:
         open_path = self.directory / (self._filename + OPEN_SUFFIX)
         final = self.directory / self._filename
         os.replace(open_path, final)
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
         closed = ClosedWarc(self._filename, final, self._size, self._digest.hexdigest())
         if self.on_close:
             self.on_close(closed)

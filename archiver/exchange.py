@@ -27,6 +27,7 @@ _HEAD_END = re.compile(rb"\r?\n\r?\n")
 class Limits:
     max_body_bytes: int = 0  # 0: no limit
     max_seconds: float = 0  # 0: no limit
+    parse_bytes: int = 32 * 1024 * 1024  # how much of a text body the crawler parses
 
 
 @dataclass
@@ -173,22 +174,28 @@ class Exchange:
         stored de-chunked, so (DESIGN §2) ``Transfer-Encoding`` is renamed to
         ``X-Crawler-Transfer-Encoding`` and a ``Content-Length`` matching the stored
         body is added (a conflicting one the server sent is renamed likewise).
-        A record never holds a body that contradicts its headers.
+        A record never holds a body that contradicts its headers. Each line keeps
+        its own line ending.
         """
         head = self.raw_head
         if not self.is_chunked:
             return head
-        eol = b"\r\n" if head.endswith(b"\r\n\r\n") or b"\r\n" in head[:200] else b"\n"
-        lines = head.split(b"\n")
-        out: list[bytes] = []
-        for raw in lines:
-            name = raw.split(b":", 1)[0].strip().lower() if b":" in raw else b""
+        lines = head.splitlines(keepends=True)
+        blank = lines.pop() if lines and not lines[-1].strip() else b"\r\n"
+        out = []
+        for line in lines:
+            name = line.split(b":", 1)[0].strip().lower() if b":" in line else b""
             if name in (b"transfer-encoding", b"content-length"):
-                raw = b"X-Crawler-" + raw.lstrip()
-            out.append(raw)
-        rebuilt = b"\n".join(out)
-        # rebuilt ends with the blank line; insert Content-Length before it.
-        tail = eol + eol
-        assert rebuilt.endswith(tail) or rebuilt.endswith(b"\n\n")
-        body_end = len(rebuilt) - len(tail) if rebuilt.endswith(tail) else len(rebuilt) - 2
-        return rebuilt[:body_end] + eol + f"Content-Length: {self._body_length}".encode() + tail
+                line = b"X-Crawler-" + line.lstrip()
+            out.append(line)
+        _, status, _ = self.status_line()
+        if self.has_body_semantics(status):
+            eol = b"\r\n" if out[-1].endswith(b"\r\n") else b"\n"
+            out.append(b"Content-Length: %d" % self._body_length + eol)
+        return b"".join(out) + blank
+
+    def has_body_semantics(self, status: int | None) -> bool:
+        """False for responses that never carry content (RFC 9110 §6.4.1)."""
+        if self.request_bytes[:5].upper() == b"HEAD ":
+            return False
+        return not (status is None or status < 200 or status in (204, 304))

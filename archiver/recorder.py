@@ -22,6 +22,7 @@ from archiver import SOFTWARE
 from archiver.catalog import warcfiles
 from archiver.catalog.captures import CaptureRow, insert_captures
 from archiver.catalog.db import Catalog, iso_ms
+from archiver.errors import ArchiverError
 from archiver.exchange import Exchange
 from archiver.storage.base import Store
 from archiver.urls import surt_key
@@ -29,6 +30,24 @@ from archiver.warc.records import sha256_label, warc_fields
 from archiver.warc.writer import ClosedWarc, OpenedWarc, WarcWriter
 
 logger = logging.getLogger(__name__)
+
+
+def _surt(url: str) -> str:
+    try:
+        return surt_key(url)
+    except Exception:
+        return url.lower()
+
+
+def _redirect_target(exchange: Exchange, status: int | None) -> str | None:
+    """Where a 3xx pointed, resolved against the request URL; None if it did not."""
+    location = exchange.header("Location") if status and 300 <= status < 400 else None
+    if not location:
+        return None
+    try:
+        return urljoin(exchange.url, location.strip())
+    except ValueError:  # e.g. "http://[broken/": kept as sent
+        return location.strip()
 
 
 @dataclass(frozen=True)
@@ -65,6 +84,7 @@ class CaptureRecorder:
         writer.on_open = self.on_warc_opened
         writer.on_close = self.on_warc_closed
         self._pending: list[CaptureRow] = []
+        self.unstored: list[str] = []  # closed files the store refused, kept in the spool
         self._last_commit = time.monotonic()
         self.captures_committed = 0
         self.bytes_written = 0
@@ -80,7 +100,10 @@ class CaptureRecorder:
         title: str | None = None,
     ) -> str:
         """Write request, response and metadata records for one fetch; queue its row.
-        Returns the capture state (ok or truncated)."""
+        Returns the capture state (ok, truncated, or failed when no response came).
+
+        Everything that can fail on odd input is worked out before the first byte is
+        written, so records never land in a WARC without their catalog row."""
         if not exchange.has_response:
             exchange.discard()
             self.record_failure(
@@ -91,14 +114,10 @@ class CaptureRecorder:
         builder = self.writer.builder()
         date = iso_ms(exchange.started_at)
         response_id = builder.id_factory()
-        common: list[tuple[str, str]] = []
-        if exchange.ip_address:
-            common.append(("WARC-IP-Address", exchange.ip_address))
+        ip = [("WARC-IP-Address", exchange.ip_address)] if exchange.ip_address else []
         payload_digest = sha256_label(exchange.payload_digest_hex)
-        response_extra = list(common)
-        if exchange.truncated:
-            # WARC 1.1 §5.13: the block is shorter than what the server had to send.
-            response_extra.append(("WARC-Truncated", exchange.truncated))
+        # WARC 1.1 §5.13: the block is shorter than what the server had to send.
+        truncated = [("WARC-Truncated", exchange.truncated)] if exchange.truncated else []
         response = builder.build(
             "response",
             date=date,
@@ -108,7 +127,7 @@ class CaptureRecorder:
             head=exchange.record_head(),
             body=exchange.body(),
             payload_digest=payload_digest,
-            extra=response_extra,
+            extra=[*ip, *truncated],
         )
         request = builder.build(
             "request",
@@ -116,61 +135,51 @@ class CaptureRecorder:
             target_uri=exchange.url,
             content_type="application/http; msgtype=request",
             head=bytes(exchange.request_bytes),
-            extra=[("WARC-Concurrent-To", response_id), *common],
+            extra=[("WARC-Concurrent-To", response_id), *ip],
         )
-        meta_fields: list[tuple[str, str]] = [("job", self.job_name)]
-        if ctx.seed_id is not None:
-            meta_fields.append(("seed", str(ctx.seed_id)))
-        meta_fields.append(("kind", ctx.kind))
-        if ctx.hops is not None:
-            meta_fields.append(("hopsFromSeed", str(ctx.hops)))
-        if ctx.via:
-            meta_fields.append(("via", ctx.via))
-        if ctx.robots:
-            meta_fields.append(("robots", ctx.robots))
-        if exchange.error:
-            meta_fields.append(("fetchError", exchange.error))
-        meta_fields += [("outlink", link) for link in outlinks]
         metadata = builder.build(
             "metadata",
             date=date,
             target_uri=exchange.url,
             content_type="application/warc-fields",
-            head=warc_fields(meta_fields),
+            head=warc_fields(self._metadata_fields(exchange, ctx, outlinks)),
             extra=[("WARC-Concurrent-To", response_id)],
+        )
+        state = "truncated" if exchange.truncated else "ok"
+        _, status, _ = exchange.status_line()
+        content_type = exchange.header("Content-Type") or ""
+        row = dict(
+            url=exchange.url,
+            final_url=_redirect_target(exchange, status) or exchange.url,
+            surt=_surt(exchange.url),
+            seed_id=ctx.seed_id,
+            job_id=self.job_id,
+            kind=ctx.kind,
+            hops=ctx.hops,
+            via=ctx.via,
+            captured_at=date,
+            state=state,
+            software=SOFTWARE,
+            truncated=exchange.truncated,
+            error=exchange.error,
+            http_status=status,
+            mime=content_type.split(";", 1)[0].strip().lower() or None,
+            size=exchange.body_length,
+            title=title,
+            payload_digest=payload_digest,
+            record_digest=response.field("WARC-Block-Digest"),
+            record_id=response_id,
+            ip_address=exchange.ip_address,
+            user_agent=ctx.user_agent,
+            robots=ctx.robots,
         )
         written = self.writer.write_group([request, response, metadata])
         exchange.discard()
         req_w, resp_w, meta_w = written
         self.bytes_written += sum(w.length for w in written)
-        _, status, _ = exchange.status_line()
-        content_type = exchange.header("Content-Type") or ""
-        location = exchange.header("Location") if status and 300 <= status < 400 else None
-        if location:
-            location = urljoin(exchange.url, location.strip())
-        state = "truncated" if exchange.truncated else "ok"
         self._queue(
             CaptureRow(
-                url=exchange.url,
-                final_url=location or exchange.url,
-                surt=surt_key(exchange.url),
-                seed_id=ctx.seed_id,
-                job_id=self.job_id,
-                kind=ctx.kind,
-                hops=ctx.hops,
-                via=ctx.via,
-                captured_at=date,
-                state=state,
-                software=SOFTWARE,
-                truncated=exchange.truncated,
-                error=exchange.error,
-                http_status=status,
-                mime=content_type.split(";", 1)[0].strip().lower() or None,
-                size=exchange.body_length,
-                title=title,
-                payload_digest=payload_digest,
-                record_digest=response.field("WARC-Block-Digest"),
-                record_id=response_id,
+                **row,  # type: ignore[arg-type]
                 warc_file=resp_w.filename,
                 warc_offset=resp_w.offset,
                 warc_length=resp_w.length,
@@ -178,12 +187,26 @@ class CaptureRecorder:
                 request_length=req_w.length,
                 metadata_offset=meta_w.offset,
                 metadata_length=meta_w.length,
-                ip_address=exchange.ip_address,
-                user_agent=ctx.user_agent,
-                robots=ctx.robots,
             )
         )
         return state
+
+    def _metadata_fields(
+        self, exchange: Exchange, ctx: FetchContext, outlinks: Sequence[str]
+    ) -> list[tuple[str, str]]:
+        fields: list[tuple[str, str]] = [("job", self.job_name)]
+        if ctx.seed_id is not None:
+            fields.append(("seed", str(ctx.seed_id)))
+        fields.append(("kind", ctx.kind))
+        if ctx.hops is not None:
+            fields.append(("hopsFromSeed", str(ctx.hops)))
+        if ctx.via:
+            fields.append(("via", ctx.via))
+        if ctx.robots:
+            fields.append(("robots", ctx.robots))
+        if exchange.error:
+            fields.append(("fetchError", exchange.error))
+        return fields + [("outlink", link) for link in outlinks]
 
     def record_failure(self, url: str, ctx: FetchContext, error: str, at: datetime) -> None:
         """A fetch with no response (DNS, refused, TLS, timeout): on record, with no WARC bytes."""
@@ -191,7 +214,7 @@ class CaptureRecorder:
             CaptureRow(
                 url=url,
                 final_url=None,
-                surt=surt_key(url),
+                surt=_surt(url),
                 seed_id=ctx.seed_id,
                 job_id=self.job_id,
                 kind=ctx.kind,
@@ -218,13 +241,21 @@ class CaptureRecorder:
 
     def commit(self) -> None:
         """fsync the WARC bytes, then commit the rows that point at them."""
-        self.writer.flush(fsync=True)
         if self._pending:
-            with self.catalog.transaction() as conn:
-                insert_captures(conn, self._pending)
-            self.captures_committed += len(self._pending)
-            self._pending.clear()
+            self.writer.flush(fsync=True)
+            self._insert_pending()
         self._last_commit = time.monotonic()
+
+    def commit_if_due(self) -> None:
+        """Called on a timer, so rows do not wait in memory while the crawl is idle."""
+        if self._pending and time.monotonic() - self._last_commit >= self.commit_seconds:
+            self.commit()
+
+    def _insert_pending(self) -> None:
+        with self.catalog.transaction() as conn:
+            insert_captures(conn, self._pending)
+        self.captures_committed += len(self._pending)
+        self._pending.clear()
 
     def close(self) -> None:
         self.commit()
@@ -236,14 +267,17 @@ class CaptureRecorder:
         warcfiles.file_opened(self.catalog, self.job_id, opened)
 
     def on_warc_closed(self, closed: ClosedWarc) -> None:
-        # Rows pointing into this file are committed before it moves to the store.
+        """Commit the rows pointing into the file (already fsynced), then store it.
+        A file the store refuses stays in the spool, closed and listed, never lost."""
         if self._pending:
-            with self.catalog.transaction() as conn:
-                insert_captures(conn, self._pending)
-            self.captures_committed += len(self._pending)
-            self._pending.clear()
+            self._insert_pending()
         warcfiles.file_closed(self.catalog, closed)
         key = f"{self.job_name}/{closed.filename}"
-        stored = self.store.put(closed.path, key, sha256=closed.sha256)
-        warcfiles.file_stored(self.catalog, closed.filename, stored)
+        try:
+            stored = self.store.put(closed.path, key, sha256=closed.sha256)
+        except ArchiverError as exc:
+            self.unstored.append(f"{closed.filename}: {exc}")
+            logger.error("could not store %s, it stays in the spool: %s", closed.path, exc)
+            return
+        warcfiles.file_stored(self.catalog, closed.filename, stored, self.store.uri)
         logger.info("stored %s at %s", closed.filename, stored.uri)

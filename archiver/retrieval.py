@@ -34,9 +34,8 @@ class CaptureRecords:
 
 
 def _reader(capture: Capture):  # type: ignore[no-untyped-def]
-    if capture.warc_state == "stored" and capture.storage_uri and capture.storage_key:
-        root = capture.storage_uri[: -len(capture.storage_key)].rstrip("/")
-        store = open_store(root)
+    if capture.warc_state == "stored" and capture.store_uri and capture.storage_key:
+        store = open_store(capture.store_uri)
         key = capture.storage_key
         return lambda offset, length: store.read_range(key, offset, length)
     path = Path(capture.spool_path or "")

@@ -26,7 +26,9 @@ ROBOTSTXT_OBEY = True
 
 # The spider follows redirects itself so each hop is its own request/response pair,
 # and sees every status: a 404 or a 503 is also what the server said.
-REDIRECT_ENABLED = False
+# RedirectMiddleware acts on robots.txt only (RFC 9309: up to 5 redirects).
+REDIRECT_ENABLED = True
+REDIRECT_MAX_TIMES = 5
 HTTPERROR_ALLOW_ALL = True
 RETRY_HTTP_CODES: list[int] = []
 RETRY_TIMES = 2
@@ -43,8 +45,8 @@ COOKIES_ENABLED = True
 # The spider undoes content-encoding itself, bounded (archiver/spiders/decode.py).
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
-    # Between RobotsTxtMiddleware (100) and the downloader: robots.txt is read decoded.
-    "archiver.crawl.robots.DecodeRobotsTxt": 110,
+    # Between RobotsTxtMiddleware (100) and the downloader: robots.txt as RFC 9309 reads it.
+    "archiver.crawl.robots.PrepareRobotsTxt": 110,
 }
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",

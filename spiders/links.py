@@ -7,14 +7,18 @@ time goes (PERF.md), so hrefs are de-duplicated before they are joined.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 _TAG = re.compile(
     rb"<(a|area|link|img|script|iframe|frame|embed|source|video|audio|track|input|object|"
-    rb"body|table|td|th|image|use|base|meta|style)\b([^>]*)>",
+    rb"body|table|td|th|image|use|base|meta|style)\b"
+    # Attributes up to the closing ">", which may sit inside a quoted value; possessive,
+    # so a page of stray quotes cannot make the match backtrack.
+    rb"""((?:"[^"<]*"|'[^'<]*'|[^>])*+)>""",
     re.IGNORECASE,
 )
 _ATTR = re.compile(rb"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
@@ -23,6 +27,12 @@ _STYLE_BLOCK = re.compile(rb"<style\b[^>]*>(.*?)</style\s*>", re.IGNORECASE | re
 _CSS_REF = re.compile(
     rb"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""",
     re.IGNORECASE,
+)
+_IMAGE_SET = re.compile(rb"image-set\(([^)]*)\)", re.IGNORECASE)
+_CSS_STRING = re.compile(rb"""["']([^"']+)["']""")
+# <meta http-equiv=refresh content="5; url='/next'">: the URL after the delay.
+_REFRESH_URL = re.compile(
+    rb"""^\s*\d*\.?\d*\s*[;,]?\s*(?:url\s*=\s*)?["']?([^"']+)""", re.IGNORECASE
 )
 _TITLE = re.compile(rb"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 _SKIP = (b"javascript:", b"data:", b"mailto:", b"tel:", b"about:", b"blob:", b"#")
@@ -65,6 +75,7 @@ class Extracted:
     links: list[str]  # navigation: followed per the seed's scope and depth
     requisites: list[str]  # needed to replay the page: always fetched
     title: str | None = None
+    redirects: list[str] = field(default_factory=list)  # <meta http-equiv=refresh>
 
 
 def _attrs(raw: bytes) -> dict[bytes, bytes]:
@@ -77,11 +88,34 @@ def _attrs(raw: bytes) -> dict[bytes, bytes]:
 
 
 def _srcset(value: bytes) -> list[bytes]:
-    return [part.split()[0] for part in value.split(b",") if part.strip()]
+    """Candidate URLs of a srcset, as the HTML standard splits it: a URL runs to the next
+    whitespace (commas inside it are kept), descriptors run to the next comma."""
+    urls = []
+    pos, end = 0, len(value)
+    while pos < end:
+        while pos < end and value[pos : pos + 1] in b" \t\r\n\f,":
+            pos += 1
+        start = pos
+        while pos < end and value[pos : pos + 1] not in b" \t\r\n\f":
+            pos += 1
+        url = value[start:pos]
+        if url.endswith(b","):
+            url = url.rstrip(b",")
+        else:
+            depth = 0  # skip descriptors, up to a comma outside parentheses
+            while pos < end and not (value[pos : pos + 1] == b"," and depth == 0):
+                depth += {b"(": 1, b")": -1}.get(value[pos : pos + 1], 0)
+                pos += 1
+        if url:
+            urls.append(url)
+    return urls
 
 
 def _css_refs(css: bytes) -> list[bytes]:
-    return [next((g for g in m.groups() if g), b"") for m in _CSS_REF.finditer(css)]
+    refs = [next((g for g in m.groups() if g), b"") for m in _CSS_REF.finditer(css)]
+    for image_set in _IMAGE_SET.finditer(css):  # image-set("a.png" 1x): strings, not url()
+        refs += _CSS_STRING.findall(image_set.group(1))
+    return refs
 
 
 class _Resolver:
@@ -89,8 +123,10 @@ class _Resolver:
 
     def __init__(self, base: str, encoding: str):
         self.encoding = encoding
-        self.seen_raw: set[bytes] = set()
-        self.seen: set[str] = set()
+        # Per target list: a URL both linked and embedded (<a href=x.jpg><img src=x.jpg>)
+        # must still be fetched as a requisite.
+        self.seen_raw: set[tuple[int, bytes]] = set()
+        self.seen: set[tuple[int, str]] = set()
         self.set_base(base)
 
     def set_base(self, base: str) -> None:
@@ -107,9 +143,10 @@ class _Resolver:
 
     def __call__(self, raw: bytes, into: list[str]) -> None:
         raw = raw.strip()
-        if not raw or raw in self.seen_raw:
+        key = (id(into), raw)
+        if not raw or key in self.seen_raw:
             return
-        self.seen_raw.add(raw)
+        self.seen_raw.add(key)
         if raw[:11].lower().startswith(_SKIP):
             return
         text = raw.decode(self.encoding, "replace")
@@ -118,16 +155,20 @@ class _Resolver:
         text = text.split("#", 1)[0]
         if not text:
             return
-        url = self.join(text)
-        if not url.startswith(("http://", "https://")) or url in self.seen:
+        try:
+            url = self.join(text)
+        except ValueError:  # e.g. "http://[object Object]/": skip this one, keep the rest
             return
-        self.seen.add(url)
+        if not url.startswith(("http://", "https://")) or (id(into), url) in self.seen:
+            return
+        self.seen.add((id(into), url))
         into.append(url)
 
 
 def extract_html(body: bytes, base_url: str, encoding: str = "utf-8") -> Extracted:
     links: list[str] = []
     requisites: list[str] = []
+    redirects: list[str] = []
     resolve = _Resolver(base_url, encoding)
     title = None
     match = _TITLE.search(body)
@@ -138,12 +179,18 @@ def extract_html(body: bytes, base_url: str, encoding: str = "utf-8") -> Extract
         attrs = _attrs(tag_match.group(2))
         if tag == b"base":
             if b"href" in attrs:
-                resolve.set_base(urljoin(base_url, attrs[b"href"].decode(encoding, "replace")))
+                with contextlib.suppress(ValueError):
+                    href = html.unescape(attrs[b"href"].decode(encoding, "replace"))
+                    resolve.set_base(urljoin(base_url, href))
             continue
         if tag == b"meta":
             prop = attrs.get(b"property", b"").lower()
             if prop == b"og:title" and not title and attrs.get(b"content"):
                 title = _clean_title(attrs[b"content"], encoding)
+            if attrs.get(b"http-equiv", b"").lower() == b"refresh":
+                match = _REFRESH_URL.match(attrs.get(b"content", b""))
+                if match:  # a client-side redirect: followed like a 3xx
+                    resolve(match.group(1), redirects)
             continue
         if b"style" in attrs:
             for ref in _css_refs(attrs[b"style"]):
@@ -153,8 +200,11 @@ def extract_html(body: bytes, base_url: str, encoding: str = "utf-8") -> Extract
                 resolve(attrs[b"href"], links)
         elif tag == b"link":
             rels = set(attrs.get(b"rel", b"").lower().split())
-            if b"href" in attrs and rels & _REQUISITE_RELS:
-                resolve(attrs[b"href"], requisites)
+            if rels & _REQUISITE_RELS:
+                if b"href" in attrs:
+                    resolve(attrs[b"href"], requisites)
+                for ref in _srcset(attrs.get(b"imagesrcset", b"")):
+                    resolve(ref, requisites)
         elif tag == b"input":
             if attrs.get(b"type", b"").lower() == b"image" and b"src" in attrs:
                 resolve(attrs[b"src"], requisites)
@@ -171,7 +221,7 @@ def extract_html(body: bytes, base_url: str, encoding: str = "utf-8") -> Extract
     for block in _STYLE_BLOCK.finditer(body):
         for ref in _css_refs(block.group(1)):
             resolve(ref, requisites)
-    return Extracted(links, requisites, title)
+    return Extracted(links, requisites, title, redirects)
 
 
 def extract_css(body: bytes, base_url: str, encoding: str = "utf-8") -> Extracted:

@@ -7,6 +7,7 @@ spider before a ``Request`` is built (PERF.md: per-link work dominates).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -101,10 +102,12 @@ class SeedListSpider(scrapy.Spider):
         extracted = Extracted([], [])
         redirect: list[str] = []
         if 300 <= response.status < 400 and b"Location" in response.headers:
-            target = urljoin(response.url, response.headers[b"Location"].decode("latin-1"))
-            redirect = [target.split("#", 1)[0]]
+            location = response.headers[b"Location"].decode("latin-1").strip()
+            with contextlib.suppress(ValueError):  # an unusable Location is recorded, not followed
+                redirect = [urljoin(response.url, location).split("#", 1)[0]]
         elif response.status < 300 or response.status >= 400:
             extracted = self._extract(response, kind)
+            redirect = extracted.redirects[:1]  # <meta http-equiv=refresh>
         outlinks = [f"{u} R" for u in redirect]
         outlinks += [f"{u} L" for u in extracted.links]
         outlinks += [f"{u} E" for u in extracted.requisites]
@@ -152,7 +155,7 @@ class SeedListSpider(scrapy.Spider):
         if content_type in HTML_TYPES:
             found = extract_html(body, response.url, encoding)
             if kind == "requisite":  # an iframe: its own requisites, not its links
-                return Extracted([], found.requisites, found.title)
+                return Extracted([], found.requisites, found.title, found.redirects)
             return found
         return extract_css(body, response.url, encoding)
 

@@ -55,6 +55,10 @@ class Store(Protocol):
 
     def uri_for(self, key: str) -> str: ...
 
+    def check(self) -> None:
+        """Raise StorageError, with what to do, if the store cannot take files now."""
+        ...
+
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()

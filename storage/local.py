@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from collections.abc import Iterator
@@ -23,13 +24,27 @@ class LocalStore:
             raise StorageError(f"unsafe storage key {key!r}")
         return self.root.joinpath(*parts)
 
+    def check(self) -> None:
+        """Fail now, with a clear message, if files cannot be stored here."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / ".archiver-write-test"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise StorageError(
+                f"cannot store files in {self.root}: {exc.strerror or exc}; "
+                "choose a writable folder with --store"
+            ) from exc
+
     def uri_for(self, key: str) -> str:
         return self._path(key).as_uri()
 
     def put(self, local_path: Path, key: str, *, sha256: str) -> StoredObject:
+        """Move a closed file into the store. The source is checked against ``sha256``
+        first, and is removed only once a verified copy sits under ``key``."""
         target = self._path(key)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
             if target.exists():
                 # Same key again (a retry after a crash): fine only if it is the same file.
                 if file_sha256(target) != sha256:
@@ -37,26 +52,36 @@ class LocalStore:
                 if local_path.exists() and local_path.resolve() != target.resolve():
                     local_path.unlink()
             else:
+                self._check(local_path, sha256, "the spool file")
+                target.parent.mkdir(parents=True, exist_ok=True)
                 try:
-                    os.replace(local_path, target)  # same filesystem: atomic, no copy
-                except OSError:
+                    os.replace(local_path, target)  # same filesystem: atomic, same bytes
+                except OSError as exc:
+                    if exc.errno != errno.EXDEV:
+                        raise
                     partial = target.with_name(target.name + ".partial")
                     shutil.copyfile(local_path, partial)
                     with open(partial, "rb+") as handle:
                         os.fsync(handle.fileno())
+                    self._check(partial, sha256, "the copy in the store")
                     os.replace(partial, target)
+                    fsync_dir(target.parent)
                     local_path.unlink()
                 fsync_dir(target.parent)
         except OSError as exc:
             raise StorageError(f"cannot store {local_path} in {self.uri}: {exc}") from exc
-        size = target.stat().st_size
-        actual = file_sha256(target)
+        return StoredObject(
+            key=key, uri=self.uri_for(key), size=target.stat().st_size, sha256=sha256
+        )
+
+    @staticmethod
+    def _check(path: Path, sha256: str, what: str) -> None:
+        actual = file_sha256(path)
         if actual != sha256:
             raise IntegrityError(
-                f"{self.uri_for(key)} does not match its SHA-256 after storing "
-                f"(expected {sha256}, found {actual})"
+                f"{what} {path} does not match its SHA-256 (expected {sha256}, found {actual});"
+                " it was left where it is"
             )
-        return StoredObject(key=key, uri=self.uri_for(key), size=size, sha256=actual)
 
     def read_range(self, key: str, offset: int, length: int) -> bytes:
         try:

@@ -213,6 +213,15 @@ ROWS = [
         add_seed(), 1, r"unknown store scheme 'bogus'",
     ),
     pytest.param(
+        "crawl-bad-warc-prefix",
+        ["crawl", "--profile", "test", "-s", "ARCHIVER_WARC_PREFIX=my arc"],
+        add_seed(), 1, r"ARCHIVER_WARC_PREFIX='my arc' must be letters",
+    ),
+    pytest.param(
+        "crawl-store-is-a-file", ["crawl", "--profile", "test", "--store", "afile"],
+        write_file("afile", "x"), 1, r"cannot store files in .*afile.*choose a writable folder",
+    ),
+    pytest.param(
         "crawl-bad-scrapy-setting", ["crawl", "--profile", "test", "-s", "DOWNLOAD_DELAY=abc"],
         add_seed(), 1, r"DOWNLOAD_DELAY",
     ),

@@ -180,3 +180,36 @@ def test_full_disk_stops_the_crawl_and_leaves_valid_warcs(tmp_path):
     assert {r["url"] for r in rows if r["state"] == "ok"} >= {site.url}
     job = catalog_rows(home, "SELECT status, finish_reason FROM jobs")[0]
     assert job["status"] == "failed" and "File too large" in job["finish_reason"]
+
+
+def test_a_store_that_refuses_files_loses_nothing(tmp_path, fixture_site):
+    """The store cannot take the job's files (its job folder is a file): every WARC stays
+    in the spool, every capture keeps its row, `get` still works, and the crawl says so."""
+    home = tmp_path / "home"
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "j").write_bytes(b"not a folder")
+    result = crawl(
+        home, fixture_site.url, "--job", "j", "--store", str(store),
+        "-s", "ARCHIVER_WARC_MAX_SIZE=3000",
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "could not be put in the store and stay in the spool" in result.stderr
+    files = catalog_rows(home, "SELECT state, spool_path FROM warc_files")
+    assert len(files) >= 2 and {f["state"] for f in files} == {"closed"}
+    rows = seed_rows(home)
+    assert {r["url"] for r in rows} >= {fixture_site.url, fixture_site.url + "style.css"}
+    assert all(r["state"] == "ok" for r in rows)
+    spooled = sorted(Path(f["spool_path"]) for f in files)
+    assert all(p.exists() for p in spooled)
+    check = subprocess.run([BIN / "warcio", "check", *map(str, spooled)], capture_output=True)
+    assert check.returncode == 0
+    capture_id = next(r["id"] for r in rows if r["url"] == fixture_site.url)
+    out = tmp_path / "one.warc.gz"
+    got = subprocess.run(
+        [sys.executable, "-m", "archiver", "--home", str(home), "get", capture_id, "-o", str(out)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert got.returncode == 0, got.stderr
+    job = catalog_rows(home, "SELECT status FROM jobs")[0]
+    assert job["status"] == "finished"

@@ -82,3 +82,28 @@ def test_large_bodies_spill_to_disk():
         ex.on_body(block)
     assert ex._body is not None and ex._body._rolled  # SpooledTemporaryFile moved to disk
     assert sum(len(c) for c in ex.body().chunks()) == 20 * 65536
+
+
+def test_chunked_head_with_mixed_line_endings_keeps_each_ending():
+    for head in (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\nX: 1\r\n\r\n",
+        b"HTTP/1.1 200 OK\nTransfer-Encoding: chunked\r\n\n",
+    ):
+        ex = make()
+        ex.on_response_bytes(head)
+        assert ex.has_response
+        ex.on_body(b"abc")
+        stored = ex.record_head()
+        assert b"\r\r" not in stored
+        assert stored.count(b"X-Crawler-Transfer-Encoding: chunked") == 1
+        assert b"Content-Length: 3" in stored
+        assert stored.endswith((b"\r\n\r\n", b"\n\n", b"\n\r\n", b"\r\n\n"))
+
+
+def test_no_content_length_is_added_to_a_204():
+    ex = make()
+    ex.on_response_bytes(b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n")
+    assert (
+        ex.record_head()
+        == b"HTTP/1.1 204 No Content\r\nX-Crawler-Transfer-Encoding: chunked\r\n\r\n"
+    )

@@ -10,6 +10,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+import socket
+import struct
+import threading
 
 from servers import FIDELITY_BODY_GZ, FIDELITY_HEADER_BYTES, FIDELITY_HTML
 from warcs import archiver, catalog_rows, read_warc, warc_files
@@ -124,3 +127,109 @@ def test_body_shorter_than_its_content_length_is_marked(tmp_path, raw_server):
     assert (row["state"], row["truncated"], row["size"]) == ("truncated", "disconnect", 9)
     [response] = [r for r in read_warc(warc_files(home)[0]) if r.type == "response"]
     assert response.headers["WARC-Truncated"] == "disconnect"
+
+
+class ScriptedConnections:
+    """Serves each connection with ``handle(conn, number)``; for connection-level cases."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        number = 0
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            number += 1
+            threading.Thread(target=self.handle, args=(conn, number), daemon=True).start()
+
+    def close(self):
+        self.listener.close()
+
+
+def read_request(conn) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return b""
+        data += chunk
+    return data
+
+
+def test_reset_before_a_close_delimited_body_ends_is_truncated(tmp_path):
+    body = b"<html>" + b"y" * 1000
+
+    def handle(conn, number):
+        read_request(conn)
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n" + body)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()  # RST, not FIN
+
+    server = ScriptedConnections(handle)
+    home = tmp_path / "home"
+    try:
+        archiver(home, "seeds", "add", server.url, "--robots", "ignore")
+        archiver(home, "crawl", "--profile", "test")
+    finally:
+        server.close()
+    [row] = catalog_rows(home)
+    assert (row["state"], row["truncated"]) == ("truncated", "disconnect")
+
+
+def test_a_stale_keep_alive_connection_is_retried_as_a_new_exchange(tmp_path):
+    """The server drops the second request on every connection unanswered, as servers
+    do with idle keep-alive connections. The retry is a fresh, recorded exchange."""
+    pages = {b"/": b"<a href='/a.html'>a</a>", b"/a.html": b"<title>a</title>"}
+
+    def handle(conn, number):
+        with conn:
+            request = read_request(conn)
+            body = pages.get(request.split(b" ")[1], b"")
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                         b"Content-Length: %d\r\n\r\n" % len(body) + body)  # fmt: skip
+            read_request(conn)  # the next request on this connection: dropped
+
+    server = ScriptedConnections(handle)
+    home = tmp_path / "home"
+    try:
+        archiver(home, "seeds", "add", server.url, "--scope", "host", "--robots", "ignore")
+        result = archiver(home, "crawl", "--profile", "test", "-s", "RETRY_TIMES=2",
+                          "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1")  # fmt: skip
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {r["url"].removeprefix(server.url): r for r in catalog_rows(home)}
+    assert rows["a.html"]["state"] == "ok", rows["a.html"]
+    assert rows["a.html"]["title"] == "a"
+    assert len(rows) == 2
+
+
+def test_an_unusable_location_is_recorded_and_the_job_goes_on(tmp_path, raw_server):
+    def respond(request: bytes) -> bytes:
+        if request.startswith(b"GET /r "):
+            return b"HTTP/1.1 302 Found\r\nLocation: http://[broken/x\r\nContent-Length: 0\r\n\r\n"
+        body = b"<a href='/r'>r</a><a href='http://[object Object]/'>x</a><img src='/i.png'>"
+        return b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % (
+            len(body)
+        ) + body  # fmt: skip
+
+    server = raw_server(respond)
+    home = tmp_path / "home"
+    archiver(home, "seeds", "add", server.url, "--scope", "host", "--robots", "ignore")
+    result = archiver(home, "crawl", "--profile", "test", "--job", "j")
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {r["url"].removeprefix(server.url): r for r in catalog_rows(home)}
+    assert set(rows) == {"", "r", "i.png"}
+    assert rows["r"]["http_status"] == 302 and rows["r"]["final_url"] == "http://[broken/x"
+    job = catalog_rows(home, "SELECT status FROM jobs")[0]
+    assert job["status"] == "finished"
+    files = catalog_rows(home, "SELECT state FROM warc_files")
+    assert [f["state"] for f in files] == ["stored"]

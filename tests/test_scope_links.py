@@ -92,3 +92,32 @@ def test_fast_join_agrees_with_urljoin(ref):
 
     base = "https://www.example.org:8443/news/2020/story.html?page=2"
     assert _Resolver(base, "utf-8").join(ref) == urljoin(base, ref)
+
+
+def test_real_world_markup():
+    page = b"""<a href="big.jpg"><img src="big.jpg"></a>
+    <img alt="a > b" src="/c.png">
+    <a href="http://[object Object]/">broken</a><img src="after-broken.png">
+    <img srcset="https://res.example.net/w_300,h_200,c_fill/p.jpg 300w,
+                 https://res.example.net/w_600,h_400,c_fill/p.jpg 600w">
+    <link rel="preload" as="image" imagesrcset="hero-1.jpg 1x, hero-2.jpg 2x">
+    <meta http-equiv="refresh" content="0; url='/moved.html'">
+    <style>.h { background: image-set("bg-1.png" 1x, 'bg-2.png' 2x); }</style>"""
+    found = extract_html(page, "https://example.org/")
+    assert found.links == ["https://example.org/big.jpg"]
+    assert found.redirects == ["https://example.org/moved.html"]
+    assert found.requisites == [
+        "https://example.org/big.jpg", "https://example.org/c.png",
+        "https://example.org/after-broken.png",
+        "https://res.example.net/w_300,h_200,c_fill/p.jpg",
+        "https://res.example.net/w_600,h_400,c_fill/p.jpg",
+        "https://example.org/hero-1.jpg", "https://example.org/hero-2.jpg",
+        "https://example.org/bg-1.png", "https://example.org/bg-2.png",
+    ]  # fmt: skip
+
+
+def test_stray_quotes_do_not_hide_the_rest_of_the_page():
+    # A backtracking tag pattern would take exponential time here; the possessive one
+    # gives up on the broken tag at once and reads on.
+    hostile = b"<a " + b'"' * 50_000 + b" href=x" + b"<img src=y>" * 10
+    assert extract_html(hostile, "https://example.org/").requisites == ["https://example.org/y"]

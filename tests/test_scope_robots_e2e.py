@@ -77,36 +77,62 @@ def test_page_scope_with_depth_follows_links_off_the_page(tmp_path, site):
     assert "public/d.html" not in rows
 
 
-def test_gzipped_robots_txt_is_obeyed(tmp_path, raw_server):
-    robots = gzip.compress(b"User-agent: *\nDisallow: /private/\n")
-    pages = {
-        b"/robots.txt": (b"text/plain", robots, b"Content-Encoding: gzip\r\n"),
-        b"/": (b"text/html", b"<a href='/private/a.html'>a</a><a href='/open.html'>o</a>", b""),
-        b"/open.html": (b"text/html", b"<title>open</title>", b""),
-        b"/private/a.html": (b"text/html", b"<title>secret</title>", b""),
-    }
+def scripted(pages):
+    """A raw-server handler answering from {path: (status, content type, body, extra)}."""
 
     def respond(request: bytes) -> bytes:
         path = request.split(b" ", 2)[1]
-        kind, body, extra = pages.get(path, (b"text/plain", b"no", b""))
-        status = b"200 OK" if path in pages else b"404 Not Found"
+        status, kind, body, extra = pages.get(path, (b"404 Not Found", b"text/plain", b"", b""))
         return (
             b"HTTP/1.1 " + status + b"\r\nContent-Type: " + kind + b"\r\n" + extra
             + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body
         )  # fmt: skip
 
-    server = raw_server(respond)
+    return respond
+
+
+RULES = b"User-agent: *\nDisallow: /private/\n"
+SITE = {
+    b"/": (b"200 OK", b"text/html", b"<a href='/private/a.html'>a</a><a href='/open.html'>o</a>",
+           b""),
+    b"/open.html": (b"200 OK", b"text/html", b"<title>open</title>", b""),
+    b"/private/a.html": (b"200 OK", b"text/html", b"<title>secret</title>", b""),
+}  # fmt: skip
+ROBOTS = {
+    "gzipped": {
+        b"/robots.txt": (b"200 OK", b"text/plain", gzip.compress(RULES),
+                         b"Content-Encoding: gzip\r\n"),
+    },
+    "redirected": {
+        b"/robots.txt": (b"301 Moved", b"text/html", b"", b"Location: /rules.txt\r\n"),
+        b"/rules.txt": (b"200 OK", b"text/plain", RULES, b""),
+    },
+    "server-error-means-disallow-all": {
+        b"/robots.txt": (b"503 Unavailable", b"text/html", b"<h1>down</h1>", b""),
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(ROBOTS))
+def test_robots_txt_is_read_as_rfc_9309_says(tmp_path, raw_server, case):
+    server = raw_server(scripted({**SITE, **ROBOTS[case]}))
     home = tmp_path / "home"
     assert archiver(home, "seeds", "add", server.url, "--scope", "host").returncode == 0
     result = archiver(home, "crawl", "--profile", "test")
-    assert result.returncode == 0, result.stdout + result.stderr
-    rows = {r["url"]: r for r in catalog_rows(home)}
-    assert rows[server.url + "open.html"]["state"] == "ok"
-    assert rows[server.url + "private/a.html"]["error"].startswith("robots:")
+    rows = {r["url"].removeprefix(server.url): r for r in catalog_rows(home)}
     assert not any(b" /private/a.html " in r for r in server.received)
-    # The robots.txt record keeps the gzip body as sent.
-    [robots_rec] = [
-        r for r in read_warc(warc_files(home)[0])
-        if r.type == "response" and r.headers["WARC-Target-URI"].endswith("/robots.txt")
-    ]  # fmt: skip
-    assert robots_rec.raw_block.endswith(robots)
+    if case == "server-error-means-disallow-all":
+        assert result.returncode == 1  # even the seed page is disallowed
+        assert rows[""]["error"].startswith("robots:")
+        assert not any(r.startswith(b"GET / ") for r in server.received)
+    else:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert rows["private/a.html"]["error"].startswith("robots:")
+        assert rows["open.html"]["state"] == "ok"
+    # Every robots.txt exchange is archived, bytes as sent.
+    responses = {
+        r.headers["WARC-Target-URI"].removeprefix(server.url): r
+        for r in read_warc(warc_files(home)[0]) if r.type == "response"
+    }  # fmt: skip
+    for path, (_, _, body, _) in ROBOTS[case].items():
+        assert responses[path.decode().lstrip("/")].raw_block.endswith(body)

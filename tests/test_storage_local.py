@@ -47,6 +47,38 @@ def test_wrong_checksum_is_refused(tmp_path):
     path, _ = spool_file(tmp_path, b"bytes")
     with pytest.raises(IntegrityError, match="does not match its SHA-256"):
         store.put(path, "k/f", sha256="0" * 64)
+    assert path.exists() and store.stat("k/f") is None  # nothing moved, nothing lost
+
+
+def test_copy_across_filesystems_is_verified_before_the_source_goes(tmp_path, monkeypatch):
+    import errno
+    import os as real_os
+
+    store = LocalStore(tmp_path / "warcs")
+    path, digest = spool_file(tmp_path, b"evidence bytes")
+    replace = real_os.replace
+
+    def cross_device(src, dst):
+        if str(src) == str(path):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return replace(src, dst)
+
+    monkeypatch.setattr("archiver.storage.local.os.replace", cross_device)
+    real_copy = __import__("shutil").copyfile
+
+    def damaging_copy(src, dst):
+        real_copy(src, dst)
+        with open(dst, "r+b") as handle:
+            handle.write(b"X")
+
+    monkeypatch.setattr("archiver.storage.local.shutil.copyfile", damaging_copy)
+    with pytest.raises(IntegrityError, match="the copy in the store"):
+        store.put(path, "k/f", sha256=digest)
+    assert path.read_bytes() == b"evidence bytes"  # the only good copy is kept
+    assert store.stat("k/f") is None
+    monkeypatch.setattr("archiver.storage.local.shutil.copyfile", real_copy)
+    assert store.put(path, "k/f", sha256=digest).sha256 == digest
+    assert not path.exists()
 
 
 def test_short_read_is_an_integrity_error(tmp_path):

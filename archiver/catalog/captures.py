@@ -57,6 +57,7 @@ class Capture(CaptureRow):
     seed_url: str | None = None
     storage_uri: str | None = None
     storage_key: str | None = None
+    store_uri: str | None = None
     warc_state: str | None = None
     spool_path: str | None = None
     warcinfo_length: int | None = None
@@ -67,7 +68,7 @@ class Capture(CaptureRow):
 
 _ROW_FIELDS = [f.name for f in fields(CaptureRow)]
 _SELECT = """
-SELECT c.*, j.name AS job, s.url AS seed_url, w.storage_uri, w.storage_key,
+SELECT c.*, j.name AS job, s.url AS seed_url, w.storage_uri, w.storage_key, w.store_uri,
        w.state AS warc_state, w.spool_path, w.warcinfo_length
 FROM captures c
 JOIN jobs j ON j.id = c.job_id

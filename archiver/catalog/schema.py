@@ -46,6 +46,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             job_id          INTEGER NOT NULL REFERENCES jobs(id),
             state           TEXT NOT NULL CHECK (state IN ('open', 'closed', 'stored')),
             spool_path      TEXT NOT NULL,
+            store_uri       TEXT,
             storage_key     TEXT,
             storage_uri     TEXT,
             size            INTEGER,

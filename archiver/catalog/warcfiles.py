@@ -32,12 +32,13 @@ def file_closed(catalog: Catalog, closed: ClosedWarc) -> None:
         )
 
 
-def file_stored(catalog: Catalog, filename: str, stored: StoredObject) -> None:
+def file_stored(catalog: Catalog, filename: str, stored: StoredObject, store_uri: str) -> None:
     with catalog.transaction() as conn:
         conn.execute(
-            "UPDATE warc_files SET state = 'stored', storage_key = ?, storage_uri = ?,"
-            " stored_at = ?, version_id = ?, etag = ? WHERE name = ?",
+            "UPDATE warc_files SET state = 'stored', store_uri = ?, storage_key = ?,"
+            " storage_uri = ?, stored_at = ?, version_id = ?, etag = ? WHERE name = ?",
             (
+                store_uri,
                 stored.key,
                 stored.uri,
                 iso_ms(utc_now()),

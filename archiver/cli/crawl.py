@@ -97,7 +97,7 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store) -> None
     name = check_job_name(job_name) if job_name else new_job_name()
     specs = [SeedSpec.build(url) for url in urls]
     if store:
-        open_store(store)
+        open_store(store).check()
     from archiver.crawl.runner import build_settings, run_job
 
     scrapy_settings = build_settings(profile, obj.home.root, name, overrides, store)
@@ -119,6 +119,14 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store) -> None
     job = get_job(catalog, name)
     if job.status == "failed":
         raise ArchiverError(job.finish_reason or f"job {name} failed")
+    unstored = catalog.conn.execute(
+        "SELECT spool_path FROM warc_files WHERE job_id = ? AND state != 'stored'", (job.id,)
+    ).fetchall()
+    if unstored:
+        raise ArchiverError(
+            f"{len(unstored)} WARC file(s) of job {name} could not be put in the store and stay"
+            f" in the spool ({unstored[0][0]}); the crawl log says why"
+        )
     if captured == 0:
         raise ArchiverError(
             f"nothing could be captured in job {name}: see the failures above "

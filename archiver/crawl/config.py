@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +74,16 @@ def _float(settings: Any, name: str) -> float:
     return value
 
 
+def _prefix(settings: Any) -> str:
+    value = str(settings.get("ARCHIVER_WARC_PREFIX") or "archiver")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", value):
+        raise ArchiverError(
+            f"setting ARCHIVER_WARC_PREFIX={value!r} must be letters, digits, '.', '_' or '-'"
+            " (it starts every WARC file name)"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class CrawlConfig:
     home: Path
@@ -102,7 +113,7 @@ class CrawlConfig:
             home=Path(home),
             job_name=str(job),
             store_uri=settings.get("ARCHIVER_STORE") or None,
-            warc_prefix=str(settings.get("ARCHIVER_WARC_PREFIX") or "archiver"),
+            warc_prefix=_prefix(settings),
             warc_max_size=_int(settings, "ARCHIVER_WARC_MAX_SIZE", 1),
             compress_level=_int(settings, "ARCHIVER_WARC_COMPRESS_LEVEL", 1, 9),
             max_body_bytes=_int(settings, "ARCHIVER_MAX_BODY_BYTES", 0),

@@ -80,6 +80,7 @@ class ArchiveSession:
         self.counts = {"ok": 0, "truncated": 0, "failed": 0, "pages": 0}
         self._started = time.monotonic()
         self._progress_task: Any = None
+        self._commit_task: Any = None
         self.fatal: str | None = None
 
     @classmethod
@@ -108,6 +109,9 @@ class ArchiveSession:
     # -- exchanges from the download handler -----------------------------------------
 
     def record_now(self, exchange: Exchange, request: Any) -> None:
+        if self.fatal:  # stopping: nothing more is written
+            exchange.discard()
+            return
         with self._writing(exchange):
             self._count(self.recorder.record_exchange(exchange, fetch_context(request)))
 
@@ -115,16 +119,19 @@ class ArchiveSession:
     def _writing(self, exchange: Exchange | None = None) -> Iterator[None]:
         """Stop the crawl cleanly when the archive cannot be written (disk full, read-only).
         The writer has already cut its file back to the last whole record."""
-        if self.fatal:
-            if exchange is not None:
-                exchange.discard()
-            return
         try:
             yield
         except (OSError, sqlite3.Error) as exc:
             if exchange is not None:
                 exchange.discard()
             self.stop_unwritable(exc)
+        except Exception:
+            # A bug on odd input must not take the job down: the record builder works out
+            # everything before writing, so nothing was written for this exchange.
+            logger.exception("could not record %s", exchange.url if exchange else "a fetch")
+            if exchange is not None:
+                exchange.discard()
+            self._count("failed")
 
     def stop_unwritable(self, exc: BaseException) -> None:
         if self.fatal:
@@ -151,6 +158,9 @@ class ArchiveSession:
         exchange = response.meta.pop(HELD, None)
         if exchange is None or self._held.pop(id(exchange), None) is None:
             return
+        if self.fatal:
+            exchange.discard()
+            return
         with self._writing(exchange):
             state = self.recorder.record_exchange(
                 exchange, fetch_context(response.request), outlinks=outlinks, title=title
@@ -160,6 +170,8 @@ class ArchiveSession:
     def record_failure(self, request: Any, error: str) -> None:
         from archiver.catalog.db import utc_now
 
+        if self.fatal:
+            return
         with self._writing():
             self.recorder.record_failure(request.url, fetch_context(request), error, utc_now())
             self._count("failed")
@@ -172,11 +184,17 @@ class ArchiveSession:
     # -- lifecycle ------------------------------------------------------------------------
 
     def spider_opened(self, spider: Any) -> None:
-        if self.config.progress_interval:
-            from twisted.internet import task
+        from twisted.internet import task
 
+        if self.config.progress_interval:
             self._progress_task = task.LoopingCall(self.report_progress)
             self._progress_task.start(self.config.progress_interval, now=False)
+        self._commit_task = task.LoopingCall(self._commit_if_due)
+        self._commit_task.start(self.recorder.commit_seconds, now=False)
+
+    def _commit_if_due(self) -> None:
+        with self._writing():
+            self.recorder.commit_if_due()
 
     def report_progress(self) -> None:
         elapsed = max(time.monotonic() - self._started, 1e-6)
@@ -189,22 +207,23 @@ class ArchiveSession:
         sys.stderr.flush()
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        if self._progress_task is not None and self._progress_task.running:
-            self._progress_task.stop()
-        for exchange, request in list(self._held.values()):
-            self.record_now(exchange, request)
-        self._held.clear()
-        # Even after a write error: the writer has cut its file back to the last whole
-        # record, so what was written is committed, closed and stored.
+        for looping in (self._progress_task, self._commit_task):
+            if looping is not None and looping.running:
+                looping.stop()
         try:
-            self.recorder.close()
-        except (OSError, sqlite3.Error) as exc:
-            self.stop_unwritable(exc)
-        status = "finished" if reason == "finished" else "stopped"
-        if self.fatal:
-            status, reason = "failed", self.fatal
-        try:
-            finish_job(self.catalog, self.job.id, status, reason)
-        except Exception:
-            logger.exception("could not mark job %s %s", self.job.name, status)
-        self.catalog.close()
+            for exchange, request in list(self._held.values()):
+                self.record_now(exchange, request)  # guarded: one bad record stops nothing
+            self._held.clear()
+            # Even after a write error: the writer has cut its file back to the last whole
+            # record, so what was written is committed, closed and stored.
+            with self._writing():
+                self.recorder.close()
+        finally:
+            status = "finished" if reason == "finished" else "stopped"
+            if self.fatal:
+                status, reason = "failed", self.fatal
+            try:
+                finish_job(self.catalog, self.job.id, status, reason)
+            except Exception:
+                logger.exception("could not mark job %s %s", self.job.name, status)
+            self.catalog.close()

@@ -30,6 +30,7 @@ from scrapy.core.downloader.handlers.http11 import (
     _LenientHTTPClientParser,
 )
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from twisted.internet.error import ConnectionDone
 from twisted.web.http import _IdentityTransferDecoder
 
 from archiver.catalog.db import utc_now
@@ -77,6 +78,9 @@ class _TappedParser(_LenientHTTPClientParser):
         if exchange is not None and hasattr(decoder, "dataCallback"):
             deliver = decoder.dataCallback
             protocol = self.archiver_protocol
+            # Scrapy keeps every body it is given in memory; the spool has the whole body,
+            # so Scrapy gets only what the spider parses: the head of a text body.
+            budget = [exchange.limits.parse_bytes if _is_text(exchange) else 0]
 
             def tee(data: bytes) -> None:
                 try:
@@ -86,14 +90,22 @@ class _TappedParser(_LenientHTTPClientParser):
                     if protocol is not None:
                         protocol.transport.abortConnection()
                     return
+                if budget[0] > 0 and kept:
+                    deliver(kept[: budget[0]])
+                    budget[0] -= len(kept)
                 if len(kept) < len(data) and protocol is not None:
-                    deliver(kept) if kept else None
                     protocol.abort_for_limit()
-                    return
-                deliver(data)
 
             decoder.dataCallback = tee
         super().switchToBodyMode(decoder)
+
+
+def _is_text(exchange: Exchange) -> bool:
+    content_type = (exchange.header("Content-Type") or "").split(";")[0].strip().lower()
+    return content_type.startswith("text/") or content_type in (
+        "application/xhtml+xml",
+        "application/xml",
+    )
 
 
 class RecordingProtocol(_LenientHTTP11ClientProtocol):
@@ -155,7 +167,7 @@ class RecordingProtocol(_LenientHTTP11ClientProtocol):
 
     def connectionLost(self, reason: Any = None) -> None:
         if self._exchange is not None:
-            if self._body_ends_at_close():
+            if self._body_ends_at_close() and reason is not None and reason.check(ConnectionDone):
                 self._end_exchange()  # RFC 9112 §6.3: no length given, so close ends the body
             else:
                 self._end_exchange(truncated="disconnect", error=_describe(reason))
@@ -206,10 +218,15 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
         self._session = session
         self._registry: dict[str, Exchange] = {}
         self._pool._factory = partial(_RecordingFactory, registry=self._registry)
+        # Twisted would resend a request on a fresh connection when a pooled one turns
+        # out stale, reusing the request whose marker is gone; Scrapy's RetryMiddleware
+        # retries instead, as a new, recorded exchange.
+        self._pool.retryAutomatically = False
         self._spool_dir = str(session.body_spool_dir)
         self._limits = Limits(
             max_body_bytes=session.config.max_body_bytes,
             max_seconds=session.config.max_fetch_seconds,
+            parse_bytes=session.config.max_parse_bytes,
         )
 
     async def download_request(self, request: Any) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import mimetypes
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -339,8 +340,9 @@ class FixtureSite:
             site.requests   # raw request targets received, e.g. ['/index.html', ...]
     """
 
-    def __init__(self, root: Path | str | None = None) -> None:
+    def __init__(self, root: Path | str | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.root: Path = Path(root) if root is not None else DEFAULT_FIXTURE_ROOT
+        self.tls = tls
         self.requests: list[str] = []
         self.request_log: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -353,7 +355,8 @@ class FixtureSite:
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("FixtureSite is not started")
-        return f"http://{self.host}:{self.port}/"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{self.host}:{self.port}/"
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -364,6 +367,8 @@ class FixtureSite:
         handler = type("FixtureHandler", (_FixtureHandler,), {"site": self})
         server = ThreadingHTTPServer((self.host, 0), handler)
         server.daemon_threads = True
+        if self.tls is not None:
+            server.socket = self.tls.wrap_socket(server.socket, server_side=True)
         self._server = server
         self.port = server.server_address[1]
         self._thread = threading.Thread(

@@ -233,3 +233,24 @@ def test_an_unusable_location_is_recorded_and_the_job_goes_on(tmp_path, raw_serv
     assert job["status"] == "finished"
     files = catalog_rows(home, "SELECT state FROM warc_files")
     assert [f["state"] for f in files] == ["stored"]
+
+
+def test_https_exchanges_are_recorded_in_plaintext(tmp_path):
+    """Over TLS the tap sits above the TLS layer: the records hold the HTTP bytes."""
+    from servers import GZIP_HTML, FixtureSite
+    from tls import server_context
+
+    with FixtureSite(tls=server_context(tmp_path)) as site:
+        home = tmp_path / "home"
+        archiver(home, "seeds", "add", site.url + "gzip.html", "--robots", "ignore")
+        result = archiver(home, "crawl", "--profile", "test")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert site.url.startswith("https://")
+    records = read_warc(warc_files(home)[0])
+    assert all(not r.digest_problems for r in records)
+    [request] = [r for r in records if r.type == "request"]
+    [response] = [r for r in records if r.type == "response"]
+    assert request.raw_block.startswith(b"GET /gzip.html HTTP/1.1\r\n")
+    assert response.raw_block.startswith(b"HTTP/1.1 200 ")
+    assert response.content == GZIP_HTML
+    assert response.headers["WARC-Target-URI"] == site.url + "gzip.html"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from archiver.catalog import Catalog
 from archiver.catalog.jobs import (
     check_job_name,
     get_job,
@@ -37,7 +38,7 @@ def _size(n: int) -> str:
     return str(n)
 
 
-def print_summary(catalog, job_name: str, seconds: float) -> int:  # type: ignore[no-untyped-def]
+def print_summary(catalog: Catalog, job_name: str, seconds: float) -> int:
     """Print the job summary; return how many captures hold a response."""
     job = get_job(catalog, job_name)
     outcomes = job_outcomes(catalog, job.id)

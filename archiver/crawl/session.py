@@ -21,6 +21,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from archiver import SOFTWARE
 from archiver.catalog import open_catalog
+from archiver.catalog.db import utc_now
 from archiver.catalog.jobs import finish_job, get_job
 from archiver.crawl.config import CrawlConfig
 from archiver.exchange import Exchange
@@ -168,8 +169,6 @@ class ArchiveSession:
             self._count(state, page=True)
 
     def record_failure(self, request: Any, error: str) -> None:
-        from archiver.catalog.db import utc_now
-
         if self.fatal:
             return
         with self._writing():

@@ -19,9 +19,10 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 from archiver import SOFTWARE
-from archiver.catalog import warcfiles
+from archiver.catalog import frontier, warcfiles
 from archiver.catalog.captures import CaptureRow, insert_captures
 from archiver.catalog.db import Catalog, iso_ms
+from archiver.catalog.frontier import FrontierEntry
 from archiver.errors import ArchiverError
 from archiver.exchange import Exchange
 from archiver.storage.base import Store
@@ -60,6 +61,7 @@ class FetchContext:
     via: str | None = None
     robots: str | None = None
     user_agent: str | None = None
+    frontier_url: str | None = None  # the job's frontier entry this fetch completes
 
 
 class CaptureRecorder:
@@ -84,6 +86,8 @@ class CaptureRecorder:
         writer.on_open = self.on_warc_opened
         writer.on_close = self.on_warc_closed
         self._pending: list[CaptureRow] = []
+        self._discovered: list[FrontierEntry] = []
+        self._done: list[str] = []
         self.unstored: list[str] = []  # closed files the store refused, kept in the spool
         self._last_commit = time.monotonic()
         self.captures_committed = 0
@@ -187,7 +191,8 @@ class CaptureRecorder:
                 request_length=req_w.length,
                 metadata_offset=meta_w.offset,
                 metadata_length=meta_w.length,
-            )
+            ),
+            ctx.frontier_url,
         )
         return state
 
@@ -226,13 +231,21 @@ class CaptureRecorder:
                 error=error,
                 user_agent=ctx.user_agent,
                 robots=ctx.robots,
-            )
+            ),
+            ctx.frontier_url,
         )
 
     # -- durability --------------------------------------------------------------------
 
-    def _queue(self, row: CaptureRow) -> None:
+    def discover(self, entry: FrontierEntry) -> None:
+        """A URL the job will fetch: committed with the next batch of capture rows, which
+        includes the row of the page it was found on."""
+        self._discovered.append(entry)
+
+    def _queue(self, row: CaptureRow, frontier_url: str | None = None) -> None:
         self._pending.append(row)
+        if frontier_url is not None:
+            self._done.append(frontier_url)
         if (
             len(self._pending) >= self.commit_every
             or time.monotonic() - self._last_commit >= self.commit_seconds
@@ -240,22 +253,28 @@ class CaptureRecorder:
             self.commit()
 
     def commit(self) -> None:
-        """fsync the WARC bytes, then commit the rows that point at them."""
-        if self._pending:
+        """fsync the WARC bytes, then commit the rows that point at them, with the
+        frontier entries found and completed since the last commit (one transaction)."""
+        if self._pending or self._discovered:
             self.writer.flush(fsync=True)
             self._insert_pending()
         self._last_commit = time.monotonic()
 
     def commit_if_due(self) -> None:
         """Called on a timer, so rows do not wait in memory while the crawl is idle."""
-        if self._pending and time.monotonic() - self._last_commit >= self.commit_seconds:
+        due = time.monotonic() - self._last_commit >= self.commit_seconds
+        if due and (self._pending or self._discovered):
             self.commit()
 
     def _insert_pending(self) -> None:
         with self.catalog.transaction() as conn:
+            frontier.add_entries(conn, self.job_id, self._discovered)
             insert_captures(conn, self._pending)
+            frontier.mark_done(conn, self.job_id, self._done)
         self.captures_committed += len(self._pending)
         self._pending.clear()
+        self._discovered.clear()
+        self._done.clear()
 
     def close(self) -> None:
         self.commit()
@@ -269,7 +288,7 @@ class CaptureRecorder:
     def on_warc_closed(self, closed: ClosedWarc) -> None:
         """Commit the rows pointing into the file (already fsynced), then store it.
         A file the store refuses stays in the spool, closed and listed, never lost."""
-        if self._pending:
+        if self._pending or self._discovered:
             self._insert_pending()
         warcfiles.file_closed(self.catalog, closed)
         key = f"{self.job_name}/{closed.filename}"

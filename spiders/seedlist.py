@@ -18,6 +18,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
+from archiver.catalog.frontier import FrontierEntry
 from archiver.crawl.session import META
 from archiver.crawl.tap import RECORDED, CaptureTruncated
 from archiver.spiders.decode import decoded_body
@@ -54,6 +55,13 @@ class SeedListSpider(scrapy.Spider):
         return self.crawler.archiver_session
 
     async def start(self) -> AsyncIterator[Request]:
+        """Fresh job: the seeds. Resumed job: what its frontier still holds."""
+        todo, known = self.session.resume_point()
+        if known:
+            self.seen |= known
+            for entry in todo:
+                yield self._make_request(entry)
+            return
         for seed in self.seeds.values():
             request = self._request(seed.url, seed.id, kind="seed", hops=0, via=None)
             if request is not None:
@@ -70,33 +78,40 @@ class SeedListSpider(scrapy.Spider):
         embeds: int = 0,
         redirects: int = 0,
     ) -> Request | None:
+        """A request for a URL not seen before in this job, entered in its frontier."""
         if url in self.seen:
             return None
         self.seen.add(url)
-        robots = self.seeds[seed_id].robots
+        entry = FrontierEntry(url, seed_id, kind, hops, via, embeds, redirects)
+        self.session.discover(entry)
+        return self._make_request(entry)
+
+    def _make_request(self, entry: FrontierEntry) -> Request:
+        robots = self.seeds[entry.seed_id].robots if entry.seed_id in self.seeds else "obey"
         return Request(
-            url,
+            entry.url,
             callback=self.parse,
             errback=self.failed,
             dont_filter=True,
             meta={
                 META: {
-                    "seed": seed_id,
-                    "kind": kind,
-                    "hops": hops,
-                    "via": via,
+                    "url": entry.url,
+                    "seed": entry.seed_id,
+                    "kind": entry.kind,
+                    "hops": entry.hops,
+                    "via": entry.via,
                     "robots": robots,
-                    "embeds": embeds,
-                    "redirects": redirects,
+                    "embeds": entry.embeds,
+                    "redirects": entry.redirects,
                 },
                 "handle_httpstatus_all": True,
                 "dont_redirect": True,
                 # Requisites are fetched as a browser showing the page would fetch them.
-                "dont_obey_robotstxt": robots == "ignore" or kind == "requisite",
+                "dont_obey_robotstxt": robots == "ignore" or entry.kind == "requisite",
             },
         )
 
-    def parse(self, response: Response) -> Iterable[Request]:
+    def parse(self, response: Response) -> list[Request]:
         info = response.meta[META]
         seed_id, hops, kind = info["seed"], info["hops"], info["kind"]
         extracted = Extracted([], [])
@@ -108,33 +123,32 @@ class SeedListSpider(scrapy.Spider):
         elif response.status < 300 or response.status >= 400:
             extracted = self._extract(response, kind)
             redirect = extracted.redirects[:1]  # <meta http-equiv=refresh>
+        # The new requests enter the frontier before this page's capture row is queued,
+        # so they are committed together: a crash keeps both or neither.
+        config = self.session.config
+        requests: list[Request | None] = []
+        if redirect and info["redirects"] < config.max_redirects:
+            requests.append(self._request(
+                redirect[0], seed_id, kind=kind, hops=hops, via=response.url,
+                embeds=info["embeds"], redirects=info["redirects"] + 1,
+            ))  # fmt: skip
+        if info["embeds"] < config.max_embed_hops:
+            for url in extracted.requisites:
+                requests.append(self._request(
+                    url, seed_id, kind="requisite", hops=hops, via=response.url,
+                    embeds=info["embeds"] + 1,
+                ))  # fmt: skip
+        scope = self.scopes.get(seed_id)
+        for url in extracted.links:
+            if url not in self.seen and scope is not None and scope.allows(url, hops + 1):
+                requests.append(
+                    self._request(url, seed_id, kind="page", hops=hops + 1, via=response.url)
+                )
         outlinks = [f"{u} R" for u in redirect]
         outlinks += [f"{u} L" for u in extracted.links]
         outlinks += [f"{u} E" for u in extracted.requisites]
         self.session.commit_response(response, outlinks, extracted.title)
-
-        config = self.session.config
-        if redirect and info["redirects"] < config.max_redirects:
-            request = self._request(
-                redirect[0], seed_id, kind=kind, hops=hops, via=response.url,
-                embeds=info["embeds"], redirects=info["redirects"] + 1,
-            )  # fmt: skip
-            if request is not None:
-                yield request
-        if info["embeds"] < config.max_embed_hops:
-            for url in extracted.requisites:
-                request = self._request(
-                    url, seed_id, kind="requisite", hops=hops, via=response.url,
-                    embeds=info["embeds"] + 1,
-                )  # fmt: skip
-                if request is not None:
-                    yield request
-        scope = self.scopes[seed_id]
-        for url in extracted.links:
-            if url not in self.seen and scope.allows(url, hops + 1):
-                request = self._request(url, seed_id, kind="page", hops=hops + 1, via=response.url)
-                if request is not None:
-                    yield request
+        return [request for request in requests if request is not None]
 
     def _extract(self, response: Response, kind: str) -> Extracted:
         header = response.headers.get(b"Content-Type", b"")

@@ -63,8 +63,8 @@ def removed_seed(tmp_path: Path, home: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
-def existing_job(name: str) -> Setup:
-    """One seed and a finished job row named ``name``, as a past crawl leaves them."""
+def existing_job(name: str, status: str = "finished") -> Setup:
+    """One seed and a job row named ``name``, as a past crawl leaves them."""
 
     def setup(tmp_path: Path, home: Path) -> None:
         add_seed()(tmp_path, home)
@@ -73,8 +73,8 @@ def existing_job(name: str) -> Setup:
             with conn:
                 conn.execute(
                     "INSERT INTO jobs (name, status, started_at, settings, seed_ids)"
-                    " VALUES (?, 'finished', '2024-01-01T00:00:00.000Z', '{}', '[1]')",
-                    (name,),
+                    " VALUES (?, ?, '2024-01-01T00:00:00.000Z', '{}', '[1]')",
+                    (name, status),
                 )
         finally:
             conn.close()
@@ -195,7 +195,10 @@ ROWS = [
      r"invalid job name 'bad name!'"),
     ("crawl-duplicate-job-name", ["crawl", "--job", "dup"],
      existing_job("dup"), 1,
-     r"a job named 'dup' already exists"),
+     r"job 'dup' already finished: choose another --job name"),
+    ("crawl-resume-with-a-selection", ["crawl", "--job", "halted", "--tag", "x"],
+     existing_job("halted", status="stopped"), 1,
+     r"job 'halted' exists and did not finish: resume it with 'archiver crawl --job halted' alone"),
     ("crawl-unknown-profile", ["crawl", "--profile", "nope"], add_seed(), 1,
      r"unknown settings profile 'nope'.*local.*test"),
     pytest.param(

@@ -74,6 +74,16 @@ def create_job(
     return get_job(catalog, name)
 
 
+def resume_job(catalog: Catalog, job_id: int) -> None:
+    """Mark a stopped or crashed job running again; its start time and rows stay."""
+    with catalog.transaction() as conn:
+        conn.execute(
+            "UPDATE jobs SET status = 'running', ended_at = NULL, finish_reason = NULL"
+            " WHERE id = ?",
+            (job_id,),
+        )
+
+
 def finish_job(catalog: Catalog, job_id: int, status: str, reason: str | None) -> None:
     """Close the job's row with its end time and its counts, taken from the catalog itself."""
     with catalog.transaction() as conn:

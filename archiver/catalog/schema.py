@@ -98,4 +98,23 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX captures_job ON captures(job_id);
         """,
     ),
+    (
+        2,
+        "crawl frontier, for resuming a job",
+        """
+        CREATE TABLE frontier (
+            id         INTEGER PRIMARY KEY,
+            job_id     INTEGER NOT NULL REFERENCES jobs(id),
+            url        TEXT NOT NULL,
+            seed_id    INTEGER,
+            kind       TEXT NOT NULL,
+            hops       INTEGER NOT NULL,
+            via        TEXT,
+            embeds     INTEGER NOT NULL DEFAULT 0,
+            redirects  INTEGER NOT NULL DEFAULT 0,
+            done       INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (job_id, url)
+        );
+        """,
+    ),
 )

@@ -6,16 +6,20 @@ import click
 
 from archiver.catalog import Catalog
 from archiver.catalog.jobs import (
+    Job,
     check_job_name,
     get_job,
     job_exists,
     job_outcomes,
     new_job_name,
 )
-from archiver.catalog.seeds import add_seeds, select_seeds
+from archiver.catalog.seeds import add_seeds, get_seeds, select_seeds
 from archiver.errors import ArchiverError
+from archiver.home import ArchiveHome
+from archiver.joblock import JobLock
+from archiver.repair import repair_home
 from archiver.seedspec import SeedSpec
-from archiver.storage import open_store
+from archiver.storage import Store, open_store
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -70,6 +74,29 @@ def print_summary(catalog: Catalog, job_name: str, seconds: float) -> int:
     return captured
 
 
+def _resume_settings(job: Job, urls, seed_ids, tags, overrides):  # type: ignore[no-untyped-def]
+    """A resumed job runs with the profile, overrides and store it started with; new
+    ``-s`` values are applied on top."""
+    if job.status == "finished":
+        raise ArchiverError(f"job {job.name!r} already finished: choose another --job name")
+    if urls or seed_ids or tags:
+        raise ArchiverError(
+            f"job {job.name!r} exists and did not finish: resume it with"
+            f" 'archiver crawl --job {job.name}' alone (its seeds are fixed)"
+        )
+    recorded = job.settings.get("settings", {})
+    merged = {**job.settings.get("overrides", {}), **overrides}
+    return job.settings.get("profile", "local"), merged, recorded.get("ARCHIVER_STORE")
+
+
+def _job_store(catalog: Catalog, home: ArchiveHome):  # type: ignore[no-untyped-def]
+    def store_for(job_name: str) -> Store:
+        recorded = get_job(catalog, job_name).settings.get("settings", {})
+        return open_store(recorded.get("ARCHIVER_STORE") or home.warcs_dir)
+
+    return store_for
+
+
 @click.command()
 @click.argument("urls", nargs=-1)
 @click.option("--tag", "tags", multiple=True, help="Crawl seeds with this tag (repeatable).")
@@ -89,7 +116,8 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store) -> None
     """Capture seeds into WARC files and record every capture in the catalog.
 
     With no selection, crawls every active seed. URLs given here are added as
-    seeds first (tags merge if they already are).
+    seeds first (tags merge if they already are). --job NAME of a job that did not
+    finish (stopped, killed, crashed) resumes it where it stopped.
 
     Example: archiver crawl --tag weibo --job weibo-morning -s DOWNLOAD_DELAY=1
     """
@@ -97,25 +125,38 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store) -> None
     overrides = parse_overrides(settings)
     name = check_job_name(job_name) if job_name else new_job_name()
     specs = [SeedSpec.build(url) for url in urls]
+    catalog = obj.catalog()
+    resume = get_job(catalog, name) if job_exists(catalog, name) else None
+    if resume is not None:
+        profile, overrides, store = _resume_settings(resume, urls, seed_ids, tags, overrides)
     if store:
         open_store(store).check()
     from archiver.crawl.runner import build_settings, run_job
 
     scrapy_settings = build_settings(profile, obj.home.root, name, overrides, store)
-    catalog = obj.catalog()
-    if job_exists(catalog, name):
-        raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")
-    # Named seeds and tags are resolved (and may fail) before URLs are added as seeds.
-    selected = select_seeds(catalog, seed_ids=seed_ids, tags=tags) if seed_ids or tags else []
-    if specs:
-        known = {seed.id for seed in selected}
-        selected += [r.seed for r in add_seeds(catalog, specs) if r.seed.id not in known]
-    elif not seed_ids and not tags:
-        selected = select_seeds(catalog)  # every active seed
+    if resume is not None:
+        selected = get_seeds(catalog, resume.seed_ids)
+    else:
+        # Named seeds and tags are resolved (and may fail) before URLs are added as seeds.
+        selected = select_seeds(catalog, seed_ids=seed_ids, tags=tags) if seed_ids or tags else []
+        if specs:
+            known = {seed.id for seed in selected}
+            selected += [r.seed for r in add_seeds(catalog, specs) if r.seed.id not in known]
+        elif not seed_ids and not tags:
+            selected = select_seeds(catalog)  # every active seed
     if not selected:
         raise ArchiverError("no seeds to crawl: add some with 'archiver seeds add URL'")
-    click.echo(f"job {name}: crawling {len(selected)} seed(s) into {obj.home.root}", err=True)
-    seconds = run_job(catalog, scrapy_settings, selected, profile=profile, overrides=overrides)
+    lock = JobLock(obj.home.job_dir(name)).acquire_or_fail(name)
+    try:
+        for note in repair_home(catalog, obj.home, _job_store(catalog, obj.home), own_job=name):
+            click.echo(f"archiver: {note}", err=True)
+        verb = "resuming" if resume is not None else "crawling"
+        click.echo(f"job {name}: {verb} {len(selected)} seed(s) into {obj.home.root}", err=True)
+        seconds = run_job(
+            catalog, scrapy_settings, selected, profile=profile, overrides=overrides, resume=resume
+        )
+    finally:
+        lock.release()
     captured = print_summary(catalog, name, seconds)
     job = get_job(catalog, name)
     if job.status == "failed":

@@ -35,6 +35,11 @@ ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
         None,
         "Override the user agent; default names the project and the operator contact.",
     ),
+    "ARCHIVER_COMMIT_EVERY": (
+        1,
+        "Commit catalog rows after this many captures (each commit fsyncs the WARC first);"
+        " a crash refetches at most this many plus the requests in flight.",
+    ),
     "ARCHIVER_PROGRESS_INTERVAL": (10.0, "Seconds between progress lines on stderr (0: off)."),
     "ARCHIVER_MAX_EMBED_HOPS": (5, "How many requisite-of-requisite hops to follow (CSS -> font)."),
     "ARCHIVER_MAX_REDIRECTS": (10, "Longest redirect chain followed from one URL."),
@@ -100,6 +105,7 @@ class CrawlConfig:
     max_embed_hops: int
     max_redirects: int
     max_parse_bytes: int
+    commit_every: int
     hostname: str
 
     @classmethod
@@ -124,6 +130,7 @@ class CrawlConfig:
             max_embed_hops=_int(settings, "ARCHIVER_MAX_EMBED_HOPS", 0),
             max_redirects=_int(settings, "ARCHIVER_MAX_REDIRECTS", 0),
             max_parse_bytes=_int(settings, "ARCHIVER_MAX_PARSE_BYTES", 1),
+            commit_every=_int(settings, "ARCHIVER_COMMIT_EVERY", 1),
             hostname=socket.gethostname(),
         )
 

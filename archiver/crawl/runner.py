@@ -12,7 +12,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings, default_settings
 
 from archiver.catalog import Catalog
-from archiver.catalog.jobs import create_job
+from archiver.catalog.jobs import Job, create_job, resume_job
 from archiver.catalog.seeds import Seed
 from archiver.crawl.config import CrawlConfig, validate_overrides
 from archiver.errors import ArchiverError
@@ -126,14 +126,19 @@ def run_job(
     *,
     profile: str,
     overrides: Mapping[str, str],
+    resume: Job | None = None,
 ) -> float:
-    """Record the job in the catalog, crawl its seeds, return the seconds it took."""
+    """Record the job in the catalog (or mark ``resume`` running again), crawl its
+    seeds, and return the seconds it took."""
     name = settings["ARCHIVER_JOB"]
-    snapshot = {
-        **settings_snapshot(settings, profile, overrides),
-        "robots_summary": robots_summary(seeds),
-    }
-    create_job(catalog, name, snapshot, [seed.id for seed in seeds])
+    if resume is not None:
+        resume_job(catalog, resume.id)
+    else:
+        snapshot = {
+            **settings_snapshot(settings, profile, overrides),
+            "robots_summary": robots_summary(seeds),
+        }
+        create_job(catalog, name, snapshot, [seed.id for seed in seeds])
     started = time.monotonic()
     run_crawl(settings, [SeedTarget(s.id, s.url, s.scope, s.depth, s.robots) for s in seeds])
     return time.monotonic() - started

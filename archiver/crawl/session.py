@@ -20,8 +20,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from archiver import SOFTWARE
-from archiver.catalog import open_catalog
+from archiver.catalog import frontier, open_catalog
 from archiver.catalog.db import utc_now
+from archiver.catalog.frontier import FrontierEntry
 from archiver.catalog.jobs import finish_job, get_job
 from archiver.crawl.config import CrawlConfig
 from archiver.exchange import Exchange
@@ -48,6 +49,7 @@ def fetch_context(request: Any) -> FetchContext:
         via=info.get("via"),
         robots=info.get("robots"),
         user_agent=user_agent.decode("latin-1") if user_agent else None,
+        frontier_url=info.get("url"),
     )
 
 
@@ -76,6 +78,7 @@ class ArchiveSession:
             self.store,
             job_id=self.job.id,
             job_name=config.job_name,
+            commit_every=config.commit_every,
         )
         self._held: dict[int, tuple[Exchange, Any]] = {}
         self.counts = {"ok": 0, "truncated": 0, "failed": 0, "pages": 0}
@@ -145,6 +148,17 @@ class ArchiveSession:
         )
         logger.error(self.fatal)
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_write_error"))
+
+    def discover(self, entry: FrontierEntry) -> None:
+        if not self.fatal:
+            self.recorder.discover(entry)
+
+    def resume_point(self) -> tuple[list[FrontierEntry], set[str]]:
+        """For a resumed job: the entries still to fetch, and every URL already known."""
+        return (
+            list(frontier.pending(self.catalog, self.job.id)),
+            frontier.known_urls(self.catalog, self.job.id),
+        )
 
     def hand_to_spider(self, exchange: Exchange, request: Any) -> None:
         """Responses for the spider are written once it has parsed them (outlinks and

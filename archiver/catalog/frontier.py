@@ -1,0 +1,60 @@
+"""A job's crawl frontier, kept in the catalog so a job can resume after any stop.
+
+Every URL a job decides to fetch is a frontier row; it is marked done in the same
+transaction that commits its capture row. New rows discovered on a page are
+committed in that same transaction too, so after a crash (``kill -9`` included) the
+catalog holds either a page with all its outlinks queued, or neither. On resume, the
+rows not done are fetched again: at most the requests in flight are fetched twice.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from archiver.catalog.db import Catalog
+
+
+@dataclass(frozen=True)
+class FrontierEntry:
+    url: str
+    seed_id: int | None
+    kind: str
+    hops: int
+    via: str | None
+    embeds: int = 0
+    redirects: int = 0
+
+
+def add_entries(conn: sqlite3.Connection, job_id: int, entries: Iterable[FrontierEntry]) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO frontier (job_id, url, seed_id, kind, hops, via, embeds, redirects)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(job_id, e.url, e.seed_id, e.kind, e.hops, e.via, e.embeds, e.redirects) for e in entries],
+    )
+
+
+def mark_done(conn: sqlite3.Connection, job_id: int, urls: Iterable[str]) -> None:
+    conn.executemany(
+        "UPDATE frontier SET done = 1 WHERE job_id = ? AND url = ?",
+        [(job_id, url) for url in urls],
+    )
+
+
+def pending(catalog: Catalog, job_id: int) -> Iterator[FrontierEntry]:
+    """Entries not yet done, in the order they were found."""
+    rows = catalog.conn.execute(
+        "SELECT url, seed_id, kind, hops, via, embeds, redirects FROM frontier"
+        " WHERE job_id = ? AND done = 0 ORDER BY id",
+        (job_id,),
+    )
+    for row in rows:
+        yield FrontierEntry(*row)
+
+
+def known_urls(catalog: Catalog, job_id: int) -> set[str]:
+    return {
+        row[0]
+        for row in catalog.conn.execute("SELECT url FROM frontier WHERE job_id = ?", (job_id,))
+    }

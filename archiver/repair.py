@@ -1,0 +1,179 @@
+"""Repairing what a crash left behind, before a crawl starts.
+
+- A ``.open`` WARC file is cut back to the end of its last whole record (a gzip member
+  that decompresses completely into a record whose length matches its header), then
+  closed, renamed, catalogued and stored. Its committed catalog rows only ever point at
+  bytes that were fsynced before they were committed, so none of them is cut away.
+- A closed file that never reached the store (a crash, or a store that refused it) is
+  stored again; if the store already holds the same bytes it is simply marked stored.
+
+Files of a job that another process is crawling are left alone (see ``joblock``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from archiver.catalog import Catalog, warcfiles
+from archiver.catalog.db import iso_ms, utc_now
+from archiver.durable import fsync_dir
+from archiver.errors import ArchiverError
+from archiver.home import ArchiveHome
+from archiver.joblock import JobLock
+from archiver.storage.base import Store
+from archiver.warc.writer import OPEN_SUFFIX, ClosedWarc
+
+logger = logging.getLogger(__name__)
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Repair:
+    path: Path
+    kept: int
+    cut: int
+
+
+def _record_complete(head: bytes, total: int) -> bool:
+    """Does a decompressed member hold exactly one whole WARC record?"""
+    end = head.find(b"\r\n\r\n")
+    if not head.startswith(b"WARC/") or end < 0:
+        return False
+    for line in head[:end].split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            try:
+                return total == end + 4 + int(value) + 4
+            except ValueError:
+                return False
+    return False
+
+
+def whole_records_end(path: Path) -> int:
+    """Byte offset just past the last whole gzip member holding a whole WARC record."""
+    good = 0
+    offset = 0  # start of the current member
+    member = zlib.decompressobj(31)
+    head, total = b"", 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            data = chunk
+            while data:
+                try:
+                    out = member.decompress(data)
+                except zlib.error:
+                    return good
+                if len(head) < 65536:
+                    head += out[: 65536 - len(head)]
+                total += len(out)
+                if not member.eof:
+                    offset += len(data)
+                    break
+                used = len(data) - len(member.unused_data)
+                offset += used
+                if not _record_complete(head, total):
+                    return good
+                good = offset
+                data = member.unused_data
+                member = zlib.decompressobj(31)
+                head, total = b"", 0
+    return good
+
+
+def repair_open_file(path: Path) -> Repair:
+    """Cut a ``.open`` file back to its last whole record and rename it closed."""
+    size = path.stat().st_size
+    keep = whole_records_end(path)
+    with open(path, "r+b") as handle:
+        handle.truncate(keep)
+        handle.flush()
+        os.fsync(handle.fileno())
+    final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
+    os.replace(path, final)
+    fsync_dir(final.parent)
+    return Repair(final, keep, size - keep)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _job_of(catalog: Catalog, filename: str) -> tuple[int, str] | None:
+    row = catalog.conn.execute(
+        "SELECT w.job_id, j.name FROM warc_files w JOIN jobs j ON j.id = w.job_id WHERE w.name = ?",
+        (filename,),
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def repair_home(
+    catalog: Catalog, home: ArchiveHome, store_for: Callable[[str], Store], *, own_job: str
+) -> list[str]:
+    """Repair every job's leftovers that no other process is working on (``own_job`` is
+    locked by the caller). ``store_for(job)`` is the store that job writes to. Returns
+    one line per repair, for the terminal and the crawl log."""
+    notes: list[str] = []
+    for job_dir in sorted(p for p in home.spool_dir.iterdir() if p.is_dir()):
+        lock = JobLock(home.job_dir(job_dir.name))
+        if job_dir.name != own_job and not lock.acquire():
+            continue
+        try:
+            for open_file in sorted(job_dir.glob("*" + OPEN_SUFFIX)):
+                notes.append(_close_leftover(catalog, open_file))
+            if catalog.conn.execute(
+                "SELECT 1 FROM warc_files w JOIN jobs j ON j.id = w.job_id"
+                " WHERE j.name = ? AND w.state = 'closed'",
+                (job_dir.name,),
+            ).fetchone():
+                notes += _store_closed(catalog, store_for(job_dir.name), job_dir.name)
+        finally:
+            lock.release()
+    for note in notes:
+        logger.warning(note)
+    return notes
+
+
+def _close_leftover(catalog: Catalog, open_file: Path) -> str:
+    repaired = repair_open_file(open_file)
+    name = repaired.path.name
+    if repaired.kept == 0:
+        repaired.path.unlink()
+        with catalog.transaction() as conn:
+            conn.execute("DELETE FROM warc_files WHERE name = ?", (name,))
+        return f"removed {open_file.name}: a crash left it without one whole record"
+    closed = ClosedWarc(name, repaired.path, repaired.kept, _sha256(repaired.path))
+    if _job_of(catalog, name) is not None:
+        warcfiles.file_closed(catalog, closed)
+    return (
+        f"repaired {open_file.name} left by a crash: kept {repaired.kept} bytes of whole"
+        f" records, cut {repaired.cut} bytes of a partial one ({iso_ms(utc_now())})"
+    )
+
+
+def _store_closed(catalog: Catalog, store: Store, job_name: str) -> list[str]:
+    notes = []
+    rows = catalog.conn.execute(
+        "SELECT w.name, w.spool_path, w.sha256 FROM warc_files w JOIN jobs j ON j.id = w.job_id"
+        " WHERE j.name = ? AND w.state = 'closed'",
+        (job_name,),
+    ).fetchall()
+    for name, spool_path, sha256 in rows:
+        key = f"{job_name}/{name}"
+        try:
+            stored = store.put(Path(spool_path), key, sha256=sha256)
+        except (ArchiverError, OSError) as exc:
+            notes.append(f"{name} is still waiting in the spool: {exc}")
+            continue
+        warcfiles.file_stored(catalog, name, stored, store.uri)
+        notes.append(f"stored {name}, which an earlier run had left in the spool")
+    return notes

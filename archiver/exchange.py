@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import BinaryIO
 
+from archiver.netpolicy import AddressPolicy
 from archiver.warc.records import Body
 
 SPOOL_IN_MEMORY = 512 * 1024
@@ -41,6 +42,8 @@ class Exchange:
     truncated: str | None = None  # WARC-Truncated reason: length, time, disconnect
     error: str | None = None
     spool_error: OSError | None = None  # the body could not be spooled (disk full)
+    address_policy: AddressPolicy | None = None  # checked against the connected peer
+    refused: str | None = None  # why the peer address was refused
     finished: bool = False
     _head: bytearray = field(default_factory=bytearray)
     _head_end: int = -1

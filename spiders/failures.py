@@ -6,6 +6,8 @@ from scrapy import exceptions as scrapy_errors
 from twisted.internet import error as net
 from twisted.python.failure import Failure
 
+from archiver.crawl.tap import AddressRefused
+
 # Scrapy 2.19 wraps Twisted's errors in its own; both are listed so either matches.
 _REASONS: tuple[tuple[type[BaseException], str], ...] = (
     (scrapy_errors.CannotResolveHostError, "dns"),
@@ -46,6 +48,8 @@ def describe_failure(failure: Failure) -> str:
     for kind, reason in _REASONS:
         if any(isinstance(exc, kind) for exc in chain):
             return f"{reason}: {detail}"
+    if isinstance(value, AddressRefused):
+        return f"private-network: {detail}"
     if isinstance(value, scrapy_errors.IgnoreRequest):
         if "robots.txt" in detail:
             return f"robots: {detail}"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,6 +10,10 @@ if str(Path(__file__).resolve().parent) not in sys.path:
 
 import pytest
 from servers import FIDELITY_RESPONSE, FixtureSite, RawSocketServer
+
+# Every test server listens on loopback, which crawls refuse by default; the crawls the
+# tests start (subprocesses inherit this) may reach it. test_netpolicy.py unsets it.
+os.environ["ARCHIVER_ALLOW_PRIVATE_NETWORKS"] = "1"
 
 
 @pytest.fixture

@@ -12,7 +12,11 @@ from twisted.internet.error import DNSLookupError
 
 
 class OfflineResolver(CachingThreadedResolver):
+    """``*.invalid`` does not resolve; ``*.loopback.test`` resolves to 127.0.0.2."""
+
     def getHostByName(self, name, timeout=()):
         if name.endswith(".invalid"):
             return defer.fail(DNSLookupError(f"no address for {name} (offline test resolver)"))
+        if name.endswith(".loopback.test"):
+            return defer.succeed("127.0.0.2")
         return super().getHostByName(name, timeout)

@@ -47,7 +47,8 @@ def demo(ctx: click.Context) -> None:
         )  # fmt: skip
         seed = result.seed
         name = new_job_name().replace("job-", "demo-", 1)
-        overrides = {"ARCHIVER_PROGRESS_INTERVAL": "0"}
+        # The sample site is on loopback, which crawls refuse by default: allow that one.
+        overrides = {"ARCHIVER_PROGRESS_INTERVAL": "0", "ARCHIVER_ALLOW_NETWORKS": "127.0.0.1/32"}
         settings = build_settings("test", home.root, name, overrides, None)
         seconds = run_job(catalog, settings, [seed], profile="test", overrides=overrides)
         print_summary(catalog, name, seconds)

@@ -10,6 +10,7 @@ from typing import Any
 
 from archiver import SOFTWARE
 from archiver.errors import ArchiverError
+from archiver.netpolicy import AddressPolicy, env_allows_private, parse_networks
 
 # name -> (default, description). Declared once; settings/base.py and the README use these.
 ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
@@ -40,6 +41,15 @@ ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
         "Commit catalog rows after this many captures (each commit fsyncs the WARC first);"
         " a crash refetches at most this many plus the requests in flight.",
     ),
+    "ARCHIVER_ALLOW_PRIVATE_NETWORKS": (
+        False,
+        "Allow loopback, private and link-local addresses (also the environment variable"
+        " of the same name).",
+    ),
+    "ARCHIVER_ALLOW_NETWORKS": (
+        "",
+        "Networks allowed although private, comma-separated (e.g. 10.1.2.0/24).",
+    ),
     "ARCHIVER_PROGRESS_INTERVAL": (10.0, "Seconds between progress lines on stderr (0: off)."),
     "ARCHIVER_MAX_EMBED_HOPS": (5, "How many requisite-of-requisite hops to follow (CSS -> font)."),
     "ARCHIVER_MAX_REDIRECTS": (10, "Longest redirect chain followed from one URL."),
@@ -66,6 +76,18 @@ def _int(settings: Any, name: str, minimum: int, maximum: int | None = None) -> 
         bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
         raise ArchiverError(f"setting {name}={raw!r} must be {bound}")
     return value
+
+
+def _bool(settings: Any, name: str) -> bool:
+    raw = settings.get(name, ARCHIVER_SETTINGS[name][0])
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ArchiverError(f"setting {name}={raw!r} must be true or false")
 
 
 def _float(settings: Any, name: str) -> float:
@@ -106,6 +128,7 @@ class CrawlConfig:
     max_redirects: int
     max_parse_bytes: int
     commit_every: int
+    address_policy: AddressPolicy
     hostname: str
 
     @classmethod
@@ -131,6 +154,13 @@ class CrawlConfig:
             max_redirects=_int(settings, "ARCHIVER_MAX_REDIRECTS", 0),
             max_parse_bytes=_int(settings, "ARCHIVER_MAX_PARSE_BYTES", 1),
             commit_every=_int(settings, "ARCHIVER_COMMIT_EVERY", 1),
+            address_policy=AddressPolicy(
+                allow_private=_bool(settings, "ARCHIVER_ALLOW_PRIVATE_NETWORKS")
+                or env_allows_private(),
+                allowed=parse_networks(
+                    str(settings.get("ARCHIVER_ALLOW_NETWORKS") or "").split(",")
+                ),
+            ),
             hostname=socket.gethostname(),
         )
 

@@ -18,6 +18,7 @@ protocol removes before anything is written, so it never goes over the wire.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import logging
 import uuid
 from functools import partial
@@ -30,6 +31,9 @@ from scrapy.core.downloader.handlers.http11 import (
     _LenientHTTPClientParser,
 )
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import fail
 from twisted.internet.error import ConnectionDone
 from twisted.web.http import _IdentityTransferDecoder
 
@@ -41,6 +45,10 @@ logger = logging.getLogger(__name__)
 MARKER = b"X-Archiver-Exchange"
 RECORDED = "archiver_recorded"  # request.meta: this attempt's records are written
 DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EROFS}
+
+
+class AddressRefused(IgnoreRequest):
+    """The URL leads to an address the crawl may not reach (see archiver/netpolicy.py)."""
 
 
 class CaptureTruncated(IgnoreRequest):
@@ -128,17 +136,26 @@ class RecordingProtocol(_LenientHTTP11ClientProtocol):
         if tokens:
             request.headers.removeHeader(MARKER)
             exchange = self._registry.get(tokens[0].decode("ascii"))
-        self._exchange = exchange
         if exchange is not None:
             exchange.started_at = utc_now()
             try:
                 exchange.ip_address = str(self.transport.getPeer().host)
             except Exception:
                 exchange.ip_address = None
-            if exchange.limits.max_seconds:
-                from twisted.internet import reactor
+            # Second guard of the address policy: the address actually connected to, in
+            # case DNS answered differently than when the handler checked. Nothing is sent.
+            policy = exchange.address_policy
+            if policy is not None and exchange.ip_address:
+                refusal = policy.refusal(exchange.ip_address)
+                if refusal:
+                    exchange.refused = refusal
+                    self.transport.abortConnection()
+                    return fail(AddressRefused(refusal))
+        self._exchange = exchange
+        if exchange is not None and exchange.limits.max_seconds:
+            from twisted.internet import reactor
 
-                self._timer = reactor.callLater(exchange.limits.max_seconds, self._time_limit)
+            self._timer = reactor.callLater(exchange.limits.max_seconds, self._time_limit)
         deferred = super().request(request)
         if exchange is not None and self._parser is not None:
             self._parser.__class__ = _TappedParser
@@ -193,6 +210,14 @@ class RecordingProtocol(_LenientHTTP11ClientProtocol):
         self.transport.abortConnection()
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def _describe(reason: Any) -> str:
     value = getattr(reason, "value", reason)
     return f"{type(value).__name__}: {value}" if value is not None else "connection lost"
@@ -229,17 +254,41 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
             parse_bytes=session.config.max_parse_bytes,
         )
 
+    async def _check_address(self, request: Any) -> None:
+        """Refuse before connecting when the host is, or resolves to, a refused address."""
+        policy = self._session.config.address_policy
+        if policy.allow_private or request.meta.get("proxy"):
+            return
+        host = urlparse_cached(request).hostname or ""
+        refusal = policy.refusal(host)
+        if refusal is None and not _is_ip(host):
+            from twisted.internet import reactor
+
+            try:
+                address = await maybe_deferred_to_future(reactor.resolve(host))
+            except Exception:
+                return
+            refusal = policy.refusal(address)
+        if refusal:
+            raise AddressRefused(refusal)
+
     async def download_request(self, request: Any) -> Any:
         request.meta.pop(RECORDED, None)  # set again below if this attempt is recorded
+        await self._check_address(request)
         token = uuid.uuid4().hex
         exchange = Exchange(
             url=request.url, started_at=utc_now(), limits=self._limits, spool_dir=self._spool_dir
         )
+        if not request.meta.get("proxy"):
+            exchange.address_policy = self._session.config.address_policy
         self._registry[token] = exchange
         request.headers[MARKER] = token
         try:
             response = await super().download_request(request)
         except Exception as exc:
+            if exchange.refused:
+                exchange.discard()
+                raise AddressRefused(exchange.refused) from exc
             unwritable = exchange.spool_error or exc
             if isinstance(unwritable, OSError) and unwritable.errno in DISK_FULL_ERRNOS:
                 exchange.discard()

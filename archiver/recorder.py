@@ -25,6 +25,7 @@ from archiver.catalog.db import Catalog, iso_ms
 from archiver.catalog.frontier import FrontierEntry
 from archiver.errors import ArchiverError
 from archiver.exchange import Exchange
+from archiver.secrets import redact_request_head
 from archiver.storage.base import Store
 from archiver.urls import surt_key
 from archiver.warc.records import sha256_label, warc_fields
@@ -133,12 +134,15 @@ class CaptureRecorder:
             payload_digest=payload_digest,
             extra=[*ip, *truncated],
         )
+        # Credential headers (Authorization, Proxy-Authorization) keep their names; their
+        # values are replaced, and the metadata record says which (archiver/secrets.py).
+        request_block, redacted = redact_request_head(bytes(exchange.request_bytes))
         request = builder.build(
             "request",
             date=date,
             target_uri=exchange.url,
             content_type="application/http; msgtype=request",
-            head=bytes(exchange.request_bytes),
+            head=request_block,
             extra=[("WARC-Concurrent-To", response_id), *ip],
         )
         metadata = builder.build(
@@ -146,7 +150,7 @@ class CaptureRecorder:
             date=date,
             target_uri=exchange.url,
             content_type="application/warc-fields",
-            head=warc_fields(self._metadata_fields(exchange, ctx, outlinks)),
+            head=warc_fields(self._metadata_fields(exchange, ctx, outlinks, redacted)),
             extra=[("WARC-Concurrent-To", response_id)],
         )
         state = "truncated" if exchange.truncated else "ok"
@@ -197,7 +201,11 @@ class CaptureRecorder:
         return state
 
     def _metadata_fields(
-        self, exchange: Exchange, ctx: FetchContext, outlinks: Sequence[str]
+        self,
+        exchange: Exchange,
+        ctx: FetchContext,
+        outlinks: Sequence[str],
+        redacted: Sequence[str] = (),
     ) -> list[tuple[str, str]]:
         fields: list[tuple[str, str]] = [("job", self.job_name)]
         if ctx.seed_id is not None:
@@ -211,6 +219,8 @@ class CaptureRecorder:
             fields.append(("robots", ctx.robots))
         if exchange.error:
             fields.append(("fetchError", exchange.error))
+        if redacted:
+            fields.append(("redactedRequestHeaders", ", ".join(redacted)))
         return fields + [("outlink", link) for link in outlinks]
 
     def record_failure(self, url: str, ctx: FetchContext, error: str, at: datetime) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from archiver.catalog import Catalog
@@ -18,6 +20,7 @@ from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
 from archiver.joblock import JobLock
 from archiver.repair import repair_home
+from archiver.secrets import REDACTED
 from archiver.seedspec import SeedSpec
 from archiver.storage import Store, open_store
 
@@ -85,7 +88,10 @@ def _resume_settings(job: Job, urls, seed_ids, tags, overrides):  # type: ignore
             f" 'archiver crawl --job {job.name}' alone (its seeds are fixed)"
         )
     recorded = job.settings.get("settings", {})
-    merged = {**job.settings.get("overrides", {}), **overrides}
+    # Secrets were never stored (archiver/secrets.py): give them again with -s to resume.
+    recorded_overrides = job.settings.get("overrides", {})
+    kept = {k: v for k, v in recorded_overrides.items() if REDACTED not in json.dumps(v)}
+    merged = {**kept, **overrides}
     return job.settings.get("profile", "local"), merged, recorded.get("ARCHIVER_STORE")
 
 

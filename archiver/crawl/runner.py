@@ -17,6 +17,7 @@ from archiver.catalog.seeds import Seed
 from archiver.crawl.config import CrawlConfig, validate_overrides
 from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
+from archiver.secrets import LogScrubber, redact_settings, secret_values
 from archiver.settings import PROFILES
 from archiver.spiders.seedlist import SeedListSpider, SeedTarget
 
@@ -79,7 +80,11 @@ def settings_snapshot(settings: Settings, profile: str, overrides: Mapping[str, 
     values = {name: settings.get(name) for name in ARCHIVER_SETTINGS}
     values.update({name: settings.get(name) for name in SNAPSHOT_SCRAPY})
     values["DEFAULT_REQUEST_HEADERS"] = dict(settings.getdict("DEFAULT_REQUEST_HEADERS"))
-    return {"profile": profile, "overrides": dict(overrides), "settings": values}
+    return {
+        "profile": profile,
+        "overrides": redact_settings(overrides),
+        "settings": redact_settings(values),
+    }
 
 
 def run_crawl(settings: Settings, seeds: Sequence[SeedTarget]) -> None:
@@ -90,6 +95,7 @@ def run_crawl(settings: Settings, seeds: Sequence[SeedTarget]) -> None:
     # Scrapy filters by level in its handler; raising the root logger's level as well
     # stops debug records from being built at all (PERF.md: ~100 per response).
     logging.getLogger().setLevel(settings.get("LOG_LEVEL", "INFO"))
+    LogScrubber(secret_values(settings.copy_to_dict())).install()
     failures: list[BaseException] = []
 
     def keep(failure):  # type: ignore[no-untyped-def]

@@ -1,0 +1,130 @@
+"""Keeping operator secrets out of everything archiver writes.
+
+Credentials the operator configures (proxy passwords, Authorization headers, AWS
+keys, anything in a setting named like a secret) must never reach WARC request
+records, the catalog, logs or messages. Request records keep every header actually
+sent, but the values of credential headers are replaced, and the metadata record says
+which were; settings snapshots mask secret values; a log filter scrubs known secret
+strings from every log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+REDACTED = "[redacted by archiver]"
+SECRET_HEADERS = (b"authorization", b"proxy-authorization")
+_SECRET_NAME = re.compile(
+    r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|AUTH|ACCESS_KEY|PRIVATE_KEY", re.I
+)
+_PROXY_ENV = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(_SECRET_NAME.search(name))
+
+
+def redact_request_head(block: bytes) -> tuple[bytes, list[str]]:
+    """The request bytes with credential header values replaced; and the names replaced."""
+    end = block.find(b"\r\n\r\n")
+    head, rest = (block, b"") if end < 0 else (block[: end + 2], block[end + 2 :])
+    lines = head.split(b"\r\n")
+    replaced = []
+    for i, line in enumerate(lines[1:], start=1):
+        name, sep, _ = line.partition(b":")
+        if sep and name.strip().lower() in SECRET_HEADERS:
+            lines[i] = name + b": " + REDACTED.encode()
+            replaced.append(name.strip().decode("latin-1"))
+    return b"\r\n".join(lines) + rest, replaced
+
+
+def _mask_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.password:
+        return value.replace(f":{parts.password}@", f":{REDACTED}@", 1)
+    return value
+
+
+def _as_mapping(value: Any) -> Mapping[str, Any] | None:
+    """A dict setting, given as a dict or as the JSON text ``-s`` passes."""
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return None
+        return parsed if isinstance(parsed, dict) else None
+    return None
+
+
+def redact_settings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A settings mapping safe to store: secret-named values and credential headers masked."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        mapping = _as_mapping(value)
+        if is_secret_name(name) and value not in (None, ""):
+            out[name] = REDACTED
+        elif mapping is not None:
+            out[name] = {
+                k: (REDACTED if str(k).lower().encode() in SECRET_HEADERS else v)
+                for k, v in mapping.items()
+            }
+        elif isinstance(value, str) and "://" in value:
+            out[name] = _mask_url(value)
+        else:
+            out[name] = value
+    return out
+
+
+def secret_values(settings: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> set[str]:
+    """Strings that must not appear in any log line."""
+    found: set[str] = set()
+    for name, value in list(settings.items()) + list(environ.items()):
+        if is_secret_name(name) and isinstance(value, str) and len(value) >= 4:
+            found.add(value)
+    headers = _as_mapping(settings.get("DEFAULT_REQUEST_HEADERS")) or {}
+    if headers:
+        for key, value in headers.items():
+            if str(key).lower().encode() in SECRET_HEADERS and value:
+                found.add(str(value))
+                found.update(part for part in str(value).split() if len(part) >= 8)
+    for name in _PROXY_ENV:
+        password = urlsplit(environ.get(name, "")).password
+        if password:
+            found.update({password, unquote(password)})
+    return found
+
+
+class LogScrubber:
+    """Removes known secret strings from every log record as it is created, whatever
+    handler later writes it (Scrapy replaces its root handler while it starts)."""
+
+    def __init__(self, secrets: Iterable[str]):
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._make = logging.getLogRecordFactory()
+
+    def install(self) -> None:
+        if self.secrets:
+            logging.setLogRecordFactory(self)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self._make(*args, **kwargs)
+        message = record.getMessage()
+        clean = self.scrub(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        if record.exc_info and record.exc_info[0] is not None:
+            record.exc_text = self.scrub(logging.Formatter().formatException(record.exc_info))
+        return record
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text

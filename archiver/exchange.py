@@ -45,6 +45,7 @@ class Exchange:
     address_policy: AddressPolicy | None = None  # checked against the connected peer
     refused: str | None = None  # why the peer address was refused
     finished: bool = False
+    head_overflow: bool = False  # a header flood: the connection is dropped
     _head: bytearray = field(default_factory=bytearray)
     _head_end: int = -1
     _body: BinaryIO | None = None
@@ -59,7 +60,7 @@ class Exchange:
     def on_response_bytes(self, data: bytes) -> None:
         """Raw bytes from the connection; only the head is kept from here (the body
         arrives de-chunked through ``on_body``)."""
-        if self._head_end >= 0:
+        if self._head_end >= 0 or self.head_overflow:
             return
         start = max(0, len(self._head) - 3)
         self._head += data
@@ -74,8 +75,9 @@ class Exchange:
             del self._head[self._head_end :]
             return
         if len(self._head) > MAX_HEAD_BYTES:
-            self.error = f"response head larger than {MAX_HEAD_BYTES} bytes"
-            del self._head[MAX_HEAD_BYTES:]
+            self.error = f"bad-response: a response head larger than {MAX_HEAD_BYTES} bytes"
+            self.head_overflow = True
+            self._head.clear()
 
     def on_body(self, data: bytes) -> bytes:
         """Entity bytes (transfer-encoding removed). Returns what fits under the size
@@ -117,6 +119,12 @@ class Exchange:
     def has_response(self) -> bool:
         """True once a whole response head (status line and headers) arrived."""
         return self._head_end >= 0
+
+    def longest_partial_line(self) -> int:
+        """Length of the header line still being received (no newline yet)."""
+        if self.has_response:
+            return 0
+        return len(self._head) - (self._head.rfind(b"\n") + 1)
 
     @property
     def raw_head(self) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from scrapy import exceptions as scrapy_errors
 from twisted.internet import error as net
 from twisted.python.failure import Failure
+from twisted.web._newclient import BadResponseVersion, ParseError
 
 from archiver.crawl.tap import AddressRefused
 
@@ -20,6 +21,8 @@ _REASONS: tuple[tuple[type[BaseException], str], ...] = (
     (scrapy_errors.UnsupportedURLSchemeError, "unsupported"),
 )
 _TLS_MARKERS = ("SSL", "TLS", "certificate", "handshake")
+# The server answered, but not with HTTP we can read (an invalid status line, say).
+_BAD_RESPONSE = (ParseError, BadResponseVersion)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -54,6 +57,8 @@ def describe_failure(failure: Failure) -> str:
         if "robots.txt" in detail:
             return f"robots: {detail}"
         return f"ignored: {detail}"
+    if any(isinstance(exc, _BAD_RESPONSE) for exc in chain):
+        return f"bad-response: {detail}"
     inner = " ".join(f"{type(exc).__name__} {exc}" for exc in chain)
     if any(marker in inner for marker in _TLS_MARKERS):
         return f"tls: {detail}"

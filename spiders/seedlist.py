@@ -119,7 +119,9 @@ class SeedListSpider(scrapy.Spider):
         if 300 <= response.status < 400 and b"Location" in response.headers:
             location = response.headers[b"Location"].decode("latin-1").strip()
             with contextlib.suppress(ValueError):  # an unusable Location is recorded, not followed
-                redirect = [urljoin(response.url, location).split("#", 1)[0]]
+                target = urljoin(response.url, location).split("#", 1)[0]
+                if target.startswith(("http://", "https://")):  # not ftp:, javascript:, ...
+                    redirect = [target]
         elif response.status < 300 or response.status >= 400:
             extracted = self._extract(response, kind)
             redirect = extracted.redirects[:1]  # <meta http-equiv=refresh>

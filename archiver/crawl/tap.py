@@ -164,8 +164,12 @@ class RecordingProtocol(_LenientHTTP11ClientProtocol):
         return deferred
 
     def dataReceived(self, data: bytes) -> None:
-        if self._exchange is not None:
-            self._exchange.on_response_bytes(data)
+        exchange = self._exchange
+        if exchange is not None:
+            exchange.on_response_bytes(data)
+            if exchange.head_overflow:  # a header flood: stop reading it
+                self.transport.abortConnection()
+                return
         super().dataReceived(data)
 
     def _end_exchange(self, **outcome: Any) -> None:
@@ -294,7 +298,13 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
                 exchange.discard()
                 self._session.stop_unwritable(unwritable)
                 raise
-            if exchange.has_response:
+            if exchange.has_response and exchange.status_line()[1] is None:
+                # Not an HTTP response (an invalid status line): no application/http record
+                # can hold it, so it is a failed fetch, named as such.
+                line = exchange.raw_head.split(b"\n", 1)[0].strip()[:200]
+                request.meta["archiver_error"] = f"bad-response: invalid status line {line!r}"
+                exchange.discard()
+            elif exchange.has_response:
                 exchange.finish(truncated="disconnect", error=f"{type(exc).__name__}: {exc}")
                 self._session.record_now(exchange, request)
                 request.meta[RECORDED] = True
@@ -304,6 +314,13 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
                 exchange.discard()
                 if exchange.truncated == "time":
                     request.meta["archiver_error"] = f"timeout: {exchange.error}"
+                elif exchange.head_overflow:
+                    request.meta["archiver_error"] = exchange.error
+                elif exchange.longest_partial_line() > _LenientHTTPClientParser.MAX_LENGTH:
+                    request.meta["archiver_error"] = (
+                        "bad-response: a header line longer than"
+                        f" {_LenientHTTPClientParser.MAX_LENGTH} bytes"
+                    )
             raise
         finally:
             del self._registry[token]

@@ -127,20 +127,35 @@ def repair_home(
         lock = JobLock(home.job_dir(job_dir.name))
         if job_dir.name != own_job and not lock.acquire():
             continue
+        job_notes: list[str] = []
         try:
             for open_file in sorted(job_dir.glob("*" + OPEN_SUFFIX)):
-                notes.append(_close_leftover(catalog, open_file))
+                job_notes.append(_close_leftover(catalog, open_file))
             if catalog.conn.execute(
                 "SELECT 1 FROM warc_files w JOIN jobs j ON j.id = w.job_id"
                 " WHERE j.name = ? AND w.state = 'closed'",
                 (job_dir.name,),
             ).fetchone():
-                notes += _store_closed(catalog, store_for(job_dir.name), job_dir.name)
+                job_notes += _store_closed(catalog, store_for(job_dir.name), job_dir.name)
         finally:
             lock.release()
+        _note_in_job_log(home, job_dir.name, job_notes)
+        notes += job_notes
     for note in notes:
         logger.warning(note)
     return notes
+
+
+def _note_in_job_log(home: ArchiveHome, job_name: str, notes: list[str]) -> None:
+    """Repairs go in the job's own log, beside its crawl log lines."""
+    if not notes:
+        return
+    log = home.job_dir(job_name) / "crawl.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    stamp = utc_now().strftime("%Y-%m-%d %H:%M:%S")
+    with open(log, "a", encoding="utf-8") as handle:
+        for note in notes:
+            handle.write(f"{stamp} [archiver.repair] WARNING: {note}\n")
 
 
 def _close_leftover(catalog: Catalog, open_file: Path) -> str:

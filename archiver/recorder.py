@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
@@ -27,6 +27,7 @@ from archiver.errors import ArchiverError
 from archiver.exchange import Exchange
 from archiver.secrets import redact_request_head
 from archiver.storage.base import Store
+from archiver.uploads import PendingFile, record_stored, store_file
 from archiver.urls import surt_key
 from archiver.warc.records import sha256_label, warc_fields
 from archiver.warc.writer import ClosedWarc, OpenedWarc, WarcWriter
@@ -89,7 +90,8 @@ class CaptureRecorder:
         self._pending: list[CaptureRow] = []
         self._discovered: list[FrontierEntry] = []
         self._done: list[str] = []
-        self.unstored: list[str] = []  # closed files the store refused, kept in the spool
+        # Set by the crawl session to store files in the background.
+        self.store_closed: Callable[[PendingFile], None] | None = None
         self._last_commit = time.monotonic()
         self.captures_committed = 0
         self.bytes_written = 0
@@ -296,17 +298,19 @@ class CaptureRecorder:
         warcfiles.file_opened(self.catalog, self.job_id, opened)
 
     def on_warc_closed(self, closed: ClosedWarc) -> None:
-        """Commit the rows pointing into the file (already fsynced), then store it.
+        """Commit the rows pointing into the file (already fsynced), mark it closed, and
+        hand it on to be stored (``store_closed``: in the background during a crawl).
         A file the store refuses stays in the spool, closed and listed, never lost."""
         if self._pending or self._discovered:
             self._insert_pending()
         warcfiles.file_closed(self.catalog, closed)
-        key = f"{self.job_name}/{closed.filename}"
+        pending = PendingFile(self.job_name, closed.filename, closed.path, closed.sha256)
+        if self.store_closed is not None:
+            self.store_closed(pending)
+            return
         try:
-            stored = self.store.put(closed.path, key, sha256=closed.sha256)
+            stored = store_file(self.store, pending)
         except ArchiverError as exc:
-            self.unstored.append(f"{closed.filename}: {exc}")
             logger.error("could not store %s, it stays in the spool: %s", closed.path, exc)
             return
-        warcfiles.file_stored(self.catalog, closed.filename, stored, self.store.uri)
-        logger.info("stored %s at %s", closed.filename, stored.uri)
+        record_stored(self.catalog, self.store, pending, stored, keep_local=False)

@@ -23,10 +23,10 @@ from pathlib import Path
 from archiver.catalog import Catalog, warcfiles
 from archiver.catalog.db import iso_ms, utc_now
 from archiver.durable import fsync_dir
-from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
 from archiver.joblock import JobLock
 from archiver.storage.base import Store
+from archiver.uploads import upload_pending
 from archiver.warc.writer import OPEN_SUFFIX, ClosedWarc
 
 logger = logging.getLogger(__name__)
@@ -176,19 +176,6 @@ def _close_leftover(catalog: Catalog, open_file: Path) -> str:
 
 
 def _store_closed(catalog: Catalog, store: Store, job_name: str) -> list[str]:
-    notes = []
-    rows = catalog.conn.execute(
-        "SELECT w.name, w.spool_path, w.sha256 FROM warc_files w JOIN jobs j ON j.id = w.job_id"
-        " WHERE j.name = ? AND w.state = 'closed'",
-        (job_name,),
-    ).fetchall()
-    for name, spool_path, sha256 in rows:
-        key = f"{job_name}/{name}"
-        try:
-            stored = store.put(Path(spool_path), key, sha256=sha256)
-        except (ArchiverError, OSError) as exc:
-            notes.append(f"{name} is still waiting in the spool: {exc}")
-            continue
-        warcfiles.file_stored(catalog, name, stored, store.uri)
-        notes.append(f"stored {name}, which an earlier run had left in the spool")
-    return notes
+    done, failed = upload_pending(catalog, lambda job: store, job=job_name)
+    notes = [f"stored {line}, which an earlier run had left in the spool" for line in done]
+    return notes + [f"still waiting in the spool: {line}" for line in failed]

@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from archiver.storage.base import ObjectInfo, Store, StoredObject
 from archiver.storage.local import LocalStore
+from archiver.storage.s3 import S3Options, S3Store
 from archiver.storage.select import open_store
 
-__all__ = ["LocalStore", "ObjectInfo", "Store", "StoredObject", "open_store"]
+__all__ = [
+    "LocalStore",
+    "ObjectInfo",
+    "S3Options",
+    "S3Store",
+    "Store",
+    "StoredObject",
+    "open_store",
+]

@@ -220,6 +220,11 @@ ROWS = [
         ["crawl", "--profile", "test", "-s", "ARCHIVER_WARC_PREFIX=my arc"],
         add_seed(), 1, r"ARCHIVER_WARC_PREFIX='my arc' must be letters",
     ),
+    ("upload-unknown-job", ["upload", "--job", "nope"], add_seed(), 1, r"no job named 'nope'"),
+    ("store-check-unknown-scheme", ["store", "check", "--store", "ftp://x/y"], add_seed(), 1,
+     r"unknown store scheme 'ftp'"),
+    ("store-check-s3-no-bucket", ["store", "check", "--store", "s3://"], add_seed(), 1,
+     r"names no bucket: write s3://bucket/prefix"),
     pytest.param(
         "crawl-store-is-a-file", ["crawl", "--profile", "test", "--store", "afile"],
         write_file("afile", "x"), 1, r"cannot store files in .*afile.*choose a writable folder",

@@ -62,7 +62,7 @@ def main() -> None:
     cli(prog_name="archiver")
 
 
-from archiver.cli import captures, crawl, demo, seeds  # noqa: E402
+from archiver.cli import captures, crawl, demo, seeds, store  # noqa: E402
 
 cli.add_command(seeds.seeds)
 cli.add_command(crawl.crawl)
@@ -70,3 +70,5 @@ cli.add_command(captures.captures)
 cli.add_command(captures.get)
 cli.add_command(captures.cite)
 cli.add_command(demo.demo)
+cli.add_command(store.upload)
+cli.add_command(store.store)

@@ -22,7 +22,8 @@ from archiver.joblock import JobLock
 from archiver.repair import repair_home
 from archiver.secrets import REDACTED
 from archiver.seedspec import SeedSpec
-from archiver.storage import Store, open_store
+from archiver.storage import LocalStore, Store, open_store
+from archiver.uploads import UploadsPending, job_store, pending_files
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -96,11 +97,25 @@ def _resume_settings(job: Job, urls, seed_ids, tags, overrides):  # type: ignore
 
 
 def _job_store(catalog: Catalog, home: ArchiveHome):  # type: ignore[no-untyped-def]
-    def store_for(job_name: str) -> Store:
-        recorded = get_job(catalog, job_name).settings.get("settings", {})
-        return open_store(recorded.get("ARCHIVER_STORE") or home.warcs_dir)
+    return lambda job_name: job_store(catalog, home.warcs_dir, job_name)
 
-    return store_for
+
+def _check_store(target: Store) -> None:
+    """A misconfigured store stops the crawl before it starts; an unreachable one does not
+    (the crawl goes on into the spool, and the files are uploaded later)."""
+    if isinstance(target, LocalStore):
+        target.check()
+        return
+    for line in target.report():  # type: ignore[attr-defined]
+        if line.startswith("problem:") and "Object Lock" in line:
+            raise ArchiverError(line.removeprefix("problem: "))
+        if line.startswith("problem:"):
+            click.echo(
+                f"archiver: warning: {line.removeprefix('problem: ')}; the crawl goes on and"
+                " its WARC files wait in the spool until they can be uploaded",
+                err=True,
+            )
+            return
 
 
 @click.command()
@@ -135,11 +150,12 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store) -> None
     resume = get_job(catalog, name) if job_exists(catalog, name) else None
     if resume is not None:
         profile, overrides, store = _resume_settings(resume, urls, seed_ids, tags, overrides)
-    if store:
-        open_store(store).check()
+    from archiver.crawl.config import CrawlConfig
     from archiver.crawl.runner import build_settings, run_job
 
     scrapy_settings = build_settings(profile, obj.home.root, name, overrides, store)
+    if store:
+        _check_store(open_store(store, s3=CrawlConfig.from_settings(scrapy_settings).s3))
     if resume is not None:
         selected = get_seeds(catalog, resume.seed_ids)
     else:
@@ -167,13 +183,12 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store) -> None
     job = get_job(catalog, name)
     if job.status == "failed":
         raise ArchiverError(job.finish_reason or f"job {name} failed")
-    unstored = catalog.conn.execute(
-        "SELECT spool_path FROM warc_files WHERE job_id = ? AND state != 'stored'", (job.id,)
-    ).fetchall()
+    unstored = pending_files(catalog, name)
     if unstored:
-        raise ArchiverError(
-            f"{len(unstored)} WARC file(s) of job {name} could not be put in the store and stay"
-            f" in the spool ({unstored[0][0]}); the crawl log says why"
+        raise UploadsPending(
+            f"uploads pending: {len(unstored)} WARC file(s) of job {name} could not be put in"
+            f" the store and wait in the spool ({unstored[0].path.parent}); captures are safe"
+            " and readable there. Run 'archiver upload' once the store is reachable"
         )
     if captured == 0:
         raise ArchiverError(

@@ -11,6 +11,7 @@ from typing import Any
 from archiver import SOFTWARE
 from archiver.errors import ArchiverError
 from archiver.netpolicy import AddressPolicy, env_allows_private, parse_networks
+from archiver.storage.s3 import LOCK_MODES, S3Options
 
 # name -> (default, description). Declared once; settings/base.py and the README use these.
 ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
@@ -50,6 +51,26 @@ ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
         "",
         "Networks allowed although private, comma-separated (e.g. 10.1.2.0/24).",
     ),
+    "ARCHIVER_KEEP_LOCAL": (
+        False,
+        "Keep the spool copy of a WARC file after it is verified in the store.",
+    ),
+    "ARCHIVER_UPLOAD_CONCURRENCY": (2, "WARC files uploaded at the same time."),
+    "ARCHIVER_UPLOAD_ATTEMPTS": (
+        5,
+        "Tries per file during a crawl (back-off 1, 2, 4, ... s) before it is left pending.",
+    ),
+    "ARCHIVER_S3_MULTIPART_THRESHOLD": (
+        16 * 1024 * 1024,
+        "Upload files this large or larger in parts.",
+    ),
+    "ARCHIVER_S3_PART_SIZE": (8 * 1024 * 1024, "Size of each part of a multipart upload."),
+    "ARCHIVER_S3_OBJECT_LOCK_MODE": (
+        "",
+        "Object Lock retention for every WARC: GOVERNANCE or COMPLIANCE (empty: none).",
+    ),
+    "ARCHIVER_S3_OBJECT_LOCK_DAYS": (0, "Days of Object Lock retention from the upload."),
+    "ARCHIVER_S3_LEGAL_HOLD": (False, "Put an Object Lock legal hold on every WARC."),
     "ARCHIVER_PROGRESS_INTERVAL": (10.0, "Seconds between progress lines on stderr (0: off)."),
     "ARCHIVER_MAX_EMBED_HOPS": (5, "How many requisite-of-requisite hops to follow (CSS -> font)."),
     "ARCHIVER_MAX_REDIRECTS": (10, "Longest redirect chain followed from one URL."),
@@ -111,6 +132,34 @@ def _prefix(settings: Any) -> str:
     return value
 
 
+def s3_options(settings: Any) -> S3Options:
+    """S3 upload options; credentials and endpoint from Scrapy's AWS_* settings when set,
+    else boto3's own chain (environment, AWS_PROFILE, instance roles)."""
+    mode = str(settings.get("ARCHIVER_S3_OBJECT_LOCK_MODE") or "").strip().upper()
+    if mode and mode not in LOCK_MODES:
+        raise ArchiverError(
+            f"setting ARCHIVER_S3_OBJECT_LOCK_MODE={mode!r} must be GOVERNANCE or COMPLIANCE"
+        )
+    days = _int(settings, "ARCHIVER_S3_OBJECT_LOCK_DAYS", 0, 36500)
+    if mode and not days:
+        raise ArchiverError(
+            "setting ARCHIVER_S3_OBJECT_LOCK_MODE needs ARCHIVER_S3_OBJECT_LOCK_DAYS (1 or more)"
+        )
+    part = _int(settings, "ARCHIVER_S3_PART_SIZE", 5 * 1024 * 1024, 5 * 1024**3)
+    return S3Options(
+        endpoint_url=settings.get("AWS_ENDPOINT_URL") or None,
+        region=settings.get("AWS_REGION_NAME") or None,
+        access_key=settings.get("AWS_ACCESS_KEY_ID") or None,
+        secret_key=settings.get("AWS_SECRET_ACCESS_KEY") or None,
+        session_token=settings.get("AWS_SESSION_TOKEN") or None,
+        multipart_threshold=_int(settings, "ARCHIVER_S3_MULTIPART_THRESHOLD", part),
+        part_size=part,
+        lock_mode=mode or None,
+        lock_days=days,
+        legal_hold=_bool(settings, "ARCHIVER_S3_LEGAL_HOLD"),
+    )
+
+
 @dataclass(frozen=True)
 class CrawlConfig:
     home: Path
@@ -129,6 +178,10 @@ class CrawlConfig:
     max_parse_bytes: int
     commit_every: int
     address_policy: AddressPolicy
+    keep_local: bool
+    upload_concurrency: int
+    upload_attempts: int
+    s3: S3Options
     hostname: str
 
     @classmethod
@@ -161,6 +214,10 @@ class CrawlConfig:
                     str(settings.get("ARCHIVER_ALLOW_NETWORKS") or "").split(",")
                 ),
             ),
+            keep_local=_bool(settings, "ARCHIVER_KEEP_LOCAL"),
+            upload_concurrency=_int(settings, "ARCHIVER_UPLOAD_CONCURRENCY", 1, 64),
+            upload_attempts=_int(settings, "ARCHIVER_UPLOAD_ATTEMPTS", 1, 20),
+            s3=s3_options(settings),
             hostname=socket.gethostname(),
         )
 

@@ -25,6 +25,7 @@ from archiver.catalog.db import utc_now
 from archiver.catalog.frontier import FrontierEntry
 from archiver.catalog.jobs import finish_job, get_job
 from archiver.crawl.config import CrawlConfig
+from archiver.crawl.uploader import Uploader
 from archiver.exchange import Exchange
 from archiver.home import ArchiveHome
 from archiver.recorder import CaptureRecorder, FetchContext
@@ -62,7 +63,7 @@ class ArchiveSession:
         self.body_spool_dir.mkdir(parents=True, exist_ok=True)
         self.catalog = open_catalog(home.catalog_path)
         self.job = get_job(self.catalog, config.job_name)
-        self.store = open_store(config.store_uri or home.warcs_dir)
+        self.store = open_store(config.store_uri or home.warcs_dir, s3=config.s3)
         self.robots_summary = str(self.job.settings.get("robots_summary", "obey"))
         self.writer = WarcWriter(
             home.spool_dir / config.job_name,
@@ -80,6 +81,14 @@ class ArchiveSession:
             job_name=config.job_name,
             commit_every=config.commit_every,
         )
+        self.uploader = Uploader(
+            self.catalog,
+            self.store,
+            keep_local=config.keep_local,
+            concurrency=config.upload_concurrency,
+            attempts=config.upload_attempts,
+        )
+        self.recorder.store_closed = self.uploader.submit
         self._held: dict[int, tuple[Exchange, Any]] = {}
         self.counts = {"ok": 0, "truncated": 0, "failed": 0, "pages": 0}
         self._started = time.monotonic()
@@ -219,7 +228,9 @@ class ArchiveSession:
         )
         sys.stderr.flush()
 
-    def spider_closed(self, spider: Any, reason: str) -> None:
+    def spider_closed(self, spider: Any, reason: str) -> Any:
+        """Write what is held, close the last WARC file, wait for the uploads (Scrapy
+        waits for the Deferred returned here), then close the job."""
         for looping in (self._progress_task, self._commit_task):
             if looping is not None and looping.running:
                 looping.stop()
@@ -231,12 +242,17 @@ class ArchiveSession:
             # record, so what was written is committed, closed and stored.
             with self._writing():
                 self.recorder.close()
-        finally:
-            status = "finished" if reason == "finished" else "stopped"
-            if self.fatal:
-                status, reason = "failed", self.fatal
-            try:
-                finish_job(self.catalog, self.job.id, status, reason)
-            except Exception:
-                logger.exception("could not mark job %s %s", self.job.name, status)
-            self.catalog.close()
+        except BaseException:
+            self._finish(reason)
+            raise
+        return self.uploader.close().addBoth(lambda _: self._finish(reason))
+
+    def _finish(self, reason: str) -> None:
+        status = "finished" if reason == "finished" else "stopped"
+        if self.fatal:
+            status, reason = "failed", self.fatal
+        try:
+            finish_job(self.catalog, self.job.id, status, reason)
+        except Exception:
+            logger.exception("could not mark job %s %s", self.job.name, status)
+        self.catalog.close()

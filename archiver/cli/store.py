@@ -1,0 +1,80 @@
+"""``archiver upload`` and ``archiver store check``: the store, outside a crawl."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from archiver.catalog.jobs import get_job
+from archiver.storage import LocalStore, S3Options, open_store
+from archiver.uploads import UploadsPending, job_store, upload_pending
+
+
+def s3_options_from_env() -> S3Options:
+    """Outside a crawl, S3 settings come from the environment (boto3's own chain does the
+    credentials); the Object Lock settings may be given as environment variables too."""
+    days = os.environ.get("ARCHIVER_S3_OBJECT_LOCK_DAYS", "0")
+    return S3Options(
+        lock_mode=(os.environ.get("ARCHIVER_S3_OBJECT_LOCK_MODE") or "").upper() or None,
+        lock_days=int(days) if days.isdigit() else 0,
+        legal_hold=os.environ.get("ARCHIVER_S3_LEGAL_HOLD", "").lower() in ("1", "true", "yes"),
+    )
+
+
+@click.command()
+@click.option("--job", help="Only this job's files.")
+@click.option("--keep-local", is_flag=True, help="Keep the spool copies once stored.")
+@click.pass_obj
+def upload(obj, job: str | None, keep_local: bool) -> None:  # type: ignore[no-untyped-def]
+    """Send every WARC file still waiting in the spool to its job's store, verified.
+
+    Safe to run from cron and to run twice: a file already in the store with the same
+    SHA-256 is only marked stored. Exit code 4 while files remain pending.
+
+    Example: archiver upload
+    """
+    catalog = obj.catalog()
+    if job is not None:
+        get_job(catalog, job)  # a clear error for an unknown job
+    done, failed = upload_pending(
+        catalog, lambda name: job_store(catalog, obj.home.warcs_dir, name), job=job,
+        keep_local=keep_local,
+    )  # fmt: skip
+    for line in done:
+        click.echo(f"stored {line}")
+    for line in failed:
+        click.echo(f"pending {line}", err=True)
+    if failed:
+        raise UploadsPending(f"{len(failed)} WARC file(s) still pending: see the reasons above")
+    if not done:
+        click.echo("nothing to upload")
+
+
+@click.group()
+def store() -> None:
+    """The store WARC files go to."""
+
+
+@store.command("check")
+@click.option(
+    "--store", "store_uri", envvar="ARCHIVER_STORE", help="Store URI (default HOME/warcs)."
+)
+@click.pass_obj
+def store_check(obj, store_uri: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Show the configured store and check access, write permission and Object Lock.
+
+    Example: archiver store check --store s3://evidence-bucket/archiver
+    """
+    target = open_store(store_uri or obj.home.warcs_dir, s3=s3_options_from_env())
+    click.echo(f"store: {target.uri}")
+    if isinstance(target, LocalStore):
+        target.check()
+        click.echo(f"ok: can write to {target.root}")
+        return
+    lines = target.report()  # type: ignore[attr-defined]
+    for line in lines:
+        click.echo(line)
+    problems = [line for line in lines if line.startswith("problem:")]
+    if problems:
+        raise click.ClickException(f"{len(problems)} problem(s) with the store, listed above")

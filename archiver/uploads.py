@@ -1,0 +1,101 @@
+"""Putting closed WARC files in the store, verified, and recording that in the catalog.
+
+A file is recorded as stored only after the store verified it; only then, unless the
+operator keeps local copies, is the spool copy removed. A file the store cannot take
+stays in the spool, closed and listed as pending, and is sent by ``archiver upload``
+or by the next crawl. Sending the same file twice is safe: the store finds the object
+with the same key and SHA-256 and the file is simply marked stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from archiver.catalog import Catalog, warcfiles
+from archiver.errors import ArchiverError
+from archiver.storage.base import Store, StoredObject
+
+logger = logging.getLogger(__name__)
+
+
+class UploadsPending(ArchiverError):
+    """WARC files that could not be stored yet wait in the spool."""
+
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class PendingFile:
+    job: str
+    name: str
+    path: Path
+    sha256: str
+
+
+def storage_key(job: str, filename: str) -> str:
+    """``JOB/FILENAME``: from the job name and our own file name, never from crawled URLs.
+    Indexes of a file will sit beside it as ``JOB/FILENAME.cdxj``."""
+    return f"{job}/{filename}"
+
+
+def store_file(store: Store, pending: PendingFile) -> StoredObject:
+    """Put one file in the store (blocking; safe to run in a worker thread)."""
+    return store.put(pending.path, storage_key(pending.job, pending.name), sha256=pending.sha256)
+
+
+def record_stored(
+    catalog: Catalog, store: Store, pending: PendingFile, stored: StoredObject, keep_local: bool
+) -> None:
+    warcfiles.file_stored(catalog, pending.name, stored, store.uri)
+    if not keep_local and pending.path.exists():
+        pending.path.unlink()  # verified in the store: the spool copy may go
+    logger.info("stored %s at %s", pending.name, stored.uri)
+
+
+def job_store(catalog: Catalog, default_root: Path, job_name: str) -> Store:
+    """The store a job writes to, with its upload options (Object Lock and all), as its
+    settings snapshot recorded them; credentials come from boto3's chain."""
+    from archiver.catalog.jobs import get_job
+    from archiver.crawl.config import s3_options
+    from archiver.storage import open_store
+
+    recorded = get_job(catalog, job_name).settings.get("settings", {})
+    uri = recorded.get("ARCHIVER_STORE") or default_root
+    return open_store(uri, s3=s3_options({k: v for k, v in recorded.items() if v is not None}))
+
+
+def pending_files(catalog: Catalog, job: str | None = None) -> list[PendingFile]:
+    sql = (
+        "SELECT j.name, w.name, w.spool_path, w.sha256 FROM warc_files w"
+        " JOIN jobs j ON j.id = w.job_id WHERE w.state = 'closed'"
+    )
+    params: tuple = ()
+    if job is not None:
+        sql += " AND j.name = ?"
+        params = (job,)
+    rows = catalog.conn.execute(sql + " ORDER BY w.created_at", params).fetchall()
+    return [PendingFile(r[0], r[1], Path(r[2]), r[3]) for r in rows]
+
+
+def upload_pending(
+    catalog: Catalog,
+    store_for: Callable[[str], Store],
+    *,
+    job: str | None = None,
+    keep_local: bool = False,
+) -> tuple[list[str], list[str]]:
+    """Send every pending file (of one job, or all). Returns (stored, still pending)."""
+    done, failed = [], []
+    for pending in pending_files(catalog, job):
+        store = store_for(pending.job)
+        try:
+            stored = store_file(store, pending)
+        except (ArchiverError, OSError) as exc:
+            failed.append(f"{pending.name}: {exc}")
+            continue
+        record_stored(catalog, store, pending, stored, keep_local)
+        done.append(f"{pending.name} -> {stored.uri}")
+    return done, failed

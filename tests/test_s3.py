@@ -113,6 +113,8 @@ def test_store_down_for_the_whole_crawl_then_upload(tmp_path, moto, big_site):
         archiver(home, "get", capture["id"], "-o", str(tmp_path / "a.warc.gz"), env=down).returncode
         == 0
     )
+    listed = archiver(home, "upload", "--list", env=down)
+    assert listed.returncode == 0 and f"{len(files)} WARC file(s) pending" in listed.stdout
     # Still down: upload says so, with a distinct exit code.
     again = archiver(home, "upload", env=down)
     assert again.returncode == 4 and "still pending" in again.stderr
@@ -193,3 +195,21 @@ def test_store_check(tmp_path, moto, case):
     assert expected in result.stdout + result.stderr, result.stdout + result.stderr
     assert result.returncode == (0 if case == "ok" else 1)
     assert "Traceback" not in result.stderr and FAKE_SECRET not in result.stdout + result.stderr
+
+
+@pytest.mark.skipif(
+    not os.environ.get("ARCHIVER_TEST_S3_STORE"),
+    reason="set ARCHIVER_TEST_S3_STORE=s3://bucket/prefix (and AWS_* credentials) to test a real"
+    " endpoint",
+)
+def test_real_endpoint_roundtrip(tmp_path, fixture_site):
+    """The same path against a real service named by the environment."""
+    home = tmp_path / "home"
+    env = dict(os.environ)
+    result = archiver(home, "crawl", "--profile", "test", fixture_site.url,
+                      "--store", env["ARCHIVER_TEST_S3_STORE"], env=env)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {f["state"] for f in catalog_rows(home, "SELECT state FROM warc_files")} == {"stored"}
+    capture = catalog_rows(home, "SELECT id FROM captures WHERE kind = 'seed'")[0]
+    got = archiver(home, "get", capture["id"], "-o", str(tmp_path / "x.warc.gz"), env=env)
+    assert got.returncode == 0, got.stderr

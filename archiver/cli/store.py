@@ -8,7 +8,7 @@ import click
 
 from archiver.catalog.jobs import get_job
 from archiver.storage import LocalStore, S3Options, open_store
-from archiver.uploads import UploadsPending, job_store, upload_pending
+from archiver.uploads import UploadsPending, job_store, pending_files, upload_pending
 
 
 def s3_options_from_env() -> S3Options:
@@ -25,9 +25,11 @@ def s3_options_from_env() -> S3Options:
 @click.command()
 @click.option("--job", help="Only this job's files.")
 @click.option("--keep-local", is_flag=True, help="Keep the spool copies once stored.")
+@click.option("--list", "list_only", is_flag=True, help="Only list the pending files.")
 @click.pass_obj
-def upload(obj, job: str | None, keep_local: bool) -> None:  # type: ignore[no-untyped-def]
-    """Send every WARC file still waiting in the spool to its job's store, verified.
+def upload(obj, job: str | None, keep_local: bool, list_only: bool) -> None:  # type: ignore[no-untyped-def]
+    """Send every WARC file still waiting in the spool to its job's store, verified
+    (--list: only show them).
 
     Safe to run from cron and to run twice: a file already in the store with the same
     SHA-256 is only marked stored. Exit code 4 while files remain pending.
@@ -37,6 +39,12 @@ def upload(obj, job: str | None, keep_local: bool) -> None:  # type: ignore[no-u
     catalog = obj.catalog()
     if job is not None:
         get_job(catalog, job)  # a clear error for an unknown job
+    if list_only:
+        waiting = pending_files(catalog, job)
+        for pending in waiting:
+            click.echo(f"pending {pending.job}/{pending.name}  {pending.path}")
+        click.echo(f"{len(waiting)} WARC file(s) pending")
+        return
     done, failed = upload_pending(
         catalog, lambda name: job_store(catalog, obj.home.warcs_dir, name), job=job,
         keep_local=keep_local,

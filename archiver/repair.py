@@ -12,7 +12,6 @@ Files of a job that another process is crawling are left alone (see ``joblock``)
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import zlib
@@ -25,7 +24,7 @@ from archiver.catalog.db import iso_ms, utc_now
 from archiver.durable import fsync_dir
 from archiver.home import ArchiveHome
 from archiver.joblock import JobLock
-from archiver.storage.base import Store
+from archiver.storage.base import Store, file_sha256
 from archiver.uploads import upload_pending
 from archiver.warc.writer import OPEN_SUFFIX, ClosedWarc
 
@@ -100,14 +99,6 @@ def repair_open_file(path: Path) -> Repair:
     return Repair(final, keep, size - keep)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _job_of(catalog: Catalog, filename: str) -> tuple[int, str] | None:
     row = catalog.conn.execute(
         "SELECT w.job_id, j.name FROM warc_files w JOIN jobs j ON j.id = w.job_id WHERE w.name = ?",
@@ -166,7 +157,7 @@ def _close_leftover(catalog: Catalog, open_file: Path) -> str:
         with catalog.transaction() as conn:
             conn.execute("DELETE FROM warc_files WHERE name = ?", (name,))
         return f"removed {open_file.name}: a crash left it without one whole record"
-    closed = ClosedWarc(name, repaired.path, repaired.kept, _sha256(repaired.path))
+    closed = ClosedWarc(name, repaired.path, repaired.kept, file_sha256(repaired.path))
     if _job_of(catalog, name) is not None:
         warcfiles.file_closed(catalog, closed)
     return (

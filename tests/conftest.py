@@ -9,7 +9,8 @@ if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pytest
-from servers import FIDELITY_RESPONSE, FixtureSite, RawSocketServer
+from rawserver import FIDELITY_RESPONSE, RawSocketServer
+from servers import FixtureSite
 
 # Every test server listens on loopback, which crawls refuse by default; the crawls the
 # tests start (subprocesses inherit this) may reach it. test_netpolicy.py unsets it.

@@ -14,7 +14,7 @@ import socket
 import struct
 import threading
 
-from servers import FIDELITY_BODY_GZ, FIDELITY_HEADER_BYTES, FIDELITY_HTML
+from rawserver import FIDELITY_BODY_GZ, FIDELITY_HEADER_BYTES, FIDELITY_HTML
 from warcs import archiver, catalog_rows, read_warc, warc_files
 
 

@@ -12,7 +12,18 @@ import click
 from archiver.catalog.captures import find_captures, get_capture
 from archiver.catalog.seeds import get_seed
 from archiver.citation import cite_text
+from archiver.errors import ArchiverError
 from archiver.retrieval import read_capture
+from archiver.timetravel import (
+    DEFAULT_REPLAY_BASE,
+    REPLAY_ENV,
+    mementos,
+    parse_when,
+    timemap_json,
+    timemap_link,
+)
+from archiver.timetravel import lookup as tt_lookup
+from archiver.timetravel import replay_base as tt_replay_base
 from archiver.urls import normalize_url
 
 JSON_KEYS = (
@@ -87,3 +98,53 @@ def cite(obj, capture_id: str) -> None:  # type: ignore[no-untyped-def]
     Example: archiver cite K7QD-3XMA
     """
     click.echo(cite_text(get_capture(obj.catalog(), capture_id)))
+
+
+@click.command()
+@click.argument("url")
+@click.option("--at", "when", required=True, help="A date or time, as you would type it.")
+@click.option("--closest", "mode", flag_value="closest", default=True, help="Nearest capture.")
+@click.option("--before", "mode", flag_value="before", help="Last capture at or before the time.")
+@click.option("--after", "mode", flag_value="after", help="First capture at or after the time.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.pass_obj
+def lookup(obj, url: str, when: str, mode: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Find the capture of URL nearest a time, and say how far off it is.
+
+    Example: archiver lookup https://example.org/post/1 --at "12 Feb 2020 14:00 +0800" --before
+    """
+    at = parse_when(when)
+    found = tt_lookup(obj.catalog(), normalize_url(url), at, mode)
+    if found is None:
+        where = {"closest": "", "before": " before that time", "after": " after that time"}[mode]
+        raise ArchiverError(
+            f"no capture of {url}{where} (list them with 'archiver captures --url')"
+        )
+    c = found.capture
+    if as_json:
+        requested = at.isoformat().replace("+00:00", "Z")
+        data = {**capture_json(c), "requested": requested, "offset_seconds": found.seconds}
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"{c.id}  {c.captured_at}  {c.http_status}  {c.url}")
+    click.echo(f"captured {found.distance()} ({at.strftime('%Y-%m-%d %H:%M:%S UTC')})")
+
+
+@click.command()
+@click.argument("url")
+@click.option("--format", "fmt", type=click.Choice(["link", "json"]), default="link",
+              show_default=True, help="application/link-format (RFC 7089) or JSON.")  # fmt: skip
+@click.option(
+    "--replay-base", help=f"Replay base URL (default ${REPLAY_ENV}, else {DEFAULT_REPLAY_BASE})."
+)
+@click.pass_obj
+def timemap(obj, url: str, fmt: str, replay_base: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Print the Memento TimeMap (RFC 7089) of URL: every capture with its datetime.
+
+    Example: archiver timemap https://example.org/post/1 --format json
+    """
+    target = normalize_url(url)
+    captures = mementos(obj.catalog(), target)
+    base = tt_replay_base(replay_base)
+    render = timemap_link if fmt == "link" else timemap_json
+    click.echo(render(target, captures, base), nl=fmt == "json")

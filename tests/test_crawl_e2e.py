@@ -263,3 +263,22 @@ def test_captures_lookup_by_url_in_any_spelling(crawled):
     rows = captures_json(home, "--url", spelled)
     assert [r["url"] for r in rows] == [site.url + "page2.html"]
     assert captures_json(home, "--url", site.url + "nothing-here") == []
+
+
+def test_cite_formats_from_the_cli(crawled):
+    site, home, _ = crawled
+    rows = [r for r in captures_json(home) if r["url"] in (site.url, site.url + "page2.html")]
+    ids = [r["id"] for r in rows]
+    csl = archiver(
+        home, "cite", *ids, "--format", "csl-json", "--replay-base", "http://r.example/a"
+    )
+    assert csl.returncode == 0, csl.stderr
+    items = json.loads(csl.stdout)
+    assert [i["id"] for i in items] == ids
+    assert all(i["archive_location"].startswith("http://r.example/a/") for i in items)
+    as_json = archiver(home, "cite", ids[0], "--format", "bibtex", "--json")
+    [data] = json.loads(as_json.stdout)
+    assert data["capture_id"] == ids[0] and data["citation"].startswith("@online{")
+    assert data["sha256"] == rows[0]["payload_digest"].removeprefix("sha256:")
+    bad = archiver(home, "cite", ids[0], "--format", "mla")
+    assert bad.returncode == 2 and "Invalid value for '--format'" in bad.stderr

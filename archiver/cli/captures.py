@@ -11,7 +11,7 @@ import click
 
 from archiver.catalog.captures import find_captures, get_capture
 from archiver.catalog.seeds import get_seed
-from archiver.citation import cite_text
+from archiver.citation import FORMATS, Citation, render
 from archiver.errors import ArchiverError
 from archiver.retrieval import read_capture
 from archiver.timetravel import (
@@ -90,14 +90,31 @@ def get(obj, capture_id: str, output: str | None) -> None:  # type: ignore[no-un
 
 
 @click.command()
-@click.argument("capture_id")
+@click.argument("capture_ids", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="Citation style or data format.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="JSON: the citation's fields and its text.")
+@click.option("--replay-base", help=f"Replay base URL for a replay link (or ${REPLAY_ENV}).")
 @click.pass_obj
-def cite(obj, capture_id: str) -> None:  # type: ignore[no-untyped-def]
-    """Print a citation: URL, title, capture time, capture id, SHA-256 and location.
+def cite(obj, capture_ids, fmt: str, as_json: bool, replay_base: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Cite captures: URL, title, site, capture time, capture id, SHA-256 and location.
 
-    Example: archiver cite K7QD-3XMA
+    Formats: text, apa, chicago, bluebook, bibtex (biblatex @online), csl-json (for
+    Zotero and other CSL processors), ris, robust-link (an HTML Robust Link).
+
+    Example: archiver cite K7QD-3XMA --format bibtex
     """
-    click.echo(cite_text(get_capture(obj.catalog(), capture_id)))
+    catalog = obj.catalog()
+    base = replay_base or os.environ.get(REPLAY_ENV) or None
+    citations = [Citation.of(get_capture(catalog, cid), base) for cid in capture_ids]
+    if as_json:
+        out = [{**c.to_json(), "format": fmt, "citation": render(c, fmt)} for c in citations]
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    elif fmt == "csl-json":  # one CSL-JSON array for all of them
+        click.echo(json.dumps([json.loads(render(c, fmt))[0] for c in citations], indent=2,
+                              ensure_ascii=False))  # fmt: skip
+    else:
+        click.echo("\n\n".join(render(c, fmt) for c in citations))
 
 
 @click.command()

@@ -117,4 +117,20 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        3,
+        "fixity audits",
+        """
+        CREATE TABLE audits (
+            id           INTEGER PRIMARY KEY,
+            started_at   TEXT NOT NULL,
+            ended_at     TEXT NOT NULL,
+            scope        TEXT NOT NULL,
+            checked      INTEGER NOT NULL,
+            ok           INTEGER NOT NULL,
+            failed       INTEGER NOT NULL,
+            failures     TEXT NOT NULL
+        );
+        """,
+    ),
 )

@@ -10,9 +10,11 @@ from pathlib import Path
 import click
 
 from archiver.catalog.captures import find_captures, get_capture
+from archiver.catalog.jobs import get_job
 from archiver.catalog.seeds import get_seed
 from archiver.citation import FORMATS, Citation, render
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, IntegrityError
+from archiver.fixity import audit
 from archiver.retrieval import read_capture
 from archiver.timetravel import (
     DEFAULT_REPLAY_BASE,
@@ -165,3 +167,41 @@ def timemap(obj, url: str, fmt: str, replay_base: str | None) -> None:  # type: 
     base = tt_replay_base(replay_base)
     render = timemap_link if fmt == "link" else timemap_json
     click.echo(render(target, captures, base), nl=fmt == "json")
+
+
+@click.command()
+@click.option("--job", help="Captures of this job.")
+@click.option("--seed", "seed_id", help="Captures made for this seed id.")
+@click.option("--all", "everything", is_flag=True, help="Every capture.")
+@click.option("--sample", type=click.IntRange(min=1), help="Check a random sample of N captures.")
+@click.pass_obj
+def verify(obj, job: str | None, seed_id: str | None, everything: bool, sample: int | None) -> None:  # type: ignore[no-untyped-def]
+    """Fixity audit: re-read captures' records by byte range, recompute their digests,
+    compare with the catalog, and record the audit. Exit 3 on any mismatch.
+
+    Example: archiver verify --job china-2020-02
+    """
+    chosen = [
+        name for name, on in (("--job", job), ("--seed", seed_id), ("--all", everything)) if on
+    ]
+    if len(chosen) != 1:
+        raise ArchiverError("choose what to verify: one of --job NAME, --seed ID or --all")
+    catalog = obj.catalog()
+    seed = get_seed(catalog, seed_id).id if seed_id is not None else None
+    captures = find_captures(catalog, job=job, seed_id=seed)
+    if job is not None and not captures:
+        get_job(catalog, job)  # an unknown job is an error, an empty one is not
+    scope = f"job {job}" if job else f"seed {seed}" if seed else "all"
+
+    def show(capture, problem):  # type: ignore[no-untyped-def]
+        if problem:
+            click.echo(f"FAILED {capture.id}  {capture.url}: {problem}", err=True)
+
+    report = audit(catalog, captures, scope, sample=sample, progress=show)
+    click.echo(
+        f"verified {report.checked} capture(s) of {scope}: {report.ok} ok, {report.failed} failed"
+    )
+    if report.failed:
+        raise IntegrityError(
+            f"{report.failed} capture(s) do not match their digests (listed above)"
+        )

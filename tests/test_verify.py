@@ -1,0 +1,41 @@
+"""Fixity audit: `archiver verify` re-reads every record and catches a flipped byte."""
+
+from __future__ import annotations
+
+import json
+
+from warcs import archiver, captures_json, catalog_rows, warc_files
+
+
+def test_verify_passes_then_catches_a_flipped_byte(tmp_path, fixture_site):
+    home = tmp_path / "home"
+    assert archiver(home, "seeds", "add", fixture_site.url, "--scope", "host").returncode == 0
+    assert archiver(home, "crawl", "--profile", "test", "--job", "v").returncode == 0
+    clean = archiver(home, "verify", "--job", "v")
+    assert clean.returncode == 0, clean.stderr
+    rows = [r for r in captures_json(home, "--job", "v") if r["state"] != "failed"]
+    assert f"verified {len(rows)} capture(s) of job v: {len(rows)} ok, 0 failed" in clean.stdout
+
+    victim = next(r for r in rows if r["url"] == fixture_site.url + "page2.html")
+    [warc] = [w for w in warc_files(home) if w.name == victim["warc_file"]]
+    data = bytearray(warc.read_bytes())
+    data[victim["offset"] + victim["length"] // 2] ^= 0x01
+    warc.write_bytes(bytes(data))
+    audit = archiver(home, "verify", "--job", "v")
+    assert audit.returncode == 3
+    assert f"FAILED {victim['id']}  {victim['url']}" in audit.stderr
+    assert f"{len(rows) - 1} ok, 1 failed" in audit.stdout
+    assert "Traceback" not in audit.stderr
+
+    sampled = archiver(home, "verify", "--all", "--sample", "3")
+    assert "verified 3 capture(s) of all" in sampled.stdout
+    audits = catalog_rows(home, "SELECT * FROM audits ORDER BY id")
+    assert [(a["scope"], a["checked"], a["failed"]) for a in audits[:2]] == [
+        ("job v", len(rows), 0), ("job v", len(rows), 1)]  # fmt: skip
+    assert json.loads(audits[1]["failures"])[0][0] == victim["id"]
+
+
+def test_verify_needs_one_selection(tmp_path):
+    result = archiver(tmp_path / "home", "verify")
+    assert result.returncode == 1
+    assert "choose what to verify: one of --job NAME, --seed ID or --all" in result.stderr

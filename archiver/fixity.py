@@ -17,6 +17,8 @@ from archiver.catalog.captures import Capture
 from archiver.catalog.db import Catalog, iso_ms, utc_now
 from archiver.errors import ArchiverError
 from archiver.retrieval import read_capture
+from archiver.storage.s3 import S3Options
+from archiver.uploads import job_s3_options
 
 
 @dataclass
@@ -45,10 +47,13 @@ def audit(
     if sample is not None and sample < len(chosen):
         chosen = random.sample(chosen, sample)
     report = AuditReport(scope)
+    options: dict[str, S3Options] = {}
     for capture in chosen:
         problem = None
         try:
-            read_capture(capture)
+            if capture.job not in options:
+                options[capture.job] = job_s3_options(catalog, capture.job)
+            read_capture(capture, options[capture.job])
         except ArchiverError as exc:
             problem = str(exc)
         report.checked += 1

@@ -54,14 +54,36 @@ class AddressPolicy:
             ip: IPAddress = ipaddress.ip_address(address.strip("[]").split("%", 1)[0])
         except ValueError:
             return None  # not an IP literal: checked once resolved
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
+        if isinstance(ip, ipaddress.IPv6Address):
+            ip = embedded_ipv4(ip) or ip
         if ip.is_global or any(ip in network for network in self.allowed):
             return None
         return (
             f"{ip} is a {_kind(ip)} address, refused so that crawls cannot reach internal"
             f" services; set {ENV_VAR}=1 (or ARCHIVER_ALLOW_NETWORKS) to allow it"
         )
+
+
+# NAT64 (RFC 6052, RFC 8215) and IPv4-translated (RFC 2765) prefixes: the low 32 bits are IPv4.
+_TRANSLATED = (
+    ipaddress.ip_network("64:ff9b::/96"),
+    ipaddress.ip_network("64:ff9b:1::/48"),
+    ipaddress.ip_network("::ffff:0:0:0/96"),
+)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form carries (mapped, 6to4, Teredo, NAT64, compatible),
+    which is where a connection to it may end up."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if any(ip in network for network in _TRANSLATED) or int(ip) >> 32 == 0:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 def _kind(ip: IPAddress) -> str:

@@ -122,6 +122,7 @@ def repair_home(
         try:
             for open_file in sorted(job_dir.glob("*" + OPEN_SUFFIX)):
                 job_notes.append(_close_leftover(catalog, open_file))
+            job_notes += _close_renamed(catalog, job_dir.name)
             if catalog.conn.execute(
                 "SELECT 1 FROM warc_files w JOIN jobs j ON j.id = w.job_id"
                 " WHERE j.name = ? AND w.state = 'closed'",
@@ -164,6 +165,29 @@ def _close_leftover(catalog: Catalog, open_file: Path) -> str:
         f"repaired {open_file.name} left by a crash: kept {repaired.kept} bytes of whole"
         f" records, cut {repaired.cut} bytes of a partial one ({iso_ms(utc_now())})"
     )
+
+
+def _close_renamed(catalog: Catalog, job_name: str) -> list[str]:
+    """Files a crash caught between their rename and the catalog's update: the row still
+    says ``open`` (with the ``.open`` path), the file is already closed on disk."""
+    notes = []
+    rows = catalog.conn.execute(
+        "SELECT w.name, w.spool_path FROM warc_files w JOIN jobs j ON j.id = w.job_id"
+        " WHERE j.name = ? AND w.state = 'open'",
+        (job_name,),
+    ).fetchall()
+    for name, spool_path in rows:
+        closed_path = Path(spool_path.removesuffix(OPEN_SUFFIX))
+        if Path(spool_path).exists() or not closed_path.exists():
+            continue
+        size = closed_path.stat().st_size
+        warcfiles.file_closed(
+            catalog, ClosedWarc(name, closed_path, size, file_sha256(closed_path))
+        )
+        notes.append(
+            f"catalogued {name} as closed: a crash came between its rename and the catalog"
+        )
+    return notes
 
 
 def _store_closed(catalog: Catalog, store: Store, job_name: str) -> list[str]:

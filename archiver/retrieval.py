@@ -16,7 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.catalog.captures import Capture
 from archiver.errors import IntegrityError, StorageError
-from archiver.storage import open_store
+from archiver.storage import S3Options, open_store
 from archiver.warc.writer import OPEN_SUFFIX
 
 
@@ -33,14 +33,16 @@ class CaptureRecords:
         return self.warcinfo + self.request + self.response + self.metadata
 
 
-def _reader(capture: Capture):  # type: ignore[no-untyped-def]
+def _reader(capture: Capture, s3: S3Options | None):  # type: ignore[no-untyped-def]
     if capture.warc_state == "stored" and capture.store_uri and capture.storage_key:
-        store = open_store(capture.store_uri)
+        store = open_store(capture.store_uri, s3=s3)
         key = capture.storage_key
         return lambda offset, length: store.read_range(key, offset, length)
     path = Path(capture.spool_path or "")
-    if not path.exists() and Path(str(path) + OPEN_SUFFIX).exists():
-        path = Path(str(path) + OPEN_SUFFIX)
+    if not path.exists():  # renamed between the catalog's last look and now
+        for other in (Path(str(path) + OPEN_SUFFIX), Path(str(path).removesuffix(OPEN_SUFFIX))):
+            if other.exists():
+                path = other
 
     def read(offset: int, length: int) -> bytes:
         try:
@@ -87,13 +89,13 @@ def _iterate(data: bytes):  # type: ignore[no-untyped-def]
         yield headers, list(record.digest_checker.problems)
 
 
-def read_capture(capture: Capture) -> CaptureRecords:
+def read_capture(capture: Capture, s3: S3Options | None = None) -> CaptureRecords:
     """The capture's records, verified against the catalog before anything is returned."""
     if capture.state == "failed" or capture.warc_offset is None:
         raise IntegrityError(
             f"capture {capture.id} is a failed fetch ({capture.error}): it has no WARC records"
         )
-    read = _reader(capture)
+    read = _reader(capture, s3)
     parts = CaptureRecords(
         warcinfo=read(0, capture.warcinfo_length or 0),
         request=read(capture.request_offset or 0, capture.request_length or 0),

@@ -30,6 +30,16 @@ def is_secret_name(name: str) -> bool:
     return bool(_SECRET_NAME.search(name))
 
 
+def is_secret_header(name: bytes | str) -> bool:
+    """Authorization, Proxy-Authorization, and headers named like secrets (X-Auth-Token,
+    X-Api-Key, ...)."""
+    text = name.decode("latin-1") if isinstance(name, bytes) else name
+    text = text.strip()
+    return text.lower().encode() in SECRET_HEADERS or bool(
+        _SECRET_NAME.search(text.replace("-", "_")) or re.search(r"api.?key", text, re.I)
+    )
+
+
 def redact_request_head(block: bytes) -> tuple[bytes, list[str]]:
     """The request bytes with credential header values replaced; and the names replaced."""
     end = block.find(b"\r\n\r\n")
@@ -38,7 +48,7 @@ def redact_request_head(block: bytes) -> tuple[bytes, list[str]]:
     replaced = []
     for i, line in enumerate(lines[1:], start=1):
         name, sep, _ = line.partition(b":")
-        if sep and name.strip().lower() in SECRET_HEADERS:
+        if sep and is_secret_header(name):
             lines[i] = name + b": " + REDACTED.encode()
             replaced.append(name.strip().decode("latin-1"))
     return b"\r\n".join(lines) + rest, replaced
@@ -73,8 +83,7 @@ def redact_settings(values: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = REDACTED
         elif mapping is not None:
             out[name] = {
-                k: (REDACTED if str(k).lower().encode() in SECRET_HEADERS else v)
-                for k, v in mapping.items()
+                k: (REDACTED if is_secret_header(str(k)) else v) for k, v in mapping.items()
             }
         elif isinstance(value, str) and "://" in value:
             out[name] = _mask_url(value)
@@ -92,7 +101,7 @@ def secret_values(settings: Mapping[str, Any], environ: Mapping[str, str] = os.e
     headers = _as_mapping(settings.get("DEFAULT_REQUEST_HEADERS")) or {}
     if headers:
         for key, value in headers.items():
-            if str(key).lower().encode() in SECRET_HEADERS and value:
+            if is_secret_header(str(key)) and value:
                 found.add(str(value))
                 found.update(part for part in str(value).split() if len(part) >= 8)
     for name in _PROXY_ENV:

@@ -34,6 +34,7 @@ RETRY_HTTP_CODES: list[int] = []
 RETRY_TIMES = 2
 METAREFRESH_ENABLED = False
 DEPTH_LIMIT = 0
+URLLENGTH_LIMIT = 0  # a long URL is still a page to keep; no silent drop
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"  # the spider de-duplicates
 
 # Size and time limits are the archiver's (WARC-Truncated), not Scrapy's.

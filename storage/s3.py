@@ -127,16 +127,16 @@ class S3Store:
         from s3transfer.utils import ChunksizeAdjuster
 
         size = local_path.stat().st_size
-        existing = self.stat(key)
-        if existing is not None:
-            # The same key again (a crash between upload and catalog update): done if it
-            # is the same file, refused otherwise.
-            if existing.sha256 == sha256 and existing.size == size:
-                return self._stored(key, existing)
-            raise StorageError(f"{self.uri_for(key)} already exists with other content")
         multipart = size >= self.options.multipart_threshold
         part_size = ChunksizeAdjuster().adjust_chunksize(self.options.part_size, size)
         ours, service = expected_checksums(local_path, part_size, multipart)
+        existing = self.stat(key)
+        if existing is not None:
+            # The same key again (a crash between upload and catalog update): done only if
+            # the object's bytes are this file's, checked, not just claimed by metadata.
+            if existing.size == size and self._same_bytes(key, local_path, sha256, part_size):
+                return self._stored(key, existing)
+            raise StorageError(f"{self.uri_for(key)} already exists with other content")
         if ours != sha256:
             raise IntegrityError(
                 f"the spool file {local_path} does not match its SHA-256 (expected {sha256},"
@@ -183,6 +183,28 @@ class S3Store:
             version_id=head.get("VersionId"),
             etag=(head.get("ETag") or "").strip('"') or None,
         )
+
+    def _same_bytes(self, key: str, local_path: Path, sha256: str, part_size: int) -> bool:
+        """Does the object hold exactly the local file? By the service's checksum when it
+        has one (whole or composite), else by reading the object and hashing it."""
+        try:
+            head = self.client.head_object(
+                Bucket=self.bucket, Key=self._key(key), ChecksumMode="ENABLED"
+            )
+            reported = (head.get("ChecksumSHA256") or "").split("-")[0]
+            if reported:
+                forms = {
+                    expected_checksums(local_path, part_size, multipart)[1].split("-")[0]
+                    for multipart in (False, True)
+                }
+                return reported in forms
+            digest = hashlib.sha256()
+            body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+            while chunk := body.read(CHUNK):
+                digest.update(chunk)
+            return digest.hexdigest() == sha256
+        except Exception as exc:
+            raise self._error(exc, f"cannot check {key} in") from exc
 
     def _stored(self, key: str, info: ObjectInfo) -> StoredObject:
         return StoredObject(

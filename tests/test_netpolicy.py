@@ -19,7 +19,8 @@ TESTS = Path(__file__).parent
     "address",
     ["127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
      "169.254.169.254", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "0.0.0.0", "100.64.0.1",
-     "[::1]"],
+     "[::1]", "64:ff9b::a9fe:a9fe", "64:ff9b:1::a9fe:a9fe", "2002:a9fe:a9fe::1",
+     "::127.0.0.1", "::ffff:0:7f00:1", "2001:0:4136:e378:8000:63bf:f5ff:fffe"],
 )  # fmt: skip
 def test_special_addresses_are_refused(address):
     assert "ARCHIVER_ALLOW_PRIVATE_NETWORKS=1" in AddressPolicy().refusal(address)

@@ -105,3 +105,34 @@ def test_sigterm_stops_cleanly_and_the_job_resumes(tmp_path, fixture_site):
     urls = [r["url"] for r in rows]
     assert len(urls) == len(set(urls))  # nothing captured twice
     assert slow in urls and fixture_site.url + "page2.html" in urls
+
+
+def test_a_file_renamed_just_before_a_crash_is_closed_and_stored(tmp_path, fixture_site):
+    """The crash window between renaming X.warc.gz.open and cataloguing it as closed."""
+    import sqlite3
+
+    home = tmp_path / "home"
+    env = {**os.environ, "ARCHIVER_HOME": str(home)}
+    run = {"cwd": tmp_path, "env": env, "capture_output": True, "text": True, "timeout": 120}
+    crawl = [sys.executable, "-m", "archiver", "crawl", "--profile", "test", "--job", "w"]
+    assert subprocess.run([*crawl, fixture_site.url], **run).returncode == 0
+    # Put the catalog and the spool back as the crash would have left them.
+    conn = sqlite3.connect(home / "catalog.sqlite")
+    [(name, stored_uri)] = conn.execute("SELECT name, storage_uri FROM warc_files").fetchall()
+    stored = next(home.glob(f"warcs/w/{name}"))
+    spool = home / "spool" / "w" / name
+    stored.rename(spool)
+    with conn:
+        conn.execute(
+            "UPDATE warc_files SET state = 'open', spool_path = ?, storage_uri = NULL,"
+            " storage_key = NULL, store_uri = NULL WHERE name = ?",
+            (str(spool) + OPEN_SUFFIX, name),
+        )
+        conn.execute("UPDATE jobs SET status = 'running'")
+    conn.close()
+    resumed = subprocess.run(crawl, **run)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert f"catalogued {name} as closed" in resumed.stderr
+    rows = catalog_rows(home, "SELECT name, state FROM warc_files")
+    assert (name, "stored") in [(r["name"], r["state"]) for r in rows]
+    assert stored.exists() and not spool.exists()

@@ -213,3 +213,38 @@ def test_real_endpoint_roundtrip(tmp_path, fixture_site):
     capture = catalog_rows(home, "SELECT id FROM captures WHERE kind = 'seed'")[0]
     got = archiver(home, "get", capture["id"], "-o", str(tmp_path / "x.warc.gz"), env=env)
     assert got.returncode == 0, got.stderr
+
+
+def test_an_object_that_only_claims_our_checksum_is_not_accepted(tmp_path, moto, big_site):
+    name = bucket(moto)
+    home = tmp_path / "home"
+    down = environ_with(moto, AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
+    assert crawl(home, big_site.url, f"s3://{name}/x", down).returncode == 4
+    first = catalog_rows(home, "SELECT * FROM warc_files")[0]
+    forged = tmp_path / "zeros"
+    forged.write_bytes(b"\0" * first["size"])
+    moto.client().upload_file(str(forged), name, f"x/s3job/{first['name']}",
+                              ExtraArgs={"Metadata": {"sha256": first["sha256"]}})  # fmt: skip
+    sent = archiver(home, "upload", env=environ_with(moto))
+    assert sent.returncode == 4
+    assert "already exists with other content" in sent.stderr
+    row = catalog_rows(home, "SELECT state, spool_path FROM warc_files WHERE name = ?",
+                       (first["name"],))[0]  # fmt: skip
+    assert row["state"] == "closed" and Path(row["spool_path"]).exists()  # the good copy stays
+
+
+def test_the_job_remembers_its_endpoint(tmp_path, moto, fixture_site):
+    """Crawled with -s AWS_ENDPOINT_URL: upload and get later reach the same service, even
+    with the environment pointing elsewhere."""
+    name = bucket(moto)
+    home = tmp_path / "home"
+    elsewhere = environ_with(moto, AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
+    result = crawl(home, fixture_site.url, f"s3://{name}/e", elsewhere,
+                   "-s", f"AWS_ENDPOINT_URL={moto.endpoint}")  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {f["state"] for f in catalog_rows(home, "SELECT state FROM warc_files")} == {"stored"}
+    capture = catalog_rows(home, "SELECT id FROM captures WHERE kind = 'seed'")[0]
+    got = archiver(home, "get", capture["id"], "-o", str(tmp_path / "g.warc.gz"), env=elsewhere)
+    assert got.returncode == 0, got.stderr
+    verified = archiver(home, "verify", "--job", "s3job", env=elsewhere)
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -17,6 +17,7 @@ PROXY_PASSWORD = "PROXYSECRET4f9c"
 AUTH_TOKEN = "AUTHSECRET8e21d"
 AWS_ENV = "AWSENVSECRET77aa"
 AWS_SETTING = "AWSSETTINGSECRET31"
+API_KEY = "APIKEYSECRET5511"
 
 
 def test_request_head_redaction_keeps_the_rest():
@@ -69,7 +70,10 @@ def test_no_secret_in_any_output(tmp_path, raw_server):
         "http_proxy": f"http://alice:{PROXY_PASSWORD}@127.0.0.1:{port}",
         "AWS_SECRET_ACCESS_KEY": AWS_ENV,
     }
-    headers = f'{{"Authorization": "Bearer {AUTH_TOKEN}", "Accept": "text/html"}}'
+    headers = (
+        f'{{"Authorization": "Bearer {AUTH_TOKEN}", "X-Api-Key": "{API_KEY}",'
+        ' "Accept": "text/html"}'
+    )
     result = subprocess.run(
         [sys.executable, "-m", "archiver", "crawl", "--profile", "test", "--job", "s",
          "http://archive-target.example/page", "-s", f"DEFAULT_REQUEST_HEADERS={headers}",
@@ -82,7 +86,7 @@ def test_no_secret_in_any_output(tmp_path, raw_server):
     proxy_basic = base64.b64encode(f"alice:{PROXY_PASSWORD}".encode())
     assert proxy_basic in sent and AUTH_TOKEN.encode() in sent
     # ... and appear nowhere archiver writes.
-    secrets = [PROXY_PASSWORD, AUTH_TOKEN, AWS_ENV, AWS_SETTING, proxy_basic.decode()]
+    secrets = [PROXY_PASSWORD, AUTH_TOKEN, AWS_ENV, AWS_SETTING, API_KEY, proxy_basic.decode()]
     outputs = {"stdout": result.stdout, "stderr": result.stderr}
     for path in home.rglob("*"):
         if path.is_file():
@@ -104,4 +108,7 @@ def test_no_secret_in_any_output(tmp_path, raw_server):
     [metadata] = [
         r for r in records if r.type == "metadata" and r.headers["WARC-Target-URI"] == page
     ]
-    assert b"redactedRequestHeaders: Authorization, Proxy-Authorization" in metadata.content
+    assert b"X-Api-Key: [redacted by archiver]" in request.raw_block
+    assert b"redactedRequestHeaders: Authorization, X-Api-Key, Proxy-Authorization" in (
+        metadata.content
+    )

@@ -74,13 +74,14 @@ def create_job(
     return get_job(catalog, name)
 
 
-def resume_job(catalog: Catalog, job_id: int) -> None:
-    """Mark a stopped or crashed job running again; its start time and rows stay."""
+def resume_job(catalog: Catalog, job_id: int, settings: Mapping[str, object]) -> None:
+    """Mark a stopped or crashed job running again, with the settings it resumes with;
+    its start time and rows stay."""
     with catalog.transaction() as conn:
         conn.execute(
-            "UPDATE jobs SET status = 'running', ended_at = NULL, finish_reason = NULL"
-            " WHERE id = ?",
-            (job_id,),
+            "UPDATE jobs SET status = 'running', ended_at = NULL, finish_reason = NULL,"
+            " settings = ? WHERE id = ?",
+            (json.dumps(dict(settings), sort_keys=True, default=str), job_id),
         )
 
 

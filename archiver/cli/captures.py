@@ -26,6 +26,7 @@ from archiver.timetravel import (
 )
 from archiver.timetravel import lookup as tt_lookup
 from archiver.timetravel import replay_base as tt_replay_base
+from archiver.uploads import job_s3_options
 from archiver.urls import normalize_url
 
 JSON_KEYS = (
@@ -78,7 +79,8 @@ def get(obj, capture_id: str, output: str | None) -> None:  # type: ignore[no-un
     Example: archiver get K7QD-3XMA -o evidence.warc.gz
     """
     capture = get_capture(obj.catalog(), capture_id)
-    data = read_capture(capture).as_warc()  # raises before anything is written
+    s3 = job_s3_options(obj.catalog(), capture.job)  # the endpoint the job stored it at
+    data = read_capture(capture, s3).as_warc()  # raises before anything is written
     target = Path(output or f"{capture.id}.warc.gz")
     fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", suffix=".partial")
     try:

@@ -183,6 +183,11 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store) -> None
     job = get_job(catalog, name)
     if job.status == "failed":
         raise ArchiverError(job.finish_reason or f"job {name} failed")
+    if job.status == "stopped":
+        raise ArchiverError(
+            f"job {name} stopped before it finished ({job.finish_reason}):"
+            f" resume it with 'archiver crawl --job {name}'"
+        )
     unstored = pending_files(catalog, name)
     if unstored:
         raise UploadsPending(

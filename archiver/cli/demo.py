@@ -11,7 +11,9 @@ from archiver.catalog import open_catalog
 from archiver.catalog.captures import find_captures
 from archiver.catalog.seeds import add_seeds
 from archiver.citation import cite_text
+from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
+from archiver.joblock import JobLock
 from archiver.seedspec import SeedSpec
 
 
@@ -27,7 +29,7 @@ def demo(ctx: click.Context) -> None:
 
     Example: archiver demo
     """
-    from archiver.catalog.jobs import new_job_name
+    from archiver.catalog.jobs import get_job, new_job_name
     from archiver.cli.crawl import print_summary
     from archiver.crawl.runner import build_settings, run_job
     from archiver.demo.server import serve_demo_site
@@ -50,8 +52,15 @@ def demo(ctx: click.Context) -> None:
         # The sample site is on loopback, which crawls refuse by default: allow that one.
         overrides = {"ARCHIVER_PROGRESS_INTERVAL": "0", "ARCHIVER_ALLOW_NETWORKS": "127.0.0.1/32"}
         settings = build_settings("test", home.root, name, overrides, None)
-        seconds = run_job(catalog, settings, [seed], profile="test", overrides=overrides)
+        lock = JobLock(home.job_dir(name)).acquire_or_fail(name)  # no other process repairs it
+        try:
+            seconds = run_job(catalog, settings, [seed], profile="test", overrides=overrides)
+        finally:
+            lock.release()
         print_summary(catalog, name, seconds)
+        job = get_job(catalog, name)
+        if job.status != "finished":
+            raise ArchiverError(f"the demo job {job.status}: {job.finish_reason}")
     click.echo("\ncaptures:")
     found = find_captures(catalog, job=name)
     for c in found:

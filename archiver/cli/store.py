@@ -7,6 +7,7 @@ import os
 import click
 
 from archiver.catalog.jobs import get_job
+from archiver.joblock import JobLock
 from archiver.storage import LocalStore, S3Options, open_store
 from archiver.uploads import UploadsPending, job_store, pending_files, upload_pending
 
@@ -45,10 +46,22 @@ def upload(obj, job: str | None, keep_local: bool, list_only: bool) -> None:  # 
             click.echo(f"pending {pending.job}/{pending.name}  {pending.path}")
         click.echo(f"{len(waiting)} WARC file(s) pending")
         return
-    done, failed = upload_pending(
-        catalog, lambda name: job_store(catalog, obj.home.warcs_dir, name), job=job,
-        keep_local=keep_local,
-    )  # fmt: skip
+    done: list[str] = []
+    failed: list[str] = []
+    for name in sorted({p.job for p in pending_files(catalog, job)}):
+        lock = JobLock(obj.home.job_dir(name))
+        if not lock.acquire():  # a crawl of it is running: its own uploader sends them
+            click.echo(f"skipped job {name}: it is being crawled, and uploads its own files")
+            continue
+        try:
+            sent, left = upload_pending(
+                catalog, lambda n: job_store(catalog, obj.home.warcs_dir, n), job=name,
+                keep_local=keep_local,
+            )  # fmt: skip
+        finally:
+            lock.release()
+        done += sent
+        failed += left
     for line in done:
         click.echo(f"stored {line}")
     for line in failed:

@@ -69,6 +69,8 @@ SNAPSHOT_SCRAPY = (
     "USER_AGENT", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY",
     "AUTOTHROTTLE_ENABLED", "AUTOTHROTTLE_TARGET_CONCURRENCY", "ROBOTSTXT_OBEY", "RETRY_TIMES",
     "DOWNLOAD_TIMEOUT", "COOKIES_ENABLED", "DEFAULT_REQUEST_HEADERS",
+    # where the job's store is (never its credentials): upload and get use these later
+    "AWS_ENDPOINT_URL", "AWS_REGION_NAME",
 )  # fmt: skip
 
 
@@ -95,6 +97,9 @@ def run_crawl(settings: Settings, seeds: Sequence[SeedTarget]) -> None:
     # Scrapy filters by level in its handler; raising the root logger's level as well
     # stops debug records from being built at all (PERF.md: ~100 per response).
     logging.getLogger().setLevel(settings.get("LOG_LEVEL", "INFO"))
+    # These log request headers (signatures, session tokens) at DEBUG: never below WARNING.
+    for name in ("botocore", "boto3", "s3transfer", "urllib3"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     LogScrubber(secret_values(settings.copy_to_dict())).install()
     failures: list[BaseException] = []
 
@@ -137,13 +142,13 @@ def run_job(
     """Record the job in the catalog (or mark ``resume`` running again), crawl its
     seeds, and return the seconds it took."""
     name = settings["ARCHIVER_JOB"]
+    snapshot = {
+        **settings_snapshot(settings, profile, overrides),
+        "robots_summary": robots_summary(seeds),
+    }
     if resume is not None:
-        resume_job(catalog, resume.id)
+        resume_job(catalog, resume.id, snapshot)
     else:
-        snapshot = {
-            **settings_snapshot(settings, profile, overrides),
-            "robots_summary": robots_summary(seeds),
-        }
         create_job(catalog, name, snapshot, [seed.id for seed in seeds])
     started = time.monotonic()
     run_crawl(settings, [SeedTarget(s.id, s.url, s.scope, s.depth, s.robots) for s in seeds])

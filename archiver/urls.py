@@ -12,7 +12,6 @@ import ipaddress
 import re
 
 import idna
-import surt
 
 from archiver.errors import InvalidURL
 
@@ -229,4 +228,6 @@ def url_host(url: str) -> str:
 
 def surt_key(url: str) -> str:
     """SURT sort key of a URL, as pywb and cdxj-indexer compute it."""
+    import surt  # imported here: it pulls in requests and tldextract (~80 ms at start-up)
+
     return surt.surt(url)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from archiver.catalog import Catalog, warcfiles
 from archiver.errors import ArchiverError
-from archiver.storage.base import Store, StoredObject
+from archiver.indexes import INDEX_SUFFIX, write_cdxj
+from archiver.storage.base import Store, StoredObject, file_sha256
 from archiver.storage.s3 import S3Options
 
 logger = logging.getLogger(__name__)
@@ -42,18 +43,43 @@ def storage_key(job: str, filename: str) -> str:
     return f"{job}/{filename}"
 
 
-def store_file(store: Store, pending: PendingFile) -> StoredObject:
-    """Put one file in the store (blocking; safe to run in a worker thread)."""
-    return store.put(pending.path, storage_key(pending.job, pending.name), sha256=pending.sha256)
+@dataclass(frozen=True)
+class Stored:
+    warc: StoredObject
+    index: StoredObject | None
+
+
+def store_file(store: Store, pending: PendingFile) -> Stored:
+    """Index a closed file, then put it and its CDXJ index in the store (blocking; safe
+    to run in a worker thread). An index that cannot be made never holds the WARC back."""
+    index = None
+    index_path = pending.path.with_name(pending.name + INDEX_SUFFIX)
+    if pending.path.exists() and not index_path.exists():
+        try:
+            write_cdxj(pending.path, pending.name, index_path)
+        except Exception:
+            logger.exception("could not index %s (rebuild with 'archiver index')", pending.name)
+    key = storage_key(pending.job, pending.name)
+    warc = store.put(pending.path, key, sha256=pending.sha256)
+    if index_path.exists():
+        try:
+            index = store.put(index_path, key + INDEX_SUFFIX, sha256=file_sha256(index_path))
+        except (ArchiverError, OSError) as exc:
+            logger.error("could not store the index of %s: %s", pending.name, exc)
+    return Stored(warc, index)
 
 
 def record_stored(
-    catalog: Catalog, store: Store, pending: PendingFile, stored: StoredObject, keep_local: bool
+    catalog: Catalog, store: Store, pending: PendingFile, stored: Stored, keep_local: bool
 ) -> None:
-    warcfiles.file_stored(catalog, pending.name, stored, store.uri)
-    if not keep_local and pending.path.exists():
-        pending.path.unlink()  # verified in the store: the spool copy may go
-    logger.info("stored %s at %s", pending.name, stored.uri)
+    warcfiles.file_stored(catalog, pending.name, stored.warc, store.uri)
+    if stored.index is not None:
+        warcfiles.index_stored(catalog, pending.name, stored.index.uri)
+    if not keep_local:  # verified in the store: the spool copies may go
+        for path in (pending.path, pending.path.with_name(pending.name + INDEX_SUFFIX)):
+            if path.exists():
+                path.unlink()
+    logger.info("stored %s at %s", pending.name, stored.warc.uri)
 
 
 def job_s3_options(catalog: Catalog, job_name: str) -> S3Options:
@@ -106,5 +132,5 @@ def upload_pending(
             failed.append(f"{pending.name}: {exc}")
             continue
         record_stored(catalog, store, pending, stored, keep_local)
-        done.append(f"{pending.name} -> {stored.uri}")
+        done.append(f"{pending.name} -> {stored.warc.uri}")
     return done, failed

@@ -282,3 +282,25 @@ def test_cite_formats_from_the_cli(crawled):
     assert data["sha256"] == rows[0]["payload_digest"].removeprefix("sha256:")
     bad = archiver(home, "cite", ids[0], "--format", "mla")
     assert bad.returncode == 2 and "Invalid value for '--format'" in bad.stderr
+
+
+def test_each_warc_has_a_cdxj_index_beside_it(crawled):
+    site, home, _ = crawled
+    rows = {r["record_id"]: r for r in captures_json(home)}
+    files = catalog_rows(home, "SELECT name, storage_uri, index_uri FROM warc_files")
+    for f in files:
+        assert f["index_uri"] == f["storage_uri"] + ".cdxj"
+        [warc] = [w for w in warc_files(home) if w.name == f["name"]]
+        lines = (warc.parent / (warc.name + ".cdxj")).read_text().splitlines()
+        assert lines == sorted(lines)
+        by_offset = {int(json.loads(line.split(" ", 2)[2])["offset"]): line for line in lines}
+        for row in rows.values():
+            if row["warc_file"] == f["name"] and row["state"] == "ok":
+                key, stamp, data = by_offset[row["offset"]].split(" ", 2)
+                fields = json.loads(data)
+                assert fields["url"] == row["url"] and fields["filename"] == f["name"]
+                assert int(fields["length"]) == row["length"]
+                assert fields["digest"] == row["payload_digest"]
+                assert stamp == row["captured_at"][:19].replace("-", "").replace("T", "").replace(
+                    ":", ""
+                )

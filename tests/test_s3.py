@@ -77,6 +77,8 @@ def test_closed_warcs_are_uploaded_verified_and_read_by_range(tmp_path, moto, bi
         assert head["ChecksumSHA256"]  # the service checked every byte on the way in
         assert f["etag"] == head["ETag"].strip('"')
         multipart += "-" in f["etag"]
+        index = client.get_object(Bucket=name, Key=key + ".cdxj")["Body"].read().decode()
+        assert f["index_uri"] == f"s3://{name}/{key}.cdxj" and f["name"] in index
     assert multipart >= 1  # at least one file went up in parts
     assert not list(home.glob("spool/**/*.warc.gz"))  # the spool copy goes once verified
     # A capture is read back from the store by byte range and digest-checked.
@@ -88,7 +90,7 @@ def test_closed_warcs_are_uploaded_verified_and_read_by_range(tmp_path, moto, bi
     assert body in gzip.decompress(out.read_bytes())
     log = (moto_log := Path(moto._log.name)).read_text(errors="replace")
     assert " 206 " in log, moto_log  # ranged GETs ("Partial Content") ...
-    gets = [line for line in log.splitlines() if "GET /" in line and ".warc.gz" in line]
+    gets = [line for line in log.splitlines() if "GET /" in line and ".warc.gz HTTP" in line]
     assert gets and all(" 206 " in line for line in gets)  # ... never a whole-file download
     everything = result.stdout + result.stderr + got.stdout + got.stderr
     for path in home.rglob("*"):

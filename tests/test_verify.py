@@ -39,3 +39,28 @@ def test_verify_needs_one_selection(tmp_path):
     result = archiver(tmp_path / "home", "verify")
     assert result.returncode == 1
     assert "choose what to verify: one of --job NAME, --seed ID or --all" in result.stderr
+
+
+def test_index_rebuilds_a_missing_index(tmp_path, fixture_site):
+    import sqlite3
+
+    home = tmp_path / "home"
+    assert (
+        archiver(home, "crawl", "--profile", "test", "--job", "ix", fixture_site.url).returncode
+        == 0
+    )
+    [f] = catalog_rows(home, "SELECT name, index_uri FROM warc_files")
+    index_file = next(home.glob(f"warcs/ix/{f['name']}.cdxj"))
+    original = index_file.read_text()
+    index_file.unlink()
+    conn = sqlite3.connect(home / "catalog.sqlite")
+    with conn:
+        conn.execute("UPDATE warc_files SET index_uri = NULL")
+    conn.close()
+    rebuilt = archiver(home, "index", "--job", "ix")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert f"indexed {f['name']}" in rebuilt.stdout
+    assert index_file.read_text() == original
+    assert catalog_rows(home, "SELECT index_uri FROM warc_files")[0]["index_uri"] == f["index_uri"]
+    again = archiver(home, "index")
+    assert "every WARC file has its index" in again.stdout

@@ -119,8 +119,9 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     ),
     (
         3,
-        "fixity audits",
+        "fixity audits, CDXJ indexes beside WARC files",
         """
+        ALTER TABLE warc_files ADD COLUMN index_uri TEXT;
         CREATE TABLE audits (
             id           INTEGER PRIMARY KEY,
             started_at   TEXT NOT NULL,

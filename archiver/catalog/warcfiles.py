@@ -47,3 +47,8 @@ def file_stored(catalog: Catalog, filename: str, stored: StoredObject, store_uri
                 filename,
             ),
         )
+
+
+def index_stored(catalog: Catalog, filename: str, index_uri: str) -> None:
+    with catalog.transaction() as conn:
+        conn.execute("UPDATE warc_files SET index_uri = ? WHERE name = ?", (index_uri, filename))

@@ -99,3 +99,24 @@ def store_check(obj, store_uri: str | None) -> None:  # type: ignore[no-untyped-
     problems = [line for line in lines if line.startswith("problem:")]
     if problems:
         raise click.ClickException(f"{len(problems)} problem(s) with the store, listed above")
+
+
+@click.command()
+@click.option("--job", help="Only this job's files.")
+@click.pass_obj
+def index(obj, job: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Build the CDXJ index of every WARC file that has none, and store it beside the file
+    (``JOB/FILENAME.cdxj``, pywb's format).
+
+    Example: archiver index --job china-2020-02
+    """
+    from archiver.indexes import build_missing_indexes
+
+    catalog = obj.catalog()
+    if job is not None:
+        get_job(catalog, job)
+    notes = build_missing_indexes(catalog, obj.home.warcs_dir, job)
+    for note in notes:
+        click.echo(note)
+    if not notes:
+        click.echo("every WARC file has its index")

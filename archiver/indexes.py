@@ -1,0 +1,64 @@
+"""CDXJ indexes of WARC files, in pywb's format, made with cdxj-indexer.
+
+Each line is ``SURT timestamp {json}`` with url, mime, status, digest, length, offset and
+filename, sorted, so pywb and other replay tools can load a file's index directly. An
+index is stored beside its WARC as ``JOB/FILENAME.cdxj``.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+INDEX_SUFFIX = ".cdxj"
+
+
+def write_cdxj(warc: Path, filename: str, target: Path) -> Path:
+    """Index ``warc`` (recorded under ``filename``) into ``target``; return ``target``."""
+    from cdxj_indexer.main import CDXJIndexer
+
+    out = io.StringIO()
+    CDXJIndexer(out, [str(warc)], sort=True, filename=filename).process_all()
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(out.getvalue(), encoding="utf-8")
+    partial.replace(target)
+    return target
+
+
+def build_missing_indexes(catalog, home_warcs: Path, job: str | None = None) -> list[str]:  # type: ignore[no-untyped-def]
+    """Index every WARC file that has no index yet (of one job, or all) and store each
+    index beside its file. Returns one line per file."""
+    import tempfile
+
+    from archiver.catalog import warcfiles
+    from archiver.storage.base import file_sha256
+    from archiver.uploads import job_store
+
+    sql = (
+        "SELECT j.name, w.name, w.state, w.spool_path, w.storage_key, w.size FROM warc_files w"
+        " JOIN jobs j ON j.id = w.job_id WHERE w.index_uri IS NULL AND w.state != 'open'"
+    )
+    params: tuple = ()
+    if job is not None:
+        sql += " AND j.name = ?"
+        params = (job,)
+    notes = []
+    for job_name, name, state, spool_path, key, size in catalog.conn.execute(
+        sql, params
+    ).fetchall():
+        store = job_store(catalog, home_warcs, job_name)
+        with tempfile.TemporaryDirectory() as scratch:
+            local = Path(spool_path)
+            if state == "stored" or not local.exists():
+                # Indexing needs the whole file: read it from the store in ranges.
+                local = Path(scratch) / name
+                with open(local, "wb") as out:
+                    for offset in range(0, size or 0, 8 * 1024 * 1024):
+                        out.write(
+                            store.read_range(key, offset, min(8 * 1024 * 1024, size - offset))
+                        )
+            index = write_cdxj(local, name, Path(scratch) / (name + INDEX_SUFFIX))
+            stored = store.put(index, f"{job_name}/{name}{INDEX_SUFFIX}", sha256=file_sha256(index))
+        warcfiles.index_stored(catalog, name, stored.uri)
+        notes.append(f"indexed {name} -> {stored.uri}")
+    return notes

@@ -3,81 +3,17 @@
 from __future__ import annotations
 
 import gzip
-import http.client
 import re
-import socket
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
+
+from httphelp import http_get, open_connection, raw_get
 
 from archiver.demo.server import SITE_ROOT, serve_demo_site
 
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-
-
-def _conn(base_url: str) -> http.client.HTTPConnection:
-    parts = urlsplit(base_url)
-    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-
-
-def _get(
-    base_url: str, target: str, headers: dict[str, str] | None = None, method: str = "GET"
-) -> tuple[http.client.HTTPResponse, bytes]:
-    conn = _conn(base_url)
-    try:
-        conn.request(method, target, headers=headers or {})
-        resp = conn.getresponse()
-        body = resp.read()
-        return resp, body
-    finally:
-        conn.close()
-
-
-def _raw(base_url: str, request: bytes) -> bytes:
-    """Send raw request bytes; return every byte received until the server closes."""
-    parts = urlsplit(base_url)
-    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall(request)
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    return data
-
-
-def _raw_get(base_url: str, target: str, extra: bytes = b"") -> tuple[bytes, bytes]:
-    parts = urlsplit(base_url)
-    request = (
-        f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n".encode()
-        + extra
-        + b"\r\n"
-    )
-    head, _, body = _raw(base_url, request).partition(b"\r\n\r\n")
-    return head, body
-
-
-def _header_lines(head: bytes) -> list[tuple[str, str]]:
-    out = []
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.decode("latin-1").partition(":")
-        out.append((name.strip().lower(), value.strip()))
-    return out
-
-
-def _dechunk(raw: bytes) -> tuple[bytes, list[bytes]]:
-    """Decode chunked framing strictly; return (entity, chunk payloads)."""
-    chunks: list[bytes] = []
-    pos = 0
-    while True:
-        eol = raw.index(b"\r\n", pos)
-        size = int(raw[pos:eol], 16)
-        pos = eol + 2
-        if size == 0:
-            assert raw[pos:] == b"\r\n", "no trailers, then the final CRLF"
-            return b"".join(chunks), chunks
-        chunks.append(raw[pos : pos + size])
-        assert raw[pos + size : pos + size + 2] == b"\r\n"
-        pos += size + 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,7 +61,7 @@ def test_demo_site_files() -> None:
 def test_demo_index_and_headers() -> None:
     with serve_demo_site() as base:
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", base)
-        resp, body = _get(base, "/")
+        resp, body = http_get(base, "/")
         assert resp.status == 200
         assert resp.getheader("Content-Type") == "text/html; charset=utf-8"
         assert resp.getheader("Content-Encoding") is None
@@ -150,15 +86,15 @@ def test_demo_gzip_when_asked() -> None:
             ("/index.html", "index.html"),
             ("/static/site.css", "static/site.css"),
         ):
-            resp, body = _get(base, target, headers={"Accept-Encoding": "gzip, deflate"})
+            resp, body = http_get(base, target, headers={"Accept-Encoding": "gzip, deflate"})
             assert resp.status == 200
             assert resp.getheader("Content-Encoding") == "gzip"
             assert resp.getheader("Vary") == "Accept-Encoding"
             assert resp.getheader("Content-Length") == str(len(body))
             assert gzip.decompress(body) == (SITE_ROOT / file).read_bytes()
-        resp, body = _get(base, "/index.html", headers={"Accept-Encoding": "gzip;q=0"})
+        resp, body = http_get(base, "/index.html", headers={"Accept-Encoding": "gzip;q=0"})
         assert resp.getheader("Content-Encoding") is None
-        resp, body = _get(base, "/static/logo.png", headers={"Accept-Encoding": "gzip"})
+        resp, body = http_get(base, "/static/logo.png", headers={"Accept-Encoding": "gzip"})
         assert resp.getheader("Content-Type") == "image/png"
         assert resp.getheader("Content-Encoding") is None
         assert body == (SITE_ROOT / "static/logo.png").read_bytes()
@@ -166,7 +102,7 @@ def test_demo_gzip_when_asked() -> None:
 
 def test_demo_redirect() -> None:
     with serve_demo_site() as base:
-        resp, body = _get(base, "/old-report")
+        resp, body = http_get(base, "/old-report")
         assert resp.status == 301
         assert resp.getheader("Location") == "/reports/2019-defenders.html"
         assert b"<title>" in body
@@ -174,18 +110,18 @@ def test_demo_redirect() -> None:
 
 def test_demo_404_and_dotdot() -> None:
     with serve_demo_site() as base:
-        resp, body = _get(base, "/nope.html")
+        resp, body = http_get(base, "/nope.html")
         assert resp.status == 404
         assert b"<title>Not Found</title>" in body
         for target in ("/../server.py", "/static/../../server.py", "/%2e%2e/server.py"):
-            head, body = _raw_get(base, target)
+            head, body = raw_get(base, target)
             assert head.split(b" ")[1] in (b"403", b"404"), target
             assert b"serve_demo_site" not in body
 
 
 def test_demo_conditional_and_keep_alive() -> None:
     with serve_demo_site() as base:
-        conn = _conn(base)
+        conn = open_connection(base)
         try:
             conn.request("GET", "/static/site.css")
             resp = conn.getresponse()
@@ -212,7 +148,7 @@ def test_demo_crawl_all_links_resolve() -> None:
             if target in seen:
                 continue
             seen.add(target)
-            resp, body = _get(base, target)
+            resp, body = http_get(base, target)
             if resp.status in (301, 302):
                 queue.append(resp.getheader("Location") or "")
                 continue

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import http.client
 import re
-import socket
 import time
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 import pytest
+from httphelp import dechunk, header_lines, http_get, open_connection, raw_exchange, raw_get
 from rawserver import (
     FIDELITY_BODY_GZ,
     FIDELITY_CHUNKS,
@@ -32,70 +30,6 @@ from servers import (
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-
-
-def _conn(base_url: str) -> http.client.HTTPConnection:
-    parts = urlsplit(base_url)
-    return http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-
-
-def _get(
-    base_url: str, target: str, headers: dict[str, str] | None = None, method: str = "GET"
-) -> tuple[http.client.HTTPResponse, bytes]:
-    conn = _conn(base_url)
-    try:
-        conn.request(method, target, headers=headers or {})
-        resp = conn.getresponse()
-        body = resp.read()
-        return resp, body
-    finally:
-        conn.close()
-
-
-def _raw(base_url: str, request: bytes) -> bytes:
-    """Send raw request bytes; return every byte received until the server closes."""
-    parts = urlsplit(base_url)
-    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall(request)
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    return data
-
-
-def _raw_get(base_url: str, target: str, extra: bytes = b"") -> tuple[bytes, bytes]:
-    parts = urlsplit(base_url)
-    request = (
-        f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n".encode()
-        + extra
-        + b"\r\n"
-    )
-    head, _, body = _raw(base_url, request).partition(b"\r\n\r\n")
-    return head, body
-
-
-def _header_lines(head: bytes) -> list[tuple[str, str]]:
-    out = []
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.decode("latin-1").partition(":")
-        out.append((name.strip().lower(), value.strip()))
-    return out
-
-
-def _dechunk(raw: bytes) -> tuple[bytes, list[bytes]]:
-    """Decode chunked framing strictly; return (entity, chunk payloads)."""
-    chunks: list[bytes] = []
-    pos = 0
-    while True:
-        eol = raw.index(b"\r\n", pos)
-        size = int(raw[pos:eol], 16)
-        pos = eol + 2
-        if size == 0:
-            assert raw[pos:] == b"\r\n", "no trailers, then the final CRLF"
-            return b"".join(chunks), chunks
-        chunks.append(raw[pos : pos + size])
-        assert raw[pos + size : pos + size + 2] == b"\r\n"
-        pos += size + 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -125,7 +59,7 @@ def test_fixture_site_url_and_root(fixture_site: FixtureSite) -> None:
 def test_fixture_static_files(
     fixture_site: FixtureSite, target: str, file: str, ctype: str
 ) -> None:
-    resp, body = _get(fixture_site.url, target)
+    resp, body = http_get(fixture_site.url, target)
     assert resp.status == 200
     assert resp.getheader("Content-Type") == ctype
     expected = (fixture_site.root / file).read_bytes()
@@ -144,7 +78,7 @@ def test_fixture_site_content_links(fixture_site: FixtureSite) -> None:
 
 
 def test_fixture_keep_alive(fixture_site: FixtureSite) -> None:
-    conn = _conn(fixture_site.url)
+    conn = open_connection(fixture_site.url)
     try:
         conn.request("GET", "/index.html")
         resp = conn.getresponse()
@@ -161,7 +95,7 @@ def test_fixture_keep_alive(fixture_site: FixtureSite) -> None:
 
 
 def test_fixture_head(fixture_site: FixtureSite) -> None:
-    resp, body = _get(fixture_site.url, "/page2.html", method="HEAD")
+    resp, body = http_get(fixture_site.url, "/page2.html", method="HEAD")
     assert resp.status == 200
     assert body == b""
     assert resp.getheader("Content-Length") == str(
@@ -170,16 +104,16 @@ def test_fixture_head(fixture_site: FixtureSite) -> None:
 
 
 def test_fixture_redirects(fixture_site: FixtureSite) -> None:
-    resp, _ = _get(fixture_site.url, "/redirect")
+    resp, _ = http_get(fixture_site.url, "/redirect")
     assert resp.status == 302
     assert resp.getheader("Location") == "/index.html"
-    resp, _ = _get(fixture_site.url, "/redirect-chain")
+    resp, _ = http_get(fixture_site.url, "/redirect-chain")
     assert resp.status == 301
     assert resp.getheader("Location") == "/redirect"
 
 
 def test_fixture_gzip(fixture_site: FixtureSite) -> None:
-    resp, body = _get(fixture_site.url, "/gzip.html")
+    resp, body = http_get(fixture_site.url, "/gzip.html")
     assert resp.status == 200
     assert resp.getheader("Content-Encoding") == "gzip"
     assert resp.getheader("Content-Length") == str(len(body))
@@ -188,51 +122,51 @@ def test_fixture_gzip(fixture_site: FixtureSite) -> None:
 
 
 def test_fixture_chunked_raw_framing(fixture_site: FixtureSite) -> None:
-    head, body = _raw_get(fixture_site.url, "/chunked.html")
+    head, body = raw_get(fixture_site.url, "/chunked.html")
     assert head.startswith(b"HTTP/1.1 200 ")
-    headers = dict(_header_lines(head))
+    headers = dict(header_lines(head))
     assert headers["transfer-encoding"] == "chunked"
     assert "content-length" not in headers
     assert body == chunk_frame(CHUNKED_HTML, CHUNK_SIZE)
-    entity, chunks = _dechunk(body)
+    entity, chunks = dechunk(body)
     assert entity == CHUNKED_HTML
     assert len(chunks) >= 3
 
 
 def test_fixture_chunked_gzip_raw_framing(fixture_site: FixtureSite) -> None:
-    head, body = _raw_get(fixture_site.url, "/chunked-gzip.html")
-    headers = dict(_header_lines(head))
+    head, body = raw_get(fixture_site.url, "/chunked-gzip.html")
+    headers = dict(header_lines(head))
     assert headers["transfer-encoding"] == "chunked"
     assert headers["content-encoding"] == "gzip"
-    entity, chunks = _dechunk(body)
+    entity, chunks = dechunk(body)
     assert len(chunks) >= 3
     assert gzip.decompress(entity) == CHUNKED_GZIP_HTML
 
 
 def test_fixture_chunked_via_http_client(fixture_site: FixtureSite) -> None:
-    resp, body = _get(fixture_site.url, "/chunked.html")
+    resp, body = http_get(fixture_site.url, "/chunked.html")
     assert resp.status == 200
     assert body == CHUNKED_HTML
-    resp, body = _get(fixture_site.url, "/chunked-gzip.html")
+    resp, body = http_get(fixture_site.url, "/chunked-gzip.html")
     assert gzip.decompress(body) == CHUNKED_GZIP_HTML
 
 
 def test_fixture_cookies(fixture_site: FixtureSite) -> None:
-    resp, _ = _get(fixture_site.url, "/cookies")
+    resp, _ = http_get(fixture_site.url, "/cookies")
     assert resp.status == 200
     cookies = resp.msg.get_all("Set-Cookie")
     assert cookies is not None and len(cookies) == 2
     assert cookies[0].startswith("first=one")
     assert cookies[1].startswith("second=two")
-    head, _ = _raw_get(fixture_site.url, "/cookies")
-    assert [v for k, v in _header_lines(head) if k == "set-cookie"] == cookies
+    head, _ = raw_get(fixture_site.url, "/cookies")
+    assert [v for k, v in header_lines(head) if k == "set-cookie"] == cookies
 
 
 @pytest.mark.parametrize(
     ("target", "status"), [("/gone", 410), ("/missing", 404), ("/no-such-file.html", 404)]
 )
 def test_fixture_error_statuses(fixture_site: FixtureSite, target: str, status: int) -> None:
-    resp, body = _get(fixture_site.url, target)
+    resp, body = http_get(fixture_site.url, target)
     assert resp.status == status
     assert resp.getheader("Content-Type") == "text/html; charset=utf-8"
     assert b"<title>" in body
@@ -240,13 +174,13 @@ def test_fixture_error_statuses(fixture_site: FixtureSite, target: str, status: 
 
 def test_fixture_refuses_dotdot(fixture_site: FixtureSite) -> None:
     for target in ("/../servers.py", "/sub/../../servers.py", "/%2e%2e/servers.py"):
-        head, body = _raw_get(fixture_site.url, target)
+        head, body = raw_get(fixture_site.url, target)
         assert head.split(b" ")[1] in (b"403", b"404"), target
         assert b"RawSocketServer" not in body
 
 
 def test_fixture_slow_drip(fixture_site: FixtureSite) -> None:
-    conn = _conn(fixture_site.url)
+    conn = open_connection(fixture_site.url)
     try:
         start = time.monotonic()
         conn.request("GET", "/slow?seconds=0.6")
@@ -265,7 +199,7 @@ def test_fixture_slow_drip(fixture_site: FixtureSite) -> None:
 
 def test_fixture_big(fixture_site: FixtureSite) -> None:
     n = 200_003
-    resp, body = _get(fixture_site.url, f"/big?bytes={n}")
+    resp, body = http_get(fixture_site.url, f"/big?bytes={n}")
     assert resp.status == 200
     assert resp.getheader("Content-Length") == str(n)
     assert body == big_body(n)
@@ -273,17 +207,17 @@ def test_fixture_big(fixture_site: FixtureSite) -> None:
 
 
 def test_fixture_query_echo(fixture_site: FixtureSite) -> None:
-    resp, body = _get(fixture_site.url, "/query?a=1&b=two")
+    resp, body = http_get(fixture_site.url, "/query?a=1&b=two")
     assert resp.status == 200
     assert body == b"/query?a=1&b=two"
-    _, body = _get(fixture_site.url, "/query?b=%20x&a=1")
+    _, body = http_get(fixture_site.url, "/query?b=%20x&a=1")
     assert body == b"/query?b=%20x&a=1"
 
 
 def test_fixture_records_requests(fixture_site: FixtureSite) -> None:
-    _get(fixture_site.url, "/index.html", headers={"User-Agent": "probe/1"})
-    _get(fixture_site.url, "/query?a=1&b=two")
-    _get(fixture_site.url, "/missing")
+    http_get(fixture_site.url, "/index.html", headers={"User-Agent": "probe/1"})
+    http_get(fixture_site.url, "/query?a=1&b=two")
+    http_get(fixture_site.url, "/missing")
     assert fixture_site.requests == ["/index.html", "/query?a=1&b=two", "/missing"]
     assert fixture_site.request_log[0].method == "GET"
     assert fixture_site.request_log[0].headers["User-Agent"] == "probe/1"
@@ -293,9 +227,9 @@ def test_fixture_custom_root(tmp_path) -> None:
     (tmp_path / "index.html").write_bytes(b"<!doctype html><title>x</title>")
     with FixtureSite(tmp_path) as site:
         assert site.root == tmp_path
-        _, body = _get(site.url, "/")
+        _, body = http_get(site.url, "/")
         assert body == b"<!doctype html><title>x</title>"
-        resp, _ = _get(site.url, "/redirect")
+        resp, _ = http_get(site.url, "/redirect")
         assert resp.status == 302
 
 
@@ -315,7 +249,7 @@ def test_fidelity_response_shape() -> None:
     assert b"Content-Encoding: gzip" in lines
     assert b"Transfer-Encoding: chunked" in lines
     assert not any(line.lower().startswith(b"content-length") for line in lines)
-    entity, chunks = _dechunk(body)
+    entity, chunks = dechunk(body)
     assert entity == FIDELITY_BODY_GZ
     assert tuple(chunks) == FIDELITY_CHUNKS
     assert len(chunks) >= 3
@@ -336,7 +270,7 @@ def test_raw_server_records_exact_request(
         b"Accept-Encoding: gzip\r\n"
         b"\r\n"
     )
-    response = _raw(server.url, request)
+    response = raw_exchange(server.url, request)
     assert response == FIDELITY_RESPONSE
     assert server.received == [request]
 
@@ -344,7 +278,9 @@ def test_raw_server_records_exact_request(
 def test_raw_server_reads_request_body(raw_server: Callable[..., RawSocketServer]) -> None:
     server = raw_server(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
     request = b"POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n\r\na=1&b=2"
-    assert _raw(server.url, request) == b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+    assert (
+        raw_exchange(server.url, request) == b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+    )
     assert server.received == [request]
 
 
@@ -357,10 +293,10 @@ def test_raw_server_callable_response(raw_server: Callable[..., RawSocketServer]
         )
 
     server = raw_server(respond)
-    resp, body = _get(server.url, "/echo?q=1")
+    resp, body = http_get(server.url, "/echo?q=1")
     assert resp.status == 200
     assert body == b"/echo?q=1"
-    resp, body = _get(server.url, "/second")
+    resp, body = http_get(server.url, "/second")
     assert body == b"/second"
     assert len(server.received) == 2
     assert server.received[0].startswith(b"GET /echo?q=1 HTTP/1.1\r\n")
@@ -369,7 +305,7 @@ def test_raw_server_callable_response(raw_server: Callable[..., RawSocketServer]
 
 def test_raw_server_fidelity_via_http_client(raw_server: Callable[..., RawSocketServer]) -> None:
     server = raw_server()
-    resp, body = _get(server.url, "/")
+    resp, body = http_get(server.url, "/")
     assert resp.status == 200
     assert resp.reason == "Everything Fine"
     assert resp.getheader("x-mixed-case") == "yes"
@@ -381,7 +317,9 @@ def test_raw_server_fidelity_via_http_client(raw_server: Callable[..., RawSocket
 
 def test_raw_server_context_manager() -> None:
     with RawSocketServer(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") as server:
-        assert _raw(server.url, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").endswith(b"\r\n\r\nok")
+        assert raw_exchange(server.url, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").endswith(
+            b"\r\n\r\nok"
+        )
         url = server.url
     with pytest.raises(OSError):
-        _raw(url, b"GET / HTTP/1.1\r\n\r\n")
+        raw_exchange(url, b"GET / HTTP/1.1\r\n\r\n")

@@ -17,6 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archiver.catalog.captures import Capture
 from archiver.errors import IntegrityError, StorageError
 from archiver.storage import S3Options, open_store
+from archiver.storage.base import whole_range
 from archiver.warc.writer import OPEN_SUFFIX
 
 
@@ -51,9 +52,7 @@ def _reader(capture: Capture, s3: S3Options | None):  # type: ignore[no-untyped-
                 data = handle.read(length)
         except OSError as exc:
             raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-        if len(data) != length:
-            raise IntegrityError(f"{path} is shorter than the catalog says")
-        return data
+        return whole_range(data, str(path), offset, length)
 
     return read
 

@@ -60,6 +60,18 @@ class Store(Protocol):
         ...
 
 
+def whole_range(data: bytes, where: str, offset: int, length: int) -> bytes:
+    """The bytes of a ranged read, refused when fewer came back than the catalog expects."""
+    from archiver.errors import IntegrityError
+
+    if len(data) != length:
+        raise IntegrityError(
+            f"{where} is shorter than the catalog says "
+            f"(wanted {length} bytes at {offset}, got {len(data)})"
+        )
+    return data
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

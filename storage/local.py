@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 
 from archiver.durable import fsync_dir
 from archiver.errors import IntegrityError, StorageError
-from archiver.storage.base import ObjectInfo, StoredObject, file_sha256
+from archiver.storage.base import ObjectInfo, StoredObject, file_sha256, whole_range
 
 
 class LocalStore:
@@ -90,12 +90,7 @@ class LocalStore:
                 data = handle.read(length)
         except OSError as exc:
             raise StorageError(f"cannot read {self.uri_for(key)}: {exc.strerror or exc}") from exc
-        if len(data) != length:
-            raise IntegrityError(
-                f"{self.uri_for(key)} is shorter than the catalog says "
-                f"(wanted {length} bytes at {offset}, got {len(data)})"
-            )
-        return data
+        return whole_range(data, self.uri_for(key), offset, length)
 
     def stat(self, key: str) -> ObjectInfo | None:
         path = self._path(key)

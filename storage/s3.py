@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.errors import IntegrityError, StorageError
-from archiver.storage.base import CHUNK, ObjectInfo, StoredObject
+from archiver.storage.base import CHUNK, ObjectInfo, StoredObject, whole_range
 
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 
@@ -237,12 +237,7 @@ class S3Store:
             data = response["Body"].read()
         except Exception as exc:
             raise self._error(exc, f"cannot read {key} from") from exc
-        if len(data) != length:
-            raise IntegrityError(
-                f"{self.uri_for(key)} is shorter than the catalog says "
-                f"(wanted {length} bytes at {offset}, got {len(data)})"
-            )
-        return data
+        return whole_range(data, self.uri_for(key), offset, length)
 
     def stat(self, key: str) -> ObjectInfo | None:
         try:

@@ -40,6 +40,7 @@ class Citation:
     job: str
     state: str
     note: str | None
+    published: str | None = None  # ISO 8601, as the page stated it
 
     @classmethod
     def of(cls, capture: Capture, replay_base: str | None = None) -> Citation:
@@ -55,7 +56,7 @@ class Citation:
             capture_id=capture.id,
             url=capture.url,
             title=capture.title,
-            site=host,
+            site=capture.site_name or host,
             captured_at=moment,
             captured_at_text=capture.captured_at,
             sha256=(capture.payload_digest or "").removeprefix("sha256:"),
@@ -68,6 +69,7 @@ class Citation:
             job=capture.job,
             state=capture.state,
             note=note,
+            published=capture.published,
         )
 
     @property
@@ -83,6 +85,34 @@ class Citation:
         return f"{self.captured_at:%B} {self.captured_at.day}, {self.captured_at.year}"
 
     @property
+    def issued_parts(self) -> list[int] | None:
+        """The publication date as [year, month, day] (as many as the page gave), in the
+        page's own time zone: the date its readers saw."""
+        if not self.published:
+            return None
+        return [int(part) for part in self.published[:10].split("-")]
+
+    @property
+    def issued_long(self) -> str | None:
+        parts = self.issued_parts
+        if not parts:
+            return None
+        if len(parts) == 1:
+            return str(parts[0])
+        month = datetime(2000, parts[1], 1).strftime("%B")
+        return f"{month} {parts[2]}, {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+
+    @property
+    def issued_apa(self) -> str:
+        parts = self.issued_parts
+        if not parts:
+            return "n.d."
+        if len(parts) == 1:
+            return str(parts[0])
+        month = datetime(2000, parts[1], 1).strftime("%B")
+        return f"{parts[0]}, {month}" + (f" {parts[2]}" if len(parts) == 3 else "")
+
+    @property
     def evidence(self) -> str:
         return f"capture {self.capture_id}, SHA-256 {self.sha256}"
 
@@ -92,6 +122,7 @@ class Citation:
             "url": self.url,
             "title": self.title,
             "site": self.site,
+            "published": self.published,
             "captured_at": self.captured_at_text,
             "sha256": self.sha256,
             "storage_uri": self.storage_uri,
@@ -110,8 +141,10 @@ def render(citation: Citation, fmt: str = "text") -> str:
 
 def _text(c: Citation) -> str:
     title = f"“{c.title}”. " if c.title else ""
+    published = f" Published {c.published}." if c.published else ""
     lines = [
-        f"{title}{c.url}. Archived {c.when}, capture {c.capture_id} ({SOFTWARE}, job {c.job}).",
+        f"{title}{c.url}.{published} Archived {c.when}, capture {c.capture_id}"
+        f" ({SOFTWARE}, job {c.job}).",
         f"  SHA-256 of the content as served: {c.sha256}",
         f"  WARC record: {c.warc_file}, offset {c.offset}, length {c.length};"
         f" record digest {c.record_digest}",
@@ -125,18 +158,19 @@ def _text(c: Citation) -> str:
 
 
 def _apa(c: Citation) -> str:
-    # APA 7, web page with no known author or date; the archived copy follows.
+    # APA 7, web page with no known author (n.d. when no date); the archived copy follows.
     title = f"{c.title}. " if c.title else ""
     return (
-        f"{title}(n.d.). {c.site}. Retrieved {c.long_date}, from {c.url}."
+        f"{title}({c.issued_apa}). {c.site}. Retrieved {c.long_date}, from {c.url}."
         f" Archived {c.when} at {c.location} ({c.evidence})."
     )
 
 
 def _chicago(c: Citation) -> str:
     title = f"“{c.title}.” " if c.title else ""
+    published = f" {c.issued_long}." if c.published else ""
     return (
-        f"{title}{c.site}. Archived {c.long_date}, {c.captured_at:%H:%M} UTC. {c.url}."
+        f"{title}{c.site}.{published} Archived {c.long_date}, {c.captured_at:%H:%M} UTC. {c.url}."
         f" Archived copy: {c.location} ({c.evidence})."
     )
 
@@ -166,6 +200,8 @@ def _bibtex(c: Citation) -> str:
         ("urldate", f"{c.captured_at:%Y-%m-%d}"),
         ("organization", _bib_escape(c.site)),
     ]
+    if c.issued_parts:
+        fields.append(("date", "-".join(f"{p:02d}" for p in c.issued_parts)))
     note = f"Archived {c.captured_at_text} by {SOFTWARE}, {c.evidence}; archived copy: {c.location}"
     fields.append(("note", _bib_escape(note)))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
@@ -185,6 +221,8 @@ def _csl(c: Citation) -> str:
     }
     if c.title:
         item["title"] = c.title
+    if c.issued_parts:
+        item["issued"] = {"date-parts": [c.issued_parts]}
     return json.dumps([item], ensure_ascii=False, indent=2)
 
 
@@ -194,6 +232,11 @@ def _ris(c: Citation) -> str:
         f"TI  - {c.title or c.url}",
         f"UR  - {c.url}",
         f"PB  - {c.site}",
+        *(
+            [f"PY  - {c.issued_parts[0]}", f"DA  - {'/'.join(f'{p:02d}' for p in c.issued_parts)}"]
+            if c.issued_parts
+            else []
+        ),
         f"Y2  - {c.captured_at:%Y/%m/%d}/",
         f"DB  - {SOFTWARE.split('/')[0]}",
         f"AN  - {c.capture_id}",

@@ -25,6 +25,7 @@ from archiver.catalog.db import Catalog, iso_ms
 from archiver.catalog.frontier import FrontierEntry
 from archiver.errors import ArchiverError
 from archiver.exchange import Exchange
+from archiver.pagefacts import NO_FACTS, PageFacts, normalize_published
 from archiver.secrets import redact_request_head
 from archiver.storage.base import Store
 from archiver.uploads import PendingFile, record_stored, store_file
@@ -104,7 +105,7 @@ class CaptureRecorder:
         ctx: FetchContext,
         *,
         outlinks: Sequence[str] = (),
-        title: str | None = None,
+        facts: PageFacts = NO_FACTS,
     ) -> str:
         """Write request, response and metadata records for one fetch; queue its row.
         Returns the capture state (ok, truncated, or failed when no response came).
@@ -175,7 +176,9 @@ class CaptureRecorder:
             http_status=status,
             mime=content_type.split(";", 1)[0].strip().lower() or None,
             size=exchange.body_length,
-            title=title,
+            title=facts.title,
+            site_name=facts.site_name,
+            published=normalize_published(facts.published),
             payload_digest=payload_digest,
             record_digest=response.field("WARC-Block-Digest"),
             record_id=response_id,

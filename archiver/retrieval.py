@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,12 +35,20 @@ class CaptureRecords:
         return self.warcinfo + self.request + self.response + self.metadata
 
 
-def _reader(capture: Capture, s3: S3Options | None):  # type: ignore[no-untyped-def]
-    if capture.warc_state == "stored" and capture.store_uri and capture.storage_key:
-        store = open_store(capture.store_uri, s3=s3)
-        key = capture.storage_key
+def range_reader(
+    state: str | None,
+    store_uri: str | None,
+    storage_key: str | None,
+    spool_path: str | None,
+    s3: S3Options | None,
+) -> Callable[[int, int], bytes]:
+    """``read(offset, length)`` on one WARC file: from the store once it is stored, from
+    the local spool while it is being written or waits for upload."""
+    if state == "stored" and store_uri and storage_key:
+        store = open_store(store_uri, s3=s3)
+        key = storage_key
         return lambda offset, length: store.read_range(key, offset, length)
-    path = Path(capture.spool_path or "")
+    path = Path(spool_path or "")
     if not path.exists():  # renamed between the catalog's last look and now
         for other in (Path(str(path) + OPEN_SUFFIX), Path(str(path).removesuffix(OPEN_SUFFIX))):
             if other.exists():
@@ -55,6 +64,12 @@ def _reader(capture: Capture, s3: S3Options | None):  # type: ignore[no-untyped-
         return whole_range(data, str(path), offset, length)
 
     return read
+
+
+def _reader(capture: Capture, s3: S3Options | None) -> Callable[[int, int], bytes]:
+    return range_reader(
+        capture.warc_state, capture.store_uri, capture.storage_key, capture.spool_path, s3
+    )
 
 
 def _check_member(data: bytes, what: str, capture: Capture) -> dict[str, str]:

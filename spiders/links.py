@@ -70,12 +70,23 @@ _REQUISITE_RELS = {
 _SRCSET_ATTRS = (b"srcset", b"data-srcset")
 
 
+# Where pages state their publication date (Open Graph, Highwire/Google Scholar, Dublin
+# Core, schema.org microdata): a citation's "issued".
+_PUBLISHED_PROPS = frozenset((b"article:published_time", b"og:published_time"))
+_PUBLISHED_NAMES = frozenset(
+    (b"citation_publication_date", b"citation_date", b"dc.date.issued", b"dcterms.issued",
+     b"article:published_time", b"pubdate")
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Extracted:
     links: list[str]  # navigation: followed per the seed's scope and depth
     requisites: list[str]  # needed to replay the page: always fetched
     title: str | None = None
     redirects: list[str] = field(default_factory=list)  # <meta http-equiv=refresh>
+    site_name: str | None = None  # og:site_name
+    published: str | None = None  # article:published_time and kin, as the page gives it
 
 
 def _attrs(raw: bytes) -> dict[bytes, bytes]:
@@ -170,7 +181,7 @@ def extract_html(body: bytes, base_url: str, encoding: str = "utf-8") -> Extract
     requisites: list[str] = []
     redirects: list[str] = []
     resolve = _Resolver(base_url, encoding)
-    title = None
+    title = site_name = published = None
     match = _TITLE.search(body)
     if match:
         title = _clean_title(match.group(1), encoding)
@@ -185,8 +196,21 @@ def extract_html(body: bytes, base_url: str, encoding: str = "utf-8") -> Extract
             continue
         if tag == b"meta":
             prop = attrs.get(b"property", b"").lower()
-            if prop == b"og:title" and not title and attrs.get(b"content"):
-                title = _clean_title(attrs[b"content"], encoding)
+            content = attrs.get(b"content")
+            if prop == b"og:title" and not title and content:
+                title = _clean_title(content, encoding)
+            elif prop == b"og:site_name" and not site_name and content:
+                site_name = _clean_title(content, encoding)
+            elif (
+                content
+                and not published
+                and (
+                    prop in _PUBLISHED_PROPS
+                    or attrs.get(b"name", b"").lower() in _PUBLISHED_NAMES
+                    or attrs.get(b"itemprop", b"").lower() == b"datepublished"
+                )
+            ):
+                published = _clean_title(content, encoding)
             if attrs.get(b"http-equiv", b"").lower() == b"refresh":
                 match = _REFRESH_URL.match(attrs.get(b"content", b""))
                 if match:  # a client-side redirect: followed like a 3xx
@@ -221,7 +245,7 @@ def extract_html(body: bytes, base_url: str, encoding: str = "utf-8") -> Extract
     for block in _STYLE_BLOCK.finditer(body):
         for ref in _css_refs(block.group(1)):
             resolve(ref, requisites)
-    return Extracted(links, requisites, title, redirects)
+    return Extracted(links, requisites, title, redirects, site_name, published)
 
 
 def extract_css(body: bytes, base_url: str, encoding: str = "utf-8") -> Extracted:

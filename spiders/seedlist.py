@@ -21,6 +21,7 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 from archiver.catalog.frontier import FrontierEntry
 from archiver.crawl.session import META
 from archiver.crawl.tap import RECORDED, CaptureTruncated
+from archiver.pagefacts import PageFacts
 from archiver.spiders.decode import decoded_body
 from archiver.spiders.failures import describe_failure
 from archiver.spiders.links import Extracted, extract_css, extract_html
@@ -149,7 +150,8 @@ class SeedListSpider(scrapy.Spider):
         outlinks = [f"{u} R" for u in redirect]
         outlinks += [f"{u} L" for u in extracted.links]
         outlinks += [f"{u} E" for u in extracted.requisites]
-        self.session.commit_response(response, outlinks, extracted.title)
+        facts = PageFacts(extracted.title, extracted.site_name, extracted.published)
+        self.session.commit_response(response, outlinks, facts)
         return [request for request in requests if request is not None]
 
     def _extract(self, response: Response, kind: str) -> Extracted:
@@ -171,7 +173,8 @@ class SeedListSpider(scrapy.Spider):
         if content_type in HTML_TYPES:
             found = extract_html(body, response.url, encoding)
             if kind == "requisite":  # an iframe: its own requisites, not its links
-                return Extracted([], found.requisites, found.title, found.redirects)
+                return Extracted([], found.requisites, found.title, found.redirects,
+                                 found.site_name, found.published)  # fmt: skip
             return found
         return extract_css(body, response.url, encoding)
 

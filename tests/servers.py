@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import mimetypes
+import random
 import ssl
 import threading
 import time
@@ -209,6 +210,8 @@ class _FixtureHandler(BaseHTTPRequestHandler):
             self._slow(query, send_body)
         elif path == "/big":
             self._big(query, send_body)
+        elif path == "/random":
+            self._random(query, send_body)
         elif path == "/query":
             self._send(
                 200,
@@ -250,6 +253,25 @@ class _FixtureHandler(BaseHTTPRequestHandler):
             remaining = n
             while remaining > 0:
                 piece = block[: min(remaining, len(block))]
+                self.wfile.write(piece)
+                remaining -= len(piece)
+        except OSError:
+            self.close_connection = True
+
+    def _random(self, query: dict[str, list[str]], send_body: bool) -> None:
+        """/random?bytes=N&seed=S: N incompressible bytes, the same for the same seed."""
+        n = int(query.get("bytes", ["1048576"])[0])
+        source = random.Random(query.get("seed", ["0"])[0])
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        if not send_body:
+            return
+        try:
+            remaining = n
+            while remaining > 0:
+                piece = source.randbytes(min(remaining, 1024 * 1024))
                 self.wfile.write(piece)
                 remaining -= len(piece)
         except OSError:

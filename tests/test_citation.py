@@ -144,3 +144,109 @@ def test_csl_json_is_read_by_a_csl_processor(citation):
     [entry] = [str(e) for e in bibliography.bibliography()]
     assert "Defending Human Rights" in entry and CAPTURE.url in entry
     assert "(Accessed: February 12, 2020)" in entry  # the access date, as the style renders it
+
+
+PUBLISHED = Capture(
+    **{**CAPTURE.to_json(), "site_name": "NCHRD", "published": "2020-02-11T22:30:00+08:00"}
+)
+
+GOLDEN_PUBLISHED = {
+    "apa": (
+        "Defending Human Rights in the Era of Dystopia & 100% #China. (2020, February 11)."
+        " NCHRD. Retrieved February 12, 2020, from https://www.nchrd.org/2020/02/defenders-2019/."
+        f" Archived 2020-02-12 06:00:00.123 UTC at {REPLAY} (capture K7QD-3XMA, SHA-256 {SHA})."
+    ),
+    "chicago": (
+        "“Defending Human Rights in the Era of Dystopia & 100% #China.” NCHRD. February 11,"
+        " 2020. Archived February 12, 2020, 06:00 UTC."
+        " https://www.nchrd.org/2020/02/defenders-2019/."
+        f" Archived copy: {REPLAY} (capture K7QD-3XMA, SHA-256 {SHA})."
+    ),
+    "ris": "\n".join([
+        "TY  - ELEC",
+        "TI  - Defending Human Rights in the Era of Dystopia & 100% #China",
+        "UR  - https://www.nchrd.org/2020/02/defenders-2019/",
+        "PB  - NCHRD",
+        "PY  - 2020",
+        "DA  - 2020/02/11",
+        "Y2  - 2020/02/12/",
+        "DB  - archiver",
+        "AN  - K7QD-3XMA",
+        f"N1  - Archived 2020-02-12T06:00:00.123Z; capture K7QD-3XMA, SHA-256 {SHA};"
+        f" archived copy: {REPLAY}",
+        "ER  - ",
+    ]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", sorted(GOLDEN_PUBLISHED))
+def test_golden_outputs_with_site_name_and_publication_date(fmt):
+    # The date is the page's own (Beijing) date, not the UTC one.
+    assert (
+        render(Citation.of(PUBLISHED, "https://replay.example/archive"), fmt)
+        == (GOLDEN_PUBLISHED[fmt])
+    )
+
+
+def test_publication_date_in_bibtex_and_csl():
+    import bibtexparser
+
+    cited = Citation.of(PUBLISHED, "https://replay.example/archive")
+    [entry] = bibtexparser.parse_string(render(cited, "bibtex")).entries
+    fields = {f.key: f.value for f in entry.fields}
+    assert fields["date"] == "2020-02-11" and fields["organization"] == "NCHRD"
+    [item] = json.loads(render(cited, "csl-json"))
+    assert item["issued"] == {"date-parts": [[2020, 2, 11]]}
+    assert item["container-title"] == "NCHRD"
+    assert json.loads(json.dumps(cited.to_json()))["published"] == "2020-02-11T22:30:00+08:00"
+
+
+# The constraints the CSL 1.0.2 data schema (citation-style-language/schema, csl-data.json)
+# puts on every field archiver emits: an array of items, "id" and "type" required, "type"
+# from the item-type list, dates as date-variables ({"date-parts": [[y, m, d]]} and kin),
+# and no property the schema does not define.
+_DATE_VARIABLE = {
+    "type": "object",
+    "properties": {
+        "date-parts": {
+            "type": "array", "minItems": 1, "maxItems": 2,
+            "items": {"type": "array", "minItems": 1, "maxItems": 3,
+                      "items": {"type": ["string", "number"]}},
+        },
+        "season": {"type": ["string", "number"]},
+        "circa": {"type": ["string", "number", "boolean"]},
+        "literal": {"type": "string"},
+        "raw": {"type": "string"},
+    },
+    "additionalProperties": False,
+}  # fmt: skip
+_STRING_FIELDS = (
+    "URL", "title", "container-title", "archive", "archive_location", "archive-place", "note",
+    "publisher", "publisher-place", "genre", "medium", "source", "language", "abstract",
+)  # fmt: skip
+CSL_DATA_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["id", "type"],
+        "properties": {
+            "id": {"type": ["string", "number"]},
+            "type": {"enum": ["article", "article-journal", "article-newspaper", "dataset",
+                              "document", "post", "post-weblog", "report", "webpage"]},
+            **{name: {"type": "string"} for name in _STRING_FIELDS},
+            **{name: _DATE_VARIABLE for name in ("accessed", "issued", "original-date")},
+        },
+        "additionalProperties": False,
+    },
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("capture", [CAPTURE, PUBLISHED], ids=["undated", "dated"])
+def test_csl_json_is_valid_against_the_csl_data_schema(capture):
+    import jsonschema
+
+    items = json.loads(render(Citation.of(capture, "https://replay.example/archive"), "csl-json"))
+    jsonschema.validate(items, CSL_DATA_SCHEMA)
+    with pytest.raises(jsonschema.ValidationError):  # the check has teeth
+        jsonschema.validate([{**items[0], "archive-location": "x"}], CSL_DATA_SCHEMA)

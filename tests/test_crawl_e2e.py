@@ -276,6 +276,12 @@ def test_cite_formats_from_the_cli(crawled):
     items = json.loads(csl.stdout)
     assert [i["id"] for i in items] == ids
     assert all(i["archive_location"].startswith("http://r.example/a/") for i in items)
+    # What page2 states about itself (og:site_name, article:published_time) is cited;
+    # the index page states nothing, so nothing is claimed for it.
+    by_url = {i["URL"]: i for i in items}
+    assert by_url[site.url + "page2.html"]["container-title"] == "Fixture Watch"
+    assert by_url[site.url + "page2.html"]["issued"] == {"date-parts": [[2020, 2, 11]]}
+    assert "issued" not in by_url[site.url] and by_url[site.url]["container-title"] == "127.0.0.1"
     as_json = archiver(home, "cite", ids[0], "--format", "bibtex", "--json")
     [data] = json.loads(as_json.stdout)
     assert data["capture_id"] == ids[0] and data["citation"].startswith("@online{")

@@ -46,6 +46,8 @@ class CaptureRow:
     ip_address: str | None = None
     user_agent: str | None = None
     robots: str | None = None
+    site_name: str | None = None
+    published: str | None = None
 
 
 @dataclass(frozen=True)

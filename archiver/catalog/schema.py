@@ -134,4 +134,12 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        4,
+        "what a page says about itself: site name, publication date",
+        """
+        ALTER TABLE captures ADD COLUMN site_name TEXT;
+        ALTER TABLE captures ADD COLUMN published TEXT;
+        """,
+    ),
 )

@@ -28,6 +28,7 @@ from archiver.crawl.config import CrawlConfig
 from archiver.crawl.uploader import Uploader
 from archiver.exchange import Exchange
 from archiver.home import ArchiveHome
+from archiver.pagefacts import PageFacts
 from archiver.recorder import CaptureRecorder, FetchContext
 from archiver.storage import open_store
 from archiver.warc.records import CONFORMS_TO
@@ -178,7 +179,7 @@ class ArchiveSession:
         else:
             self.record_now(exchange, request)
 
-    def commit_response(self, response: Any, outlinks: list[str], title: str | None) -> None:
+    def commit_response(self, response: Any, outlinks: list[str], facts: PageFacts) -> None:
         exchange = response.meta.pop(HELD, None)
         if exchange is None or self._held.pop(id(exchange), None) is None:
             return
@@ -187,7 +188,7 @@ class ArchiveSession:
             return
         with self._writing(exchange):
             state = self.recorder.record_exchange(
-                exchange, fetch_context(response.request), outlinks=outlinks, title=title
+                exchange, fetch_context(response.request), outlinks=outlinks, facts=facts
             )
             self._count(state, page=True)
 

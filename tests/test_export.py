@@ -1,0 +1,232 @@
+"""`archiver export`: WACZ 1.1.1 packages that py-wacz validates, streamed, digest-checked."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from warcs import archiver, captures_json, read_warc, warc_files
+
+WACZ = shutil.which("wacz", path=str(Path(sys.executable).parent))
+
+
+def wacz_validate(path: Path) -> subprocess.CompletedProcess[str]:
+    assert WACZ, "py-wacz is a test dependency"
+    return subprocess.run(
+        [WACZ, "validate", "-f", str(path)], capture_output=True, text=True, timeout=300
+    )
+
+
+def crawled(tmp_path: Path, site, job: str = "x") -> Path:  # type: ignore[no-untyped-def]
+    home = tmp_path / "home"
+    added = archiver(home, "seeds", "add", site.url, "--scope", "host", "--tag", "t")
+    assert added.returncode == 0, added.stderr
+    crawl = archiver(home, "crawl", "--profile", "test", "--job", job)
+    assert crawl.returncode == 0, crawl.stderr
+    return home
+
+
+def members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as zf:
+        return {info.filename: zf.read(info) for info in zf.infolist()}
+
+
+def test_job_export_is_a_valid_wacz_with_the_records_byte_for_byte(tmp_path, fixture_site):
+    home = crawled(tmp_path, fixture_site)
+    out = tmp_path / "out" / "job.wacz"
+    result = archiver(home, "export", "--job", "x", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = captures_json(home, "--job", "x")
+    kept = [r for r in rows if r["state"] != "failed"]
+    assert f"{len(kept)} capture(s)" in result.stdout and "digests verified" in result.stdout
+
+    validation = wacz_validate(out)
+    assert validation.returncode == 0, validation.stdout + validation.stderr
+    assert "Validation succeeded" in validation.stdout
+
+    files = members(out)
+    [warc] = warc_files(home)
+    assert list(files) == [
+        f"archive/{warc.name}", "indexes/index.cdx.gz", "indexes/index.idx",
+        "pages/pages.jsonl", "datapackage.json", "datapackage-digest.json",
+    ]  # fmt: skip
+    with zipfile.ZipFile(out) as zf:
+        assert zf.getinfo(f"archive/{warc.name}").compress_type == zipfile.ZIP_STORED
+        assert zf.getinfo("indexes/index.cdx.gz").compress_type == zipfile.ZIP_STORED
+
+    # A whole job's single file comes out identical to the stored WARC.
+    assert files[f"archive/{warc.name}"] == warc.read_bytes()
+
+    package = json.loads(files["datapackage.json"])
+    assert package["wacz_version"] == "1.1.1" and package["profile"] == "data-package"
+    for resource in package["resources"]:
+        data = files[resource["path"]]
+        assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+        assert resource["bytes"] == len(data)
+    digest = json.loads(files["datapackage-digest.json"])
+    assert digest == {
+        "path": "datapackage.json",
+        "hash": "sha256:" + hashlib.sha256(files["datapackage.json"]).hexdigest(),
+    }
+
+    pages = [json.loads(line) for line in files["pages/pages.jsonl"].decode().splitlines()]
+    assert pages[0] == {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
+    page_rows = {r["id"]: r for r in kept if r["kind"] in ("seed", "page")}
+    assert {p["id"] for p in pages[1:]} == set(page_rows)
+    for page in pages[1:]:
+        row = page_rows[page["id"]]
+        assert (page["url"], page["ts"]) == (row["url"], row["captured_at"])
+
+    # The ZipNum index: index.idx points into index.cdx.gz, whose lines are what
+    # cdxj-indexer makes of the packaged WARC.
+    extracted = tmp_path / "extracted.warc.gz"
+    extracted.write_bytes(files[f"archive/{warc.name}"])
+    fresh = subprocess.run(
+        [str(Path(sys.executable).parent / "cdxj-indexer"), "-s", str(extracted)],
+        capture_output=True, text=True, check=True,
+    ).stdout.replace(extracted.name, warc.name)  # fmt: skip
+    assert gzip.decompress(files["indexes/index.cdx.gz"]).decode() == fresh
+    idx = files["indexes/index.idx"].decode().splitlines()
+    assert json.loads(idx[0].split(" ", 2)[2])["filename"] == "index.cdx.gz"
+    block = json.loads(idx[1].split(" ", 2)[2])
+    assert block["offset"] == 0 and block["length"] == len(files["indexes/index.cdx.gz"])
+
+
+def test_one_capture_export_holds_its_records_and_the_warcinfo(tmp_path, fixture_site):
+    home = crawled(tmp_path, fixture_site)
+    rows = captures_json(home, "--job", "x")
+    page2 = next(r for r in rows if r["url"] == fixture_site.url + "page2.html")
+    out = tmp_path / "one.wacz"
+    cid = page2["id"].lower().replace("-", "")  # ids are accepted in any case, without dash
+    result = archiver(home, "export", "--capture", cid, "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "1 capture(s), 1 page(s)" in result.stdout
+    assert wacz_validate(out).returncode == 0
+
+    files = members(out)
+    packaged = tmp_path / "packaged.warc.gz"
+    packaged.write_bytes(files[f"archive/{page2['warc_file']}"])
+    records = read_warc(packaged)
+    assert [r.type for r in records] == ["warcinfo", "request", "response", "metadata"]
+    assert all(not r.digest_problems for r in records)
+    # The same gzip members `archiver get` returns, in the same order.
+    got = tmp_path / "got.warc.gz"
+    assert archiver(home, "get", page2["id"], "-o", str(got)).returncode == 0
+    assert packaged.read_bytes() == got.read_bytes()
+    assert records[2].headers["WARC-Record-ID"] == page2["record_id"]
+    package = json.loads(files["datapackage.json"])
+    assert "mainPageUrl" not in package
+
+
+def test_url_and_seed_exports_name_the_main_page(tmp_path, fixture_site):
+    home = crawled(tmp_path, fixture_site)
+    seed_url = fixture_site.url
+    for how, value in (("--url", seed_url), ("--seed", "1")):
+        out = tmp_path / f"main{how}.wacz"
+        result = archiver(home, "export", how, value, "-o", str(out), "--title", "Evidence")
+        assert result.returncode == 0, result.stderr
+        assert wacz_validate(out).returncode == 0
+        package = json.loads(members(out)["datapackage.json"])
+        [seed_row] = [r for r in captures_json(home, "--url", seed_url)]
+        assert package["mainPageUrl"] == seed_url
+        assert package["mainPageDate"] == seed_row["captured_at"]
+        assert package["title"] == "Evidence"
+
+
+def test_a_flipped_byte_stops_the_export_and_leaves_nothing(tmp_path, fixture_site):
+    home = crawled(tmp_path, fixture_site)
+    rows = captures_json(home, "--job", "x")
+    victim = next(r for r in rows if r["url"] == fixture_site.url + "page2.html")
+    [warc] = [w for w in warc_files(home) if w.name == victim["warc_file"]]
+    data = bytearray(warc.read_bytes())
+    data[victim["offset"] + victim["length"] // 2] ^= 0x01
+    warc.write_bytes(bytes(data))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    result = archiver(home, "export", "--job", "x", "-o", str(out_dir / "job.wacz"))
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert f"(capture {victim['id']})" in result.stderr
+    assert "nothing was exported" in result.stderr and "Traceback" not in result.stderr
+    assert list(out_dir.iterdir()) == []
+
+
+def test_a_catalog_that_disagrees_with_the_record_stops_the_export(tmp_path, fixture_site):
+    import sqlite3
+
+    home = crawled(tmp_path, fixture_site)
+    conn = sqlite3.connect(home / "catalog.sqlite")
+    with conn:
+        conn.execute(
+            "UPDATE captures SET payload_digest = 'sha256:' || printf('%064d', 0)"
+            " WHERE url LIKE '%page2.html'"
+        )
+    conn.close()
+    out = tmp_path / "job.wacz"
+    result = archiver(home, "export", "--job", "x", "-o", str(out))
+    assert result.returncode == 3
+    assert "is not what the catalog says" in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "choose what to export: one of --job NAME, --seed ID, --url URL or --capture ID"),
+        (("--job", "x", "--seed", "1"), "choose what to export"),
+        (("--job", "nope"), "no job named 'nope'"),
+        (("--capture", "0000-0000"), "is not a capture id"),
+        (("--url", "https://example.org/never"), "nothing to export"),
+    ],
+)
+def test_bad_export_requests_get_clear_errors(tmp_path, fixture_site, args, message):
+    home = crawled(tmp_path, fixture_site) if args and args[0] != "--capture" else tmp_path / "h"
+    out = tmp_path / "bad.wacz"
+    result = archiver(home, "export", *args, "-o", str(out))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+    assert not list(tmp_path.glob(".bad.wacz.*"))
+
+
+RSS_PROBE = """
+import resource, sys
+from archiver.cli import main
+sys.argv = ["archiver", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+print("peak-rss-kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def test_a_large_export_streams_in_flat_memory(tmp_path, fixture_site):
+    """≥ 200 MB of incompressible captures packaged with peak RSS under 150 MB."""
+    home = tmp_path / "home"
+    size, count = 45 * 1024 * 1024, 5
+    urls = [f"{fixture_site.url}random?bytes={size}&seed={n}" for n in range(count)]
+    crawl = archiver(home, "crawl", "--profile", "test", "--job", "big", *urls, timeout=600)
+    assert crawl.returncode == 0, crawl.stderr
+    out = tmp_path / "big.wacz"
+    import os
+
+    run = subprocess.run(
+        [sys.executable, "-c", RSS_PROBE, "export", "--job", "big", "-o", str(out)],
+        capture_output=True, text=True, timeout=600,
+        env={**os.environ, "ARCHIVER_HOME": str(home)},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert out.stat().st_size >= 200 * 1024 * 1024
+    peak_mib = int(run.stderr.split("peak-rss-kib")[1].split()[0]) / 1024
+    print(f"export of {out.stat().st_size // 2**20} MiB peaked at {peak_mib:.0f} MiB RSS")
+    assert peak_mib < 150, f"export peaked at {peak_mib:.0f} MiB"
+    assert wacz_validate(out).returncode == 0

@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -222,7 +223,7 @@ from pywb.apps.frontendapp import FrontEndApp
 app = TestApp(FrontEndApp())
 out = {}
 for url in json.loads(sys.argv[1]):
-    r = app.get("/c/2030id_/" + url, expect_errors=True)
+    r = app.get(f"/{sys.argv[2]}/2030id_/" + url, expect_errors=True)
     out[url] = [r.status_int, r.body.hex()]
 print(json.dumps(out))
 """
@@ -230,7 +231,8 @@ print(json.dumps(out))
 
 def test_pywb_replays_the_captures(crawled, tmp_path):
     """pywb, the replay system researchers use, indexes our WARCs and serves the
-    original bytes back (id_ mode: the archived payload, unmodified)."""
+    original bytes back (id_ mode: the archived payload, unmodified); so it does from
+    our own CDXJ indexes (collection "own": the WARCs beside archiver's .cdxj files)."""
     site, home, _ = crawled
     work = tmp_path / "pywb"
     work.mkdir()
@@ -239,13 +241,22 @@ def test_pywb_replays_the_captures(crawled, tmp_path):
     assert subprocess.run([manager, "init", "c"], **run).returncode == 0
     added = subprocess.run([manager, "add", "c", *map(str, warc_files(home))], **run)
     assert added.returncode == 0, added.stderr
+    assert subprocess.run([manager, "init", "own"], **run).returncode == 0
+    for warc in warc_files(home):
+        shutil.copy(warc, work / "collections/own/archive" / warc.name)
+        index = warc.parent / (warc.name + ".cdxj")
+        shutil.copy(index, work / "collections/own/indexes" / index.name)
     names = ["index.html", "page2.html", "style.css", "img/logo.png", "gzip.html", "chunked.html"]
     urls = [site.url + name for name in names]
-    replay = subprocess.run(
-        [sys.executable, "-c", PYWB_REPLAY, json.dumps(urls)], **run
-    )  # fmt: skip
-    assert replay.returncode == 0, replay.stderr
-    served = json.loads(replay.stdout.strip().splitlines()[-1])
+    for collection in ("c", "own"):
+        replay = subprocess.run(
+            [sys.executable, "-c", PYWB_REPLAY, json.dumps(urls), collection], **run
+        )  # fmt: skip
+        assert replay.returncode == 0, replay.stderr
+        check_replayed(site, names, urls, json.loads(replay.stdout.strip().splitlines()[-1]))
+
+
+def check_replayed(site, names, urls, served):  # type: ignore[no-untyped-def]
     for name, url in zip(names, urls, strict=True):
         status, body = served[url]
         assert status == 200, name

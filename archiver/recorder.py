@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 
 from archiver import SOFTWARE
 from archiver.catalog import frontier, warcfiles
-from archiver.catalog.captures import CaptureRow, insert_captures
+from archiver.catalog.captures import CaptureRow, Original, insert_captures, last_original
 from archiver.catalog.db import Catalog, iso_ms
 from archiver.catalog.frontier import FrontierEntry
 from archiver.errors import ArchiverError
@@ -34,6 +34,14 @@ from archiver.warc.records import sha256_label, warc_fields
 from archiver.warc.writer import ClosedWarc, OpenedWarc, WarcWriter
 
 logger = logging.getLogger(__name__)
+
+IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
+def _was_conditional(request: bytes | bytearray) -> bool:
+    head = bytes(request).split(b"\r\n\r\n", 1)[0].lower()
+    return b"\nif-none-match:" in head or b"\nif-modified-since:" in head
 
 
 def _surt(url: str) -> str:
@@ -78,6 +86,7 @@ class CaptureRecorder:
         job_name: str,
         commit_every: int = 200,
         commit_seconds: float = 1.0,
+        revisits: bool = True,
     ):
         self.catalog = catalog
         self.writer = writer
@@ -86,6 +95,7 @@ class CaptureRecorder:
         self.job_name = job_name
         self.commit_every = commit_every
         self.commit_seconds = commit_seconds
+        self.revisits = revisits
         writer.on_open = self.on_warc_opened
         writer.on_close = self.on_warc_closed
         self._pending: list[CaptureRow] = []
@@ -123,20 +133,44 @@ class CaptureRecorder:
         date = iso_ms(exchange.started_at)
         response_id = builder.id_factory()
         ip = [("WARC-IP-Address", exchange.ip_address)] if exchange.ip_address else []
-        payload_digest = sha256_label(exchange.payload_digest_hex)
-        # WARC 1.1 §5.13: the block is shorter than what the server had to send.
-        truncated = [("WARC-Truncated", exchange.truncated)] if exchange.truncated else []
-        response = builder.build(
-            "response",
-            date=date,
-            record_id=response_id,
-            target_uri=exchange.url,
-            content_type="application/http; msgtype=response",
-            head=exchange.record_head(),
-            body=exchange.body(),
-            payload_digest=payload_digest,
-            extra=[*ip, *truncated],
-        )
+        payload_digest: str | None = sha256_label(exchange.payload_digest_hex)
+        _, status, _ = exchange.status_line()
+        original, profile = self._revisit_of(exchange, status, payload_digest)
+        if original is not None:
+            # WARC 1.1 §6.7: a revisit keeps the response head and refers to the record
+            # holding the payload, instead of storing the same bytes again.
+            if profile == NOT_MODIFIED:
+                payload_digest = None  # a 304 carries no payload to digest
+            response = builder.build(
+                "revisit",
+                date=date,
+                record_id=response_id,
+                target_uri=exchange.url,
+                content_type="application/http; msgtype=response",
+                head=exchange.record_head(),
+                payload_digest=payload_digest,
+                extra=[
+                    ("WARC-Profile", profile),
+                    ("WARC-Refers-To", original.record_id),
+                    ("WARC-Refers-To-Target-URI", original.url),
+                    ("WARC-Refers-To-Date", original.captured_at),
+                    *ip,
+                ],
+            )
+        else:
+            # WARC 1.1 §5.13: the block is shorter than what the server had to send.
+            truncated = [("WARC-Truncated", exchange.truncated)] if exchange.truncated else []
+            response = builder.build(
+                "response",
+                date=date,
+                record_id=response_id,
+                target_uri=exchange.url,
+                content_type="application/http; msgtype=response",
+                head=exchange.record_head(),
+                body=exchange.body(),
+                payload_digest=payload_digest,
+                extra=[*ip, *truncated],
+            )
         # Credential headers (Authorization, Proxy-Authorization) keep their names; their
         # values are replaced, and the metadata record says which (archiver/secrets.py).
         request_block, redacted = redact_request_head(bytes(exchange.request_bytes))
@@ -153,11 +187,10 @@ class CaptureRecorder:
             date=date,
             target_uri=exchange.url,
             content_type="application/warc-fields",
-            head=warc_fields(self._metadata_fields(exchange, ctx, outlinks, redacted)),
+            head=warc_fields(self._metadata_fields(exchange, ctx, outlinks, redacted, original)),
             extra=[("WARC-Concurrent-To", response_id)],
         )
         state = "truncated" if exchange.truncated else "ok"
-        _, status, _ = exchange.status_line()
         content_type = exchange.header("Content-Type") or ""
         row = dict(
             url=exchange.url,
@@ -185,6 +218,10 @@ class CaptureRecorder:
             ip_address=exchange.ip_address,
             user_agent=ctx.user_agent,
             robots=ctx.robots,
+            record_type="revisit" if original else "response",
+            revisit_of=original.capture_id if original else None,
+            etag=exchange.header("ETag"),
+            last_modified=exchange.header("Last-Modified"),
         )
         written = self.writer.write_group([request, response, metadata])
         exchange.discard()
@@ -211,6 +248,7 @@ class CaptureRecorder:
         ctx: FetchContext,
         outlinks: Sequence[str],
         redacted: Sequence[str] = (),
+        original: Original | None = None,
     ) -> list[tuple[str, str]]:
         fields: list[tuple[str, str]] = [("job", self.job_name)]
         if ctx.seed_id is not None:
@@ -226,7 +264,29 @@ class CaptureRecorder:
             fields.append(("fetchError", exchange.error))
         if redacted:
             fields.append(("redactedRequestHeaders", ", ".join(redacted)))
+        if original is not None:  # its outlinks are in the original's metadata record
+            return [*fields, ("revisitOf", original.record_id)]
         return fields + [("outlink", link) for link in outlinks]
+
+    def _revisit_of(
+        self, exchange: Exchange, status: int | None, payload_digest: str | None
+    ) -> tuple[Original | None, str]:
+        """The capture this response may refer to instead of storing its payload again:
+        the same payload as the last full capture of the URL, or a 304 to our
+        conditional request. None when the payload must be written."""
+        if exchange.truncated or status is None or not self.revisits:
+            return None, ""
+        if status == 304:
+            if not _was_conditional(exchange.request_bytes):
+                return None, ""  # a 304 we did not ask for: kept as the response it is
+            original = last_original(self.catalog.conn, exchange.url)
+            return original, NOT_MODIFIED
+        if not 200 <= status < 300 or exchange.body_length == 0:
+            return None, ""
+        original = last_original(self.catalog.conn, exchange.url)
+        if original is not None and original.payload_digest == payload_digest:
+            return original, IDENTICAL_PAYLOAD
+        return None, ""
 
     def record_failure(self, url: str, ctx: FetchContext, error: str, at: datetime) -> None:
         """A fetch with no response (DNS, refused, TLS, timeout): on record, with no WARC bytes."""

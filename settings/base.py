@@ -48,6 +48,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     # Between RobotsTxtMiddleware (100) and the downloader: robots.txt as RFC 9309 reads it.
     "archiver.crawl.robots.PrepareRobotsTxt": 110,
+    # Confirmation fetches wait here, after robots.txt and before the downloader.
+    "archiver.crawl.delay.DelayMiddleware": 120,
 }
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",

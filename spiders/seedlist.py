@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
 from archiver.catalog.frontier import FrontierEntry
+from archiver.crawl.delay import DELAY
 from archiver.crawl.session import META
 from archiver.crawl.tap import RECORDED, CaptureTruncated
 from archiver.pagefacts import PageFacts
@@ -26,8 +27,11 @@ from archiver.spiders.decode import decoded_body
 from archiver.spiders.failures import describe_failure
 from archiver.spiders.links import Extracted, extract_css, extract_html
 from archiver.spiders.scope import Scope
+from archiver.watch.classify import Fetch, is_soft404_target
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+CONFIRMS = "archiver_confirms"  # meta: the pending status a confirmation fetch is for
+OBSERVED = "archiver_observed"  # meta: this seed chain was already judged
 CSS_TYPES = (b"text/css",)
 
 
@@ -89,8 +93,18 @@ class SeedListSpider(scrapy.Spider):
 
     def _make_request(self, entry: FrontierEntry) -> Request:
         robots = self.seeds[entry.seed_id].robots if entry.seed_id in self.seeds else "obey"
+        headers = {}
+        if entry.kind == "requisite" and self.session.config.conditional:
+            # Requisites are where the bytes are; a 304 is recorded as a revisit. Pages are
+            # always fetched whole: their links, requisites and text are needed.
+            etag, last_modified = self.session.validators(entry.url)
+            if etag:
+                headers["If-None-Match"] = etag
+            if last_modified:
+                headers["If-Modified-Since"] = last_modified
         return Request(
             entry.url,
+            headers=headers or None,
             callback=self.parse,
             errback=self.failed,
             dont_filter=True,
@@ -130,11 +144,32 @@ class SeedListSpider(scrapy.Spider):
         # so they are committed together: a crash keeps both or neither.
         config = self.session.config
         requests: list[Request | None] = []
-        if redirect and info["redirects"] < config.max_redirects:
-            requests.append(self._request(
+        follow = bool(redirect) and info["redirects"] < config.max_redirects
+        watched = kind == "seed" and seed_id in self.seeds and not response.meta.get(OBSERVED)
+        if watched and follow and not is_soft404_target(self.seeds[seed_id].url, redirect[0]):
+            # An ordinary redirect (http to https, a trailing slash): the seed is judged by
+            # where the chain ends. A confirmation follows its chain again, seen or not.
+            entry = FrontierEntry(
+                redirect[0], seed_id, kind, hops, response.url, info["embeds"],
+                info["redirects"] + 1,
+            )  # fmt: skip
+            confirming = response.meta.get(CONFIRMS)
+            if confirming is not None:
+                requests.append(self._watch_request(entry, confirming, delay=0))
+            else:
+                requests.append(self._request(
+                    entry.url, seed_id, kind=kind, hops=hops, via=response.url,
+                    embeds=entry.embeds, redirects=entry.redirects,
+                ))  # fmt: skip
+            watched = False
+        elif follow:
+            followed = self._request(
                 redirect[0], seed_id, kind=kind, hops=hops, via=response.url,
                 embeds=info["embeds"], redirects=info["redirects"] + 1,
-            ))  # fmt: skip
+            )  # fmt: skip
+            if followed is not None and watched:
+                followed.meta[OBSERVED] = True  # judged here, at the redirect
+            requests.append(followed)
         if info["embeds"] < config.max_embed_hops:
             for url in extracted.requisites:
                 requests.append(self._request(
@@ -152,7 +187,51 @@ class SeedListSpider(scrapy.Spider):
         outlinks += [f"{u} E" for u in extracted.requisites]
         facts = PageFacts(extracted.title, extracted.site_name, extracted.published)
         self.session.commit_response(response, outlinks, facts)
+        if watched:
+            fetch = Fetch(
+                url=response.url,
+                status=response.status,
+                location=redirect[0] if redirect else None,
+                text=self._page_text(response) if 200 <= response.status < 300 else None,
+            )
+            requests.append(self._observe(seed_id, fetch, response.meta.get(CONFIRMS)))
         return [request for request in requests if request is not None]
+
+    def _observe(self, seed_id: int, fetch: Fetch, confirms: int | None) -> Request | None:
+        """Record how the seed looks now; a change of state is fetched again to confirm."""
+        seed = self.seeds[seed_id]
+        pending = self.session.observe_seed(seed_id, seed.url, fetch, confirms)
+        if pending is None:
+            return None
+        entry = FrontierEntry(seed.url, seed_id, "seed", 0, None)
+        return self._watch_request(entry, pending, delay=self.session.config.confirm_delay)
+
+    def _watch_request(self, entry: FrontierEntry, confirms: int, delay: float) -> Request:
+        request = self._make_request(entry)
+        request.meta[CONFIRMS] = confirms
+        if delay:
+            request.meta[DELAY] = delay
+        return request
+
+    def _page_text(self, response: Response) -> str | None:
+        """The page as served, decoded, for removal notices (bounded like link parsing)."""
+        header = response.headers.get(b"Content-Type", b"")
+        content_type = header.split(b";")[0].strip().lower()
+        if content_type not in HTML_TYPES and not content_type.startswith(b"text/"):
+            return None
+        limit = self.session.config.max_parse_bytes
+        body = decoded_body(response.body, response.headers.get(b"Content-Encoding"), limit)
+        if body is None:
+            return None
+        encoding = (
+            http_content_type_encoding(header.decode("latin-1"))
+            or html_body_declared_encoding(body[:4096])
+            or "utf-8"
+        )
+        try:
+            return body.decode(encoding, "replace")
+        except LookupError:
+            return body.decode("utf-8", "replace")
 
     def _extract(self, response: Response, kind: str) -> Extracted:
         header = response.headers.get(b"Content-Type", b"")
@@ -178,9 +257,20 @@ class SeedListSpider(scrapy.Spider):
             return found
         return extract_css(body, response.url, encoding)
 
-    def failed(self, failure: Failure) -> None:
+    def failed(self, failure: Failure) -> list[Request] | None:
         request = failure.request  # type: ignore[attr-defined]
         if failure.check(CaptureTruncated) or request.meta.get(RECORDED):
             return  # what arrived was written as a truncated capture by the download handler
         error = request.meta.get("archiver_error") or describe_failure(failure)
         self.session.record_failure(request, error)
+        info = request.meta.get(META) or {}
+        seed_id = info.get("seed")
+        if info.get("kind") == "seed" and seed_id in self.seeds and not request.meta.get(OBSERVED):
+            confirm = self._observe(
+                seed_id,
+                Fetch(url=request.url, status=None, error=error),
+                request.meta.get(CONFIRMS),
+            )
+            if confirm is not None:
+                return [confirm]
+        return None

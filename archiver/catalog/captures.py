@@ -48,6 +48,10 @@ class CaptureRow:
     robots: str | None = None
     site_name: str | None = None
     published: str | None = None
+    record_type: str = "response"  # or "revisit" (identical payload, or a 304)
+    revisit_of: str | None = None  # the capture whose response record holds the payload
+    etag: str | None = None  # validators the server sent, for conditional recapture
+    last_modified: str | None = None
 
 
 @dataclass(frozen=True)
@@ -138,3 +142,37 @@ def find_captures(
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [_from_row(row) for row in catalog.conn.execute(sql, params)]
+
+
+@dataclass(frozen=True)
+class Original:
+    """The last full capture of a URL whose payload a recapture may refer to."""
+
+    capture_id: str
+    record_id: str
+    url: str
+    captured_at: str
+    payload_digest: str
+    etag: str | None
+    last_modified: str | None
+
+
+def last_original(conn: sqlite3.Connection, url: str) -> Original | None:
+    """The latest successful (2xx) capture of ``url``, resolved to the capture whose
+    response record holds the payload (a revisit points at its original)."""
+    row = conn.execute(
+        "SELECT id, revisit_of, etag, last_modified FROM captures"
+        " WHERE url = ? AND state = 'ok' AND http_status BETWEEN 200 AND 299"
+        " AND payload_digest IS NOT NULL ORDER BY captured_at DESC, rowid DESC LIMIT 1",
+        (url,),
+    ).fetchone()
+    if row is None:
+        return None
+    capture_id, revisit_of, etag, last_modified = row
+    original = conn.execute(
+        "SELECT id, record_id, url, captured_at, payload_digest FROM captures WHERE id = ?",
+        (revisit_of or capture_id,),
+    ).fetchone()
+    if original is None or original[1] is None:
+        return None
+    return Original(*original, etag=etag, last_modified=last_modified)

@@ -142,4 +142,51 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE captures ADD COLUMN published TEXT;
         """,
     ),
+    (
+        5,
+        "recapture: revisits and validators; schedules; seed status timeline; events",
+        """
+        ALTER TABLE captures ADD COLUMN record_type TEXT NOT NULL DEFAULT 'response';
+        ALTER TABLE captures ADD COLUMN revisit_of TEXT;
+        ALTER TABLE captures ADD COLUMN etag TEXT;
+        ALTER TABLE captures ADD COLUMN last_modified TEXT;
+        CREATE TABLE schedules (
+            id          INTEGER PRIMARY KEY,
+            seed_id     INTEGER REFERENCES seeds(id),
+            tag         TEXT COLLATE NOCASE,
+            every_s     INTEGER,
+            rrule       TEXT,
+            ladder      TEXT,
+            created_at  TEXT NOT NULL,
+            CHECK ((seed_id IS NULL) != (tag IS NULL)),
+            CHECK ((every_s IS NULL) != (rrule IS NULL))
+        );
+        CREATE UNIQUE INDEX schedules_seed ON schedules(seed_id) WHERE seed_id IS NOT NULL;
+        CREATE UNIQUE INDEX schedules_tag ON schedules(tag) WHERE tag IS NOT NULL;
+        CREATE TABLE seed_status (
+            id          INTEGER PRIMARY KEY,
+            seed_id     INTEGER NOT NULL REFERENCES seeds(id),
+            capture_id  TEXT NOT NULL REFERENCES captures(id),
+            observed_at TEXT NOT NULL,
+            status      TEXT NOT NULL,
+            reason      TEXT NOT NULL DEFAULT '',
+            confirmed   INTEGER NOT NULL,
+            confirms    INTEGER REFERENCES seed_status(id)
+        );
+        CREATE INDEX seed_status_seed ON seed_status(seed_id, id);
+        CREATE TABLE events (
+            id            INTEGER PRIMARY KEY,
+            seed_id       INTEGER NOT NULL REFERENCES seeds(id),
+            url           TEXT NOT NULL,
+            kind          TEXT NOT NULL,
+            reason        TEXT NOT NULL DEFAULT '',
+            previous      TEXT NOT NULL,
+            last_present  TEXT REFERENCES captures(id),
+            first_absent  TEXT NOT NULL REFERENCES captures(id),
+            confirmed_by  TEXT NOT NULL REFERENCES captures(id),
+            confirmed_at  TEXT NOT NULL
+        );
+        CREATE INDEX events_time ON events(confirmed_at);
+        """,
+    ),
 )

@@ -78,6 +78,29 @@ ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
         32 * 1024 * 1024,
         "Decode and scan at most this much of a page for links (bounds gzip bombs).",
     ),
+    "ARCHIVER_REVISITS": (
+        True,
+        "Write a revisit record instead of the body when a URL's payload is the same as at"
+        " its last capture (and for a 304 to a conditional request).",
+    ),
+    "ARCHIVER_CONDITIONAL": (
+        True,
+        "Fetch requisites with If-None-Match / If-Modified-Since when their last capture had"
+        " an ETag or Last-Modified.",
+    ),
+    "ARCHIVER_CONFIRM_DELAY": (
+        5.0,
+        "Seconds before a seed whose state changed is fetched again to confirm the change.",
+    ),
+    "ARCHIVER_REMOVAL_PATTERNS": (
+        None,
+        "A JSON file of removal-notice patterns per host, added to the built-in ones.",
+    ),
+    "ARCHIVER_EVENT_COMMAND": (
+        None,
+        "A command run for each confirmed event, with the event as JSON on its stdin.",
+    ),
+    "ARCHIVER_EVENT_WEBHOOK": (None, "A URL each confirmed event is POSTed to, as JSON."),
 }
 
 
@@ -183,6 +206,12 @@ class CrawlConfig:
     upload_attempts: int
     s3: S3Options
     hostname: str
+    revisits: bool = True
+    conditional: bool = True
+    confirm_delay: float = 5.0
+    removal_patterns: str | None = None
+    event_command: str | None = None
+    event_webhook: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlConfig:
@@ -219,6 +248,12 @@ class CrawlConfig:
             upload_attempts=_int(settings, "ARCHIVER_UPLOAD_ATTEMPTS", 1, 20),
             s3=s3_options(settings),
             hostname=socket.gethostname(),
+            revisits=_bool(settings, "ARCHIVER_REVISITS"),
+            conditional=_bool(settings, "ARCHIVER_CONDITIONAL"),
+            confirm_delay=_float(settings, "ARCHIVER_CONFIRM_DELAY"),
+            removal_patterns=settings.get("ARCHIVER_REMOVAL_PATTERNS") or None,
+            event_command=settings.get("ARCHIVER_EVENT_COMMAND") or None,
+            event_webhook=settings.get("ARCHIVER_EVENT_WEBHOOK") or None,
         )
 
 
@@ -229,4 +264,8 @@ def validate_overrides(overrides: dict[str, str]) -> None:
             known = ", ".join(sorted(ARCHIVER_SETTINGS))
             raise ArchiverError(f"unknown setting {name}: known ARCHIVER_ settings are {known}")
     probe = {"ARCHIVER_HOME": "/", "ARCHIVER_JOB": "probe", **overrides}
-    CrawlConfig.from_settings(probe)
+    config = CrawlConfig.from_settings(probe)
+    if config.removal_patterns:
+        from archiver.watch.patterns import RemovalPatterns
+
+        RemovalPatterns.load(config.removal_patterns)

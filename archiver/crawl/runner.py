@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from scrapy.settings import Settings, default_settings
 from archiver.catalog import Catalog
 from archiver.catalog.jobs import Job, create_job, resume_job
 from archiver.catalog.seeds import Seed
-from archiver.crawl.config import CrawlConfig, validate_overrides
+from archiver.crawl.config import ARCHIVER_SETTINGS, CrawlConfig, validate_overrides
 from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
 from archiver.secrets import LogScrubber, redact_settings, secret_values
@@ -39,6 +40,9 @@ def _check_scrapy_values(settings: Settings, overrides: Mapping[str, str]) -> No
             ) from None
 
 
+_NOT_FROM_ENV = ("ARCHIVER_HOME", "ARCHIVER_JOB", "ARCHIVER_STORE")
+
+
 def build_settings(
     profile: str, home: Path, job_name: str, overrides: Mapping[str, str], store: str | None
 ) -> Settings:
@@ -47,6 +51,13 @@ def build_settings(
         raise ArchiverError(
             f"unknown settings profile {profile!r}: choose one of {', '.join(PROFILES)}"
         )
+    # ARCHIVER_* settings may come from the environment too (cron, systemd); -s wins.
+    from_env = {
+        name: value
+        for name, value in os.environ.items()
+        if name in ARCHIVER_SETTINGS and name not in _NOT_FROM_ENV and name not in overrides
+    }
+    overrides = {**from_env, **overrides}
     validate_overrides(dict(overrides))
     settings = Settings()
     settings.setmodule(importlib.import_module(f"archiver.settings.{profile}"), priority="project")

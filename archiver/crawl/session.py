@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from scrapy import signals
@@ -21,6 +22,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from archiver import SOFTWARE
 from archiver.catalog import frontier, open_catalog
+from archiver.catalog.captures import last_original
 from archiver.catalog.db import utc_now
 from archiver.catalog.frontier import FrontierEntry
 from archiver.catalog.jobs import finish_job, get_job
@@ -33,6 +35,10 @@ from archiver.recorder import CaptureRecorder, FetchContext
 from archiver.storage import open_store
 from archiver.warc.records import CONFORMS_TO
 from archiver.warc.writer import WarcWriter
+from archiver.watch.classify import Fetch, classify
+from archiver.watch.hooks import notify
+from archiver.watch.patterns import RemovalPatterns
+from archiver.watch.status import Event, observe, present_digest
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +87,7 @@ class ArchiveSession:
             job_id=self.job.id,
             job_name=config.job_name,
             commit_every=config.commit_every,
+            revisits=config.revisits,
         )
         self.uploader = Uploader(
             self.catalog,
@@ -96,6 +103,10 @@ class ArchiveSession:
         self._progress_task: Any = None
         self._commit_task: Any = None
         self.fatal: str | None = None
+        self.removal_patterns = RemovalPatterns.load(config.removal_patterns)
+        self.observed: dict[str, int] = {}
+        self.events: list[Event] = []
+        self._notifiers: list[Any] = []
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> ArchiveSession:
@@ -179,6 +190,12 @@ class ArchiveSession:
         else:
             self.record_now(exchange, request)
 
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """ETag and Last-Modified of the last full capture of ``url``, for a conditional
+        request."""
+        original = last_original(self.catalog.conn, url)
+        return (original.etag, original.last_modified) if original else (None, None)
+
     def commit_response(self, response: Any, outlinks: list[str], facts: PageFacts) -> None:
         exchange = response.meta.pop(HELD, None)
         if exchange is None or self._held.pop(id(exchange), None) is None:
@@ -198,6 +215,47 @@ class ArchiveSession:
         with self._writing():
             self.recorder.record_failure(request.url, fetch_context(request), error, utc_now())
             self._count("failed")
+
+    def observe_seed(
+        self, seed_id: int, seed_url: str, fetch: Fetch, confirms: int | None
+    ) -> int | None:
+        """Classify a fetch of a seed page (its capture row is committed first, so the
+        status points at it) and record it; returns the pending status id when the
+        change must be confirmed by another fetch."""
+        if self.fatal:
+            return None
+        outcome = None
+        with self._writing():
+            self.recorder.commit()
+            conn = self.catalog.conn
+            row = conn.execute(
+                "SELECT id, payload_digest FROM captures WHERE job_id = ? AND url = ?"
+                " ORDER BY rowid DESC LIMIT 1",
+                (self.job.id, fetch.url),
+            ).fetchone()
+            if row is None:
+                return None
+            fetch = replace(fetch, payload_digest=row[1])
+            status, reason = classify(fetch, present_digest(conn, seed_id), self.removal_patterns)
+            with self.catalog.transaction() as tx:
+                outcome = observe(
+                    tx, seed_id, row[0], status, reason, confirms=confirms, url=seed_url
+                )
+            self.observed[status] = self.observed.get(status, 0) + 1
+        if outcome is None:
+            return None
+        if outcome.event is not None:
+            event = outcome.event
+            self.events.append(event)
+            logger.warning(
+                "event: %s is %s (%s); last present %s, first absent %s, confirmed by %s",
+                event.url, event.kind, event.reason, event.last_present, event.first_absent,
+                event.confirmed_by,
+            )  # fmt: skip
+            thread = notify(event, self.config.event_command, self.config.event_webhook)
+            if thread is not None:
+                self._notifiers.append(thread)
+        return outcome.row_id if outcome.needs_confirmation else None
 
     def _count(self, state: str, page: bool = False) -> None:
         self.counts[state] = self.counts.get(state, 0) + 1
@@ -249,6 +307,8 @@ class ArchiveSession:
         return self.uploader.close().addBoth(lambda _: self._finish(reason))
 
     def _finish(self, reason: str) -> None:
+        for thread in self._notifiers:  # events are told before the job is closed
+            thread.join(timeout=60)
         status = "finished" if reason == "finished" else "stopped"
         if self.fatal:
             status, reason = "failed", self.fatal

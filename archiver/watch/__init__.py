@@ -1,0 +1,1 @@
+"""Watching at-risk seeds: schedules, classification of recaptures, confirmed events."""

@@ -211,7 +211,7 @@ class CaptureRecorder:
             size=exchange.body_length,
             title=facts.title,
             site_name=facts.site_name,
-            published=normalize_published(facts.published),
+            published=normalize_published(facts.published, not_after=exchange.started_at),
             payload_digest=payload_digest,
             record_digest=response.field("WARC-Block-Digest"),
             record_id=response_id,

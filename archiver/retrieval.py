@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,41 +37,50 @@ class CaptureRecords:
         return self.warcinfo + self.request + self.response + self.metadata
 
 
-def range_reader(
+@contextmanager
+def open_ranges(
     state: str | None,
     store_uri: str | None,
     storage_key: str | None,
     spool_path: str | None,
     s3: S3Options | None,
-) -> Callable[[int, int], bytes]:
+) -> Iterator[Callable[[int, int], bytes]]:
     """``read(offset, length)`` on one WARC file: from the store once it is stored, from
-    the local spool while it is being written or waits for upload."""
+    the local spool while it is being written or waits for upload. A spool file is
+    opened once, so a crawl renaming it (``.open`` to closed) or an upload removing it
+    meanwhile does not break the reads in progress."""
     if state == "stored" and store_uri and storage_key:
         store = open_store(store_uri, s3=s3)
         key = storage_key
-        return lambda offset, length: store.read_range(key, offset, length)
+        yield lambda offset, length: store.read_range(key, offset, length)
+        return
     path = Path(spool_path or "")
-    if not path.exists():  # renamed between the catalog's last look and now
-        for other in (Path(str(path) + OPEN_SUFFIX), Path(str(path).removesuffix(OPEN_SUFFIX))):
-            if other.exists():
-                path = other
+    candidates = (path, Path(str(path) + OPEN_SUFFIX), Path(str(path).removesuffix(OPEN_SUFFIX)))
+    handle = None
+    for candidate in candidates:  # renamed between the catalog's last look and now
+        try:
+            handle = open(candidate, "rb")  # noqa: SIM115 - held for the reads below
+            path = candidate
+            break
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise StorageError(f"cannot read {candidate}: {exc.strerror or exc}") from exc
+    if handle is None:
+        raise StorageError(
+            f"cannot read {path}: it is not in the spool, and the catalog does not say it "
+            "was stored (run 'archiver store check')"
+        )
 
     def read(offset: int, length: int) -> bytes:
         try:
-            with open(path, "rb") as handle:
-                handle.seek(offset)
-                data = handle.read(length)
+            data = os.pread(handle.fileno(), length, offset)
         except OSError as exc:
             raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
         return whole_range(data, str(path), offset, length)
 
-    return read
-
-
-def _reader(capture: Capture, s3: S3Options | None) -> Callable[[int, int], bytes]:
-    return range_reader(
-        capture.warc_state, capture.store_uri, capture.storage_key, capture.spool_path, s3
-    )
+    with handle:
+        yield read
 
 
 def _check_member(data: bytes, what: str, capture: Capture) -> dict[str, str]:
@@ -109,13 +120,15 @@ def read_capture(capture: Capture, s3: S3Options | None = None) -> CaptureRecord
         raise IntegrityError(
             f"capture {capture.id} is a failed fetch ({capture.error}): it has no WARC records"
         )
-    read = _reader(capture, s3)
-    parts = CaptureRecords(
-        warcinfo=read(0, capture.warcinfo_length or 0),
-        request=read(capture.request_offset or 0, capture.request_length or 0),
-        response=read(capture.warc_offset, capture.warc_length or 0),
-        metadata=read(capture.metadata_offset or 0, capture.metadata_length or 0),
-    )
+    with open_ranges(
+        capture.warc_state, capture.store_uri, capture.storage_key, capture.spool_path, s3
+    ) as read:
+        parts = CaptureRecords(
+            warcinfo=read(0, capture.warcinfo_length or 0),
+            request=read(capture.request_offset or 0, capture.request_length or 0),
+            response=read(capture.warc_offset, capture.warc_length or 0),
+            metadata=read(capture.metadata_offset or 0, capture.metadata_length or 0),
+        )
     response = _check_member(parts.response, "response", capture)
     expected = {
         "WARC-Record-ID": capture.record_id,

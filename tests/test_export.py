@@ -99,7 +99,7 @@ def test_job_export_is_a_valid_wacz_with_the_records_byte_for_byte(tmp_path, fix
     assert block["offset"] == 0 and block["length"] == len(files["indexes/index.cdx.gz"])
 
 
-def test_one_capture_export_holds_its_records_and_the_warcinfo(tmp_path, fixture_site):
+def test_one_capture_export_holds_its_records_and_what_it_needs_to_replay(tmp_path, fixture_site):
     home = crawled(tmp_path, fixture_site)
     rows = captures_json(home, "--job", "x")
     page2 = next(r for r in rows if r["url"] == fixture_site.url + "page2.html")
@@ -107,22 +107,48 @@ def test_one_capture_export_holds_its_records_and_the_warcinfo(tmp_path, fixture
     cid = page2["id"].lower().replace("-", "")  # ids are accepted in any case, without dash
     result = archiver(home, "export", "--capture", cid, "-o", str(out))
     assert result.returncode == 0, result.stderr
-    assert "1 capture(s), 1 page(s)" in result.stdout
     assert wacz_validate(out).returncode == 0
 
     files = members(out)
     packaged = tmp_path / "packaged.warc.gz"
     packaged.write_bytes(files[f"archive/{page2['warc_file']}"])
     records = read_warc(packaged)
-    assert [r.type for r in records] == ["warcinfo", "request", "response", "metadata"]
+    assert records[0].type == "warcinfo"
     assert all(not r.digest_problems for r in records)
-    # The same gzip members `archiver get` returns, in the same order.
+    responses = {r.headers["WARC-Target-URI"] for r in records if r.type == "response"}
+    # page2 and its requisites (style.css was first found on the index page, and its
+    # own requisite, a background image, comes too); not the pages it links to.
+    base = fixture_site.url
+    assert {base + "page2.html", base + "style.css", base + "img/photo.png"} <= responses
+    assert base + "index.html" not in responses and base + "sub/page3.html" not in responses
+    assert f"{len(responses)} capture(s), 1 page(s)" in result.stdout
+    # The same gzip members `archiver get` returns: warcinfo first, then the capture's
+    # request, response and metadata, byte for byte.
     got = tmp_path / "got.warc.gz"
     assert archiver(home, "get", page2["id"], "-o", str(got)).returncode == 0
-    assert packaged.read_bytes() == got.read_bytes()
-    assert records[2].headers["WARC-Record-ID"] == page2["record_id"]
-    package = json.loads(files["datapackage.json"])
-    assert "mainPageUrl" not in package
+    get_bytes, pack_bytes = got.read_bytes(), packaged.read_bytes()
+    warcinfo = records[1].offset
+    assert get_bytes[:warcinfo] == pack_bytes[:warcinfo]
+    assert get_bytes[warcinfo:] in pack_bytes
+    pages = [json.loads(line) for line in files["pages/pages.jsonl"].decode().splitlines()[1:]]
+    assert [p["id"] for p in pages] == [page2["id"]]
+    assert "mainPageUrl" not in json.loads(files["datapackage.json"])
+
+
+def test_a_chosen_redirect_brings_its_target(tmp_path, fixture_site):
+    home = tmp_path / "home"
+    crawl = archiver(
+        home, "crawl", "--profile", "test", "--job", "r", fixture_site.url + "redirect"
+    )
+    assert crawl.returncode == 0, crawl.stderr
+    [hop] = [r for r in captures_json(home) if r["url"].endswith("/redirect")]
+    out = tmp_path / "r.wacz"
+    result = archiver(home, "export", "--capture", hop["id"], "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    packaged = tmp_path / "r.warc.gz"
+    packaged.write_bytes(members(out)[f"archive/{hop['warc_file']}"])
+    urls = {r.headers["WARC-Target-URI"] for r in read_warc(packaged) if r.type == "response"}
+    assert {fixture_site.url + "redirect", fixture_site.url + "index.html"} <= urls
 
 
 def test_url_and_seed_exports_name_the_main_page(tmp_path, fixture_site):
@@ -230,3 +256,120 @@ def test_a_large_export_streams_in_flat_memory(tmp_path, fixture_site):
     print(f"export of {out.stat().st_size // 2**20} MiB peaked at {peak_mib:.0f} MiB RSS")
     assert peak_mib < 150, f"export peaked at {peak_mib:.0f} MiB"
     assert wacz_validate(out).returncode == 0
+
+
+def test_unwritable_outputs_get_clear_errors(tmp_path, fixture_site):
+    home = crawled(tmp_path, fixture_site)
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    for target in (blocker / "x.wacz", Path("/proc/x.wacz")):
+        result = archiver(home, "export", "--job", "x", "-o", str(target))
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.startswith(f"Error: cannot write {target}:"), result.stderr
+        assert "Traceback" not in result.stderr
+
+
+FULL_DISK_PROBE = """
+import resource, signal, sys
+from archiver.cli import main
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+sys.argv = ["archiver", *sys.argv[2:]]
+main()
+"""
+
+
+def test_running_out_of_space_leaves_nothing_and_says_so(tmp_path, fixture_site):
+    import os
+
+    home = tmp_path / "home"
+    big = f"{fixture_site.url}random?bytes={4 * 1024 * 1024}"
+    assert archiver(home, "crawl", "--profile", "test", "--job", "x", big).returncode == 0
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "job.wacz"
+    # Files may grow to 2 MB: the catalog can, the 4 MB package cannot.
+    run = subprocess.run(
+        [sys.executable, "-c", FULL_DISK_PROBE, str(2 * 1024 * 1024), "export", "--job", "x", "-o",
+         str(target)],
+        capture_output=True, text=True, timeout=120,
+        env={**os.environ, "ARCHIVER_HOME": str(home)},
+    )  # fmt: skip
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.startswith(f"Error: cannot write {target}: File too large"), run.stderr
+    assert "Traceback" not in run.stderr and "Exception ignored" not in run.stderr
+    assert list(out_dir.iterdir()) == []
+
+
+def synthetic_job(home: Path, count: int) -> None:
+    """Add a job of ``count`` captures to ``home``: one real capture's gzip members
+    repeated in a new WARC file, with a catalog row for each copy."""
+    import sqlite3
+
+    conn = sqlite3.connect(home / "catalog.sqlite")
+    conn.row_factory = sqlite3.Row
+    real = conn.execute(
+        "SELECT c.*, w.spool_path, w.warcinfo_length FROM captures c JOIN warc_files w"
+        " ON w.name = c.warc_file WHERE c.state = 'ok' ORDER BY c.warc_length LIMIT 1"
+    ).fetchone()
+    [stored] = home.glob(f"warcs/*/{real['warc_file']}")
+    source = stored.read_bytes()
+    warcinfo = source[: real["warcinfo_length"]]
+    start = real["request_offset"]
+    group = source[start : real["metadata_offset"] + real["metadata_length"]]
+    job_id = conn.execute(
+        "INSERT INTO jobs (name, status, started_at, settings, seed_ids)"
+        " VALUES ('many', 'finished', '2026-01-01T00:00:00.000Z', '{}', '[]')"
+    ).lastrowid
+    name = "synthetic-many.warc.gz"
+    path = home / "spool" / "many" / name
+    path.parent.mkdir(parents=True)
+    with open(path, "wb") as out:
+        out.write(warcinfo)
+        for _ in range(count):
+            out.write(group)
+    conn.execute(
+        "INSERT INTO warc_files (name, job_id, state, spool_path, warcinfo_id, warcinfo_length,"
+        " created_at) VALUES (?, ?, 'closed', ?, 'x', ?, '2026-01-01T00:00:00.000Z')",
+        (name, job_id, str(path), len(warcinfo)),
+    )
+    names = [d[0] for d in conn.execute("SELECT * FROM captures LIMIT 0").description]
+    rows = []
+    for i in range(count):
+        row = dict(real)
+        shift = len(warcinfo) + i * len(group) - start
+        row.update(
+            id=f"S{i:07d}"[:4] + "-" + f"{i:08d}"[-4:], job_id=job_id, warc_file=name,
+            warc_offset=real["warc_offset"] + shift,
+            request_offset=real["request_offset"] + shift,
+            metadata_offset=real["metadata_offset"] + shift,
+        )  # fmt: skip
+        rows.append(tuple(row[n] for n in names))
+    conn.executemany(f"INSERT INTO captures VALUES ({','.join('?' * len(names))})", rows)
+    conn.commit()
+    conn.close()
+
+
+def test_memory_stays_flat_with_the_number_of_captures(tmp_path, fixture_site):
+    """The same export for 4,000 and for 60,000 captures: peak memory must not grow with
+    the count. (Holding ~1 KB per capture, as a first version did, adds ~60 MB here;
+    what may grow is bounded: the index lines sorted in memory, SQLite's caches.)"""
+    import os
+
+    peaks = {}
+    for count in (4_000, 60_000):
+        (tmp_path / str(count)).mkdir()
+        home = crawled(tmp_path / str(count), fixture_site)
+        synthetic_job(home, count)
+        out = tmp_path / f"many-{count}.wacz"
+        run = subprocess.run(
+            [sys.executable, "-c", RSS_PROBE, "export", "--job", "many", "-o", str(out)],
+            capture_output=True, text=True, timeout=600,
+            env={**os.environ, "ARCHIVER_HOME": str(home)},
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        assert f"{count} capture(s)" in run.stdout
+        peaks[count] = int(run.stderr.split("peak-rss-kib")[1].split()[0]) / 1024
+    print(f"peak RSS: 4,000 captures {peaks[4000]:.0f} MiB, 60,000 {peaks[60000]:.0f} MiB")
+    assert peaks[60_000] - peaks[4_000] < 30, peaks

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from archiver.pagefacts import normalize_published
@@ -17,7 +19,13 @@ from archiver.spiders.links import extract_html
         ("2020-02-12T06:00:00Z", "2020-02-12T06:00:00+00:00"),
         ("2020-02-12 14:00", "2020-02-12T14:00:00"),
         ("Wed, 12 Feb 2020 14:00:00 +0800", "2020-02-12T14:00:00+08:00"),
-        ("12 Feb 2020", "2020-02-12T00:00:00"),
+        ("12 Feb 2020", "2020-02-12"),
+        ("March 2020", "2020-03"),
+        ("2020/02/12", "2020-02-12"),
+        ("13/02/2020", "2020-02-13"),  # only one reading makes sense
+        ("02/03/2020", None),  # February 3rd or 2 March? not guessed
+        ("Feb 12", None),  # no year: not filled in from today
+        ("Tuesday", None),
         ("not a date", None),
         ("", None),
         (None, None),
@@ -29,6 +37,16 @@ from archiver.spiders.links import extract_html
 )
 def test_normalize_published(given, kept):
     assert normalize_published(given) == kept
+
+
+def test_a_date_after_the_capture_is_not_believed():
+    captured = datetime(2020, 2, 12, 6, 0, tzinfo=UTC)
+    assert normalize_published("2020-02-12T13:00:00+08:00", captured) == (
+        "2020-02-12T13:00:00+08:00"
+    )  # 05:00 UTC: before the capture
+    assert normalize_published("2020-02-12T15:00:00+08:00", captured) is None
+    assert normalize_published("2020-02-13", captured) == "2020-02-13"  # east of UTC
+    assert normalize_published("2020-02-15", captured) is None
 
 
 def test_site_name_and_publication_date_are_read_from_meta_tags():

@@ -187,6 +187,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             confirmed_at  TEXT NOT NULL
         );
         CREATE INDEX events_time ON events(confirmed_at);
+        CREATE INDEX captures_job_file ON captures(job_id, warc_file, warc_offset);
         """,
     ),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -25,7 +26,7 @@ def _selection(catalog, job, seed_id, url, capture_ids) -> Selection:  # type: i
         )
     if job:
         get_job(catalog, job)
-        return Selection("j.name = ?", (job,), f"job {job}")
+        return Selection("j.name = ?", (job,), f"job {job}", expand=False, job=job)
     if seed_id:
         seed = get_seed(catalog, seed_id)
         return Selection("c.seed_id = ?", (seed.id,), f"seed {seed.id}", main_url=seed.url)
@@ -35,9 +36,8 @@ def _selection(catalog, job, seed_id, url, capture_ids) -> Selection:  # type: i
             "(c.surt = ? OR c.url = ?)", (surt_key(target), target), target, main_url=target
         )
     ids = sorted({get_capture(catalog, cid).id for cid in capture_ids})
-    marks = ",".join("?" * len(ids))
     described = f"capture {ids[0]}" if len(ids) == 1 else f"{len(ids)} captures"
-    return Selection(f"c.id IN ({marks})", tuple(ids), described)
+    return Selection("c.id IN (SELECT value FROM json_each(?))", (json.dumps(ids),), described)
 
 
 @click.command()

@@ -176,20 +176,26 @@ SELECT c.id, c.url, c.kind, c.state, c.captured_at, c.title, c.http_status, {cho
        j.name, w.state, w.store_uri, w.storage_key, w.spool_path, w.warcinfo_length
 """
 # A whole job: straight from the captures_job_file index, in file and offset order.
-_JOB_ROWS = _COLUMNS.format(chosen="1") + """
+_JOB_ROWS = (
+    _COLUMNS.format(chosen="1")
+    + """
 FROM captures c
 JOIN jobs j ON j.id = c.job_id
 LEFT JOIN warc_files w ON w.name = c.warc_file
 WHERE j.name = ?
 ORDER BY c.job_id, c.warc_file, c.warc_offset
 """
-_CHOSEN_ROWS = _COLUMNS.format(chosen="e.chosen") + """
+)
+_CHOSEN_ROWS = (
+    _COLUMNS.format(chosen="e.chosen")
+    + """
 FROM temp.export_ids e
 JOIN captures c ON c.id = e.id
 JOIN jobs j ON j.id = c.job_id
 LEFT JOIN warc_files w ON w.name = c.warc_file
 ORDER BY c.warc_file, c.warc_offset
 """
+)
 
 
 # -- copying one WARC file ----------------------------------------------------------------

@@ -512,30 +512,16 @@ def export_wacz(
         )
         with tempfile.TemporaryFile("w+", encoding="utf-8") as pages, os.fdopen(fd, "wb") as raw:
             zf = zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True)
+            copy = _Copier(zf, sorter, pages, summary, selection, s3_for_job, when)
             if selection.job is not None:
-                rows = cursor.execute(_JOB_ROWS, (selection.job,))
+                copy.rows(cursor.execute(_JOB_ROWS, (selection.job,)))
+                # Revisits in the job whose originals are in earlier jobs: those come too.
+                with conn:
+                    outside = _choose(conn, _originals_outside(selection.job), s3_for_job)
+                if outside:
+                    copy.rows(cursor.execute(_CHOSEN_ROWS))
             else:
-                rows = cursor.execute(_CHOSEN_ROWS)
-            files = _FileRows(rows)
-            summary.skipped_failed = files.skip_failed()
-            options: dict[str, S3Options | None] = {}
-            while (group := files.next_file()) is not None:
-                source, rows = group
-
-                def members(
-                    rows: Iterator[tuple] = rows, warcinfo: int = source.warcinfo_length
-                ) -> Iterator[_Member]:
-                    yield _Member(0, warcinfo, "warcinfo")
-                    for row in rows:
-                        _note_page(row, selection, pages, summary)
-                        yield from _row_members(row)
-
-                if source.job not in options:
-                    options[source.job] = s3_for_job(source.job)
-                resource = _copy_file(zf, source, members(), options[source.job], sorter, when)
-                summary.resources.append(resource)
-                summary.bytes += resource["bytes"]
-                summary.warc_files += 1
+                copy.rows(cursor.execute(_CHOSEN_ROWS))
             if not summary.warc_files:
                 raise ArchiverError(
                     f"nothing to export: {selection.description} has only failed fetches, "
@@ -563,6 +549,50 @@ def export_wacz(
         with conn:
             conn.execute("DROP TABLE IF EXISTS temp.export_ids")
     return summary
+
+
+class _Copier:
+    """Copies the rows of a catalog cursor into the package, one WARC file at a time."""
+
+    def __init__(self, zf, sorter, pages, summary, selection, s3_for_job, when):  # type: ignore[no-untyped-def]
+        self.zf, self.sorter, self.pages, self.summary = zf, sorter, pages, summary
+        self.selection, self.s3_for_job, self.when = selection, s3_for_job, when
+        self.options: dict[str, S3Options | None] = {}
+
+    def rows(self, cursor: sqlite3.Cursor) -> None:
+        files = _FileRows(cursor)
+        self.summary.skipped_failed += files.skip_failed()
+        while (group := files.next_file()) is not None:
+            source, rows = group
+            if f"archive/{source.name}" in {r["path"] for r in self.summary.resources}:
+                raise IntegrityError(f"{source.name} would be packaged twice")
+
+            def members(
+                rows: Iterator[tuple] = rows, warcinfo: int = source.warcinfo_length
+            ) -> Iterator[_Member]:
+                yield _Member(0, warcinfo, "warcinfo")
+                for row in rows:
+                    _note_page(row, self.selection, self.pages, self.summary)
+                    yield from _row_members(row)
+
+            if source.job not in self.options:
+                self.options[source.job] = self.s3_for_job(source.job)
+            resource = _copy_file(
+                self.zf, source, members(), self.options[source.job], self.sorter, self.when
+            )
+            self.summary.resources.append(resource)
+            self.summary.bytes += resource["bytes"]
+            self.summary.warc_files += 1
+
+
+def _originals_outside(job: str) -> Selection:
+    return Selection(
+        "c.id IN (SELECT r.revisit_of FROM captures r JOIN jobs rj ON rj.id = r.job_id"
+        " WHERE rj.name = ? AND r.revisit_of IS NOT NULL) AND j.name != ?",
+        (job, job),
+        f"originals of job {job}",
+        expand=False,
+    )
 
 
 def _cannot_write(target: Path, exc: OSError) -> ArchiverError:
@@ -602,7 +632,7 @@ def _row_members(row: tuple) -> Iterator[_Member]:
 def _note_page(row: tuple, selection: Selection, pages: IO[str], summary: ExportSummary) -> None:
     cid, url, kind, _state, captured_at, title, status, chosen = row[:8]
     summary.captures += 1
-    if kind in PAGE_KINDS or (chosen and selection.expand):
+    if chosen and (kind in PAGE_KINDS or selection.expand):
         page: dict[str, Any] = {"id": cid, "url": url, "ts": captured_at}
         if title:
             page["title"] = title

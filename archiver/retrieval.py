@@ -102,9 +102,21 @@ def _check_member(data: bytes, what: str, capture: Capture) -> dict[str, str]:
             f"capture {capture.id}: expected one {what} record, found {len(records)}"
         )
     headers, problems = records[0]
+    if headers.get("WARC-Type") == "revisit":  # warcio does not check revisit digests
+        problems = problems + _revisit_block_problems(plain, headers)
     if problems:
         raise IntegrityError(f"capture {capture.id}: {what} record fails its digests: {problems}")
     return headers
+
+
+def _revisit_block_problems(plain: bytes, headers: dict[str, str]) -> list[str]:
+    import hashlib
+
+    start = plain.index(b"\r\n\r\n") + 4
+    block = plain[start : start + int(headers.get("Content-Length", "0"))]
+    expected = headers.get("WARC-Block-Digest", "")
+    found = "sha256:" + hashlib.sha256(block).hexdigest()
+    return [] if expected == found else [f"block digest failed: {expected}"]
 
 
 def _iterate(data: bytes):  # type: ignore[no-untyped-def]

@@ -62,7 +62,7 @@ def main() -> None:
     cli(prog_name="archiver")
 
 
-from archiver.cli import captures, crawl, demo, export, seeds, store  # noqa: E402
+from archiver.cli import captures, crawl, demo, export, seeds, store, watch  # noqa: E402
 
 cli.add_command(seeds.seeds)
 cli.add_command(crawl.crawl)
@@ -73,6 +73,10 @@ cli.add_command(captures.lookup)
 cli.add_command(captures.timemap)
 cli.add_command(captures.verify)
 cli.add_command(export.export)
+cli.add_command(watch.schedule)
+cli.add_command(watch.run_due)
+cli.add_command(watch.watch)
+cli.add_command(watch.events)
 cli.add_command(demo.demo)
 cli.add_command(store.upload)
 cli.add_command(store.store)

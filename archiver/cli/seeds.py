@@ -9,6 +9,7 @@ import click
 from archiver.catalog.seeds import Seed, add_seeds, get_seed, list_seeds, remove_seed
 from archiver.errors import ArchiverError
 from archiver.seedspec import CATEGORIES, RISKS, ROBOTS, SCOPES, SeedSpec, parse_seed_file
+from archiver.watch.status import timeline
 
 
 def _split_tags(values: tuple[str, ...]) -> list[str]:
@@ -123,8 +124,15 @@ def seeds_show(obj, seed_id: str, as_json: bool) -> None:  # type: ignore[no-unt
     count = catalog.conn.execute(
         "SELECT COUNT(*) FROM captures WHERE seed_id = ?", (seed.id,)
     ).fetchone()[0]
+    history = timeline(catalog.conn, seed.id)
     if as_json:
-        click.echo(json.dumps({**seed.to_json(), "captures": count}, ensure_ascii=False, indent=2))
+        statuses = [
+            {"capture_id": row.capture_id, "captured_at": at, "status": row.status,
+             "reason": row.reason, "confirmed": bool(row.confirmed)}
+            for row, at in history
+        ]  # fmt: skip
+        data = {**seed.to_json(), "captures": count, "timeline": statuses}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(_describe(seed))
     click.echo(f"      added {seed.added_at}, {count} capture(s)")
@@ -134,6 +142,11 @@ def seeds_show(obj, seed_id: str, as_json: bool) -> None:  # type: ignore[no-unt
         click.echo(f"      nominated by: {seed.nominated_by}")
     if seed.removed_at:
         click.echo(f"      removed {seed.removed_at}")
+    if history:
+        click.echo("      status timeline:")
+    for row, at in history:
+        mark = "" if row.confirmed or row.status == "error" else " (pending confirmation)"
+        click.echo(f"        {at}  {row.status:<9} {row.capture_id}  {row.reason}{mark}")
 
 
 @seeds.command("remove")

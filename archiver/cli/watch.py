@@ -1,0 +1,247 @@
+"""Watching at-risk seeds: ``schedule``, ``run-due``, ``watch`` and ``events``."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime
+
+import click
+
+from archiver.catalog.db import utc_now
+from archiver.catalog.seeds import get_seed
+from archiver.joblock import JobLock
+from archiver.watch.classify import ABSENT
+from archiver.watch.schedules import (
+    all_schedules,
+    now_for_schedules,
+    remove_schedule,
+    seed_dues,
+    set_schedule,
+)
+from archiver.watch.status import list_events
+
+
+def _when(moment: datetime) -> str:
+    if moment.year <= 1:
+        return "now (never captured)"
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@click.group()
+def schedule() -> None:
+    """Recapture schedules for seeds and tags.
+
+    Example: archiver schedule set --seed 3 --every 6h
+    """
+
+
+@schedule.command("set")
+@click.option("--seed", "seed_id", help="Schedule this seed.")
+@click.option("--tag", help="Schedule every seed with this tag.")
+@click.option("--every", help="Interval: 10m, 6h, 1d, 1h30m, 2w.")
+@click.option("--rrule", help="An RFC 5545 RRULE, e.g. 'FREQ=HOURLY;INTERVAL=6'.")
+@click.option("--ladder", help="High-risk seeds: recapture this long after the first "
+              "capture, rung by rung, e.g. 10m,1h,6h,1d,7d.")  # fmt: skip
+@click.pass_obj
+def schedule_set(obj, seed_id, tag, every, rrule, ladder) -> None:  # type: ignore[no-untyped-def]
+    """Create or replace the schedule of a seed or a tag.
+
+    Example: archiver schedule set --tag weibo --every 6h --ladder 10m,1h,6h,1d,7d
+    """
+    made = set_schedule(
+        obj.catalog(), seed_id=seed_id, tag=tag, every=every, rrule=rrule, ladder=ladder
+    )
+    click.echo(f"schedule {made.id}: {made.target}, {made.rule_text}")
+
+
+@schedule.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.pass_obj
+def schedule_list(obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """The schedules, and when each scheduled seed is next due.
+
+    Example: archiver schedule list
+    """
+    catalog = obj.catalog()
+    schedules = all_schedules(catalog)
+    dues = seed_dues(catalog)
+    now = now_for_schedules()
+    if as_json:
+        data = {
+            "schedules": [
+                {"id": s.id, "seed_id": s.seed_id, "tag": s.tag, "every_seconds": s.every_s,
+                 "rrule": s.rrule, "ladder_seconds": list(s.ladder), "rule": s.rule_text}
+                for s in schedules
+            ],
+            "seeds": [
+                {"seed_id": d.seed.id, "url": d.seed.url, "schedule": d.schedule.id,
+                 "next_due": None if d.at.year <= 1 else d.at.isoformat().replace("+00:00", "Z"),
+                 "due_now": d.is_due(now), "last_attempt": d.last_attempt, "why": d.why}
+                for d in dues
+            ],
+        }  # fmt: skip
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    if not schedules:
+        click.echo("no schedules (add one with 'archiver schedule set')")
+        return
+    for s in schedules:
+        click.echo(f"schedule {s.id}: {s.target}, {s.rule_text}")
+    for d in dues:
+        flag = "  DUE" if d.is_due(now) else ""
+        click.echo(f"  seed {d.seed.id:>4}  next {_when(d.at)}{flag}  {d.seed.url}  ({d.why})")
+
+
+@schedule.command("remove")
+@click.option("--seed", "seed_id", help="The seed's own schedule.")
+@click.option("--tag", help="The tag's schedule.")
+@click.pass_obj
+def schedule_remove(obj, seed_id, tag) -> None:  # type: ignore[no-untyped-def]
+    """Remove the schedule of a seed or a tag. Example: archiver schedule remove --tag weibo"""
+    remove_schedule(obj.catalog(), seed_id=seed_id, tag=tag)
+    click.echo(f"removed the schedule of {'seed ' + seed_id if seed_id else 'tag ' + tag}")
+
+
+@click.command("run-due")
+@click.option(
+    "-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a setting."
+)
+@click.option("--profile", default="local", show_default=True, help="Settings profile.")
+@click.option("--store", envvar="ARCHIVER_STORE", help="Where closed WARCs go.")
+@click.pass_context
+def run_due(ctx: click.Context, settings, profile, store) -> None:  # type: ignore[no-untyped-def]
+    """Capture the scheduled seeds that are due now, then exit (for cron).
+
+    Each seed is locked while it is captured, so overlapping runs never capture the same
+    seed twice; run again at once, it captures nothing. A change of state (gone,
+    removed, blocked, soft404) is confirmed by a second fetch before it is an event.
+
+    Example: archiver run-due   (in crontab: */5 * * * * archiver run-due)
+    """
+    from archiver.cli.crawl import crawl
+
+    obj = ctx.obj
+    catalog = obj.catalog()
+    now = now_for_schedules()
+    due = [d for d in seed_dues(catalog) if d.is_due(now)]
+    locks: list[JobLock] = []
+    try:
+        mine = []
+        for d in due:
+            lock = JobLock(obj.home.root / "locks" / f"seed-{d.seed.id}")
+            if lock.acquire():
+                locks.append(lock)
+                mine.append(d.seed)
+        # Another run may have captured them between our look and our lock: look again.
+        still = {d.seed.id for d in seed_dues(catalog, mine) if d.is_due(now)}
+        chosen = [seed for seed in mine if seed.id in still]
+        skipped = len(due) - len(mine)
+        if not chosen:
+            upcoming = [d for d in seed_dues(catalog) if not d.is_due(now)]
+            later = (
+                f"; next: seed {upcoming[0].seed.id} at {_when(upcoming[0].at)}" if upcoming else ""
+            )
+            held = f" ({skipped} being captured by another run)" if skipped else ""
+            click.echo(f"nothing due{held}{later}")
+            return
+        name = "due-" + utc_now().strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+        click.echo(f"{len(chosen)} seed(s) due: {', '.join(str(s.id) for s in chosen)}", err=True)
+        ctx.invoke(
+            crawl, urls=(), tags=(), seed_ids=tuple(str(s.id) for s in chosen), job_name=name,
+            settings=settings, profile=profile, store=store,
+        )  # fmt: skip
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+@click.command()
+@click.option(
+    "-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a setting."
+)
+@click.option("--profile", default="local", show_default=True, help="Settings profile.")
+@click.option("--store", envvar="ARCHIVER_STORE", help="Where closed WARCs go.")
+@click.option("--max-sleep", default=60.0, show_default=True, type=click.FloatRange(min=1),
+              help="Look at the schedules at least this often (seconds).")  # fmt: skip
+@click.pass_obj
+def watch(obj, settings, profile, store, max_sleep: float) -> None:  # type: ignore[no-untyped-def]
+    """Run the schedules in the foreground: capture what is due, sleep until the next
+    seed is due, repeat. SIGTERM or Ctrl-C finishes the capture in hand (its WARC files
+    closed, its job resumable) and exits.
+
+    Example: archiver watch --profile local
+    """
+    stop = threading.Event()
+    child: list[subprocess.Popen] = []
+
+    def on_signal(signum, frame):  # type: ignore[no-untyped-def]
+        stop.set()
+        for process in child:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)  # Scrapy stops gracefully
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    command = [sys.executable, "-m", "archiver", "--home", str(obj.home.root), "run-due",
+               "--profile", profile]  # fmt: skip
+    for pair in settings:
+        command += ["-s", pair]
+    if store:
+        command += ["--store", store]
+    click.echo(f"watching the schedules of {obj.home.root} (Ctrl-C to stop)", err=True)
+    try:
+        while not stop.is_set():
+            catalog = obj.catalog()
+            dues = seed_dues(catalog)
+            now = datetime.now(UTC)
+            if any(d.is_due(now) for d in dues):
+                process = subprocess.Popen(command)  # its own reactor, its own crawl
+                child[:] = [process]
+                process.wait()
+                child.clear()
+                continue
+            wait = max_sleep
+            if dues:
+                wait = min(max_sleep, max(1.0, (dues[0].at - now).total_seconds()))
+            stop.wait(wait)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("watch stopped", err=True)
+
+
+@click.command()
+@click.option("--since", help="Events confirmed at or after this time (as you would type it).")
+@click.option("--seed", "seed_id", help="Events of this seed.")
+@click.option("--kind", type=click.Choice(ABSENT), help="Only this kind.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+@click.pass_obj
+def events(obj, since, seed_id, kind, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Confirmed disappearances: each with the last capture where the content was present
+    and the first where it was absent.
+
+    Example: archiver events --since 2026-11-01 --kind removed --json
+    """
+    from archiver.catalog.db import iso_ms
+    from archiver.timetravel import parse_when
+
+    catalog = obj.catalog()
+    seed = get_seed(catalog, seed_id).id if seed_id is not None else None
+    start = iso_ms(parse_when(since)) if since else None
+    found = list_events(catalog.conn, since=start, seed_id=seed, kind=kind)
+    if as_json:
+        click.echo(json.dumps([e.to_json() for e in found], indent=2, ensure_ascii=False))
+        return
+    if not found:
+        click.echo("no events")
+        return
+    for e in found:
+        click.echo(f"{e.confirmed_at}  seed {e.seed_id}  {e.kind}  {e.url}  ({e.reason})")
+        present = f"{e.last_present} at {e.last_present_at}" if e.last_present else "never"
+        click.echo(f"    last present: {present}")
+        click.echo(f"    first absent: {e.first_absent} at {e.first_absent_at}"
+                   f" (confirmed by {e.confirmed_by})")  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
@@ -18,6 +19,7 @@ class Reply:
     content_type: str = "text/html; charset=utf-8"
     headers: list[tuple[str, str]] = field(default_factory=list)
     etag: bool = False  # send an ETag and answer If-None-Match with 304
+    delay: float = 0.0  # seconds before answering
 
 
 def page(title: str, text: str, extra: str = "") -> bytes:
@@ -68,6 +70,8 @@ class MutableSite:
         with self._lock:
             self.requests.append((handler.path, dict(handler.headers.items())))
         reply = self._next(path) or Reply(404, page("Not Found", "no such page"))
+        if reply.delay:
+            time.sleep(reply.delay)
         headers = [("Content-Type", reply.content_type), *reply.headers]
         status, body = reply.status, reply.body
         if reply.etag:

@@ -245,11 +245,11 @@ def test_show_text_and_json(home: Path) -> None:
     assert data["depth"] == 2
     assert data["note"] == "why it matters"
     assert data["nominated_by"] == "alice"
-    assert data["captures"] == 0
+    assert data["captures"] == 0 and data["timeline"] == []
     assert data["removed_at"] is None
     # show --json describes the same seed as list --json
     listed = by_url(seeds_json(home))["https://example.org/report"]
-    assert {k: v for k, v in data.items() if k != "captures"} == listed
+    assert {k: v for k, v in data.items() if k not in ("captures", "timeline")} == listed
 
 
 # --- seeds remove ------------------------------------------------------------------------

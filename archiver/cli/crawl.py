@@ -72,6 +72,25 @@ def print_summary(catalog: Catalog, job_name: str, seconds: float) -> int:
             f"  {label}: {o.ok} ok, {o.truncated} truncated, {o.failed} failed, {_size(o.bytes)}"
             + (f" [{reasons}]" if reasons else "")
         )
+    statuses = catalog.conn.execute(
+        "SELECT s.seed_id, s.status, s.confirmed FROM seed_status s JOIN captures c"
+        " ON c.id = s.capture_id WHERE c.job_id = ? ORDER BY s.id",
+        (job.id,),
+    ).fetchall()
+    latest: dict[int, str] = {}
+    for seed_id, status, confirmed in statuses:
+        latest[seed_id] = status if confirmed or status == "error" else f"{status} (unconfirmed)"
+    if latest:
+        counted: dict[str, int] = {}
+        for status in latest.values():
+            counted[status] = counted.get(status, 0) + 1
+        click.echo("  seed status: " + ", ".join(f"{n} {s}" for s, n in sorted(counted.items())))
+    for event in catalog.conn.execute(
+        "SELECT e.kind, e.seed_id, e.url FROM events e JOIN captures c ON c.id = e.confirmed_by"
+        " WHERE c.job_id = ? ORDER BY e.id",
+        (job.id,),
+    ):
+        click.echo(f"  EVENT: seed {event[1]} {event[2]} is {event[0]} (see 'archiver events')")
     log = catalog.path.parent / "jobs" / job.name / "crawl.log"
     if log.exists():
         click.echo(f"  log: {log}")

@@ -7,6 +7,7 @@ Chosen by ``--home DIR``, else the ``ARCHIVER_HOME`` environment variable, else
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,9 +62,10 @@ class ArchiveHome:
                 )
             for folder in (self.root, self.spool_dir, self.warcs_dir, self.jobs_dir):
                 folder.mkdir(parents=True, exist_ok=True)
-            probe = self.root / ".write-test"
-            probe.write_bytes(b"")
-            probe.unlink()
+            # A name of its own: overlapping processes (cron) must not trip on each other.
+            fd, probe = tempfile.mkstemp(dir=self.root, prefix=".write-test-")
+            os.close(fd)
+            os.unlink(probe)
         except HomeError:
             raise
         except OSError as exc:

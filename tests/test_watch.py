@@ -385,3 +385,14 @@ def test_sigterm_during_a_capture_finishes_it_and_exits(tmp_path, site):
     assert not list(home.rglob("*.open"))  # the WARC file was closed
     jobs = catalog_rows(home, "SELECT status FROM jobs")
     assert [j["status"] for j in jobs] in (["stopped"], ["finished"])
+
+
+def test_processes_starting_together_on_a_new_home_all_work(tmp_path):
+    """Cron may start several runs at once on a home nobody has opened yet."""
+    home = tmp_path / "home"
+    command = [sys.executable, "-m", "archiver", "--home", str(home), "schedule", "list"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(6)]  # fmt: skip
+    outputs = [p.communicate(timeout=60) for p in runs]
+    assert [p.returncode for p in runs] == [0] * 6, outputs
+    assert all("no schedules" in out for out, _ in outputs)

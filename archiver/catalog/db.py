@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,6 +67,22 @@ def _migrate(conn: sqlite3.Connection) -> None:
         )
 
 
+@contextmanager
+def _migration_lock(path: Path) -> Iterator[None]:
+    import fcntl
+
+    try:
+        fd = os.open(str(path) + ".migrate-lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:  # a read-only archive: nothing will be migrated there anyway
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def open_catalog(path: Path) -> Catalog:
     """Open (creating and migrating if needed) the catalog at ``path``."""
     try:
@@ -74,7 +91,8 @@ def open_catalog(path: Path) -> Catalog:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        _migrate(conn)
+        with _migration_lock(path):  # two processes opening a new catalog at once
+            _migrate(conn)
     except sqlite3.DatabaseError as exc:
         raise HomeError(
             f"cannot open the catalog {str(path)!r}: {exc}; check the archive home (--home)"

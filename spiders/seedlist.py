@@ -154,13 +154,17 @@ class SeedListSpider(scrapy.Spider):
                 info["redirects"] + 1,
             )  # fmt: skip
             confirming = response.meta.get(CONFIRMS)
-            if confirming is not None:
-                requests.append(self._watch_request(entry, confirming, delay=0))
-            else:
-                requests.append(self._request(
+            follow_up = None
+            if confirming is None:
+                follow_up = self._request(
                     entry.url, seed_id, kind=kind, hops=hops, via=response.url,
                     embeds=entry.embeds, redirects=entry.redirects,
-                ))  # fmt: skip
+                )  # fmt: skip
+            if follow_up is None:  # a confirmation, or a target this job fetched already:
+                follow_up = self._make_request(entry)  # the seed is judged where it ends
+                if confirming is not None:
+                    follow_up.meta[CONFIRMS] = confirming
+            requests.append(follow_up)
             watched = False
         elif follow:
             followed = self._request(
@@ -259,10 +263,11 @@ class SeedListSpider(scrapy.Spider):
 
     def failed(self, failure: Failure) -> list[Request] | None:
         request = failure.request  # type: ignore[attr-defined]
-        if failure.check(CaptureTruncated) or request.meta.get(RECORDED):
-            return  # what arrived was written as a truncated capture by the download handler
+        # A truncated fetch was written (what arrived) by the download handler.
+        written = bool(failure.check(CaptureTruncated) or request.meta.get(RECORDED))
         error = request.meta.get("archiver_error") or describe_failure(failure)
-        self.session.record_failure(request, error)
+        if not written:
+            self.session.record_failure(request, error)
         info = request.meta.get(META) or {}
         seed_id = info.get("seed")
         if info.get("kind") == "seed" and seed_id in self.seeds and not request.meta.get(OBSERVED):

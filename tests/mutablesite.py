@@ -20,6 +20,7 @@ class Reply:
     headers: list[tuple[str, str]] = field(default_factory=list)
     etag: bool = False  # send an ETag and answer If-None-Match with 304
     delay: float = 0.0  # seconds before answering
+    cut: int | None = None  # send only this much of the body, then drop the connection
 
 
 def page(title: str, text: str, extra: str = "") -> bytes:
@@ -86,6 +87,14 @@ class MutableSite:
         if status != 304:
             handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
+        if reply.cut is not None:  # a reset mid-body, as censors' middleboxes do
+            handler.wfile.write(body[: reply.cut])
+            handler.wfile.flush()
+            handler.close_connection = True
+            import socket
+
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return
         handler.wfile.write(body)
 
     def start(self) -> Self:

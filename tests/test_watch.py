@@ -113,9 +113,11 @@ def test_durations():
     assert parse_duration("10m") == 600
     assert parse_duration("1h30m") == 5400
     assert parse_duration("2w") == 14 * 86400
-    for bad in ("", "6", "six hours", "6x", "-1h"):
-        with pytest.raises(ArchiverError, match="is not a duration"):
+    for bad in ("", "6", "six hours", "6x", "-1h", "1" * 30 + "w"):
+        with pytest.raises(ArchiverError, match=r"is not a duration|more than ten years"):
             parse_duration(bad)
+    with pytest.raises(ArchiverError, match="more than ten years"):
+        parse_duration("999999999w")
 
 
 def test_due_times():
@@ -396,3 +398,80 @@ def test_processes_starting_together_on_a_new_home_all_work(tmp_path):
     outputs = [p.communicate(timeout=60) for p in runs]
     assert [p.returncode for p in runs] == [0] * 6, outputs
     assert all("no schedules" in out for out, _ in outputs)
+
+
+def test_absent_then_absent_otherwise_is_still_an_event(tmp_path, site):
+    home = tmp_path / "home"
+    assert archiver(home, "seeds", "add", site.url + POST[1:], "--scope", "page").returncode == 0
+    crawl(home)
+    site.set(POST, Reply(404, b"not found"), Reply(403, b"forbidden"))
+    crawl(home)
+    assert [e["kind"] for e in events(home)] == ["gone"]
+    assert timeline(home)[-2:] == [("gone", True), ("blocked", True)]
+
+
+def test_a_reset_mid_body_is_blocked(tmp_path, site):
+    home = tmp_path / "home"
+    assert archiver(home, "seeds", "add", site.url + POST[1:], "--scope", "page").returncode == 0
+    crawl(home)
+    site.set(POST, Reply(body=page("Post 8841", "x" * 5000), cut=100))
+    result = archiver(home, "crawl", "--profile", "test", "--seed", "1", *FAST)
+    assert result.returncode == 0, result.stderr
+    [event] = events(home)
+    assert event["kind"] == "blocked" and "mid-body" in event["reason"]
+
+
+def test_a_seed_redirecting_to_a_page_already_fetched_is_judged(tmp_path, site):
+    home = tmp_path / "home"
+    site.set("/", Reply(body=page("Home", "front", "<a href='/b/'>b</a>")))
+    site.set("/b/", Reply(body=page("B", "the post")))
+    site.set("/b", Reply(301, b"", headers=[("Location", "/b/")]))
+    assert archiver(home, "seeds", "add", site.url, "--scope", "host").returncode == 0
+    assert archiver(home, "seeds", "add", site.url + "b", "--scope", "page").returncode == 0
+    for _ in range(2):
+        result = archiver(home, "crawl", "--profile", "test", *FAST)
+        assert result.returncode == 0, result.stderr
+    shown = json.loads(archiver(home, "seeds", "show", "2", "--json").stdout)
+    assert [t["status"] for t in shown["timeline"]] == ["captured", "unchanged"]
+
+
+def test_an_unconfirmed_change_makes_the_seed_due_again(tmp_path, site):
+    home = tmp_path / "home"
+    assert archiver(home, "seeds", "add", site.url + POST[1:]).returncode == 0
+    assert run(home, "schedule", "set", "--seed", "1", "--every", "1d").returncode == 0
+    assert run(home, "run-due", "--profile", "test", *FAST).returncode == 0
+    site.set(POST, Reply(404, b"gone?"), Reply(503, b"busy"))  # the confirmation fails
+    assert run(home, "run-due", "--profile", "test", *FAST, env=at(25)).returncode == 0
+    listed = run(home, "schedule", "list", env=at(25))
+    assert "DUE" in listed.stdout and "waits to be confirmed" in listed.stdout, listed.stdout
+    site.set(POST, Reply(404, b"gone"))
+    assert run(home, "run-due", "--profile", "test", *FAST, env=at(25)).returncode == 0
+    assert [e["kind"] for e in events(home)] == ["gone"]
+
+
+def test_ctrl_c_in_a_terminal_stops_watch_cleanly(tmp_path, site):
+    """The terminal sends SIGINT to the whole foreground group: the capture in hand still
+    gets exactly one SIGTERM and closes its files."""
+    home = tmp_path / "home"
+    site.set("/slow-post", Reply(body=page("Slow", "slow to answer"), delay=4))
+    assert archiver(home, "seeds", "add", site.url + "slow-post").returncode == 0
+    assert run(home, "schedule", "set", "--seed", "1", "--every", "1h").returncode == 0
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "archiver", "--home", str(home), "watch", "--profile", "test",
+         *FAST],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(p == "/slow-post" for p, _ in site.requests):
+        time.sleep(0.1)
+    os.killpg(watcher.pid, signal.SIGINT)  # as Ctrl-C does
+    out, err = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, err
+    assert "forcing unclean shutdown" not in err
+    assert not list(home.rglob("*.open"))
+    assert [j["status"] for j in catalog_rows(home, "SELECT status FROM jobs")] != ["running"]
+
+
+def test_watch_refuses_bad_options_at_once(tmp_path):
+    result = run(tmp_path / "home", "watch", "-s", "ARCHIVER_NO_SUCH=1", timeout=30)
+    assert result.returncode == 1 and "unknown setting ARCHIVER_NO_SUCH" in result.stderr

@@ -33,7 +33,7 @@ JSON_KEYS = (
     "id", "url", "final_url", "captured_at", "state", "http_status", "mime", "size", "title",
     "payload_digest", "record_digest", "record_id", "warc_file", "offset", "length",
     "storage_uri", "seed_id", "job", "kind", "hops", "via", "truncated", "error",
-    "site_name", "published",
+    "site_name", "published", "record_type", "revisit_of",
 )  # fmt: skip
 
 

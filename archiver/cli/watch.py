@@ -8,12 +8,13 @@ import signal
 import subprocess
 import sys
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 
 from archiver.catalog.db import utc_now
 from archiver.catalog.seeds import get_seed
+from archiver.errors import ArchiverError
 from archiver.joblock import JobLock
 from archiver.watch.classify import ABSENT
 from archiver.watch.schedules import (
@@ -24,6 +25,8 @@ from archiver.watch.schedules import (
     set_schedule,
 )
 from archiver.watch.status import list_events
+
+MIN_GAP = 10.0  # seconds between two runs started by watch
 
 
 def _when(moment: datetime) -> str:
@@ -176,6 +179,11 @@ def watch(obj, settings, profile, store, max_sleep: float) -> None:  # type: ign
 
     Example: archiver watch --profile local
     """
+    from archiver.cli.crawl import parse_overrides
+    from archiver.crawl.runner import build_settings
+
+    # A mistake in the options is reported now, not by every run in the loop.
+    build_settings(profile, obj.home.root, "watch-check", parse_overrides(settings), store)
     stop = threading.Event()
     child: list[subprocess.Popen] = []
 
@@ -197,12 +205,18 @@ def watch(obj, settings, profile, store, max_sleep: float) -> None:  # type: ign
         while not stop.is_set():
             catalog = obj.catalog()
             dues = seed_dues(catalog)
-            now = datetime.now(UTC)
+            now = now_for_schedules()
             if any(d.is_due(now) for d in dues):
-                process = subprocess.Popen(command)  # its own reactor, its own crawl
+                # Its own reactor and crawl, in its own session: Ctrl-C reaches watch only,
+                # which passes on one SIGTERM (a second would force an unclean stop).
+                process = subprocess.Popen(command, start_new_session=True)
                 child[:] = [process]
-                process.wait()
+                code = process.wait()
                 child.clear()
+                if code == 2:
+                    raise ArchiverError("run-due refused its options (see above): watch stopped")
+                # Seeds still due (locked by another run, or failing): not again at once.
+                stop.wait(min(max_sleep, MIN_GAP))
                 continue
             wait = max_sleep
             if dues:

@@ -84,9 +84,10 @@ ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
         " its last capture (and for a 304 to a conditional request).",
     ),
     "ARCHIVER_CONDITIONAL": (
-        True,
+        False,
         "Fetch requisites with If-None-Match / If-Modified-Since when their last capture had"
-        " an ETag or Last-Modified.",
+        " an ETag or Last-Modified (saves bandwidth; pywb 2.x replays the resulting 304"
+        " revisits as 304s).",
     ),
     "ARCHIVER_CONFIRM_DELAY": (
         5.0,
@@ -207,7 +208,7 @@ class CrawlConfig:
     s3: S3Options
     hostname: str
     revisits: bool = True
-    conditional: bool = True
+    conditional: bool = False
     confirm_delay: float = 5.0
     removal_patterns: str | None = None
     event_command: str | None = None

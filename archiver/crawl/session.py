@@ -193,6 +193,8 @@ class ArchiveSession:
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """ETag and Last-Modified of the last full capture of ``url``, for a conditional
         request."""
+        if not self.config.revisits:  # a 304 would then be stored without its payload
+            return None, None
         original = last_original(self.catalog.conn, url)
         return (original.etag, original.last_modified) if original else (None, None)
 
@@ -229,13 +231,18 @@ class ArchiveSession:
             self.recorder.commit()
             conn = self.catalog.conn
             row = conn.execute(
-                "SELECT id, payload_digest FROM captures WHERE job_id = ? AND url = ?"
-                " ORDER BY rowid DESC LIMIT 1",
+                "SELECT id, payload_digest, http_status, truncated FROM captures"
+                " WHERE job_id = ? AND url = ? ORDER BY rowid DESC LIMIT 1",
                 (self.job.id, fetch.url),
             ).fetchone()
             if row is None:
                 return None
             fetch = replace(fetch, payload_digest=row[1])
+            if fetch.status is None and row[3] == "disconnect":
+                # Cut off mid-body by the server or the network: what censors' resets do.
+                fetch = replace(fetch, error="reset: the connection closed mid-body")
+            elif fetch.status is None and row[2] is not None:
+                fetch = replace(fetch, status=row[2])  # cut by our own size or time limit
             status, reason = classify(fetch, present_digest(conn, seed_id), self.removal_patterns)
             with self.catalog.transaction() as tx:
                 outcome = observe(

@@ -20,20 +20,25 @@ from datetime import UTC, datetime, timedelta
 from archiver.catalog.db import Catalog, iso_ms, utc_now
 from archiver.catalog.seeds import Seed, get_seed, list_seeds
 from archiver.errors import ArchiverError, NotFound
+from archiver.watch.status import awaiting_confirmation
 
 _DURATION = re.compile(r"(\d+)\s*(w|d|h|m|min|s)", re.IGNORECASE)
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "min": 60, "s": 1}
 MIN_INTERVAL = 60  # seconds: more often than once a minute is not a schedule
+MAX_INTERVAL = 10 * 365 * 86400
 LADDER_RISK = "high"
 
 
 def parse_duration(text: str) -> int:
     """Seconds in ``6h``, ``10m``, ``1d``, ``1h30m``, ``2w``; a clear error otherwise."""
-    compact = text.strip().replace(" ", "")
+    compact = text.strip().replace(" ", "")[:40]
     parts = _DURATION.findall(compact)
     if not compact or "".join(n + u for n, u in parts).lower() != compact.lower():
         raise ArchiverError(f"{text!r} is not a duration: write it like 10m, 6h, 1d, 1h30m or 2w")
-    return sum(int(n) * _UNITS[u.lower()] for n, u in parts)
+    seconds = sum(int(n) * _UNITS[u.lower()] for n, u in parts)
+    if seconds > MAX_INTERVAL:
+        raise ArchiverError(f"{text!r} is more than ten years: choose a shorter interval")
+    return seconds
 
 
 def format_duration(seconds: int) -> str:
@@ -225,7 +230,11 @@ def seed_dues(catalog: Catalog, seeds: Sequence[Seed] | None = None) -> list[Due
         if not applicable or not seed.active:
             continue
         first, last = _attempts(catalog, seed.id)
-        out.append(min((due_for(seed, s, first, last) for s in applicable), key=lambda d: d.at))
+        due = min((due_for(seed, s, first, last) for s in applicable), key=lambda d: d.at)
+        if awaiting_confirmation(catalog.conn, seed.id):
+            due = Due(seed, due.schedule, datetime.min.replace(tzinfo=UTC), last,
+                      "a change of state waits to be confirmed")  # fmt: skip
+        out.append(due)
     return sorted(out, key=lambda d: (d.at, d.seed.id))
 
 

@@ -137,9 +137,17 @@ def _confirm(
     pending = _row(
         conn.execute(f"SELECT {_COLUMNS} FROM seed_status WHERE id = ?", (pending_id,)).fetchone()
     )
-    if state_of(status) != state_of(pending.status):  # it did not hold: a flap
-        note = f"{reason} (the change to {pending.status} did not hold)"
-        return Outcome(_insert(conn, seed_id, capture_id, status, note, True, pending_id))
+    agrees = state_of(status) == state_of(pending.status) or (
+        status in ABSENT and pending.status in ABSENT  # 404 then 403: absent either way
+    )
+    if not agrees:
+        if before is not None and state_of(status) == state_of(before.status):
+            note = f"{reason} (the change to {pending.status} did not hold)"  # a flap
+            return Outcome(_insert(conn, seed_id, capture_id, status, note, True, pending_id))
+        # A third state: this observation is pending in turn and fetched once more (once:
+        # after that the seed stays due, and the next run looks again).
+        row_id = _insert(conn, seed_id, capture_id, status, reason, False, pending_id)
+        return Outcome(row_id, needs_confirmation=pending.confirms is None)
     conn.execute("UPDATE seed_status SET confirmed = 1 WHERE id = ?", (pending_id,))
     row_id = _insert(conn, seed_id, capture_id, status, reason, True, pending_id)
     if pending.status not in ABSENT:
@@ -201,6 +209,17 @@ def list_events(
         sql += " AND e.kind = ?"
         params.append(kind)
     return [Event(*row) for row in conn.execute(sql + " ORDER BY e.id", params)]
+
+
+def awaiting_confirmation(conn: sqlite3.Connection, seed_id: int) -> bool:
+    """Whether the seed's latest observation is a change not yet confirmed (a crash, or a
+    confirming fetch that failed): such a seed is due again at once."""
+    row = conn.execute(
+        "SELECT status, confirmed FROM seed_status WHERE seed_id = ? AND status != ?"
+        " ORDER BY id DESC LIMIT 1",
+        (seed_id, TRANSIENT),
+    ).fetchone()
+    return bool(row) and not row[1]
 
 
 def timeline(conn: sqlite3.Connection, seed_id: int) -> list[tuple[StatusRow, str]]:

@@ -1,0 +1,298 @@
+"""WACZ 1.1.1 export of selected captures, written as a stream.
+
+A WACZ is a ZIP holding ``archive/`` (WARC files), ``indexes/`` (a CDXJ index, here
+compressed ZipNum: ``index.cdx.gz`` with its ``index.idx``), ``pages/pages.jsonl``,
+``datapackage.json`` (every file with its SHA-256 and size) and
+``datapackage-digest.json`` (the SHA-256 of ``datapackage.json``).
+
+What is packaged: the selected captures, plus what their replay needs from the same
+job: requisites (transitively: a stylesheet's fonts), the targets of redirects, and
+the originals that revisit records refer to. For each WARC file holding any of them,
+``archive/`` gets a file of the same name with that file's warcinfo record and those
+captures' request, response (or revisit) and metadata records: the gzip members
+copied byte for byte, so every record keeps its WARC-Record-ID and digests.
+
+Rows stream from the catalog in file and offset order, records are read by byte range
+and copied into the ZIP while every gzip member is inflated (CRC and length checked),
+warcio checks every record's digests, each record is matched with its catalog row, and
+cdxj-indexer indexes them. Memory holds a few megabytes of buffer and the index lines
+still to be sorted (spilled to temporary files past a bound), whatever the size. The
+package is written beside the target and renamed into place only when complete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from archiver import __version__
+from archiver.catalog.db import Catalog
+from archiver.errors import ArchiverError, IntegrityError
+from archiver.export.selection import (
+    CHOSEN_ROWS,
+    JOB_ROWS,
+    FileRows,
+    Selection,
+    choose,
+    originals_outside,
+    row_members,
+)
+from archiver.export.warccopy import HashingWriter, Member, OutputError, copy_file
+from archiver.storage.s3 import S3Options
+
+WACZ_VERSION = "1.1.1"
+SORT_BUFFER = 8 * 1024 * 1024  # index text held before spilling to a sorted temp file
+PAGE_KINDS = ("seed", "page")
+
+
+@dataclass
+class ExportSummary:
+    path: Path
+    captures: int = 0
+    pages: int = 0
+    warc_files: int = 0
+    bytes: int = 0
+    skipped_failed: int = 0
+    main_page_date: str | None = None
+    resources: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _write_entry(
+    zf: zipfile.ZipFile,
+    name: str,
+    when: tuple[int, ...],
+    fill: Callable[[Any], None],
+    compress: int = zipfile.ZIP_STORED,
+) -> dict[str, Any]:
+    info = zipfile.ZipInfo(name, when)
+    info.compress_type = compress
+    with zf.open(info, "w", force_zip64=True) as entry:
+        out = HashingWriter(entry)
+        fill(out)
+    return {"path": name, "hash": f"sha256:{out.sha256.hexdigest()}", "bytes": out.size}
+
+
+def export_wacz(
+    catalog: Catalog,
+    selection: Selection,
+    target: Path,
+    *,
+    s3_for_job: Callable[[str], S3Options | None],
+    title: str | None = None,
+) -> ExportSummary:
+    """Write the selected captures as a WACZ at ``target``; nothing is left there on failure."""
+    from cdxj_indexer.main import SortingWriter
+
+    summary = ExportSummary(path=target)
+    created = datetime.now(UTC).replace(microsecond=0)
+    when = created.timetuple()[:6]
+    conn = catalog.conn
+    if selection.job is not None:
+        chosen = conn.execute(
+            "SELECT COUNT(*) FROM captures c JOIN jobs j ON j.id = c.job_id WHERE j.name = ?",
+            (selection.job,),
+        ).fetchone()[0]
+    else:
+        with conn:
+            chosen = choose(conn, selection, s3_for_job)
+    if not chosen:
+        raise ArchiverError(
+            f"nothing to export: {selection.description} has no captures "
+            "(list them with 'archiver captures')"
+        )
+    partial: str | None = None
+    sorter = SortingWriter(None, SORT_BUFFER)
+    cursor = conn.cursor()
+    zf: zipfile.ZipFile | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".partial"
+        )
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as pages, os.fdopen(fd, "wb") as raw:
+            zf = zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True)
+            copy = _Copier(zf, sorter, pages, summary, selection, s3_for_job, when)
+            if selection.job is not None:
+                copy.rows(cursor.execute(JOB_ROWS, (selection.job,)))
+                # Revisits in the job whose originals are in earlier jobs: those come too.
+                with conn:
+                    outside = choose(conn, originals_outside(selection.job), s3_for_job)
+                if outside:
+                    copy.rows(cursor.execute(CHOSEN_ROWS))
+            else:
+                copy.rows(cursor.execute(CHOSEN_ROWS))
+            if not summary.warc_files:
+                raise ArchiverError(
+                    f"nothing to export: {selection.description} has only failed fetches, "
+                    "which have no WARC records (list them with 'archiver captures')"
+                )
+            _finish_package(zf, sorter, pages, summary, selection, created, title, when)
+            zf.close()
+            raw.flush()
+            os.fsync(raw.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(partial, 0o666 & ~umask)  # mkstemp makes it private; a package is to share
+        os.replace(partial, target)
+    except OutputError as exc:
+        _discard(zf, partial, sorter)
+        raise _cannot_write(target, exc.exc) from exc
+    except OSError as exc:
+        _discard(zf, partial, sorter)
+        raise _cannot_write(target, exc) from exc
+    except BaseException:
+        _discard(zf, partial, sorter)
+        raise
+    finally:
+        cursor.close()
+        with conn:
+            conn.execute("DROP TABLE IF EXISTS temp.export_ids")
+    return summary
+
+
+class _Copier:
+    """Copies the rows of a catalog cursor into the package, one WARC file at a time."""
+
+    def __init__(self, zf, sorter, pages, summary, selection, s3_for_job, when):  # type: ignore[no-untyped-def]
+        self.zf, self.sorter, self.pages, self.summary = zf, sorter, pages, summary
+        self.selection, self.s3_for_job, self.when = selection, s3_for_job, when
+        self.options: dict[str, S3Options | None] = {}
+
+    def rows(self, cursor: sqlite3.Cursor) -> None:
+        files = FileRows(cursor)
+        self.summary.skipped_failed += files.skip_failed()
+        while (group := files.next_file()) is not None:
+            source, rows = group
+            if f"archive/{source.name}" in {r["path"] for r in self.summary.resources}:
+                raise IntegrityError(f"{source.name} would be packaged twice")
+
+            def members(
+                rows: Iterator[tuple] = rows, warcinfo: int = source.warcinfo_length
+            ) -> Iterator[Member]:
+                yield Member(0, warcinfo, "warcinfo")
+                for row in rows:
+                    _note_page(row, self.selection, self.pages, self.summary)
+                    yield from row_members(row)
+
+            if source.job not in self.options:
+                self.options[source.job] = self.s3_for_job(source.job)
+            resource = copy_file(
+                self.zf, source, members(), self.options[source.job], self.sorter, self.when
+            )
+            self.summary.resources.append(resource)
+            self.summary.bytes += resource["bytes"]
+            self.summary.warc_files += 1
+
+
+def _cannot_write(target: Path, exc: OSError) -> ArchiverError:
+    return ArchiverError(
+        f"cannot write {target}: {exc.strerror or exc}; nothing was exported "
+        "(choose another -o, or free space)"
+    )
+
+
+def _discard(zf: zipfile.ZipFile | None, partial: str | None, sorter: Any) -> None:
+    """Drop a package that failed: never finished (no central directory written into a
+    file about to be deleted), deleted, and the index's temporary files with it."""
+    if zf is not None:
+        zf.fp = None  # so ZipFile does not try to close it again on collection
+    if partial:
+        Path(partial).unlink(missing_ok=True)
+    for name in getattr(sorter, "tmp_files", []):
+        Path(name).unlink(missing_ok=True)
+
+
+def _note_page(row: tuple, selection: Selection, pages: IO[str], summary: ExportSummary) -> None:
+    cid, url, kind, _state, captured_at, title, status, chosen = row[:8]
+    summary.captures += 1
+    if chosen and (kind in PAGE_KINDS or selection.expand):
+        page: dict[str, Any] = {"id": cid, "url": url, "ts": captured_at}
+        if title:
+            page["title"] = title
+        if status is not None:
+            page["status"] = status
+        pages.write(json.dumps(page, ensure_ascii=False) + "\n")
+        summary.pages += 1
+    if url == selection.main_url and captured_at > (summary.main_page_date or ""):
+        summary.main_page_date = captured_at
+
+
+def _finish_package(
+    zf: zipfile.ZipFile,
+    sorter: Any,
+    pages: IO[str],
+    summary: ExportSummary,
+    selection: Selection,
+    created: datetime,
+    title: str | None,
+    when: tuple[int, ...],
+) -> None:
+    from cdxj_indexer.main import CompressedWriter
+
+    secondary = io.StringIO()
+
+    def fill_index(out: Any) -> None:
+        sorter.out = CompressedWriter(
+            secondary, out, data_out_name="index.cdx.gz", digest_records=True
+        )
+        sorter.flush()
+
+    summary.resources.append(_write_entry(zf, "indexes/index.cdx.gz", when, fill_index))
+    idx = secondary.getvalue().encode("utf-8")
+    summary.resources.append(
+        _write_entry(
+            zf, "indexes/index.idx", when, lambda out: out.write(idx), zipfile.ZIP_DEFLATED
+        )
+    )
+
+    def fill_pages(out: Any) -> None:
+        header = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
+        out.write((json.dumps(header) + "\n").encode("utf-8"))
+        pages.seek(0)
+        for line in pages:
+            out.write(line.encode("utf-8"))
+
+    summary.resources.append(
+        _write_entry(zf, "pages/pages.jsonl", when, fill_pages, zipfile.ZIP_DEFLATED)
+    )
+    package = _datapackage(summary, selection, created, title)
+    package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
+    _write_entry(zf, "datapackage.json", when, lambda out: out.write(package_bytes))
+    digest = {
+        "path": "datapackage.json",
+        "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest(),
+    }
+    digest_bytes = json.dumps(digest, indent=2).encode("utf-8")
+    _write_entry(zf, "datapackage-digest.json", when, lambda out: out.write(digest_bytes))
+
+
+def _datapackage(
+    summary: ExportSummary, selection: Selection, created: datetime, title: str | None
+) -> dict[str, Any]:
+    resources = [{"name": os.path.basename(r["path"]).lower(), **r} for r in summary.resources]
+    package: dict[str, Any] = {
+        "profile": "data-package",
+        "resources": resources,
+        "wacz_version": WACZ_VERSION,
+        "software": f"archiver {__version__}",
+        "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "title": title or f"archiver export: {selection.description}",
+        "description": (
+            f"{summary.captures} capture(s) of {selection.description}, "
+            "records copied byte for byte from the archive"
+        ),
+    }
+    if selection.main_url and summary.main_page_date:
+        package["mainPageUrl"] = selection.main_url
+        package["mainPageDate"] = summary.main_page_date
+    return package

@@ -141,36 +141,30 @@ class CaptureRecorder:
             # holding the payload, instead of storing the same bytes again.
             if profile == NOT_MODIFIED:
                 payload_digest = None  # a 304 carries no payload to digest
-            response = builder.build(
-                "revisit",
-                date=date,
-                record_id=response_id,
-                target_uri=exchange.url,
-                content_type="application/http; msgtype=response",
-                head=exchange.record_head(),
-                payload_digest=payload_digest,
-                extra=[
-                    ("WARC-Profile", profile),
-                    ("WARC-Refers-To", original.record_id),
-                    ("WARC-Refers-To-Target-URI", original.url),
-                    ("WARC-Refers-To-Date", original.captured_at),
-                    *ip,
-                ],
-            )
+            rec_type, body = "revisit", None
+            extra = [
+                ("WARC-Profile", profile),
+                ("WARC-Refers-To", original.record_id),
+                ("WARC-Refers-To-Target-URI", original.url),
+                ("WARC-Refers-To-Date", original.captured_at),
+                *ip,
+            ]
         else:
+            rec_type, body = "response", exchange.body()
             # WARC 1.1 §5.13: the block is shorter than what the server had to send.
             truncated = [("WARC-Truncated", exchange.truncated)] if exchange.truncated else []
-            response = builder.build(
-                "response",
-                date=date,
-                record_id=response_id,
-                target_uri=exchange.url,
-                content_type="application/http; msgtype=response",
-                head=exchange.record_head(),
-                body=exchange.body(),
-                payload_digest=payload_digest,
-                extra=[*ip, *truncated],
-            )
+            extra = [*ip, *truncated]
+        response = builder.build(
+            rec_type,
+            date=date,
+            record_id=response_id,
+            target_uri=exchange.url,
+            content_type="application/http; msgtype=response",
+            head=exchange.record_head(),
+            body=body,
+            payload_digest=payload_digest,
+            extra=extra,
+        )
         # Credential headers (Authorization, Proxy-Authorization) keep their names; their
         # values are replaced, and the metadata record says which (archiver/secrets.py).
         request_block, redacted = redact_request_head(bytes(exchange.request_bytes))

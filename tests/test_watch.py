@@ -343,20 +343,26 @@ def test_overlapping_runs_never_capture_a_seed_twice(tmp_path, site):
     assert seed_captures(home) == 3, outputs
 
 
+def start_watch(home, **popen):  # type: ignore[no-untyped-def]
+    return subprocess.Popen(
+        [sys.executable, "-m", "archiver", "--home", str(home), "watch", "--profile", "test",
+         *FAST],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen,
+    )  # fmt: skip
+
+
+def wait_until(condition, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.1)
+
+
 def test_watch_captures_then_stops_cleanly_on_sigterm(tmp_path, site):
     home = tmp_path / "home"
     assert archiver(home, "seeds", "add", site.url + POST[1:]).returncode == 0
     assert run(home, "schedule", "set", "--seed", "1", "--every", "1h").returncode == 0
-    watcher = subprocess.Popen(
-        [sys.executable, "-m", "archiver", "--home", str(home), "watch", "--profile", "test",
-         *FAST],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (
-        not (home / "catalog.sqlite").exists() or not seed_captures(home)
-    ):
-        time.sleep(0.3)
+    watcher = start_watch(home)
+    wait_until(lambda: (home / "catalog.sqlite").exists() and seed_captures(home) > 0)
     assert seed_captures(home) == 1
     time.sleep(1)  # asleep until the next due time now
     watcher.send_signal(signal.SIGTERM)
@@ -372,14 +378,8 @@ def test_sigterm_during_a_capture_finishes_it_and_exits(tmp_path, site):
     site.set("/slow-post", Reply(body=page("Slow", "slow to answer"), delay=4))
     assert archiver(home, "seeds", "add", site.url + "slow-post").returncode == 0
     assert run(home, "schedule", "set", "--seed", "1", "--every", "1h").returncode == 0
-    watcher = subprocess.Popen(
-        [sys.executable, "-m", "archiver", "--home", str(home), "watch", "--profile", "test",
-         *FAST],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any(p == "/slow-post" for p, _ in site.requests):
-        time.sleep(0.1)
+    watcher = start_watch(home)
+    wait_until(lambda: any(p == "/slow-post" for p, _ in site.requests))
     watcher.send_signal(signal.SIGTERM)  # the page is still on its way
     out, err = watcher.communicate(timeout=60)
     assert watcher.returncode == 0, err
@@ -456,14 +456,8 @@ def test_ctrl_c_in_a_terminal_stops_watch_cleanly(tmp_path, site):
     site.set("/slow-post", Reply(body=page("Slow", "slow to answer"), delay=4))
     assert archiver(home, "seeds", "add", site.url + "slow-post").returncode == 0
     assert run(home, "schedule", "set", "--seed", "1", "--every", "1h").returncode == 0
-    watcher = subprocess.Popen(
-        [sys.executable, "-m", "archiver", "--home", str(home), "watch", "--profile", "test",
-         *FAST],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any(p == "/slow-post" for p, _ in site.requests):
-        time.sleep(0.1)
+    watcher = start_watch(home, start_new_session=True)
+    wait_until(lambda: any(p == "/slow-post" for p, _ in site.requests))
     os.killpg(watcher.pid, signal.SIGINT)  # as Ctrl-C does
     out, err = watcher.communicate(timeout=60)
     assert watcher.returncode == 0, err

@@ -35,6 +35,18 @@ def _when(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def crawl_options(command):  # type: ignore[no-untyped-def]
+    """The options run-due and watch pass on to the crawl they run."""
+    for option in reversed((
+        click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+                     help="Override a setting."),
+        click.option("--profile", default="local", show_default=True, help="Settings profile."),
+        click.option("--store", envvar="ARCHIVER_STORE", help="Where closed WARCs go."),
+    )):  # fmt: skip
+        command = option(command)
+    return command
+
+
 @click.group()
 def schedule() -> None:
     """Recapture schedules for seeds and tags.
@@ -111,11 +123,7 @@ def schedule_remove(obj, seed_id, tag) -> None:  # type: ignore[no-untyped-def]
 
 
 @click.command("run-due")
-@click.option(
-    "-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a setting."
-)
-@click.option("--profile", default="local", show_default=True, help="Settings profile.")
-@click.option("--store", envvar="ARCHIVER_STORE", help="Where closed WARCs go.")
+@crawl_options
 @click.pass_context
 def run_due(ctx: click.Context, settings, profile, store) -> None:  # type: ignore[no-untyped-def]
     """Capture the scheduled seeds that are due now, then exit (for cron).
@@ -164,11 +172,7 @@ def run_due(ctx: click.Context, settings, profile, store) -> None:  # type: igno
 
 
 @click.command()
-@click.option(
-    "-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a setting."
-)
-@click.option("--profile", default="local", show_default=True, help="Settings profile.")
-@click.option("--store", envvar="ARCHIVER_STORE", help="Where closed WARCs go.")
+@crawl_options
 @click.option("--max-sleep", default=60.0, show_default=True, type=click.FloatRange(min=1),
               help="Look at the schedules at least this often (seconds).")  # fmt: skip
 @click.pass_obj

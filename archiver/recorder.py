@@ -11,6 +11,8 @@ Closed WARC files are handed to the store; the catalog follows each file from
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -20,7 +22,14 @@ from urllib.parse import urljoin
 
 from archiver import SOFTWARE
 from archiver.catalog import frontier, warcfiles
-from archiver.catalog.captures import CaptureRow, Original, insert_captures, last_original
+from archiver.catalog.captures import (
+    CaptureRow,
+    Original,
+    ResourceRow,
+    insert_captures,
+    insert_resources,
+    last_original,
+)
 from archiver.catalog.db import Catalog, iso_ms
 from archiver.catalog.frontier import FrontierEntry
 from archiver.errors import ArchiverError
@@ -30,7 +39,7 @@ from archiver.secrets import redact_request_head
 from archiver.storage.base import Store
 from archiver.uploads import PendingFile, record_stored, store_file
 from archiver.urls import surt_key
-from archiver.warc.records import sha256_label, warc_fields
+from archiver.warc.records import Body, sha256_label, warc_fields
 from archiver.warc.writer import ClosedWarc, OpenedWarc, WarcWriter
 
 logger = logging.getLogger(__name__)
@@ -60,6 +69,26 @@ def _redirect_target(exchange: Exchange, status: int | None) -> str | None:
         return urljoin(exchange.url, location.strip())
     except ValueError:  # e.g. "http://[broken/": kept as sent
         return location.strip()
+
+
+@dataclass(frozen=True)
+class Resource:
+    """Something the crawler made of a page, kept beside its response: a screenshot or
+    the rendered DOM (a WARC ``resource`` record, ``WARC-Concurrent-To`` the response)."""
+
+    kind: str  # screenshot, dom
+    target_uri: str  # urn:fullPage:URL, urn:dom:URL
+    content_type: str
+    data: bytes
+    made_at: datetime
+
+
+@dataclass(frozen=True)
+class Quality:
+    """What a check of the rendered page found: ``ok``, or ``suspect`` and why."""
+
+    quality: str
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,6 +128,7 @@ class CaptureRecorder:
         writer.on_open = self.on_warc_opened
         writer.on_close = self.on_warc_closed
         self._pending: list[CaptureRow] = []
+        self._resources: list[tuple[int, ResourceRow]] = []  # (index in _pending, row)
         self._discovered: list[FrontierEntry] = []
         self._done: list[str] = []
         # Set by the crawl session to store files in the background.
@@ -116,6 +146,8 @@ class CaptureRecorder:
         *,
         outlinks: Sequence[str] = (),
         facts: PageFacts = NO_FACTS,
+        resources: Sequence[Resource] = (),
+        quality: Quality | None = None,
     ) -> str:
         """Write request, response and metadata records for one fetch; queue its row.
         Returns the capture state (ok, truncated, or failed when no response came).
@@ -181,9 +213,23 @@ class CaptureRecorder:
             date=date,
             target_uri=exchange.url,
             content_type="application/warc-fields",
-            head=warc_fields(self._metadata_fields(exchange, ctx, outlinks, redacted, original)),
+            head=warc_fields(
+                self._metadata_fields(exchange, ctx, outlinks, redacted, original, quality)
+            ),
             extra=[("WARC-Concurrent-To", response_id)],
         )
+        made = [
+            builder.build(
+                "resource",
+                date=iso_ms(resource.made_at),
+                target_uri=resource.target_uri,
+                content_type=resource.content_type,
+                body=Body(io.BytesIO(resource.data), len(resource.data)),
+                payload_digest=sha256_label(hashlib.sha256(resource.data).hexdigest()),
+                extra=[("WARC-Concurrent-To", response_id)],
+            )
+            for resource in resources
+        ]
         state = "truncated" if exchange.truncated else "ok"
         content_type = exchange.header("Content-Type") or ""
         row = dict(
@@ -216,11 +262,31 @@ class CaptureRecorder:
             revisit_of=original.capture_id if original else None,
             etag=exchange.header("ETag"),
             last_modified=exchange.header("Last-Modified"),
+            quality=quality.quality if quality else None,
+            quality_reason=(quality.reason or None) if quality else None,
         )
-        written = self.writer.write_group([request, response, metadata])
+        written = self.writer.write_group([request, response, metadata, *made])
         exchange.discard()
-        req_w, resp_w, meta_w = written
+        req_w, resp_w, meta_w = written[:3]
         self.bytes_written += sum(w.length for w in written)
+        for resource, record, where in zip(resources, made, written[3:], strict=True):
+            self._resources.append(
+                (
+                    len(self._pending),  # the row queued next
+                    ResourceRow(
+                        kind=resource.kind,
+                        target_uri=resource.target_uri,
+                        record_id=record.record_id,
+                        content_type=resource.content_type,
+                        size=len(resource.data),
+                        payload_digest=record.field("WARC-Payload-Digest") or "",
+                        record_digest=record.field("WARC-Block-Digest") or "",
+                        warc_file=where.filename,
+                        warc_offset=where.offset,
+                        warc_length=where.length,
+                    ),
+                )
+            )
         self._queue(
             CaptureRow(
                 **row,  # type: ignore[arg-type]
@@ -243,6 +309,7 @@ class CaptureRecorder:
         outlinks: Sequence[str],
         redacted: Sequence[str] = (),
         original: Original | None = None,
+        quality: Quality | None = None,
     ) -> list[tuple[str, str]]:
         fields: list[tuple[str, str]] = [("job", self.job_name)]
         if ctx.seed_id is not None:
@@ -258,6 +325,11 @@ class CaptureRecorder:
             fields.append(("fetchError", exchange.error))
         if redacted:
             fields.append(("redactedRequestHeaders", ", ".join(redacted)))
+        if quality is not None:
+            fields.append(("capturedWith", "browser"))
+            fields.append(("quality", quality.quality))
+            if quality.reason:
+                fields.append(("qualityReason", quality.reason))
         if original is not None:  # its outlinks are in the original's metadata record
             return [*fields, ("revisitOf", original.record_id)]
         return fields + [("outlink", link) for link in outlinks]
@@ -338,10 +410,12 @@ class CaptureRecorder:
     def _insert_pending(self) -> None:
         with self.catalog.transaction() as conn:
             frontier.add_entries(conn, self.job_id, self._discovered)
-            insert_captures(conn, self._pending)
+            ids = insert_captures(conn, self._pending)
+            insert_resources(conn, [(ids[index], row) for index, row in self._resources])
             frontier.mark_done(conn, self.job_id, self._done)
         self.captures_committed += len(self._pending)
         self._pending.clear()
+        self._resources.clear()
         self._discovered.clear()
         self._done.clear()
 

@@ -25,7 +25,10 @@ CATEGORIES = ("social", "news", "ngo", "other")
 SCOPES = ("page", "prefix", "host", "site", "domain")
 ROBOTS = ("obey", "ignore")
 RISKS = ("low", "medium", "high")
-FIELDS = ("url", "tags", "category", "scope", "depth", "robots", "risk", "note", "nominated_by")
+FIELDS = (
+    "url", "tags", "category", "scope", "depth", "robots", "risk", "note", "nominated_by",
+    "browser",
+)  # fmt: skip
 SUFFIXES = (".txt", ".csv", ".json", ".jsonl")
 MAX_TAG, MAX_NOTE, MAX_NOMINATED_BY = 100, 2000, 200
 
@@ -93,6 +96,24 @@ def _depth(value: object) -> int | None:
     return number
 
 
+_TRUE = ("1", "true", "yes", "y", "browser")
+_FALSE = ("", "0", "false", "no", "n", "http")
+
+
+def _flag(field: str, value: object) -> bool:
+    """A yes/no column: true/false, yes/no, 1/0 (empty: no)."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InvalidSeed(f"invalid {field} {_show(value)}: use yes or no (true/false, 1/0)")
+
+
 def _text(field: str, value: object, limit: int) -> str:
     if value is None:
         return ""
@@ -118,6 +139,7 @@ class SeedSpec:
     risk: str = "medium"
     note: str = ""
     nominated_by: str = ""
+    browser: bool = False  # captured with a headless browser (JavaScript-rendered pages)
 
     @classmethod
     def build(
@@ -132,6 +154,7 @@ class SeedSpec:
         risk: str | None = None,
         note: str | None = None,
         nominated_by: str | None = None,
+        browser: bool | str | None = None,
     ) -> SeedSpec:
         """Validate every field (None or "" means default); raise InvalidURL / InvalidSeed."""
         return cls(
@@ -144,6 +167,7 @@ class SeedSpec:
             risk=_choice("risk", risk, RISKS, "medium"),
             note=_text("note", note, MAX_NOTE),
             nominated_by=_text("nominated_by", nominated_by, MAX_NOMINATED_BY),
+            browser=_flag("browser", browser),
         )
 
 

@@ -23,6 +23,7 @@ from archiver.crawl.delay import DELAY
 from archiver.crawl.session import META
 from archiver.crawl.tap import RECORDED, CaptureTruncated
 from archiver.pagefacts import PageFacts
+from archiver.spiders.browser import BrowserPages
 from archiver.spiders.decode import decoded_body
 from archiver.spiders.failures import describe_failure
 from archiver.spiders.links import Extracted, extract_css, extract_html
@@ -42,9 +43,10 @@ class SeedTarget:
     scope: str
     depth: int | None
     robots: str
+    browser: bool = False
 
 
-class SeedListSpider(scrapy.Spider):
+class SeedListSpider(BrowserPages, scrapy.Spider):
     name = "seedlist"
 
     def __init__(self, seeds: Iterable[SeedTarget] = (), **kwargs: Any):
@@ -102,7 +104,7 @@ class SeedListSpider(scrapy.Spider):
                 headers["If-None-Match"] = etag
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
-        return Request(
+        request = Request(
             entry.url,
             headers=headers or None,
             callback=self.parse,
@@ -125,6 +127,9 @@ class SeedListSpider(scrapy.Spider):
                 "dont_obey_robotstxt": robots == "ignore" or entry.kind == "requisite",
             },
         )
+        if self.wants_browser(entry.url, entry.seed_id, entry.kind):
+            return self.browser_request(request)
+        return request
 
     def parse(self, response: Response) -> list[Request]:
         info = response.meta[META]

@@ -52,6 +52,47 @@ class CaptureRow:
     revisit_of: str | None = None  # the capture whose response record holds the payload
     etag: str | None = None  # validators the server sent, for conditional recapture
     last_modified: str | None = None
+    quality: str | None = None  # browser captures: ok or suspect
+    quality_reason: str | None = None  # why suspect: login wall, captcha, ...
+
+
+@dataclass(frozen=True)
+class ResourceRow:
+    """A resource record made of a capture's page (a screenshot, the rendered DOM)."""
+
+    kind: str
+    target_uri: str
+    record_id: str
+    content_type: str
+    size: int
+    payload_digest: str
+    record_digest: str
+    warc_file: str
+    warc_offset: int
+    warc_length: int
+
+
+_RESOURCE_FIELDS = [f.name for f in fields(ResourceRow)]
+
+
+def insert_resources(conn: sqlite3.Connection, rows: Sequence[tuple[str, ResourceRow]]) -> None:
+    """Insert (capture id, resource) pairs inside the caller's transaction."""
+    columns = ", ".join(["capture_id", *_RESOURCE_FIELDS])
+    marks = ", ".join("?" * (len(_RESOURCE_FIELDS) + 1))
+    conn.executemany(
+        f"INSERT INTO capture_resources ({columns}) VALUES ({marks})",
+        [(capture_id, *(getattr(row, n) for n in _RESOURCE_FIELDS)) for capture_id, row in rows],
+    )
+
+
+def capture_resources(conn: sqlite3.Connection, capture_id: str) -> list[ResourceRow]:
+    """The screenshot and DOM records of a capture, in the order written."""
+    cursor = conn.execute(
+        f"SELECT {', '.join(_RESOURCE_FIELDS)} FROM capture_resources WHERE capture_id = ?"
+        " ORDER BY warc_file, warc_offset",
+        (capture_id,),
+    )
+    return [ResourceRow(*row) for row in cursor]
 
 
 @dataclass(frozen=True)

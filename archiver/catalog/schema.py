@@ -190,4 +190,27 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX captures_job_file ON captures(job_id, warc_file, warc_offset);
         """,
     ),
+    (
+        6,
+        "browser capture: seeds that need a browser; capture quality; screenshot and DOM",
+        """
+        ALTER TABLE seeds ADD COLUMN browser INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE captures ADD COLUMN quality TEXT;
+        ALTER TABLE captures ADD COLUMN quality_reason TEXT;
+        CREATE TABLE capture_resources (
+            capture_id     TEXT NOT NULL REFERENCES captures(id),
+            kind           TEXT NOT NULL,
+            target_uri     TEXT NOT NULL,
+            record_id      TEXT NOT NULL,
+            content_type   TEXT NOT NULL,
+            size           INTEGER NOT NULL,
+            payload_digest TEXT NOT NULL,
+            record_digest  TEXT NOT NULL,
+            warc_file      TEXT NOT NULL REFERENCES warc_files(name),
+            warc_offset    INTEGER NOT NULL,
+            warc_length    INTEGER NOT NULL,
+            PRIMARY KEY (capture_id, kind)
+        );
+        """,
+    ),
 )

@@ -26,6 +26,7 @@ class Seed:
     added_at: str
     updated_at: str
     removed_at: str | None
+    browser: bool = False
 
     @property
     def active(self) -> bool:
@@ -60,6 +61,8 @@ def _tags_of(catalog: Catalog, seed_ids: Sequence[int]) -> dict[int, tuple[str, 
 def _seeds_from_rows(catalog: Catalog, rows: Iterable[sqlite3.Row]) -> list[Seed]:
     found = [dict(row) for row in rows]
     tags = _tags_of(catalog, [row["id"] for row in found])
+    for row in found:
+        row["browser"] = bool(row.get("browser"))
     return [Seed(tags=tags.get(row["id"], ()), **row) for row in found]
 
 
@@ -74,7 +77,7 @@ def add_seeds(catalog: Catalog, specs: Iterable[SeedSpec]) -> list[AddResult]:
             if row is None:
                 cursor = conn.execute(
                     "INSERT INTO seeds (url, category, scope, depth, robots, risk, note,"
-                    " nominated_by, added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    " nominated_by, added_at, updated_at, browser) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         spec.url,
                         spec.category,
@@ -86,14 +89,17 @@ def add_seeds(catalog: Catalog, specs: Iterable[SeedSpec]) -> list[AddResult]:
                         spec.nominated_by,
                         now,
                         now,
+                        int(spec.browser),
                     ),
                 )
                 seed_id, created = int(cursor.lastrowid or 0), True
             else:
                 seed_id, created = int(row["id"]), False
+                # Adding an existing URL with --browser turns the browser on; never off.
                 conn.execute(
-                    "UPDATE seeds SET updated_at = ?, removed_at = NULL WHERE id = ?",
-                    (now, seed_id),
+                    "UPDATE seeds SET updated_at = ?, removed_at = NULL,"
+                    " browser = MAX(browser, ?) WHERE id = ?",
+                    (now, int(spec.browser), seed_id),
                 )
             conn.executemany(
                 "INSERT OR IGNORE INTO seed_tags (seed_id, tag) VALUES (?, ?)",

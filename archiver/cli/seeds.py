@@ -22,6 +22,7 @@ def _describe(seed: Seed) -> str:
     return (
         f"{seed.id:>4}  {seed.url}\n      scope {seed.scope}, depth {depth}, robots {seed.robots},"
         f" {seed.category}, risk {seed.risk}, tags: {tags}"
+        + (", browser" if seed.browser else "")
     )
 
 
@@ -42,11 +43,17 @@ def seeds() -> None:
 @click.option("--risk", type=click.Choice(RISKS), help="Risk of deletion (default medium).")
 @click.option("--note", help="Why this was nominated.")
 @click.option("--nominated-by", help="Who nominated it.")
+@click.option(
+    "--browser",
+    is_flag=True,
+    help="Capture with a headless browser (pages rendered by JavaScript, social posts).",
+)
 @click.pass_obj
-def seeds_add(obj, urls, tags, category, scope, depth, robots, risk, note, nominated_by) -> None:  # type: ignore[no-untyped-def]
-    """Add seeds. A URL that is already a seed gets the new tags merged in.
+def seeds_add(obj, urls, tags, category, scope, depth, robots, risk, note, nominated_by, browser) -> None:  # type: ignore[no-untyped-def]
+    """Add seeds. A URL that is already a seed gets the new tags merged in
+    (and --browser turned on).
 
-    Example: archiver seeds add https://example.org/post/1 --tag weibo --risk high
+    Example: archiver seeds add https://weibo.com/123/abc --tag weibo --risk high --browser
     """
     specs = [
         SeedSpec.build(
@@ -59,6 +66,7 @@ def seeds_add(obj, urls, tags, category, scope, depth, robots, risk, note, nomin
             risk=risk,
             note=note,
             nominated_by=nominated_by,
+            browser=browser,
         )
         for url in urls
     ]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver import SOFTWARE
+from archiver.browser.options import BrowserOptions, parse_hosts
 from archiver.errors import ArchiverError
 from archiver.netpolicy import AddressPolicy, env_allows_private, parse_networks
 from archiver.storage.s3 import LOCK_MODES, S3Options
@@ -102,6 +103,37 @@ ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
         "A command run for each confirmed event, with the event as JSON on its stdin.",
     ),
     "ARCHIVER_EVENT_WEBHOOK": (None, "A URL each confirmed event is POSTed to, as JSON."),
+    "ARCHIVER_BROWSER_HOSTS": (
+        "weibo.com,weibo.cn,mp.weixin.qq.com,x.com,twitter.com,t.me,facebook.com,instagram.com",
+        "Hosts (and their subdomains) whose pages are always captured with the browser,"
+        " comma-separated; 'none' for none.",
+    ),
+    "ARCHIVER_CHROMIUM": (
+        "",
+        "The Chromium executable for browser capture; default: chromium on the PATH.",
+    ),
+    "ARCHIVER_BROWSER_PAGES": (2, "Browser pages open at the same time."),
+    "ARCHIVER_BROWSER_PAGE_SECONDS": (
+        60.0,
+        "Hard time limit per browser page: load, behaviours, screenshot and DOM.",
+    ),
+    "ARCHIVER_BROWSER_IDLE_SECONDS": (
+        10.0,
+        "Longest wait for the network to go idle after load and after each behaviour step.",
+    ),
+    "ARCHIVER_SCREENSHOT_MAX_HEIGHT": (
+        16000,
+        "Tallest full-page screenshot, in CSS pixels (longer pages are cut there).",
+    ),
+    "ARCHIVER_SUSPECT_RETRIES": (
+        1,
+        "Browser captures found suspect (login wall, captcha, placeholder, empty) are"
+        " fetched again this many times.",
+    ),
+    "ARCHIVER_SUSPECT_RETRY_DELAY": (
+        30.0,
+        "Seconds before a suspect browser capture is fetched again.",
+    ),
 }
 
 
@@ -109,6 +141,10 @@ def default_user_agent(operator: str) -> str:
     """Names the project and, when set, who to contact about the crawl."""
     contact = f"; +{operator}" if operator else ""
     return f"{SOFTWARE} (archival crawler{contact})"
+
+
+def _default(name: str) -> Any:
+    return ARCHIVER_SETTINGS[name][0]
 
 
 def _int(settings: Any, name: str, minimum: int, maximum: int | None = None) -> int:
@@ -213,6 +249,7 @@ class CrawlConfig:
     removal_patterns: str | None = None
     event_command: str | None = None
     event_webhook: str | None = None
+    browser: BrowserOptions = BrowserOptions()
 
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlConfig:
@@ -255,6 +292,16 @@ class CrawlConfig:
             removal_patterns=settings.get("ARCHIVER_REMOVAL_PATTERNS") or None,
             event_command=settings.get("ARCHIVER_EVENT_COMMAND") or None,
             event_webhook=settings.get("ARCHIVER_EVENT_WEBHOOK") or None,
+            browser=BrowserOptions(
+                hosts=parse_hosts(str(settings.get("ARCHIVER_BROWSER_HOSTS", _default("ARCHIVER_BROWSER_HOSTS")) or "")),
+                chromium=str(settings.get("ARCHIVER_CHROMIUM") or ""),
+                pages=_int(settings, "ARCHIVER_BROWSER_PAGES", 1, 16),
+                page_seconds=_float(settings, "ARCHIVER_BROWSER_PAGE_SECONDS"),
+                idle_seconds=_float(settings, "ARCHIVER_BROWSER_IDLE_SECONDS"),
+                screenshot_max_height=_int(settings, "ARCHIVER_SCREENSHOT_MAX_HEIGHT", 100, 100_000),
+                suspect_retries=_int(settings, "ARCHIVER_SUSPECT_RETRIES", 0, 10),
+                suspect_retry_delay=_float(settings, "ARCHIVER_SUSPECT_RETRY_DELAY"),
+            ),
         )
 
 

@@ -8,10 +8,12 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings, default_settings
 
+from archiver.browser.launch import browser_settings
 from archiver.catalog import Catalog
 from archiver.catalog.jobs import Job, create_job, resume_job
 from archiver.catalog.seeds import Seed
@@ -157,10 +159,41 @@ def run_job(
         **settings_snapshot(settings, profile, overrides),
         "robots_summary": robots_summary(seeds),
     }
+    enable_browser(settings, seeds)  # before the job exists: a missing Chromium stops here
     if resume is not None:
         resume_job(catalog, resume.id, snapshot)
     else:
         create_job(catalog, name, snapshot, [seed.id for seed in seeds])
     started = time.monotonic()
-    run_crawl(settings, [SeedTarget(s.id, s.url, s.scope, s.depth, s.robots) for s in seeds])
+    run_crawl(
+        settings,
+        [SeedTarget(s.id, s.url, s.scope, s.depth, s.robots, s.browser) for s in seeds],
+    )
     return time.monotonic() - started
+
+
+def browser_seeds(settings: Settings, seeds: Sequence[Seed]) -> list[Seed]:
+    """The seeds captured with the browser: marked so, or on a browser host."""
+    options = CrawlConfig.from_settings(settings).browser
+    return [s for s in seeds if s.browser or options.host_wants_browser(urlsplit(s.url).hostname)]
+
+
+def enable_browser(settings: Settings, seeds: Sequence[Seed]) -> None:
+    """Load the browser handler when a seed needs it; without Chromium, say which seeds
+    need it and how to install it (crawls without browser seeds never need it)."""
+    needing = browser_seeds(settings, seeds)
+    if not needing:
+        return
+    config = CrawlConfig.from_settings(settings)
+    try:
+        values = browser_settings(config.browser, config.user_agent)
+    except ArchiverError as exc:
+        listed = ", ".join(f"{s.id} {s.url}" for s in needing[:5])
+        more = f" and {len(needing) - 5} more" if len(needing) > 5 else ""
+        raise ArchiverError(
+            f"{exc}. Seeds that need the browser: {listed}{more}. Nothing was crawled;"
+            " crawl the other seeds by --seed or --tag, or set ARCHIVER_BROWSER_HOSTS=none"
+            " if these hosts do not need a browser"
+        ) from None
+    for name, value in values.items():
+        settings.set(name, value, priority="cmdline")

@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from scrapy import signals
@@ -31,7 +31,7 @@ from archiver.crawl.uploader import Uploader
 from archiver.exchange import Exchange
 from archiver.home import ArchiveHome
 from archiver.pagefacts import PageFacts
-from archiver.recorder import CaptureRecorder, FetchContext
+from archiver.recorder import CaptureRecorder, FetchContext, Quality, Resource
 from archiver.storage import open_store
 from archiver.warc.records import CONFORMS_TO
 from archiver.warc.writer import WarcWriter
@@ -44,6 +44,16 @@ logger = logging.getLogger(__name__)
 
 META = "archiver"  # request.meta key holding the fetch context (a dict)
 HELD = "archiver_exchange"
+EVIDENCE = "archiver_evidence"  # response.meta: a browser page's resources and quality
+
+
+@dataclass(frozen=True)
+class PageEvidence:
+    """What a browser page adds to its response's records (archiver/browser/)."""
+
+    resources: tuple[Resource, ...]
+    quality: Quality
+    loaded: tuple[str, ...]  # every URL the page loaded, for the metadata record
 
 
 def fetch_context(request: Any) -> FetchContext:
@@ -99,6 +109,8 @@ class ArchiveSession:
         self.recorder.store_closed = self.uploader.submit
         self._held: dict[int, tuple[Exchange, Any]] = {}
         self.counts = {"ok": 0, "truncated": 0, "failed": 0, "pages": 0}
+        self.browser_enabled = bool(crawler.settings.getbool("BROWSER_CAPTURE"))
+        self.suspects: list[tuple[str, str]] = []  # (url, reason) of suspect browser pages
         self._started = time.monotonic()
         self._progress_task: Any = None
         self._commit_task: Any = None
@@ -190,6 +202,18 @@ class ArchiveSession:
         else:
             self.record_now(exchange, request)
 
+    def hold(self, exchange: Exchange, request: Any) -> None:
+        """Hold an exchange for the spider (a browser page's document)."""
+        request.meta[HELD] = exchange
+        self._held[id(exchange)] = (exchange, request)
+
+    def take_exchange(self, response: Any) -> Exchange | None:
+        """The held exchange of a response, no longer held (the caller records it)."""
+        exchange = response.meta.pop(HELD, None)
+        if exchange is None or self._held.pop(id(exchange), None) is None:
+            return None
+        return exchange
+
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """ETag and Last-Modified of the last full capture of ``url``, for a conditional
         request."""
@@ -205,11 +229,20 @@ class ArchiveSession:
         if self.fatal:
             exchange.discard()
             return
+        evidence: PageEvidence | None = response.meta.pop(EVIDENCE, None)
+        extra: dict[str, Any] = {}
+        if evidence is not None:
+            listed = set(outlinks)
+            outlinks = outlinks + [link for link in evidence.loaded if link not in listed]
+            extra = {"resources": evidence.resources, "quality": evidence.quality}
         with self._writing(exchange):
             state = self.recorder.record_exchange(
-                exchange, fetch_context(response.request), outlinks=outlinks, facts=facts
-            )
+                exchange, fetch_context(response.request), outlinks=outlinks, facts=facts,
+                **extra,
+            )  # fmt: skip
             self._count(state, page=True)
+            if evidence is not None and evidence.quality.quality == "suspect":
+                self.suspects.append((exchange.url, evidence.quality.reason))
 
     def record_failure(self, request: Any, error: str) -> None:
         if self.fatal:

@@ -1,0 +1,215 @@
+"""One browser page: every request it makes is fetched by Scrapy and recorded.
+
+A route on the page catches each request the browser makes (the document, scripts,
+styles, images, fonts, XHR/fetch calls, media). The request is fetched through the
+crawl's own downloader, so the protocol tap records its exact bytes, the host's
+politeness slot and the address policy apply, and the browser is answered with the
+response's decoded body. Nothing the browser fetches bypasses the WARC: it is
+launched behind a dead proxy, so a request that is not routed fails.
+
+Playwright's routes do not see the requests of a redirect the browser follows, so
+redirects are never handed to the browser: the page's own redirect goes back to the
+spider (each hop a fetch of its own, like any page), and a subresource's redirect is
+followed here, each hop recorded, the browser given the final response.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from playwright.async_api import Error as PlaywrightError
+from scrapy.http import Request
+
+from archiver.crawl.session import META
+from archiver.crawl.tap import RECORDED
+from archiver.exchange import Exchange
+from archiver.spiders.decode import ACCEPT_ENCODING, decoded_body
+from archiver.spiders.failures import describe_failure
+
+logger = logging.getLogger(__name__)
+
+# Header fields the browser must not be given with a decoded body, or are hop-by-hop.
+_NOT_FOR_BROWSER = {"content-encoding", "content-length", "transfer-encoding", "connection"}
+_REDIRECTS = (301, 302, 303, 307, 308)
+BROWSER_SUB = "archiver_browser_sub"  # request.meta: fetched for a browser page
+
+
+@dataclass
+class Fetched:
+    url: str
+    status: int | None
+    resource_type: str
+
+
+@dataclass
+class PageCapture:
+    """The exchanges of one page request; lives in its Scrapy request's meta."""
+
+    session: Any  # the ArchiveSession
+    engine: Any
+    page_meta: dict[str, Any]  # the page request's META (seed, kind, hops, robots, url)
+    max_redirects: int = 10
+    document: Exchange | None = None
+    document_request: Request | None = None
+    document_error: str | None = None
+    fetched: list[Fetched] = field(default_factory=list)
+    navigations: int = 0
+    started: float = 0.0  # time.monotonic() when the page opened: its time limit counts from here
+
+    async def route(self, route: Any, browser_request: Any) -> None:
+        """Playwright route handler: fetch through Scrapy, record, answer the browser."""
+        try:
+            await self._route(route, browser_request)
+        except PlaywrightError as exc:  # the page closed while we fetched: nothing to answer
+            logger.debug("browser request %s ended: %s", browser_request.url, exc)
+
+    async def _route(self, route: Any, browser_request: Any) -> None:
+        url = browser_request.url
+        if not url.startswith(("http://", "https://")):
+            await route.abort("blockedbyclient")
+            return
+        frame = browser_request.frame if browser_request.is_navigation_request() else None
+        is_document = frame is not None and frame.parent_frame is None
+        if is_document:
+            self.navigations += 1
+        headers = {
+            name: value
+            for name, value in (await browser_request.all_headers()).items()
+            if not name.startswith(":")
+        }
+        headers["accept-encoding"] = ACCEPT_ENCODING  # what we can decode for the browser
+        method = browser_request.method
+        body = browser_request.post_data_buffer
+        main = is_document and self.navigations == 1
+        for _hop in range(self.max_redirects + 1):
+            request = self._request(url, method, headers, body, main, browser_request)
+            exchange, error = await self._fetch(request)
+            if exchange is None:
+                if main:
+                    self.document_error = error
+                else:
+                    self.fetched.append(Fetched(url, None, browser_request.resource_type))
+                await route.abort("failed")
+                return
+            _, status, _ = exchange.status_line()
+            if not main:
+                self.fetched.append(Fetched(url, status, browser_request.resource_type))
+            location = exchange.header("Location") if status in _REDIRECTS else None
+            if main:
+                # The page's own response: held until the page is done (its metadata
+                # record lists everything the page loaded). A redirect is not followed
+                # by the browser; the spider follows it as a page of its own.
+                self.document, self.document_request = exchange, request
+                await self._fulfil(route, exchange, drop_location=True)
+                return
+            if location and status in _REDIRECTS:
+                self.session.record_now(exchange, request)
+                url = urljoin(url, location.strip())
+                if status == 303 or (status in (301, 302) and method == "POST"):
+                    method, body = "GET", None
+                continue
+            await self._fulfil(route, exchange)
+            self.session.record_now(exchange, request)
+            return
+        await route.abort("failed")  # too many redirects
+
+    def _request(
+        self,
+        url: str,
+        method: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        main: bool,
+        browser_request: Any,
+    ) -> Request:
+        page = self.page_meta
+        info = {
+            "seed": page.get("seed"),
+            "kind": page.get("kind") if main else "requisite",
+            "hops": page.get("hops"),
+            "via": page.get("via") if main else page.get("url"),
+            "robots": page.get("robots"),
+        }
+        if main:
+            info["url"] = page.get("url")  # completes the page's frontier entry
+        return Request(
+            url,
+            method=method,
+            headers=headers,
+            body=body,
+            dont_filter=True,
+            priority=10,  # the page is waiting for it
+            meta={
+                META: info,
+                BROWSER_SUB: browser_request.resource_type,
+                "handle_httpstatus_all": True,
+                "dont_redirect": True,
+                "dont_merge_cookies": True,  # the browser keeps its own cookies
+                # The page request passed robots.txt; what it loads is fetched as the
+                # browser showing it fetches it, like the requisites of any page.
+                "dont_obey_robotstxt": True,
+            },
+        )
+
+    async def _fetch(self, request: Request) -> tuple[Exchange | None, str]:
+        """Fetch through the engine's downloader; the exchange, or why there is none."""
+        try:
+            response = await self.engine.download_async(request)
+        except Exception as exc:  # refused, DNS, timeout, cut at a limit
+            from twisted.python.failure import Failure
+
+            error = request.meta.get("archiver_error") or describe_failure(Failure(exc))
+            if not request.meta.get(RECORDED):
+                self.session.record_failure(request, error)
+            return None, error
+        exchange = self.session.take_exchange(response)
+        if exchange is None:  # nothing was recorded for it (the session is stopping)
+            return None, "not recorded"
+        return exchange, ""
+
+    async def _fulfil(self, route: Any, exchange: Exchange, drop_location: bool = False) -> None:
+        _, status, reason = exchange.status_line()
+        headers = _browser_headers(exchange.headers(), drop_location)
+        raw = _read_body(exchange)
+        encoding = exchange.header("Content-Encoding")
+        body = raw
+        if encoding and encoding.strip().lower() != "identity":
+            limit = max(len(raw) * 20, 64 * 1024 * 1024)
+            body = decoded_body(raw, encoding.encode("latin-1"), limit)
+            if body is None:  # an encoding we cannot undo: the browser gets it as sent
+                body, headers["content-encoding"] = raw, encoding
+        await route.fulfill(status=status or 502, headers=headers, body=body)
+
+    def outlinks(self) -> list[str]:
+        """Everything the page loaded, for its metadata record ('E': embedded)."""
+        seen: set[str] = set()
+        links = []
+        for item in self.fetched:
+            if item.url not in seen:
+                seen.add(item.url)
+                links.append(f"{item.url} E")
+        return links
+
+
+def _browser_headers(headers: Iterable[tuple[str, str]], drop_location: bool) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        if key in _NOT_FOR_BROWSER or (drop_location and key == "location"):
+            continue
+        if key in out:
+            out[key] += ("\n" if key == "set-cookie" else ", ") + value
+        else:
+            out[key] = value
+    return out
+
+
+def _read_body(exchange: Exchange) -> bytes:
+    body = exchange.body()
+    if body is None:
+        return b""
+    return b"".join(body.chunks())

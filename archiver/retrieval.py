@@ -26,15 +26,34 @@ from archiver.warc.writer import OPEN_SUFFIX
 
 @dataclass(frozen=True)
 class CaptureRecords:
-    """The gzip members, byte for byte as stored: warcinfo, request, response, metadata."""
+    """The gzip members, byte for byte as stored: warcinfo, request, response, metadata,
+    and a browser capture's resource records (screenshot, DOM)."""
 
     warcinfo: bytes
     request: bytes
     response: bytes
     metadata: bytes
+    resources: tuple[bytes, ...] = ()
 
     def as_warc(self) -> bytes:
-        return self.warcinfo + self.request + self.response + self.metadata
+        return (
+            self.warcinfo + self.request + self.response + self.metadata + b"".join(self.resources)
+        )
+
+    def resource_payload(self, index: int) -> bytes:
+        """The block of the ``index``-th resource record (a PNG, an HTML document)."""
+        plain = gzip.decompress(self.resources[index])
+        head_end = plain.index(b"\r\n\r\n") + 4
+        length = int(_header(plain[:head_end], "Content-Length") or 0)
+        return plain[head_end : head_end + length]
+
+
+def _header(head: bytes, name: str) -> str | None:
+    for line in head.decode("utf-8", "replace").split("\r\n"):
+        key, _, value = line.partition(":")
+        if key.strip().lower() == name.lower():
+            return value.strip()
+    return None
 
 
 @contextmanager
@@ -140,6 +159,7 @@ def read_capture(capture: Capture, s3: S3Options | None = None) -> CaptureRecord
             request=read(capture.request_offset or 0, capture.request_length or 0),
             response=read(capture.warc_offset, capture.warc_length or 0),
             metadata=read(capture.metadata_offset or 0, capture.metadata_length or 0),
+            resources=tuple(read(r.warc_offset, r.warc_length) for r in capture.resources),
         )
     response = _check_member(parts.response, "response", capture)
     expected = {
@@ -158,5 +178,16 @@ def read_capture(capture: Capture, s3: S3Options | None = None) -> CaptureRecord
         if what != "warcinfo" and headers.get("WARC-Concurrent-To") != capture.record_id:
             raise IntegrityError(
                 f"capture {capture.id}: the {what} record belongs to another capture"
+            )
+    for row, data in zip(capture.resources, parts.resources, strict=True):
+        headers = _check_member(data, f"{row.kind} resource", capture)
+        found = (
+            headers.get("WARC-Type"), headers.get("WARC-Record-ID"),
+            headers.get("WARC-Block-Digest"), headers.get("WARC-Concurrent-To"),
+        )  # fmt: skip
+        if found != ("resource", row.record_id, row.record_digest, capture.record_id):
+            raise IntegrityError(
+                f"capture {capture.id}: the {row.kind} resource record is not what the"
+                f" catalog says (found {found})"
             )
     return parts

@@ -9,6 +9,7 @@ as for any page, and the screenshot, DOM and quality verdict ride along.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -24,6 +25,8 @@ from archiver.crawl.delay import DELAY
 from archiver.crawl.session import EVIDENCE, META, PageEvidence
 from archiver.crawl.tap import RECORDED
 from archiver.spiders.failures import describe_failure
+
+logger = logging.getLogger(__name__)
 
 CAPTURE = "archiver_page_capture"  # request.meta: the PageCapture of a browser page
 RETRY = "archiver_suspect_retry"  # request.meta: how many times a suspect page was retried
@@ -68,6 +71,7 @@ class BrowserPages:
         capture = PageCapture(
             session=self.session,
             engine=self.crawler.engine,
+            page_url=request.url,
             page_meta=request.meta[META],
             max_redirects=self.session.config.max_redirects,
         )
@@ -95,6 +99,8 @@ class BrowserPages:
                 resources, quality, notes = await gather(
                     page, document.url, options, capture.started
                 )
+                if notes:
+                    logger.info("browser page %s: %s", document.url, notes)
                 evidence = PageEvidence(tuple(resources), quality, tuple(capture.outlinks()))
         finally:
             if page is not None:

@@ -34,6 +34,7 @@ class MutableSite:
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply]] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.times: list[tuple[float, str]] = []  # (time.monotonic(), path) of each request
         self._lock = threading.Lock()
         site = self
 
@@ -70,6 +71,7 @@ class MutableSite:
         path = handler.path.split("?", 1)[0]
         with self._lock:
             self.requests.append((handler.path, dict(handler.headers.items())))
+            self.times.append((time.monotonic(), handler.path))
         reply = self._next(path) or Reply(404, page("Not Found", "no such page"))
         if reply.delay:
             time.sleep(reply.delay)

@@ -10,7 +10,6 @@ logged, so a test can check that nothing reached it outside the WARC.
 
 from __future__ import annotations
 
-import base64
 import json
 import struct
 import zlib
@@ -27,8 +26,11 @@ def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
     raw = zlib.compress(row * height)
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(
-            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
         )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
@@ -72,17 +74,24 @@ def social_site(site: MutableSite) -> MutableSite:
     site.set("/post/1", Reply(body=SHELL.encode()))
     site.set("/post/wall", Reply(body=SHELL.encode()))
     site.set("/static/app.js", Reply(body=APP_JS.encode(), content_type="text/javascript"))
-    site.set("/static/app.css", Reply(body=b"body { font: 16px sans-serif }", content_type="text/css"))
-    post = {"text": POST_TEXT, "image": "/media/photo.png"}
-    site.set("/api/post/1.json", Reply(body=json.dumps(post).encode(), content_type="application/json"))
-    site.set("/api/post/1/more.json",
-             Reply(body=json.dumps({"text": MORE_TEXT}).encode(), content_type="application/json"))
-    site.set("/api/post/wall.json",
-             Reply(body=b'{"login_required": true}', content_type="application/json"))
+    site.set(
+        "/static/app.css", Reply(body=b"body { font: 16px sans-serif }", content_type="text/css")
+    )
+    post = {"text": POST_TEXT, "image": "/media/moved.png"}  # a redirect to photo.png
+    site.set("/media/moved.png", Reply(302, b"", headers=[("Location", "/media/photo.png")]))
+    site.set("/go/1", Reply(301, b"", headers=[("Location", "/post/1")]))
+    site.set(
+        "/api/post/1.json", Reply(body=json.dumps(post).encode(), content_type="application/json")
+    )
+    site.set(
+        "/api/post/1/more.json",
+        Reply(body=json.dumps({"text": MORE_TEXT}).encode(), content_type="application/json"),
+    )
+    site.set(
+        "/api/post/wall.json",
+        Reply(body=b'{"login_required": true}', content_type="application/json"),
+    )
     site.set("/media/photo.png", Reply(body=png(200, 100, (200, 30, 30)), content_type="image/png"))
     site.set("/media/lazy.png", Reply(body=png(120, 80, (30, 30, 200)), content_type="image/png"))
     site.set("/favicon.ico", Reply(404, b""))
     return site
-
-
-__all__ = ["MORE_TEXT", "POST_TEXT", "base64", "png", "social_site"]

@@ -50,9 +50,9 @@ SIGNALS_JS = """() => {
 }"""
 
 
-async def gather(page: Any, url: str, options: BrowserOptions, started: float) -> tuple[
-    list[Resource], Quality, dict[str, Any]
-]:
+async def gather(
+    page: Any, url: str, options: BrowserOptions, started: float
+) -> tuple[list[Resource], Quality, dict[str, Any]]:
     """Behave, then take the evidence. Returns the resources, the verdict and notes."""
     deadline = started + options.page_seconds
     host = urlsplit(url).hostname or ""
@@ -66,7 +66,7 @@ async def gather(page: Any, url: str, options: BrowserOptions, started: float) -
                             - time.monotonic()),
             )
         )  # fmt: skip
-    except (TimeoutError, asyncio.TimeoutError):
+    except TimeoutError:
         notes["behaviours"] = "cut at the page's time limit"
     except PlaywrightError as exc:
         notes["behaviours"] = f"stopped: {exc}"
@@ -76,15 +76,13 @@ async def gather(page: Any, url: str, options: BrowserOptions, started: float) -
         raw = await asyncio.wait_for(page.evaluate(SIGNALS_JS), timeout=_left(deadline))
         signals = PageSignals(**raw)
         png = await _screenshot(page, options.screenshot_max_height, deadline)
-        resources.append(
-            Resource("screenshot", f"urn:fullPage:{url}", "image/png", png, utc_now())
-        )
+        resources.append(Resource("screenshot", f"urn:fullPage:{url}", "image/png", png, utc_now()))
         dom = await asyncio.wait_for(page.content(), timeout=_left(deadline))
         resources.append(
             Resource("dom", f"urn:dom:{url}", "text/html; charset=utf-8",
                      dom.encode("utf-8"), utc_now())
         )  # fmt: skip
-    except (TimeoutError, asyncio.TimeoutError, PlaywrightError) as exc:
+    except (TimeoutError, PlaywrightError) as exc:
         notes["evidence"] = f"incomplete: {type(exc).__name__}: {exc}"
         logger.warning("browser evidence for %s is incomplete: %s", url, exc)
     verdict = assess(signals, host) if resources else Verdict(

@@ -13,6 +13,7 @@ from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from archiver.crawl.tap import ArchivingDownloadHandler
 
+
 class BrowserDownloadHandler(ScrapyPlaywrightDownloadHandler):
     def __init__(self, crawler: Any):
         super().__init__(crawler)

@@ -74,7 +74,9 @@ def find_chromium(configured: str = "") -> str | None:
 
 
 def chromium_missing(configured: str = "") -> str:
-    where = f"ARCHIVER_CHROMIUM={configured!r} is not an executable" if configured else (
-        "no Chromium on the PATH"
+    where = (
+        f"ARCHIVER_CHROMIUM={configured!r} is not an executable"
+        if configured
+        else ("no Chromium on the PATH")
     )
     return f"browser capture needs Chromium: {where}; {INSTALL_HINT}"

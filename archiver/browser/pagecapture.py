@@ -51,6 +51,7 @@ class PageCapture:
 
     session: Any  # the ArchiveSession
     engine: Any
+    page_url: str
     page_meta: dict[str, Any]  # the page request's META (seed, kind, hops, robots, url)
     max_redirects: int = 10
     document: Exchange | None = None
@@ -131,7 +132,7 @@ class PageCapture:
             "seed": page.get("seed"),
             "kind": page.get("kind") if main else "requisite",
             "hops": page.get("hops"),
-            "via": page.get("via") if main else page.get("url"),
+            "via": page.get("via") if main else self.page_url,
             "robots": page.get("robots"),
         }
         if main:
@@ -172,7 +173,7 @@ class PageCapture:
         return exchange, ""
 
     async def _fulfil(self, route: Any, exchange: Exchange, drop_location: bool = False) -> None:
-        _, status, reason = exchange.status_line()
+        _, status, _ = exchange.status_line()
         headers = _browser_headers(exchange.headers(), drop_location)
         raw = _read_body(exchange)
         encoding = exchange.header("Content-Encoding")

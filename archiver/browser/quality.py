@@ -75,9 +75,11 @@ PLATFORM: dict[str, list[tuple[str, re.Pattern[str]]]] = {
     ],
     "x.com": [
         ("login wall", _any(r"(?:log|sign) in to (?:x|twitter)", r"don.t miss what.s happening")),
-        ("unavailable placeholder", _any(r"this (?:post|tweet) is unavailable",
-                                         r"this (?:post|tweet) was deleted")),
-    ],  # fmt: skip
+        (
+            "unavailable placeholder",
+            _any(r"this (?:post|tweet) is unavailable", r"this (?:post|tweet) was deleted"),
+        ),
+    ],
     "facebook.com": [
         ("login wall", _any(r"you must log in to continue", r"log (?:in|into) facebook")),
         ("unavailable placeholder", _any(r"this content isn.t available right now")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
@@ -108,20 +109,38 @@ class Capture(CaptureRow):
     warc_state: str | None = None
     spool_path: str | None = None
     warcinfo_length: int | None = None
+    resources_json: str | None = None  # its capture_resources rows, as a JSON array
+
+    @property
+    def resources(self) -> list[ResourceRow]:
+        """The screenshot and DOM records of a browser capture, in the order written."""
+        if not self.resources_json:
+            return []
+        rows = [ResourceRow(**item) for item in json.loads(self.resources_json)]
+        return sorted(rows, key=lambda r: r.warc_offset)
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        data = asdict(self)
+        data.pop("resources_json", None)
+        data["resources"] = [asdict(r) for r in self.resources]
+        return data
 
 
 _ROW_FIELDS = [f.name for f in fields(CaptureRow)]
-_SELECT = """
+_SELECT_TEMPLATE = """
 SELECT c.*, j.name AS job, s.url AS seed_url, w.storage_uri, w.storage_key, w.store_uri,
-       w.state AS warc_state, w.spool_path, w.warcinfo_length
+       w.state AS warc_state, w.spool_path, w.warcinfo_length,
+       (SELECT json_group_array(json_object({resource_columns}))
+          FROM capture_resources r WHERE r.capture_id = c.id HAVING COUNT(*) > 0
+       ) AS resources_json
 FROM captures c
 JOIN jobs j ON j.id = c.job_id
 LEFT JOIN seeds s ON s.id = c.seed_id
 LEFT JOIN warc_files w ON w.name = c.warc_file
 """
+_SELECT = _SELECT_TEMPLATE.format(
+    resource_columns=", ".join(f"'{name}', r.{name}" for name in _RESOURCE_FIELDS)
+)
 
 
 def insert_captures(conn: sqlite3.Connection, rows: Sequence[CaptureRow]) -> list[str]:

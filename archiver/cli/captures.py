@@ -33,7 +33,8 @@ JSON_KEYS = (
     "id", "url", "final_url", "captured_at", "state", "http_status", "mime", "size", "title",
     "payload_digest", "record_digest", "record_id", "warc_file", "offset", "length",
     "storage_uri", "seed_id", "job", "kind", "hops", "via", "truncated", "error",
-    "site_name", "published", "record_type", "revisit_of",
+    "site_name", "published", "record_type", "revisit_of", "quality", "quality_reason",
+    "resources",
 )  # fmt: skip
 
 
@@ -48,13 +49,24 @@ def capture_json(capture) -> dict[str, object]:  # type: ignore[no-untyped-def]
 @click.option("--url", help="Captures of this URL.")
 @click.option("--seed", "seed_id", help="Captures made for this seed id.")
 @click.option("--job", help="Captures made in this job.")
+@click.option(
+    "--suspect", is_flag=True, help="Only browser captures found suspect (login wall, ...)."
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 @click.pass_obj
-def captures(obj, url: str | None, seed_id: str | None, job: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
-    """List captures, oldest first. Example: archiver captures --url https://example.org/ --json"""
+def captures(
+    obj, url: str | None, seed_id: str | None, job: str | None, suspect: bool, as_json: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """List captures, oldest first. Browser captures show their quality and the
+    screenshot and DOM records made of them.
+
+    Example: archiver captures --url https://example.org/ --json
+    """
     catalog = obj.catalog()
     seed = get_seed(catalog, seed_id).id if seed_id is not None else None
     found = find_captures(catalog, url=normalize_url(url) if url else None, seed_id=seed, job=job)
+    if suspect:
+        found = [c for c in found if c.quality == "suspect"]
     if as_json:
         click.echo(json.dumps([capture_json(c) for c in found], ensure_ascii=False, indent=2))
         return
@@ -64,6 +76,10 @@ def captures(obj, url: str | None, seed_id: str | None, job: str | None, as_json
     for c in found:
         status = str(c.http_status or "-")
         state = "" if c.state == "ok" else f" [{c.state}: {c.truncated or c.error}]"
+        if c.quality == "suspect":
+            state += f" [suspect: {c.quality_reason}]"
+        elif c.quality:
+            state += f" [browser: {', '.join(r.kind for r in c.resources) or 'no evidence'}]"
         click.echo(f"{c.id}  {c.captured_at}  {status:>3}  {c.size or 0:>9}  {c.url}{state}")
 
 
@@ -72,17 +88,34 @@ def captures(obj, url: str | None, seed_id: str | None, job: str | None, as_json
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Output file (default ID.warc.gz)."
 )
+@click.option(
+    "--resource",
+    type=click.Choice(["screenshot", "dom"]),
+    help="Write only this record's content: the browser's screenshot (PNG) or rendered DOM.",
+)
 @click.pass_obj
-def get(obj, capture_id: str, output: str | None) -> None:  # type: ignore[no-untyped-def]
-    """Write a capture's WARC records (warcinfo, request, response, metadata) as a
-    standalone .warc.gz, read by byte range and digest-checked first.
+def get(obj, capture_id: str, output: str | None, resource: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Write a capture's WARC records (warcinfo, request, response, metadata, and a
+    browser capture's screenshot and DOM) as a standalone .warc.gz, read by byte
+    range and digest-checked first.
 
     Example: archiver get K7QD-3XMA -o evidence.warc.gz
     """
     capture = get_capture(obj.catalog(), capture_id)
     s3 = job_s3_options(obj.catalog(), capture.job)  # the endpoint the job stored it at
-    data = read_capture(capture, s3).as_warc()  # raises before anything is written
-    target = Path(output or f"{capture.id}.warc.gz")
+    records = read_capture(capture, s3)  # raises before anything is written
+    if resource is not None:
+        kinds = [r.kind for r in capture.resources]
+        if resource not in kinds:
+            raise ArchiverError(
+                f"capture {capture.id} has no {resource} record: only browser captures"
+                f" have them (this one has: {', '.join(kinds) or 'none'})"
+            )
+        data = records.resource_payload(kinds.index(resource))
+        suffix = ".png" if resource == "screenshot" else ".html"
+    else:
+        data, suffix = records.as_warc(), ".warc.gz"
+    target = Path(output or f"{capture.id}{'-' + resource if resource else ''}{suffix}")
     fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", suffix=".partial")
     try:
         with os.fdopen(fd, "wb") as handle:

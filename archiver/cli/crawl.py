@@ -85,6 +85,19 @@ def print_summary(catalog: Catalog, job_name: str, seconds: float) -> int:
         for status in latest.values():
             counted[status] = counted.get(status, 0) + 1
         click.echo("  seed status: " + ", ".join(f"{n} {s}" for s, n in sorted(counted.items())))
+    browser = catalog.conn.execute(
+        "SELECT COUNT(*), SUM(quality = 'suspect') FROM captures"
+        " WHERE job_id = ? AND quality IS NOT NULL",
+        (job.id,),
+    ).fetchone()
+    if browser[0]:
+        click.echo(f"  browser pages: {browser[0]}, {browser[1] or 0} suspect")
+    for capture_id, url, reason in catalog.conn.execute(
+        "SELECT id, url, quality_reason FROM captures WHERE job_id = ? AND quality = 'suspect'"
+        " ORDER BY rowid LIMIT 20",
+        (job.id,),
+    ):
+        click.echo(f"  SUSPECT: {capture_id} {url}: {reason}")
     for event in catalog.conn.execute(
         "SELECT e.kind, e.seed_id, e.url FROM events e JOIN captures c ON c.id = e.confirmed_by"
         " WHERE c.job_id = ? ORDER BY e.id",

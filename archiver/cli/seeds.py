@@ -21,8 +21,7 @@ def _describe(seed: Seed) -> str:
     depth = "unlimited" if seed.depth is None and seed.scope != "page" else seed.depth or 0
     return (
         f"{seed.id:>4}  {seed.url}\n      scope {seed.scope}, depth {depth}, robots {seed.robots},"
-        f" {seed.category}, risk {seed.risk}, tags: {tags}"
-        + (", browser" if seed.browser else "")
+        f" {seed.category}, risk {seed.risk}, tags: {tags}" + (", browser" if seed.browser else "")
     )
 
 
@@ -49,7 +48,9 @@ def seeds() -> None:
     help="Capture with a headless browser (pages rendered by JavaScript, social posts).",
 )
 @click.pass_obj
-def seeds_add(obj, urls, tags, category, scope, depth, robots, risk, note, nominated_by, browser) -> None:  # type: ignore[no-untyped-def]
+def seeds_add(
+    obj, urls, tags, category, scope, depth, robots, risk, note, nominated_by, browser
+) -> None:  # type: ignore[no-untyped-def]
     """Add seeds. A URL that is already a seed gets the new tags merged in
     (and --browser turned on).
 

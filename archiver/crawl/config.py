@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -249,7 +249,7 @@ class CrawlConfig:
     removal_patterns: str | None = None
     event_command: str | None = None
     event_webhook: str | None = None
-    browser: BrowserOptions = BrowserOptions()
+    browser: BrowserOptions = field(default_factory=BrowserOptions)
 
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlConfig:
@@ -293,12 +293,19 @@ class CrawlConfig:
             event_command=settings.get("ARCHIVER_EVENT_COMMAND") or None,
             event_webhook=settings.get("ARCHIVER_EVENT_WEBHOOK") or None,
             browser=BrowserOptions(
-                hosts=parse_hosts(str(settings.get("ARCHIVER_BROWSER_HOSTS", _default("ARCHIVER_BROWSER_HOSTS")) or "")),
+                hosts=parse_hosts(
+                    str(
+                        settings.get("ARCHIVER_BROWSER_HOSTS", _default("ARCHIVER_BROWSER_HOSTS"))
+                        or ""
+                    )
+                ),
                 chromium=str(settings.get("ARCHIVER_CHROMIUM") or ""),
                 pages=_int(settings, "ARCHIVER_BROWSER_PAGES", 1, 16),
                 page_seconds=_float(settings, "ARCHIVER_BROWSER_PAGE_SECONDS"),
                 idle_seconds=_float(settings, "ARCHIVER_BROWSER_IDLE_SECONDS"),
-                screenshot_max_height=_int(settings, "ARCHIVER_SCREENSHOT_MAX_HEIGHT", 100, 100_000),
+                screenshot_max_height=_int(
+                    settings, "ARCHIVER_SCREENSHOT_MAX_HEIGHT", 100, 100_000
+                ),
                 suspect_retries=_int(settings, "ARCHIVER_SUSPECT_RETRIES", 0, 10),
                 suspect_retry_delay=_float(settings, "ARCHIVER_SUSPECT_RETRY_DELAY"),
             ),

@@ -24,21 +24,28 @@ from archiver.secrets import LogScrubber, redact_settings, secret_values
 from archiver.settings import PROFILES
 from archiver.spiders.seedlist import SeedListSpider, SeedTarget
 
+# Scrapy reads these as numbers with a fraction although their defaults are whole.
+_FLOAT_SETTINGS = {
+    "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT", "AUTOTHROTTLE_START_DELAY", "AUTOTHROTTLE_MAX_DELAY",
+    "AUTOTHROTTLE_TARGET_CONCURRENCY", "CLOSESPIDER_TIMEOUT",
+}  # fmt: skip
+
 
 def _check_scrapy_values(settings: Settings, overrides: Mapping[str, str]) -> None:
     """Scrapy reads settings lazily and fails mid-crawl; read typed ones now instead."""
     getters = {bool: settings.getbool, int: settings.getint, float: settings.getfloat}
     for name in overrides:
         default = getattr(default_settings, name, None)
-        getter = getters.get(type(default))
+        kind = float if name in _FLOAT_SETTINGS else type(default)
+        getter = getters.get(kind)
         if getter is None:
             continue
         try:
             getter(name)
         except ValueError:
-            kind = {bool: "true or false", int: "a whole number", float: "a number"}
+            wanted = {bool: "true or false", int: "a whole number", float: "a number"}
             raise ArchiverError(
-                f"setting {name}={overrides[name]!r} must be {kind[type(default)]}"
+                f"setting {name}={overrides[name]!r} must be {wanted[kind]}"
             ) from None
 
 

@@ -98,7 +98,9 @@ SELECT c.id, c.url, c.kind, c.state, c.captured_at, c.title, c.http_status, {cho
        c.record_id, c.record_digest, c.payload_digest,
        c.warc_file, c.warc_offset, c.warc_length, c.request_offset, c.request_length,
        c.metadata_offset, c.metadata_length,
-       j.name, w.state, w.store_uri, w.storage_key, w.spool_path, w.warcinfo_length
+       j.name, w.state, w.store_uri, w.storage_key, w.spool_path, w.warcinfo_length,
+       (SELECT group_concat(r.warc_offset || ' ' || r.warc_length, ',')
+          FROM capture_resources r WHERE r.capture_id = c.id) AS resources
 """
 # A whole job: straight from the captures_job_file index, in file and offset order.
 JOB_ROWS = (
@@ -162,6 +164,16 @@ class FileRows:
         return skipped
 
 
+def _resource_ranges(text: str | None) -> list[tuple[int, int, str]]:
+    """A browser capture's screenshot and DOM records: 'offset length,offset length'."""
+    out = []
+    for item in (text or "").split(","):
+        if item:
+            start, size = item.split()
+            out.append((int(start), int(size), "resource"))
+    return out
+
+
 def row_members(row: tuple) -> Iterator[Member]:
     cid, record_id, block, payload = row[0], row[8], row[9], row[10]
     offset, length, req_offset, req_length, meta_offset, meta_length = row[12:18]
@@ -171,6 +183,7 @@ def row_members(row: tuple) -> Iterator[Member]:
             (req_offset, req_length, "request"),
             (offset, length, "response"),
             (meta_offset, meta_length, "metadata"),
+            *_resource_ranges(row[24]),
         )
         if start is not None and size
     )

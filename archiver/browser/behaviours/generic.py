@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from types import ModuleType
 from typing import Any
@@ -43,10 +44,9 @@ async def wait_idle(page: Any, seconds: float, deadline: float) -> None:
     bound = min(seconds, _left(deadline))
     if bound <= 0:
         return
-    try:
+    # Still busy (a live feed, a poller): go on with what has loaded.
+    with contextlib.suppress(PlaywrightError):
         await page.wait_for_load_state("networkidle", timeout=bound * 1000)
-    except PlaywrightError:
-        pass  # still busy (a live feed, a poller): go on with what has loaded
 
 
 async def scroll_through(page: Any, idle_seconds: float, deadline: float) -> int:

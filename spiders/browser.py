@@ -12,19 +12,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy.http import HtmlResponse, Request, Response
 from twisted.python.failure import Failure
 
-from archiver.browser.evidence import gather
 from archiver.browser.launch import CONTEXT, SLOT
-from archiver.browser.pagecapture import PageCapture
 from archiver.crawl.delay import DELAY
 from archiver.crawl.session import EVIDENCE, META, PageEvidence
 from archiver.crawl.tap import RECORDED
 from archiver.spiders.failures import describe_failure
+
+if TYPE_CHECKING:
+    from archiver.browser.pagecapture import PageCapture
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class BrowserPages:
         return request.replace(callback=self.parse_browser, errback=self.failed_browser)
 
     async def _init_browser_page(self, page: Any, request: Request) -> None:
+        from archiver.browser.pagecapture import PageCapture  # Playwright: browser jobs only
+
         capture = PageCapture(
             session=self.session,
             engine=self.crawler.engine,
@@ -82,6 +85,8 @@ class BrowserPages:
         await page.route("**/*", capture.route)
 
     async def parse_browser(self, response: Response) -> AsyncIterator[Request]:
+        from archiver.browser.evidence import gather
+
         capture: PageCapture | None = response.meta.get(CAPTURE)
         page = response.meta.pop("playwright_page", None)
         options = self.session.config.browser

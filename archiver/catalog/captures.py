@@ -86,16 +86,6 @@ def insert_resources(conn: sqlite3.Connection, rows: Sequence[tuple[str, Resourc
     )
 
 
-def capture_resources(conn: sqlite3.Connection, capture_id: str) -> list[ResourceRow]:
-    """The screenshot and DOM records of a capture, in the order written."""
-    cursor = conn.execute(
-        f"SELECT {', '.join(_RESOURCE_FIELDS)} FROM capture_resources WHERE capture_id = ?"
-        " ORDER BY warc_file, warc_offset",
-        (capture_id,),
-    )
-    return [ResourceRow(*row) for row in cursor]
-
-
 @dataclass(frozen=True)
 class Capture(CaptureRow):
     """A stored capture, joined with where its WARC file lives now."""
@@ -120,10 +110,7 @@ class Capture(CaptureRow):
         return sorted(rows, key=lambda r: r.warc_offset)
 
     def to_json(self) -> dict[str, object]:
-        data = asdict(self)
-        data.pop("resources_json", None)
-        data["resources"] = [asdict(r) for r in self.resources]
-        return data
+        return asdict(self)
 
 
 _ROW_FIELDS = [f.name for f in fields(CaptureRow)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -42,6 +43,7 @@ def capture_json(capture) -> dict[str, object]:  # type: ignore[no-untyped-def]
     data = capture.to_json()
     data["offset"] = capture.warc_offset
     data["length"] = capture.warc_length
+    data["resources"] = [asdict(resource) for resource in capture.resources]
     return {key: data.get(key) for key in JSON_KEYS}
 
 

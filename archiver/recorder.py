@@ -330,8 +330,11 @@ class CaptureRecorder:
             fields.append(("quality", quality.quality))
             if quality.reason:
                 fields.append(("qualityReason", quality.reason))
-        if original is not None:  # its outlinks are in the original's metadata record
-            return [*fields, ("revisitOf", original.record_id)]
+        if original is not None:
+            fields.append(("revisitOf", original.record_id))
+            if quality is None:  # its outlinks are in the original's metadata record
+                return fields
+            # A browser page's shell is often the same while what it loads is not.
         return fields + [("outlink", link) for link in outlinks]
 
     def _revisit_of(

@@ -10,6 +10,11 @@ SPIDER_MODULES = ["archiver.spiders.seedlist"]
 DOWNLOAD_HANDLERS = {
     "http": "archiver.crawl.tap.ArchivingDownloadHandler",
     "https": "archiver.crawl.tap.ArchivingDownloadHandler",
+    # Nothing but http(s) is fetched: these would go around the tap and the address policy.
+    "ftp": None,
+    "s3": None,
+    "file": None,
+    "data": None,
 }
 EXTENSIONS = {"archiver.crawl.session.ArchiveSession": 0}
 

@@ -20,8 +20,9 @@ from twisted.python.failure import Failure
 
 from archiver.browser.launch import CONTEXT, SLOT
 from archiver.crawl.delay import DELAY
-from archiver.crawl.session import EVIDENCE, META, PageEvidence
-from archiver.crawl.tap import RECORDED
+from archiver.crawl.session import CONFIRMS, EVIDENCE, META, OBSERVED, PageEvidence
+from archiver.recorder import Quality
+from archiver.spiders.decode import decoded_body
 from archiver.spiders.failures import describe_failure
 
 if TYPE_CHECKING:
@@ -71,12 +72,18 @@ class BrowserPages:
     async def _init_browser_page(self, page: Any, request: Request) -> None:
         from archiver.browser.pagecapture import PageCapture  # Playwright: browser jobs only
 
+        earlier: PageCapture | None = request.meta.get(CAPTURE)
+        if earlier is not None:  # scrapy-playwright retries a page whose target closed
+            earlier.closed = True
+            if earlier.document is not None:
+                earlier.document.discard()
         capture = PageCapture(
             session=self.session,
             engine=self.crawler.engine,
             page_url=request.url,
             page_meta=request.meta[META],
             max_redirects=self.session.config.max_redirects,
+            page_seconds=self.session.config.browser.page_seconds,
         )
         capture.started = time.monotonic()
         request.meta[CAPTURE] = capture
@@ -90,6 +97,7 @@ class BrowserPages:
         capture: PageCapture | None = response.meta.get(CAPTURE)
         page = response.meta.pop("playwright_page", None)
         options = self.session.config.browser
+        evidence = None
         try:
             document = capture.document if capture is not None else None
             if document is None:
@@ -99,70 +107,105 @@ class BrowserPages:
                 self.session.record_failure(response.request, f"browser: {error}")
                 return
             _, status, _ = document.status_line()
-            evidence = None
             if status is not None and not 300 <= status < 400:
                 resources, quality, notes = await gather(
-                    page, document.url, options, capture.started
+                    page, document.url, status, options, capture.started
                 )
                 if notes:
                     logger.info("browser page %s: %s", document.url, notes)
                 evidence = PageEvidence(tuple(resources), quality, tuple(capture.outlinks()))
         finally:
+            if capture is not None:
+                capture.closed = True  # what the page still asks for is not fetched
             if page is not None:
                 await page.close()
-        self.seen.update(item.url for item in capture.fetched)
-        self.session.hold(document, response.request)
-        headers = [(k, v) for k, v in document.headers() if k.lower() not in _NOT_IN_DOM]
-        dom = b""
-        if evidence is not None:
-            response.meta[EVIDENCE] = evidence
-            dom = next((r.data for r in evidence.resources if r.kind == "dom"), b"")
-            headers.append(("Content-Type", "text/html; charset=utf-8"))
-        rendered = HtmlResponse(
-            url=document.url,
-            status=status or 200,
-            headers=headers,
-            body=dom,
-            encoding="utf-8",
-            request=response.request,
-        )
-        for request in self.parse(rendered):  # type: ignore[attr-defined]
+        for request in self._parse_document(response.request, capture, evidence):
             yield request
+
+    def _parse_document(
+        self, request: Request, capture: PageCapture, evidence: PageEvidence | None
+    ) -> list[Request]:
+        """Hand the page's document to the ordinary ``parse``: with the rendered DOM as
+        its body when there is one, else the body as the server sent it."""
+        document = capture.document
+        assert document is not None
+        _, status, _ = document.status_line()
+        self.seen.update(capture.requested)  # the browser fetched these: not again
+        self.session.hold(document, request)
+        headers = [(k, v) for k, v in document.headers() if k.lower() not in _NOT_IN_DOM]
+        dom = (
+            next((r.data for r in evidence.resources if r.kind == "dom"), None)
+            if evidence
+            else None
+        )
+        if dom is not None:
+            body = dom
+            headers.append(("Content-Type", "text/html; charset=utf-8"))
+        else:
+            raw = b"".join(document.body().chunks()) if document.body() is not None else b""
+            encoding = document.header("Content-Encoding")
+            limit = self.session.config.max_parse_bytes
+            body = decoded_body(raw, encoding.encode("latin-1") if encoding else None, limit) or b""
+            headers.append(("Content-Type", document.header("Content-Type") or "text/html"))
+        if evidence is not None:
+            request.meta[EVIDENCE] = evidence
+        shown = HtmlResponse(
+            url=document.url, status=status or 200, headers=headers, body=body, request=request
+        )
+        out = list(self.parse(shown))  # type: ignore[attr-defined]
+        out += self._navigations(request, capture)
         if evidence is not None and evidence.quality.quality == "suspect":
-            retry = self._suspect_retry(response.request)
+            retry = self._suspect_retry(request)
             if retry is not None:
-                yield retry
+                out.append(retry)
+        return out
+
+    def _navigations(self, request: Request, capture: PageCapture) -> list[Request]:
+        """Where the page's scripts tried to take it: followed like a redirect."""
+        info = request.meta[META]
+        if info.get("redirects", 0) >= self.session.config.max_redirects:
+            return []
+        out = []
+        for url in capture.navigations[:3]:
+            made = self._request(  # type: ignore[attr-defined]
+                url, info["seed"], kind=info["kind"], hops=info["hops"], via=request.url,
+                embeds=info.get("embeds", 0), redirects=info.get("redirects", 0) + 1,
+            )  # fmt: skip
+            if made is not None:
+                out.append(made)
+        return out
 
     def _suspect_retry(self, request: Request) -> Request | None:
         options = self.session.config.browser
         done = request.meta.get(RETRY, 0)
         if done >= options.suspect_retries:
             return None
-        meta = {key: value for key, value in request.meta.items() if key in (META,)}
-        info = dict(meta[META])
+        info = dict(request.meta[META])
         info.pop("url", None)  # the frontier entry is done; this is one more capture of it
-        retry = self.browser_request(
-            Request(request.url, dont_filter=True, meta={
-                META: info, RETRY: done + 1, DELAY: options.suspect_retry_delay,
-                "handle_httpstatus_all": True, "dont_redirect": True,
-                "dont_obey_robotstxt": request.meta.get("dont_obey_robotstxt", False),
-            })
-        )  # fmt: skip
-        return retry
+        meta = {
+            META: info, RETRY: done + 1, DELAY: options.suspect_retry_delay,
+            "handle_httpstatus_all": True, "dont_redirect": True,
+            "dont_obey_robotstxt": request.meta.get("dont_obey_robotstxt", False),
+        }  # fmt: skip
+        for key in (CONFIRMS, OBSERVED):  # a seed being watched stays in its chain
+            if key in request.meta:
+                meta[key] = request.meta[key]
+        return self.browser_request(Request(request.url, dont_filter=True, meta=meta))
 
     async def failed_browser(self, failure: Failure) -> list[Request] | None:
         request = failure.request  # type: ignore[attr-defined]
         page = request.meta.pop("playwright_page", None)
-        if page is not None:
-            await page.close()
         capture: PageCapture | None = request.meta.get(CAPTURE)
         if capture is not None:
-            self.seen.update(item.url for item in capture.fetched)
-            if capture.document is not None:
-                # The document came, the page did not finish: what came is kept.
-                capture.document.error = capture.document.error or describe_failure(failure)
-                self.session.record_now(capture.document, capture.document_request)
-                request.meta[RECORDED] = True
-            elif capture.document_error:
-                request.meta["archiver_error"] = capture.document_error
+            capture.closed = True
+        if page is not None:
+            await page.close()
+        if capture is not None and capture.document is not None:
+            # The document came, the page did not render in time: the document is kept
+            # and parsed as served, the capture marked suspect (and retried).
+            reason = f"no render: {describe_failure(failure)}"
+            evidence = PageEvidence((), Quality("suspect", reason), tuple(capture.outlinks()))
+            return self._parse_document(request, capture, evidence)
+        if capture is not None and capture.document_error:
+            request.meta["archiver_error"] = f"browser: {capture.document_error}"
         return self.failed(failure)  # type: ignore[attr-defined,no-any-return]

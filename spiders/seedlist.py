@@ -20,7 +20,7 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 
 from archiver.catalog.frontier import FrontierEntry
 from archiver.crawl.delay import DELAY
-from archiver.crawl.session import META
+from archiver.crawl.session import CONFIRMS, META, OBSERVED
 from archiver.crawl.tap import RECORDED, CaptureTruncated
 from archiver.pagefacts import PageFacts
 from archiver.spiders.browser import BrowserPages
@@ -31,8 +31,6 @@ from archiver.spiders.scope import Scope
 from archiver.watch.classify import Fetch, is_soft404_target
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
-CONFIRMS = "archiver_confirms"  # meta: the pending status a confirmation fetch is for
-OBSERVED = "archiver_observed"  # meta: this seed chain was already judged
 CSS_TYPES = (b"text/css",)
 
 

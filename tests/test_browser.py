@@ -92,19 +92,23 @@ def test_a_post_rendered_by_javascript_is_captured_whole(tmp_path, site):
     rows = {r["url"]: r for r in captures_json(home)}
     row = rows[site.url + "post/1"]
     assert row["quality"] == "ok" and row["quality_reason"] is None
-    assert [r["kind"] for r in row["resources"]] == ["screenshot", "dom"]
+    assert [r["kind"] for r in row["resources"]] == ["screenshot", "dom", "text"]
     assert rows[site.url + "api/post/1.json"]["kind"] == "requisite"
     listing = archiver(home, "captures", "--job", "post")
-    assert "[browser: screenshot, dom]" in listing.stdout, listing.stdout
+    assert "[browser: screenshot, dom, text]" in listing.stdout, listing.stdout
     # get: the records by byte range, digest-checked; the screenshot on its own.
     got = archiver(home, "get", row["id"], "-o", str(tmp_path / "post.warc.gz"))
     assert got.returncode == 0, got.stderr
     types = [r.type for r in read_warc(tmp_path / "post.warc.gz")]
-    assert types == ["warcinfo", "request", "response", "metadata", "resource", "resource"]
+    assert types == ["warcinfo", "request", "response", "metadata"] + ["resource"] * 3
     png_path = tmp_path / "shot.png"
     got = archiver(home, "get", row["id"], "--resource", "screenshot", "-o", str(png_path))
     assert got.returncode == 0, got.stderr
     assert png_path.read_bytes() == shot[0].raw_block
+    text_path = tmp_path / "post.txt"
+    got = archiver(home, "get", row["id"], "--resource", "text", "-o", str(text_path))
+    assert got.returncode == 0, got.stderr
+    assert POST_TEXT in text_path.read_text() and "Loading" not in text_path.read_text()
     assert archiver(home, "verify", "--job", "post").returncode == 0
 
 

@@ -35,18 +35,28 @@ POST = "Lawyer detained after posting about the anniversary. " * 5
         (PageSignals(text=POST, title="Log in to X / X"), "x.com", "login wall"),
         (PageSignals(text=POST, title="Log in to X / X"), "mobile.twitter.com", "login wall"),
         (PageSignals(text=POST, title="Log in to X / X"), "example.org", None),
-        (PageSignals(text="微博登录 " + POST), "weibo.com", "login wall"),
+        # A logged-out post page carries sign-in banners: not a wall.
+        (PageSignals(text=POST + " Don't miss what's happening. Log in Sign up",
+                     title="user on X: \"...\" / X", media=1), "x.com", None),
+        (PageSignals(text=POST, title="微博登录"), "weibo.com", "login wall"),
+        (PageSignals(text=POST, media=1), "example.org", None),
         (PageSignals(text="请在微信客户端打开链接"), "mp.weixin.qq.com", "login wall"),
     ],
 )  # fmt: skip
 def test_assess(signals, host, reason):
     verdict = assess(signals, host)
+    assert assess(signals, host, 503).suspect
     if reason is None:
         assert not verdict.suspect, verdict
         assert verdict.quality == "ok"
     else:
         assert verdict.suspect and verdict.reason.startswith(reason), verdict
         assert verdict.quality == "suspect"
+
+
+def test_an_error_page_is_suspect():
+    verdict = assess(PageSignals(text=POST, media=1), "example.org", 404)
+    assert verdict.suspect and verdict.reason == "error page: the server answered HTTP 404"
 
 
 def test_browser_hosts_match_subdomains_only():

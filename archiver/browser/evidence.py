@@ -1,9 +1,11 @@
-"""What the browser showed: behaviours run, then a full-page screenshot, the rendered DOM
-and the quality verdict, all within the page's hard time limit.
+"""What the browser showed: behaviours run, then a full-page screenshot, the rendered DOM,
+the visible text and the quality verdict, all within the page's hard time limit.
 
-The screenshot (PNG) and the DOM (the page serialized after the behaviours, UTF-8)
-become WARC ``resource`` records beside the page's response, with the target URIs
-Browsertrix Crawler uses for screenshots (``urn:fullPage:URL``) and ``urn:dom:URL``.
+The screenshot (PNG), the DOM (the page serialized after the behaviours, UTF-8) and
+the visible text become WARC ``resource`` records beside the page's response, with
+the target URIs Browsertrix Crawler uses (``urn:fullPage:URL``, ``urn:text:URL``) and
+``urn:dom:URL``. The text's digest is what a watched browser seed is compared by: the
+response holds the page's shell, which stays the same when the post changes.
 """
 
 from __future__ import annotations
@@ -51,9 +53,23 @@ SIGNALS_JS = """() => {
 
 
 async def gather(
-    page: Any, url: str, options: BrowserOptions, started: float
+    page: Any, url: str, status: int, options: BrowserOptions, started: float
 ) -> tuple[list[Resource], Quality, dict[str, Any]]:
-    """Behave, then take the evidence. Returns the resources, the verdict and notes."""
+    """Behave, then take the evidence, within the page's time limit (counted from
+    ``started``). Returns the resources, the verdict and notes on what happened."""
+    deadline = started + options.page_seconds
+    try:
+        return await asyncio.wait_for(
+            _gather(page, url, status, options, started), timeout=_left(deadline) + 1
+        )
+    except TimeoutError:
+        reason = f"no render: the page's time limit ({options.page_seconds:g} s) ran out"
+        return [], Quality("suspect", reason), {"evidence": "cut at the time limit"}
+
+
+async def _gather(
+    page: Any, url: str, status: int, options: BrowserOptions, started: float
+) -> tuple[list[Resource], Quality, dict[str, Any]]:
     deadline = started + options.page_seconds
     host = urlsplit(url).hostname or ""
     notes: dict[str, Any] = {}
@@ -82,10 +98,14 @@ async def gather(
             Resource("dom", f"urn:dom:{url}", "text/html; charset=utf-8",
                      dom.encode("utf-8"), utc_now())
         )  # fmt: skip
+        resources.append(
+            Resource("text", f"urn:text:{url}", "text/plain; charset=utf-8",
+                     signals.text.encode("utf-8"), utc_now())
+        )  # fmt: skip
     except (TimeoutError, PlaywrightError) as exc:
         notes["evidence"] = f"incomplete: {type(exc).__name__}: {exc}"
         logger.warning("browser evidence for %s is incomplete: %s", url, exc)
-    verdict = assess(signals, host) if resources else Verdict(
+    verdict = assess(signals, host, status) if resources else Verdict(
         True, f"no render: {notes.get('evidence', 'the page gave no evidence')}"
     )  # fmt: skip
     return resources, Quality(verdict.quality, verdict.reason), notes
@@ -97,9 +117,12 @@ def _left(deadline: float) -> float:
 
 async def _screenshot(page: Any, max_height: int, deadline: float) -> bytes:
     """The whole page as PNG, cut at ``max_height`` CSS pixels."""
-    width, height = await page.evaluate(
-        "() => { const r = document.scrollingElement || document.documentElement;"
-        " return [r.scrollWidth, r.scrollHeight]; }"
+    width, height = await asyncio.wait_for(
+        page.evaluate(
+            "() => { const r = document.scrollingElement || document.documentElement;"
+            " return [r.scrollWidth, r.scrollHeight]; }"
+        ),
+        timeout=_left(deadline),
     )
     viewport = page.viewport_size or {"width": 1280}
     clip = {

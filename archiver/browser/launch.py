@@ -7,9 +7,15 @@ requests the crawl answers itself (archiver/browser/pagecapture.py) get anywhere
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
-from archiver.browser.options import BrowserOptions, chromium_missing, find_chromium
+from archiver.browser.options import (
+    INSTALL_HINT,
+    BrowserOptions,
+    chromium_missing,
+    find_chromium,
+)
 from archiver.errors import ArchiverError
 
 CONTEXT = "archiver"
@@ -28,7 +34,28 @@ CHROMIUM_FLAGS = [
     "--disable-quic",
     "--disable-gpu",
     "--metrics-recording-only",
+    # WebRTC's UDP would go around the proxy: STUN/TURN requests to any address.
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
 ]
+
+
+def check_chromium(executable: str) -> str:
+    """Run ``executable --version``; its answer, or an ArchiverError saying what is wrong."""
+    try:
+        done = subprocess.run(
+            [executable, "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ArchiverError(
+            f"browser capture: {executable} does not run ({exc}); {INSTALL_HINT}"
+        ) from None
+    answer = (done.stdout or "").strip()
+    if done.returncode != 0 or "chrom" not in answer.lower():
+        raise ArchiverError(
+            f"browser capture: {executable} is not Chromium (it answered {answer[:80]!r} to"
+            f" --version); {INSTALL_HINT}"
+        )
+    return answer
 
 
 def browser_settings(options: BrowserOptions, user_agent: str) -> dict[str, Any]:
@@ -36,10 +63,15 @@ def browser_settings(options: BrowserOptions, user_agent: str) -> dict[str, Any]
     executable = find_chromium(options.chromium)
     if executable is None:
         raise ArchiverError(chromium_missing(options.chromium))
+    check_chromium(executable)
     handler = "archiver.browser.handler.BrowserDownloadHandler"
     return {
         "BROWSER_CAPTURE": True,
-        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+        "DOWNLOAD_HANDLERS": {
+            **{scheme: None for scheme in ("ftp", "s3", "file", "data")},
+            "http": handler,
+            "https": handler,
+        },
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": {
             "executable_path": executable,

@@ -16,12 +16,14 @@ followed here, each hop recorded, the browser given the final response.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
 from playwright.async_api import Error as PlaywrightError
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 
 from archiver.crawl.session import META
@@ -36,6 +38,11 @@ logger = logging.getLogger(__name__)
 _NOT_FOR_BROWSER = {"content-encoding", "content-length", "transfer-encoding", "connection"}
 _REDIRECTS = (301, 302, 303, 307, 308)
 BROWSER_SUB = "archiver_browser_sub"  # request.meta: fetched for a browser page
+PAGE = "archiver_browser_page"  # request.meta: the PageCapture a request was made for
+
+
+class PageClosed(IgnoreRequest):
+    """A browser page asked for this, but was done before it could be fetched."""
 
 
 @dataclass
@@ -54,12 +61,15 @@ class PageCapture:
     page_url: str
     page_meta: dict[str, Any]  # the page request's META (seed, kind, hops, robots, url)
     max_redirects: int = 10
+    page_seconds: float = 60.0
     document: Exchange | None = None
     document_request: Request | None = None
     document_error: str | None = None
     fetched: list[Fetched] = field(default_factory=list)
-    navigations: int = 0
+    requested: set[str] = field(default_factory=set)  # every URL asked for, in flight too
+    navigations: list[str] = field(default_factory=list)  # later main-frame GETs, not made
     started: float = 0.0  # time.monotonic() when the page opened: its time limit counts from here
+    closed: bool = False  # the page is done: what it still asks for is not fetched
 
     async def route(self, route: Any, browser_request: Any) -> None:
         """Playwright route handler: fetch through Scrapy, record, answer the browser."""
@@ -70,13 +80,18 @@ class PageCapture:
 
     async def _route(self, route: Any, browser_request: Any) -> None:
         url = browser_request.url
-        if not url.startswith(("http://", "https://")):
+        if self.closed or not url.startswith(("http://", "https://")):
             await route.abort("blockedbyclient")
             return
         frame = browser_request.frame if browser_request.is_navigation_request() else None
-        is_document = frame is not None and frame.parent_frame is None
-        if is_document:
-            self.navigations += 1
+        main = frame is not None and frame.parent_frame is None
+        if main and self.document_request is not None:
+            # The page navigating away (a script, a form): the capture is of the page
+            # first shown. A GET is followed by the crawler as a redirect of its own.
+            if browser_request.method == "GET" and url not in self.navigations:
+                self.navigations.append(url)
+            await route.abort("aborted")
+            return
         headers = {
             name: value
             for name, value in (await browser_request.all_headers()).items()
@@ -85,10 +100,13 @@ class PageCapture:
         headers["accept-encoding"] = ACCEPT_ENCODING  # what we can decode for the browser
         method = browser_request.method
         body = browser_request.post_data_buffer
-        main = is_document and self.navigations == 1
         for _hop in range(self.max_redirects + 1):
             request = self._request(url, method, headers, body, main, browser_request)
-            exchange, error = await self._fetch(request)
+            if main:
+                self.document_request = request
+            else:
+                self.requested.add(url)
+            exchange, error = await self._fetch(request, main)
             if exchange is None:
                 if main:
                     self.document_error = error
@@ -97,24 +115,25 @@ class PageCapture:
                 await route.abort("failed")
                 return
             _, status, _ = exchange.status_line()
-            if not main:
-                self.fetched.append(Fetched(url, status, browser_request.resource_type))
-            location = exchange.header("Location") if status in _REDIRECTS else None
             if main:
                 # The page's own response: held until the page is done (its metadata
                 # record lists everything the page loaded). A redirect is not followed
                 # by the browser; the spider follows it as a page of its own.
-                self.document, self.document_request = exchange, request
+                self.document = exchange
                 await self._fulfil(route, exchange, drop_location=True)
                 return
-            if location and status in _REDIRECTS:
+            self.fetched.append(Fetched(url, status, browser_request.resource_type))
+            target = _redirect_target(url, exchange, status)
+            if target is not None:
                 self.session.record_now(exchange, request)
-                url = urljoin(url, location.strip())
+                url = target
                 if status == 303 or (status in (301, 302) and method == "POST"):
                     method, body = "GET", None
                 continue
-            await self._fulfil(route, exchange)
-            self.session.record_now(exchange, request)
+            try:
+                await self._fulfil(route, exchange)
+            finally:
+                self.session.record_now(exchange, request)
             return
         await route.abort("failed")  # too many redirects
 
@@ -143,7 +162,6 @@ class PageCapture:
             headers=headers,
             body=body,
             dont_filter=True,
-            priority=10,  # the page is waiting for it
             meta={
                 META: info,
                 BROWSER_SUB: browser_request.resource_type,
@@ -153,18 +171,24 @@ class PageCapture:
                 # The page request passed robots.txt; what it loads is fetched as the
                 # browser showing it fetches it, like the requisites of any page.
                 "dont_obey_robotstxt": True,
+                PAGE: self,
+                # Not longer than the page has left (and never past the tap's own limit).
+                "download_timeout": max(1.0, self.page_seconds - (time.monotonic() - self.started)),
             },
         )
 
-    async def _fetch(self, request: Request) -> tuple[Exchange | None, str]:
-        """Fetch through the engine's downloader; the exchange, or why there is none."""
+    async def _fetch(self, request: Request, main: bool) -> tuple[Exchange | None, str]:
+        """Fetch through the engine's downloader; the exchange, or why there is none.
+        A failed subresource is recorded here; the page's own failure by the spider."""
         try:
             response = await self.engine.download_async(request)
+        except PageClosed:
+            return None, "the page was closed"
         except Exception as exc:  # refused, DNS, timeout, cut at a limit
             from twisted.python.failure import Failure
 
             error = request.meta.get("archiver_error") or describe_failure(Failure(exc))
-            if not request.meta.get(RECORDED):
+            if not main and not request.meta.get(RECORDED):
                 self.session.record_failure(request, error)
             return None, error
         exchange = self.session.take_exchange(response)
@@ -196,12 +220,27 @@ class PageCapture:
         return links
 
 
+def _redirect_target(url: str, exchange: Exchange, status: int | None) -> str | None:
+    """Where a subresource's redirect leads, when it is an http(s) URL to follow."""
+    location = exchange.header("Location") if status in _REDIRECTS else None
+    if not location:
+        return None
+    try:
+        target = urljoin(url, location.strip()).split("#", 1)[0]
+    except ValueError:
+        return None
+    # Only http(s): never a scheme whose handler would bypass the tap (ftp:, s3:, file:).
+    return target if target.startswith(("http://", "https://")) else None
+
+
 def _browser_headers(headers: Iterable[tuple[str, str]], drop_location: bool) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in headers:
         key = name.lower()
         if key in _NOT_FOR_BROWSER or (drop_location and key == "location"):
             continue
+        if any(c in value for c in "\x00\r\n") or not key.isascii():
+            continue  # a value Chromium would reject, failing the whole response
         if key in out:
             out[key] += ("\n" if key == "set-cookie" else ", ") + value
         else:

@@ -62,35 +62,47 @@ UNAVAILABLE = _any(
     r"页面不存在", r"已无法查看", r"内容不存在",
 )  # fmt: skip
 
-# Per-platform: host suffix -> [(reason, pattern)], checked before the generic ones.
-PLATFORM: dict[str, list[tuple[str, re.Pattern[str]]]] = {
+# Per-platform: host suffix -> [(reason, where, pattern)], checked before the generic ones.
+# "title" rules read the page title only: a logged-out post page carries sign-in banners
+# in its text, but only the wall itself is titled so. "text" rules read short pages only.
+PLATFORM: dict[str, list[tuple[str, str, re.Pattern[str]]]] = {
     "weibo.com": [
-        ("login wall", _any(r"登录 ?- ?新浪微博", r"微博登录", r"passport\.weibo")),
-        ("unavailable placeholder", _any(r"抱歉，此微博已被作者删除", r"该微博因被多人投诉")),
-    ],
-    "weibo.cn": [("login wall", _any(r"登录 ?- ?新浪微博", r"微博登录"))],
-    "mp.weixin.qq.com": [
-        ("login wall", _any(r"请在微信客户端打开链接", r"环境异常")),
-        ("unavailable placeholder", _any(r"该内容已被发布者删除", r"此内容因违规无法查看")),
-    ],
-    "x.com": [
-        ("login wall", _any(r"(?:log|sign) in to (?:x|twitter)", r"don.t miss what.s happening")),
+        ("login wall", "title", _any(r"登录 ?- ?新浪微博", r"微博登录", r"sina visitor system")),
         (
             "unavailable placeholder",
+            "text",
+            _any(r"抱歉，此微博已被作者删除", r"该微博因被多人投诉"),
+        ),
+    ],
+    "weibo.cn": [("login wall", "title", _any(r"登录 ?- ?新浪微博", r"微博登录"))],
+    "mp.weixin.qq.com": [
+        ("login wall", "text", _any(r"请在微信客户端打开链接", r"环境异常")),
+        ("unavailable placeholder", "text", _any(r"该内容已被发布者删除", r"此内容因违规无法查看")),
+    ],
+    "x.com": [
+        ("login wall", "title", _any(r"^\s*(?:log|sign) in to (?:x|twitter)")),
+        (
+            "unavailable placeholder",
+            "text",
             _any(r"this (?:post|tweet) is unavailable", r"this (?:post|tweet) was deleted"),
         ),
     ],
     "facebook.com": [
-        ("login wall", _any(r"you must log in to continue", r"log (?:in|into) facebook")),
-        ("unavailable placeholder", _any(r"this content isn.t available right now")),
+        (
+            "login wall",
+            "title",
+            _any(r"^\s*log in(?:to)? (?:to )?facebook", r"facebook\s*[-–]\s*log in or sign up"),
+        ),
+        ("unavailable placeholder", "text", _any(r"this content isn.t available right now")),
     ],
-    "instagram.com": [("login wall", _any(r"login • instagram", r"log in to see photos"))],
-    "t.me": [("unavailable placeholder", _any(r"post not found", r"channel is private"))],
+    "instagram.com": [("login wall", "title", _any(r"^\s*login\s*•\s*instagram"))],
+    "t.me": [("unavailable placeholder", "text", _any(r"post not found", r"channel is private"))],
 }
 PLATFORM["twitter.com"] = PLATFORM["x.com"]
+SHORT = 2000  # characters: "text" patterns count on pages this short (a notice, a wall)
 
 
-def _platform_rules(host: str) -> list[tuple[str, re.Pattern[str]]]:
+def _platform_rules(host: str) -> list[tuple[str, str, re.Pattern[str]]]:
     host = host.lower()
     for suffix, rules in PLATFORM.items():
         if host == suffix or host.endswith("." + suffix):
@@ -102,24 +114,28 @@ def _quote(match: re.Match[str]) -> str:
     return repr(match.group(0).strip()[:60])
 
 
-def assess(signals: PageSignals, host: str = "") -> Verdict:
+def assess(signals: PageSignals, host: str = "", status: int = 200) -> Verdict:
     """The verdict on one rendered page: the first reason found, most specific first."""
     text = " ".join(signals.text.split())
     seen = f"{signals.title} {text}"
-    for reason, pattern in _platform_rules(host):
-        match = pattern.search(seen)
+    for reason, where, pattern in _platform_rules(host):
+        if where == "text" and len(text) > SHORT:
+            continue
+        match = pattern.search(signals.title if where == "title" else text)
         if match:
             return Verdict(True, f"{reason}: {host} page shows {_quote(match)}")
+    if status >= 400:
+        return Verdict(True, f"error page: the server answered HTTP {status}")
     if signals.captcha_frames:
         return Verdict(True, "captcha: a captcha widget is on the page")
     match = CAPTCHA.search(seen)
-    if match and len(text) < 2000:
+    if match and len(text) < SHORT:
         return Verdict(True, f"captcha: the page asks {_quote(match)}")
     match = LOGIN.search(seen)
     if signals.password_fields and match and len(text) < 3000:
         return Verdict(True, f"login wall: a password field and {_quote(match)}")
     match = UNAVAILABLE.search(seen)
-    if match and len(text) < 2000:
+    if match and len(text) < SHORT:
         return Verdict(True, f"unavailable placeholder: {_quote(match)}")
     if len("".join(text.split())) < MIN_TEXT and not signals.media:
         return Verdict(True, f"empty render: {len(text)} characters of text and no media")

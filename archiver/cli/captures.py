@@ -92,13 +92,14 @@ def captures(
 )
 @click.option(
     "--resource",
-    type=click.Choice(["screenshot", "dom"]),
-    help="Write only this record's content: the browser's screenshot (PNG) or rendered DOM.",
+    type=click.Choice(["screenshot", "dom", "text"]),
+    help="Write only this record's content: the browser's screenshot (PNG), rendered DOM"
+    " or visible text.",
 )
 @click.pass_obj
 def get(obj, capture_id: str, output: str | None, resource: str | None) -> None:  # type: ignore[no-untyped-def]
     """Write a capture's WARC records (warcinfo, request, response, metadata, and a
-    browser capture's screenshot and DOM) as a standalone .warc.gz, read by byte
+    browser capture's screenshot, DOM and text) as a standalone .warc.gz, read by byte
     range and digest-checked first.
 
     Example: archiver get K7QD-3XMA -o evidence.warc.gz
@@ -114,7 +115,7 @@ def get(obj, capture_id: str, output: str | None, resource: str | None) -> None:
                 f" have them (this one has: {', '.join(kinds) or 'none'})"
             )
         data = records.resource_payload(kinds.index(resource))
-        suffix = ".png" if resource == "screenshot" else ".html"
+        suffix = {"screenshot": ".png", "dom": ".html", "text": ".txt"}[resource]
     else:
         data, suffix = records.as_warc(), ".warc.gz"
     target = Path(output or f"{capture.id}{'-' + resource if resource else ''}{suffix}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import socket
 from dataclasses import dataclass, field
@@ -171,14 +172,18 @@ def _bool(settings: Any, name: str) -> bool:
     raise ArchiverError(f"setting {name}={raw!r} must be true or false")
 
 
-def _float(settings: Any, name: str) -> float:
+def _float(settings: Any, name: str, maximum: float | None = None) -> float:
     raw = settings.get(name, ARCHIVER_SETTINGS[name][0])
     try:
         value = float(raw)
     except (TypeError, ValueError):
         raise ArchiverError(f"setting {name}={raw!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ArchiverError(f"setting {name}={raw!r} must be a finite number")
     if value < 0:
         raise ArchiverError(f"setting {name}={raw!r} must be >= 0")
+    if maximum is not None and value > maximum:
+        raise ArchiverError(f"setting {name}={raw!r} must be at most {maximum:g}")
     return value
 
 
@@ -288,7 +293,7 @@ class CrawlConfig:
             hostname=socket.gethostname(),
             revisits=_bool(settings, "ARCHIVER_REVISITS"),
             conditional=_bool(settings, "ARCHIVER_CONDITIONAL"),
-            confirm_delay=_float(settings, "ARCHIVER_CONFIRM_DELAY"),
+            confirm_delay=_float(settings, "ARCHIVER_CONFIRM_DELAY", 86400),
             removal_patterns=settings.get("ARCHIVER_REMOVAL_PATTERNS") or None,
             event_command=settings.get("ARCHIVER_EVENT_COMMAND") or None,
             event_webhook=settings.get("ARCHIVER_EVENT_WEBHOOK") or None,
@@ -301,13 +306,13 @@ class CrawlConfig:
                 ),
                 chromium=str(settings.get("ARCHIVER_CHROMIUM") or ""),
                 pages=_int(settings, "ARCHIVER_BROWSER_PAGES", 1, 16),
-                page_seconds=_float(settings, "ARCHIVER_BROWSER_PAGE_SECONDS"),
-                idle_seconds=_float(settings, "ARCHIVER_BROWSER_IDLE_SECONDS"),
+                page_seconds=_float(settings, "ARCHIVER_BROWSER_PAGE_SECONDS", 3600),
+                idle_seconds=_float(settings, "ARCHIVER_BROWSER_IDLE_SECONDS", 600),
                 screenshot_max_height=_int(
                     settings, "ARCHIVER_SCREENSHOT_MAX_HEIGHT", 100, 100_000
                 ),
                 suspect_retries=_int(settings, "ARCHIVER_SUSPECT_RETRIES", 0, 10),
-                suspect_retry_delay=_float(settings, "ARCHIVER_SUSPECT_RETRY_DELAY"),
+                suspect_retry_delay=_float(settings, "ARCHIVER_SUSPECT_RETRY_DELAY", 86400),
             ),
         )
 

@@ -38,13 +38,15 @@ from archiver.warc.writer import WarcWriter
 from archiver.watch.classify import Fetch, classify
 from archiver.watch.hooks import notify
 from archiver.watch.patterns import RemovalPatterns
-from archiver.watch.status import Event, observe, present_digest
+from archiver.watch.status import PRESENT, Event, judge_suspect, observe, present_digest
 
 logger = logging.getLogger(__name__)
 
 META = "archiver"  # request.meta key holding the fetch context (a dict)
 HELD = "archiver_exchange"
 EVIDENCE = "archiver_evidence"  # response.meta: a browser page's resources and quality
+CONFIRMS = "archiver_confirms"  # meta: the pending status a confirmation fetch is for
+OBSERVED = "archiver_observed"  # meta: this seed chain was already judged
 
 
 @dataclass(frozen=True)
@@ -263,9 +265,13 @@ class ArchiveSession:
         with self._writing():
             self.recorder.commit()
             conn = self.catalog.conn
+            # A browser capture is compared by its visible text: its response is the
+            # page's shell, the same when the post has changed or gone.
             row = conn.execute(
-                "SELECT id, payload_digest, http_status, truncated FROM captures"
-                " WHERE job_id = ? AND url = ? ORDER BY rowid DESC LIMIT 1",
+                "SELECT c.id, COALESCE((SELECT r.payload_digest FROM capture_resources r"
+                " WHERE r.capture_id = c.id AND r.kind = 'text'), c.payload_digest),"
+                " c.http_status, c.truncated, c.quality, c.quality_reason FROM captures c"
+                " WHERE c.job_id = ? AND c.url = ? ORDER BY c.rowid DESC LIMIT 1",
                 (self.job.id, fetch.url),
             ).fetchone()
             if row is None:
@@ -277,6 +283,8 @@ class ArchiveSession:
             elif fetch.status is None and row[2] is not None:
                 fetch = replace(fetch, status=row[2])  # cut by our own size or time limit
             status, reason = classify(fetch, present_digest(conn, seed_id), self.removal_patterns)
+            if row[4] == "suspect" and status in PRESENT:
+                status, reason = judge_suspect(row[5] or "")
             with self.catalog.transaction() as tx:
                 outcome = observe(
                     tx, seed_id, row[0], status, reason, confirms=confirms, url=seed_url

@@ -75,15 +75,25 @@ def last_confirmed(conn: sqlite3.Connection, seed_id: int) -> StatusRow | None:
 
 def present_digest(conn: sqlite3.Connection, seed_id: int) -> str | None:
     """The payload digest of the seed's last present capture (through a revisit to the
-    capture holding the payload)."""
+    capture holding the payload); for a browser capture, the digest of its visible text."""
     marks = ",".join("?" * len(PRESENT))
     row = conn.execute(
-        "SELECT c.payload_digest, o.payload_digest FROM seed_status s"
+        "SELECT (SELECT r.payload_digest FROM capture_resources r WHERE r.capture_id = c.id"
+        " AND r.kind = 'text'), c.payload_digest, o.payload_digest FROM seed_status s"
         " JOIN captures c ON c.id = s.capture_id LEFT JOIN captures o ON o.id = c.revisit_of"
         f" WHERE s.seed_id = ? AND s.status IN ({marks}) ORDER BY s.id DESC LIMIT 1",
         (seed_id, *PRESENT),
     ).fetchone()
-    return (row[0] or row[1]) if row else None
+    return (row[0] or row[1] or row[2]) if row else None
+
+
+def judge_suspect(reason: str) -> tuple[str, str]:
+    """How a browser capture found suspect counts for a watched seed: the platform's
+    "content unavailable" placeholder is its removal notice; a wall, a captcha or an
+    empty render says nothing about the post, so it is a transient error."""
+    if reason.startswith("unavailable placeholder"):
+        return "removed", f"removal notice: {reason}"
+    return TRANSIENT, f"suspect capture: {reason}"
 
 
 def _insert(

@@ -4,8 +4,8 @@
 2. scroll down a screen at a time until the page stops growing, so lazy images and
    infinite lists load, waiting for the network after each screen;
 3. click the expanders: the platform's own, and buttons reading "Show more", "Read
-   more", "See more", 展开, 展开全文, 显示更多, 查看更多 (buttons only, never links, so a
-   click does not navigate away);
+   more", "See more", 展开, 展开全文, 显示更多, 查看更多 (never links, form buttons or
+   submit buttons, so a click neither leaves the page nor sends a form);
 4. wait for the network again and scroll back to the top for the screenshot.
 """
 
@@ -33,6 +33,11 @@ _SCROLL = """() => {
   const root = document.scrollingElement || document.documentElement;
   return [Math.ceil(window.scrollY + window.innerHeight), root.scrollHeight];
 }"""
+
+
+# Links navigate; a button in a form (or any submit button) submits it: never clicked.
+_LEAVES_PAGE = """e => !!(e.closest('a[href]') || e.closest('form') ||
+  (e.getAttribute('type') || '').toLowerCase() === 'submit')"""
 
 
 def _left(deadline: float) -> float:
@@ -75,8 +80,8 @@ async def click_expanders(page: Any, selectors: tuple[str, ...], deadline: float
                 if _left(deadline) <= 0:
                     return clicked
                 element = found.nth(index)
-                if await element.evaluate("e => !!e.closest('a[href]')"):
-                    continue  # a link: clicking would leave the page
+                if await element.evaluate(_LEAVES_PAGE):
+                    continue  # a link or a form's button: clicking would leave the page
                 if await element.is_visible():
                     await element.click(timeout=2000, no_wait_after=True)
                     clicked += 1

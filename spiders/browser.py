@@ -154,7 +154,9 @@ class BrowserPages:
         )
         out = list(self.parse(shown))  # type: ignore[attr-defined]
         out += self._navigations(request, capture)
-        if evidence is not None and evidence.quality.quality == "suspect":
+        # A seed's change is fetched again to confirm it: that is its retry already.
+        confirming = CONFIRMS in request.meta or any(CONFIRMS in made.meta for made in out)
+        if evidence is not None and evidence.quality.quality == "suspect" and not confirming:
             retry = self._suspect_retry(request)
             if retry is not None:
                 out.append(retry)
@@ -187,9 +189,8 @@ class BrowserPages:
             "handle_httpstatus_all": True, "dont_redirect": True,
             "dont_obey_robotstxt": request.meta.get("dont_obey_robotstxt", False),
         }  # fmt: skip
-        for key in (CONFIRMS, OBSERVED):  # a seed being watched stays in its chain
-            if key in request.meta:
-                meta[key] = request.meta[key]
+        if OBSERVED in request.meta:  # judged already, at a redirect to this page
+            meta[OBSERVED] = request.meta[OBSERVED]
         return self.browser_request(Request(request.url, dont_filter=True, meta=meta))
 
     async def failed_browser(self, failure: Failure) -> list[Request] | None:

@@ -230,3 +230,38 @@ def test_seed_browser_column_is_checked(tmp_path):
     result = archiver(tmp_path / "home", "seeds", "import", str(seeds))
     assert result.returncode != 0
     assert "invalid browser 'perhaps': use yes or no" in result.stderr + result.stdout
+
+
+@needs_chromium
+def test_a_watched_browser_seed_is_judged_by_what_it_shows(tmp_path, site):
+    """The shell stays byte for byte the same; the post in it changes, then turns into the
+    platform's "unavailable" placeholder: changed, then a confirmed removal."""
+    import json
+
+    from mutablesite import Reply
+
+    home = tmp_path / "home"
+    archiver(home, "seeds", "add", site.url + "post/1", "--browser")
+    fast = ("-s", "ARCHIVER_CONFIRM_DELAY=0.5", "-s", "ARCHIVER_SUSPECT_RETRY_DELAY=0.5")
+    crawl(home, "first", *fast)
+    edited = {"text": POST_TEXT + " (edited)", "image": "/media/photo.png"}
+    site.set("/api/post/1.json", Reply(body=json.dumps(edited).encode(),
+                                       content_type="application/json"))  # fmt: skip
+    crawl(home, "second", *fast)
+    records = records_of(home)
+    second = [r for r in records if r.type == "revisit" and uri(r) == site.url + "post/1"]
+    assert second, "the unchanged shell is a revisit"
+    metadata = [r for r in records if r.type == "metadata" and uri(r) == site.url + "post/1"]
+    assert all(b"api/post/1.json E" in m.raw_block for m in metadata)  # revisit too
+    gone = {"text": "This post is no longer available.", "image": ""}
+    site.set("/api/post/1.json", Reply(body=json.dumps(gone).encode(),
+                                       content_type="application/json"))  # fmt: skip
+    result = crawl(home, "third", *fast)
+    assert "is removed" in result.stdout, result.stdout
+    shown = json.loads(archiver(home, "seeds", "show", "1", "--json").stdout)
+    statuses = [t["status"] for t in shown["timeline"]]
+    assert statuses[:2] == ["captured", "changed"], statuses
+    assert statuses[-2:] == ["removed", "removed"], statuses
+    listed = json.loads(archiver(home, "events", "--json").stdout)
+    assert [e["kind"] for e in listed] == ["removed"]
+    assert "unavailable placeholder" in listed[0]["reason"]

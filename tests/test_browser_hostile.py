@@ -97,8 +97,10 @@ def test_hostile_pages(tmp_path, listener):
         site.set("/away", Reply(body=page("Away", TEXT, away)))
         site.set("/elsewhere", Reply(body=page("Elsewhere", "Somewhere else entirely. " * 5)))
         # A "Show more" that is a form's button: clicking it would send the form.
-        form = ("<form method=post action=/vote><button onclick=\"fetch('/clicked')\">"
-                "Show more</button></form>")
+        form = (
+            "<form method=post action=/vote><button onclick=\"fetch('/clicked')\">"
+            "Show more</button></form>"
+        )
         site.set("/form", Reply(body=page("Form", TEXT, form)))
         # A header value Chromium refuses would fail the whole response.
         site.set("/odd", Reply(body=page("Odd", TEXT, "<script src='/odd.js'></script>")))

@@ -111,7 +111,7 @@ def crawl(work: Path, name: str, urls: list[str], browser: bool) -> dict[str, fl
     started = time.perf_counter()
     done = subprocess.run(
         [*run, "crawl", "--profile", "test", "--job", name, "-s", "ARCHIVER_BROWSER_HOSTS=none",
-         "-s", "ARCHIVER_PROGRESS_INTERVAL=0"],
+         "-s", "ARCHIVER_PROGRESS_INTERVAL=0", "-s", "RETRY_TIMES=2"],
         env=env, capture_output=True, text=True,
     )  # fmt: skip
     wall = time.perf_counter() - started
@@ -120,7 +120,8 @@ def crawl(work: Path, name: str, urls: list[str], browser: bool) -> dict[str, fl
     warcs = list((home / "warcs").rglob("*.warc.gz")) + list((home / "spool").rglob("*.warc.gz"))
     size = sum(p.stat().st_size for p in warcs)
     resources = resource_sizes(warcs)
-    return {"wall": wall, "bytes": size, **resources}
+    suspect = done.stdout.count("SUSPECT:")
+    return {"wall": wall, "bytes": size, "suspect": suspect, **resources}
 
 
 def resource_sizes(paths: list[Path]) -> dict[str, float]:
@@ -169,7 +170,7 @@ def main() -> int:
                 f"  {r['bytes'] / args.posts / 1024:7.1f} KiB/post")  # fmt: skip
         if name == "browser":
             line += (f"  (screenshot {r['screenshot'] / 1024:.1f} KiB,"
-                     f" DOM {r['dom'] / 1024:.1f} KiB)")  # fmt: skip
+                     f" DOM {r['dom'] / 1024:.1f} KiB; {r['suspect']:.0f} suspect)")  # fmt: skip
         print(line)
     return 0
 

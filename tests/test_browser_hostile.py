@@ -153,3 +153,28 @@ def test_a_page_that_hangs_is_cut_at_its_time_limit(tmp_path):
     assert rows[0]["quality"] == "suspect"
     assert rows[0]["quality_reason"].startswith("no render"), rows[0]
     assert "job spin finished" in result.stdout, result.stdout
+
+
+@needs_chromium
+def test_a_page_done_does_not_leave_requests_behind(tmp_path):
+    """Requests the page made that still wait in the host's queue (its download delay)
+    when the page is done are not fetched."""
+    calls = "".join(f"fetch('/slow/{n}');" for n in range(4))
+    with MutableSite() as site:
+        site.set("/busy", Reply(body=page("Busy", TEXT, f"<script>{calls}</script>")))
+        for n in range(4):
+            site.set(f"/slow/{n}", Reply(body=b"{}", content_type="application/json"))
+        home = tmp_path / "home"
+        archiver(home, "seeds", "add", site.url + "busy", "--browser")
+        started = time.monotonic()
+        result = archiver(home, "crawl", "--profile", "test", "--job", "busy",
+                          "-s", "ARCHIVER_BROWSER_PAGE_SECONDS=6",
+                          "-s", "DOWNLOAD_DELAY=2.5", "-s", "RANDOMIZE_DOWNLOAD_DELAY=0",
+                          "-s", "ARCHIVER_SUSPECT_RETRIES=0", timeout=300)  # fmt: skip
+        took = time.monotonic() - started
+        slow = [path for path, _ in site.requests if path.startswith("/slow/")]
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(slow) < 4, slow  # the queued ones were dropped with the page
+    assert took < 30, took
+    rows = [r for r in captures_json(home) if r["url"] == site.url + "busy"]
+    assert rows and rows[0]["quality"] is not None

@@ -1,9 +1,12 @@
 """Turns finished exchanges into WARC records and catalog rows.
 
-The order is what makes the catalog trustworthy: records are written and flushed
-to the WARC file first, and only then are the capture rows that point at them
-committed (in batches, after an fsync). A crash can lose the last second of rows,
-never leave a row pointing at bytes that are not on disk.
+The order is what makes the catalog trustworthy: records are written to the WARC
+file first, and only then are the capture rows that point at them committed, once an
+fsync has put those bytes on disk. During a crawl the fsync runs on its own thread
+(archiver/syncer.py) while recording goes on; the rows are committed on this thread
+when it is done, one batch in flight at a time. A crash can lose the last rows (their
+pages are fetched again on resume), never leave a row pointing at bytes that are not
+on disk.
 
 Closed WARC files are handed to the store; the catalog follows each file from
 ``open`` to ``closed`` to ``stored``. Nothing here imports Scrapy.
@@ -37,6 +40,7 @@ from archiver.exchange import Exchange
 from archiver.pagefacts import NO_FACTS, PageFacts, normalize_published
 from archiver.secrets import redact_request_head
 from archiver.storage.base import Store
+from archiver.syncer import Syncer
 from archiver.uploads import PendingFile, record_stored, store_file
 from archiver.urls import surt_key
 from archiver.warc.records import Body, sha256_label, warc_fields
@@ -69,6 +73,16 @@ def _redirect_target(exchange: Exchange, status: int | None) -> str | None:
         return urljoin(exchange.url, location.strip())
     except ValueError:  # e.g. "http://[broken/": kept as sent
         return location.strip()
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Rows and frontier changes committed together, in one transaction."""
+
+    rows: list[CaptureRow]
+    resources: list[tuple[int, ResourceRow]]
+    discovered: list[FrontierEntry]
+    done: list[str]
 
 
 @dataclass(frozen=True)
@@ -134,6 +148,12 @@ class CaptureRecorder:
         # Set by the crawl session to store files in the background.
         self.store_closed: Callable[[PendingFile], None] | None = None
         self._last_commit = time.monotonic()
+        # Set by the crawl session: fsync on another thread, and where its errors go.
+        self.syncer: Syncer | None = None
+        self.on_error: Callable[[Exception], None] | None = None
+        self._inflight: _Batch | None = None
+        self._token = 0
+        self._more = False
         self.captures_committed = 0
         self.bytes_written = 0
 
@@ -397,34 +417,89 @@ class CaptureRecorder:
             self.commit()
 
     def commit(self) -> None:
-        """fsync the WARC bytes, then commit the rows that point at them, with the
-        frontier entries found and completed since the last commit (one transaction)."""
-        if self._pending or self._discovered:
+        """Make the rows queued since the last commit durable: fsync the WARC bytes they
+        point at, then commit them with the frontier entries found and completed
+        meanwhile (one transaction). With a ``syncer`` the fsync runs on its thread and
+        the rows are committed when it is done; one batch is in flight at a time."""
+        self._last_commit = time.monotonic()
+        if not (self._pending or self._discovered or self._done):
+            return
+        if self.syncer is None:
             self.writer.flush(fsync=True)
-            self._insert_pending()
+            self._insert(self._take())
+            return
+        if self._inflight is not None:
+            self._more = True  # committed once the batch in flight is
+            return
+        fd = self.writer.dup_fd()
+        batch = self._take()
+        if fd is None:  # no file open: the rows point at closed (fsynced) files only
+            self._insert(batch)
+            return
+        self._inflight = batch
+        self._token += 1
+        token = self._token
+        self.syncer.fsync(fd, lambda error: self._synced(token, error))
+
+    def _synced(self, token: int, error: BaseException | None) -> None:
+        """In the crawl's thread, once the fsync of the batch in flight is done."""
+        if token != self._token or self._inflight is None:
+            return  # ``sync`` committed it meanwhile
+        batch, self._inflight = self._inflight, None
+        try:
+            if error is not None:
+                raise error
+            self._insert(batch)
+            if self._more:
+                self._more = False
+                self.commit()
+        except Exception as exc:  # a full disk, a catalog that cannot be written
+            if self.on_error is None:
+                raise
+            self.on_error(exc)
+
+    def sync(self) -> None:
+        """Commit everything queued now, waiting for the disk (a barrier)."""
+        self.writer.flush(fsync=True)
+        self._commit_synced()
+
+    def _commit_synced(self) -> None:
+        """Commit the batch in flight and the rows queued: their bytes are on disk."""
+        self._token += 1  # the callback of the batch in flight finds nothing to do
+        if self._inflight is not None:
+            batch, self._inflight = self._inflight, None
+            self._insert(batch)
+        self._more = False
+        if self._pending or self._discovered or self._done:
+            self._insert(self._take())
         self._last_commit = time.monotonic()
 
     def commit_if_due(self) -> None:
         """Called on a timer, so rows do not wait in memory while the crawl is idle."""
         due = time.monotonic() - self._last_commit >= self.commit_seconds
-        if due and (self._pending or self._discovered):
+        if due and (self._pending or self._discovered or self._done):
             self.commit()
 
-    def _insert_pending(self) -> None:
+    def _take(self) -> _Batch:
+        batch = _Batch(self._pending, self._resources, self._discovered, self._done)
+        self._pending, self._resources, self._discovered, self._done = [], [], [], []
+        return batch
+
+    def _insert(self, batch: _Batch) -> None:
         with self.catalog.transaction() as conn:
-            frontier.add_entries(conn, self.job_id, self._discovered)
-            ids = insert_captures(conn, self._pending)
-            insert_resources(conn, [(ids[index], row) for index, row in self._resources])
-            frontier.mark_done(conn, self.job_id, self._done)
-        self.captures_committed += len(self._pending)
-        self._pending.clear()
-        self._resources.clear()
-        self._discovered.clear()
-        self._done.clear()
+            frontier.add_entries(conn, self.job_id, batch.discovered)
+            ids = insert_captures(conn, batch.rows)
+            insert_resources(conn, [(ids[index], row) for index, row in batch.resources])
+            frontier.mark_done(conn, self.job_id, batch.done)
+        self.captures_committed += len(batch.rows)
 
     def close(self) -> None:
-        self.commit()
-        self.writer.close()
+        try:
+            self.sync()
+            self.writer.close()
+        finally:
+            if self.syncer is not None:
+                self.syncer.close()
 
     # -- writer callbacks -----------------------------------------------------------------
 
@@ -435,8 +510,7 @@ class CaptureRecorder:
         """Commit the rows pointing into the file (already fsynced), mark it closed, and
         hand it on to be stored (``store_closed``: in the background during a crawl).
         A file the store refuses stays in the spool, closed and listed, never lost."""
-        if self._pending or self._discovered:
-            self._insert_pending()
+        self._commit_synced()  # the rows pointing into the file: the close fsynced it
         warcfiles.file_closed(self.catalog, closed)
         pending = PendingFile(self.job_name, closed.filename, closed.path, closed.sha256)
         if self.store_closed is not None:

@@ -33,6 +33,7 @@ from archiver.home import ArchiveHome
 from archiver.pagefacts import PageFacts
 from archiver.recorder import CaptureRecorder, FetchContext, Quality, Resource
 from archiver.storage import open_store
+from archiver.syncer import Syncer
 from archiver.warc.records import CONFORMS_TO
 from archiver.warc.writer import WarcWriter
 from archiver.watch.classify import Fetch, classify
@@ -109,6 +110,11 @@ class ArchiveSession:
             attempts=config.upload_attempts,
         )
         self.recorder.store_closed = self.uploader.submit
+        from twisted.internet import reactor
+
+        # fsync on its own thread; the rows are committed on this one when it is done.
+        self.recorder.syncer = Syncer(reactor.callFromThread)
+        self.recorder.on_error = self.stop_unwritable
         self._held: dict[int, tuple[Exchange, Any]] = {}
         self.counts = {"ok": 0, "truncated": 0, "failed": 0, "pages": 0}
         self.browser_enabled = bool(crawler.settings.getbool("BROWSER_CAPTURE"))
@@ -263,7 +269,7 @@ class ArchiveSession:
             return None
         outcome = None
         with self._writing():
-            self.recorder.commit()
+            self.recorder.sync()
             conn = self.catalog.conn
             # A browser capture is compared by its visible text: its response is the
             # page's shell, the same when the post has changed or gone.

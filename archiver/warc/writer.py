@@ -125,6 +125,11 @@ class WarcWriter:
             return True
         return False
 
+    def dup_fd(self) -> int | None:
+        """A duplicate of the open file's descriptor, for fsyncing it from another thread
+        (it stays valid after the writer closes or rolls over the file)."""
+        return os.dup(self._file.fileno()) if self._file is not None else None
+
     def flush(self, *, fsync: bool = False) -> None:
         if self._file is not None:
             self._file.flush()

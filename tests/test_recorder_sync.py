@@ -1,0 +1,78 @@
+"""The recorder commits a row only after the WARC bytes it points at are fsynced, also
+when the fsync runs on another thread (archiver/syncer.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from archiver.catalog import open_catalog
+from archiver.catalog.jobs import create_job
+from archiver.recorder import CaptureRecorder, FetchContext
+from archiver.storage.local import LocalStore
+from archiver.warc.writer import WarcWriter
+
+
+class HeldSyncer:
+    """Holds each fsync until the test lets it finish."""
+
+    def __init__(self) -> None:
+        self.waiting: list[tuple[int, object]] = []
+
+    def fsync(self, fd, done) -> None:  # type: ignore[no-untyped-def]
+        self.waiting.append((fd, done))
+
+    def finish(self) -> None:
+        import os
+
+        waiting, self.waiting = self.waiting, []  # a callback may put the next one in
+        for fd, done in waiting:
+            os.fsync(fd)
+            os.close(fd)
+            done(None)  # type: ignore[operator]
+
+    def close(self) -> None:
+        pass
+
+
+def recorder(tmp_path):  # type: ignore[no-untyped-def]
+    catalog = open_catalog(tmp_path / "catalog.sqlite")
+    job = create_job(catalog, "j", {}, [])
+    writer = WarcWriter(tmp_path / "spool", warcinfo_fields=lambda name: [("software", "t")])
+    made = CaptureRecorder(catalog, writer, LocalStore(tmp_path / "warcs"), job_id=job.id,
+                           job_name="j", commit_every=1)  # fmt: skip
+    made.syncer = HeldSyncer()
+    writer.builder()  # opens the file: rows from now on wait for its fsync
+    return made, catalog
+
+
+def rows(catalog) -> list[str]:  # type: ignore[no-untyped-def]
+    return [r[0] for r in catalog.conn.execute("SELECT url FROM captures ORDER BY rowid")]
+
+
+def fail(made, url: str) -> None:  # type: ignore[no-untyped-def]
+    ctx = FetchContext(seed_id=None, kind="page")
+    made.record_failure(url, ctx, "refused", datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_rows_wait_for_the_fsync_and_stay_in_order(tmp_path):
+    made, catalog = recorder(tmp_path)
+    fail(made, "http://a.example/1")
+    fail(made, "http://a.example/2")  # queued behind the batch in flight
+    assert rows(catalog) == []
+    assert len(made.syncer.waiting) == 1
+    made.syncer.finish()  # the first batch is committed, the second goes in flight
+    assert rows(catalog) == ["http://a.example/1"]
+    made.syncer.finish()
+    assert rows(catalog) == ["http://a.example/1", "http://a.example/2"]
+
+
+def test_sync_commits_everything_and_a_late_callback_does_nothing(tmp_path):
+    made, catalog = recorder(tmp_path)
+    fail(made, "http://a.example/1")
+    fail(made, "http://a.example/2")
+    made.sync()  # fsyncs on this thread, then commits the batch in flight and the rest
+    assert rows(catalog) == ["http://a.example/1", "http://a.example/2"]
+    made.syncer.finish()  # the held callback finds its batch committed already
+    assert rows(catalog) == ["http://a.example/1", "http://a.example/2"]
+    made.close()
+    assert made.captures_committed == 2

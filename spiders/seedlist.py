@@ -8,12 +8,15 @@ spider before a ``Request`` is built (PERF.md: per-link work dominates).
 from __future__ import annotations
 
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
@@ -31,6 +34,7 @@ from archiver.spiders.scope import Scope
 from archiver.watch.classify import Fetch, is_soft404_target
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+FEED = 64  # requests kept waiting in Scrapy's scheduler; more pages wait in the backlog
 CSS_TYPES = (b"text/css",)
 
 
@@ -54,18 +58,26 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
             seed.id: Scope(seed.scope, seed.url, seed.depth) for seed in self.seeds.values()
         }
         self.seen: set[str] = set()
+        self.backlog: deque[FrontierEntry] = deque()  # pages found, not yet requested
 
     @property
     def session(self) -> Any:
         return self.crawler.archiver_session
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SeedListSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._idle, signal=signals.spider_idle)
+        return spider
 
     async def start(self) -> AsyncIterator[Request]:
         """Fresh job: the seeds. Resumed job: what its frontier still holds."""
         todo, known = self.session.resume_point()
         if known:
             self.seen |= known
-            for entry in todo:
-                yield self._make_request(entry)
+            self.backlog.extend(todo)
+            for request in self._feed():
+                yield request
             return
         for seed in self.seeds.values():
             request = self._request(seed.url, seed.id, kind="seed", hops=0, via=None)
@@ -84,12 +96,37 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
         redirects: int = 0,
     ) -> Request | None:
         """A request for a URL not seen before in this job, entered in its frontier."""
+        entry = self._discover(url, seed_id, kind, hops, via, embeds, redirects)
+        return self._make_request(entry) if entry is not None else None
+
+    def _discover(
+        self, url: str, seed_id: int, kind: str, hops: int, via: str | None,
+        embeds: int = 0, redirects: int = 0,
+    ) -> FrontierEntry | None:  # fmt: skip
+        """Enter a URL not seen before in this job's frontier."""
         if url in self.seen:
             return None
         self.seen.add(url)
         entry = FrontierEntry(url, seed_id, kind, hops, via, embeds, redirects)
         self.session.discover(entry)
-        return self._make_request(entry)
+        return entry
+
+    def _feed(self) -> list[Request]:
+        """Requests for the backlog's next pages, as many as keep Scrapy's scheduler at
+        ``FEED`` waiting. Pages wait in the backlog as small frontier entries, not as
+        Request objects in the scheduler: on a link-rich site most of a crawl's memory
+        was pages found and not fetched yet (bench/crawl_speed.py --memory)."""
+        scheduler = self.crawler.engine.scheduler
+        waiting = len(scheduler) if scheduler is not None else 0  # type: ignore[arg-type]
+        room = min(FEED - waiting, len(self.backlog))
+        return [self._make_request(self.backlog.popleft()) for _ in range(max(room, 0))]
+
+    def _idle(self) -> None:
+        """Scrapy has nothing left to do: the backlog still may."""
+        if self.backlog:
+            for request in self._feed() or [self._make_request(self.backlog.popleft())]:
+                self.crawler.engine.crawl(request)
+            raise DontCloseSpider
 
     def _make_request(self, entry: FrontierEntry) -> Request:
         robots = self.seeds[entry.seed_id].robots if entry.seed_id in self.seeds else "obey"
@@ -184,11 +221,11 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
                     embeds=info["embeds"] + 1,
                 ))  # fmt: skip
         scope = self.scopes.get(seed_id)
-        for url in extracted.links:
+        for url in extracted.links:  # pages wait in the backlog (see _feed)
             if url not in self.seen and scope is not None and scope.allows(url, hops + 1):
-                requests.append(
-                    self._request(url, seed_id, kind="page", hops=hops + 1, via=response.url)
-                )
+                entry = self._discover(url, seed_id, "page", hops + 1, response.url)
+                if entry is not None:
+                    self.backlog.append(entry)
         outlinks = [f"{u} R" for u in redirect]
         outlinks += [f"{u} L" for u in extracted.links]
         outlinks += [f"{u} E" for u in extracted.requisites]
@@ -202,6 +239,7 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
                 text=self._page_text(response) if 200 <= response.status < 300 else None,
             )
             requests.append(self._observe(seed_id, fetch, response.meta.get(CONFIRMS)))
+        requests += self._feed()
         return [request for request in requests if request is not None]
 
     def _observe(self, seed_id: int, fetch: Fetch, confirms: int | None) -> Request | None:
@@ -280,5 +318,5 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
                 request.meta.get(CONFIRMS),
             )
             if confirm is not None:
-                return [confirm]
-        return None
+                return [confirm, *self._feed()]
+        return self._feed()

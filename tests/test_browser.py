@@ -265,3 +265,32 @@ def test_a_watched_browser_seed_is_judged_by_what_it_shows(tmp_path, site):
     listed = json.loads(archiver(home, "events", "--json").stdout)
     assert [e["kind"] for e in listed] == ["removed"]
     assert "unavailable placeholder" in listed[0]["reason"]
+
+
+@needs_chromium
+def test_pywb_replays_what_the_browser_loaded(tmp_path, site):
+    """pywb serves the post's shell, its JSON API answer and the lazy image back as the
+    server sent them (id_ mode), from the WARC the browser capture wrote."""
+    import json
+    import subprocess
+
+    from test_crawl_e2e import PYWB_REPLAY
+
+    home = tmp_path / "home"
+    archiver(home, "seeds", "add", site.url + "post/1", "--browser")
+    crawl(home, "post")
+    work = tmp_path / "pywb"
+    work.mkdir()
+    run = {"cwd": work, "capture_output": True, "text": True, "timeout": 120}
+    assert subprocess.run([BIN / "wb-manager", "init", "c"], **run).returncode == 0
+    added = subprocess.run([BIN / "wb-manager", "add", "c", *map(str, warc_files(home))], **run)
+    assert added.returncode == 0, added.stderr
+    paths = ["post/1", "api/post/1.json", "api/post/1/more.json", "media/lazy.png"]
+    urls = [site.url + path for path in paths]
+    replay = subprocess.run([sys.executable, "-c", PYWB_REPLAY, json.dumps(urls), "c"], **run)
+    assert replay.returncode == 0, replay.stderr
+    served = json.loads(replay.stdout.strip().splitlines()[-1])
+    for path, url in zip(paths, urls, strict=True):
+        status, body = served[url]
+        assert status == 200, path
+        assert bytes.fromhex(body) == site.routes["/" + path][0].body, path

@@ -2,9 +2,8 @@
 
 The order is what makes the catalog trustworthy: records are written to the WARC
 file first, and only then are the capture rows that point at them committed, once an
-fsync has put those bytes on disk. During a crawl the fsync runs on its own thread
-(archiver/syncer.py) while recording goes on; the rows are committed on this thread
-when it is done, one batch in flight at a time. A crash can lose the last rows (their
+fsync has put those bytes on disk (archiver/rowcommits.py: during a crawl the fsync
+runs on its own thread while recording goes on). A crash can lose the last rows (their
 pages are fetched again on resume), never leave a row pointing at bytes that are not
 on disk.
 
@@ -17,20 +16,17 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
 
 from archiver import SOFTWARE
-from archiver.catalog import frontier, warcfiles
+from archiver.catalog import warcfiles
 from archiver.catalog.captures import (
     CaptureRow,
     Original,
     ResourceRow,
-    insert_captures,
-    insert_resources,
     last_original,
 )
 from archiver.catalog.db import Catalog, iso_ms
@@ -38,9 +34,9 @@ from archiver.catalog.frontier import FrontierEntry
 from archiver.errors import ArchiverError
 from archiver.exchange import Exchange
 from archiver.pagefacts import NO_FACTS, PageFacts, normalize_published
+from archiver.rowcommits import RowCommits
 from archiver.secrets import redact_request_head
 from archiver.storage.base import Store
-from archiver.syncer import Syncer
 from archiver.uploads import PendingFile, record_stored, store_file
 from archiver.urls import surt_key
 from archiver.warc.records import Body, sha256_label, warc_fields
@@ -73,16 +69,6 @@ def _redirect_target(exchange: Exchange, status: int | None) -> str | None:
         return urljoin(exchange.url, location.strip())
     except ValueError:  # e.g. "http://[broken/": kept as sent
         return location.strip()
-
-
-@dataclass(frozen=True)
-class _Batch:
-    """Rows and frontier changes committed together, in one transaction."""
-
-    rows: list[CaptureRow]
-    resources: list[tuple[int, ResourceRow]]
-    discovered: list[FrontierEntry]
-    done: list[str]
 
 
 @dataclass(frozen=True)
@@ -136,25 +122,12 @@ class CaptureRecorder:
         self.store = store
         self.job_id = job_id
         self.job_name = job_name
-        self.commit_every = commit_every
-        self.commit_seconds = commit_seconds
         self.revisits = revisits
         writer.on_open = self.on_warc_opened
         writer.on_close = self.on_warc_closed
-        self._pending: list[CaptureRow] = []
-        self._resources: list[tuple[int, ResourceRow]] = []  # (index in _pending, row)
-        self._discovered: list[FrontierEntry] = []
-        self._done: list[str] = []
+        self.rows = RowCommits(catalog, writer, job_id, commit_every, commit_seconds)
         # Set by the crawl session to store files in the background.
         self.store_closed: Callable[[PendingFile], None] | None = None
-        self._last_commit = time.monotonic()
-        # Set by the crawl session: fsync on another thread, and where its errors go.
-        self.syncer: Syncer | None = None
-        self.on_error: Callable[[Exception], None] | None = None
-        self._inflight: _Batch | None = None
-        self._token = 0
-        self._more = False
-        self.captures_committed = 0
         self.bytes_written = 0
 
     # -- writing ---------------------------------------------------------------------
@@ -289,25 +262,22 @@ class CaptureRecorder:
         exchange.discard()
         req_w, resp_w, meta_w = written[:3]
         self.bytes_written += sum(w.length for w in written)
-        for resource, record, where in zip(resources, made, written[3:], strict=True):
-            self._resources.append(
-                (
-                    len(self._pending),  # the row queued next
-                    ResourceRow(
-                        kind=resource.kind,
-                        target_uri=resource.target_uri,
-                        record_id=record.record_id,
-                        content_type=resource.content_type,
-                        size=len(resource.data),
-                        payload_digest=record.field("WARC-Payload-Digest") or "",
-                        record_digest=record.field("WARC-Block-Digest") or "",
-                        warc_file=where.filename,
-                        warc_offset=where.offset,
-                        warc_length=where.length,
-                    ),
-                )
+        made_rows = [
+            ResourceRow(
+                kind=resource.kind,
+                target_uri=resource.target_uri,
+                record_id=record.record_id,
+                content_type=resource.content_type,
+                size=len(resource.data),
+                payload_digest=record.field("WARC-Payload-Digest") or "",
+                record_digest=record.field("WARC-Block-Digest") or "",
+                warc_file=where.filename,
+                warc_offset=where.offset,
+                warc_length=where.length,
             )
-        self._queue(
+            for resource, record, where in zip(resources, made, written[3:], strict=True)
+        ]
+        self.rows.queue(
             CaptureRow(
                 **row,  # type: ignore[arg-type]
                 warc_file=resp_w.filename,
@@ -319,6 +289,7 @@ class CaptureRecorder:
                 metadata_length=meta_w.length,
             ),
             ctx.frontier_url,
+            made_rows,
         )
         return state
 
@@ -379,7 +350,7 @@ class CaptureRecorder:
 
     def record_failure(self, url: str, ctx: FetchContext, error: str, at: datetime) -> None:
         """A fetch with no response (DNS, refused, TLS, timeout): on record, with no WARC bytes."""
-        self._queue(
+        self.rows.queue(
             CaptureRow(
                 url=url,
                 final_url=None,
@@ -399,107 +370,36 @@ class CaptureRecorder:
             ctx.frontier_url,
         )
 
-    # -- durability --------------------------------------------------------------------
+    # -- durability (archiver/rowcommits.py) ------------------------------------------
 
     def discover(self, entry: FrontierEntry) -> None:
         """A URL the job will fetch: committed with the next batch of capture rows, which
         includes the row of the page it was found on."""
-        self._discovered.append(entry)
-
-    def _queue(self, row: CaptureRow, frontier_url: str | None = None) -> None:
-        self._pending.append(row)
-        if frontier_url is not None:
-            self._done.append(frontier_url)
-        if (
-            len(self._pending) >= self.commit_every
-            or time.monotonic() - self._last_commit >= self.commit_seconds
-        ):
-            self.commit()
+        self.rows.discover(entry)
 
     def commit(self) -> None:
-        """Make the rows queued since the last commit durable: fsync the WARC bytes they
-        point at, then commit them with the frontier entries found and completed
-        meanwhile (one transaction). With a ``syncer`` the fsync runs on its thread and
-        the rows are committed when it is done; one batch is in flight at a time."""
-        self._last_commit = time.monotonic()
-        if not (self._pending or self._discovered or self._done):
-            return
-        if self.syncer is None:
-            self.writer.flush(fsync=True)
-            self._insert(self._take())
-            return
-        if self._inflight is not None:
-            self._more = True  # committed once the batch in flight is
-            return
-        fd = self.writer.dup_fd()
-        batch = self._take()
-        if fd is None:  # no file open: the rows point at closed (fsynced) files only
-            self._insert(batch)
-            return
-        self._inflight = batch
-        self._token += 1
-        token = self._token
-        self.syncer.fsync(fd, lambda error: self._synced(token, error))
-
-    def _synced(self, token: int, error: BaseException | None) -> None:
-        """In the crawl's thread, once the fsync of the batch in flight is done."""
-        if token != self._token or self._inflight is None:
-            return  # ``sync`` committed it meanwhile
-        batch, self._inflight = self._inflight, None
-        try:
-            if error is not None:
-                raise error
-            self._insert(batch)
-            if self._more:
-                self._more = False
-                self.commit()
-        except Exception as exc:  # a full disk, a catalog that cannot be written
-            if self.on_error is None:
-                raise
-            self.on_error(exc)
+        self.rows.commit()
 
     def sync(self) -> None:
-        """Commit everything queued now, waiting for the disk (a barrier)."""
-        self.writer.flush(fsync=True)
-        self._commit_synced()
-
-    def _commit_synced(self) -> None:
-        """Commit the batch in flight and the rows queued: their bytes are on disk."""
-        self._token += 1  # the callback of the batch in flight finds nothing to do
-        if self._inflight is not None:
-            batch, self._inflight = self._inflight, None
-            self._insert(batch)
-        self._more = False
-        if self._pending or self._discovered or self._done:
-            self._insert(self._take())
-        self._last_commit = time.monotonic()
+        self.rows.sync()
 
     def commit_if_due(self) -> None:
-        """Called on a timer, so rows do not wait in memory while the crawl is idle."""
-        due = time.monotonic() - self._last_commit >= self.commit_seconds
-        if due and (self._pending or self._discovered or self._done):
-            self.commit()
+        self.rows.commit_if_due()
 
-    def _take(self) -> _Batch:
-        batch = _Batch(self._pending, self._resources, self._discovered, self._done)
-        self._pending, self._resources, self._discovered, self._done = [], [], [], []
-        return batch
+    @property
+    def commit_seconds(self) -> float:
+        return self.rows.commit_seconds
 
-    def _insert(self, batch: _Batch) -> None:
-        with self.catalog.transaction() as conn:
-            frontier.add_entries(conn, self.job_id, batch.discovered)
-            ids = insert_captures(conn, batch.rows)
-            insert_resources(conn, [(ids[index], row) for index, row in batch.resources])
-            frontier.mark_done(conn, self.job_id, batch.done)
-        self.captures_committed += len(batch.rows)
+    @property
+    def captures_committed(self) -> int:
+        return self.rows.committed
 
     def close(self) -> None:
         try:
-            self.sync()
+            self.rows.sync()
             self.writer.close()
         finally:
-            if self.syncer is not None:
-                self.syncer.close()
+            self.rows.close()
 
     # -- writer callbacks -----------------------------------------------------------------
 
@@ -510,7 +410,7 @@ class CaptureRecorder:
         """Commit the rows pointing into the file (already fsynced), mark it closed, and
         hand it on to be stored (``store_closed``: in the background during a crawl).
         A file the store refuses stays in the spool, closed and listed, never lost."""
-        self._commit_synced()  # the rows pointing into the file: the close fsynced it
+        self.rows.commit_synced()  # the rows pointing into the file: the close fsynced it
         warcfiles.file_closed(self.catalog, closed)
         pending = PendingFile(self.job_name, closed.filename, closed.path, closed.sha256)
         if self.store_closed is not None:

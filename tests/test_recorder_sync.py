@@ -40,7 +40,7 @@ def recorder(tmp_path):  # type: ignore[no-untyped-def]
     writer = WarcWriter(tmp_path / "spool", warcinfo_fields=lambda name: [("software", "t")])
     made = CaptureRecorder(catalog, writer, LocalStore(tmp_path / "warcs"), job_id=job.id,
                            job_name="j", commit_every=1)  # fmt: skip
-    made.syncer = HeldSyncer()
+    made.rows.syncer = HeldSyncer()
     writer.builder()  # opens the file: rows from now on wait for its fsync
     return made, catalog
 
@@ -59,10 +59,10 @@ def test_rows_wait_for_the_fsync_and_stay_in_order(tmp_path):
     fail(made, "http://a.example/1")
     fail(made, "http://a.example/2")  # queued behind the batch in flight
     assert rows(catalog) == []
-    assert len(made.syncer.waiting) == 1
-    made.syncer.finish()  # the first batch is committed, the second goes in flight
+    assert len(made.rows.syncer.waiting) == 1
+    made.rows.syncer.finish()  # the first batch is committed, the second goes in flight
     assert rows(catalog) == ["http://a.example/1"]
-    made.syncer.finish()
+    made.rows.syncer.finish()
     assert rows(catalog) == ["http://a.example/1", "http://a.example/2"]
 
 
@@ -72,7 +72,7 @@ def test_sync_commits_everything_and_a_late_callback_does_nothing(tmp_path):
     fail(made, "http://a.example/2")
     made.sync()  # fsyncs on this thread, then commits the batch in flight and the rest
     assert rows(catalog) == ["http://a.example/1", "http://a.example/2"]
-    made.syncer.finish()  # the held callback finds its batch committed already
+    made.rows.syncer.finish()  # the held callback finds its batch committed already
     assert rows(catalog) == ["http://a.example/1", "http://a.example/2"]
     made.close()
     assert made.captures_committed == 2

@@ -113,8 +113,8 @@ class ArchiveSession:
         from twisted.internet import reactor
 
         # fsync on its own thread; the rows are committed on this one when it is done.
-        self.recorder.syncer = Syncer(reactor.callFromThread)
-        self.recorder.on_error = self.stop_unwritable
+        self.recorder.rows.syncer = Syncer(reactor.callFromThread)
+        self.recorder.rows.on_error = self.stop_unwritable
         self._held: dict[int, tuple[Exchange, Any]] = {}
         self.counts = {"ok": 0, "truncated": 0, "failed": 0, "pages": 0}
         self.browser_enabled = bool(crawler.settings.getbool("BROWSER_CAPTURE"))

@@ -1,0 +1,161 @@
+"""Capture rows on their way into the catalog, committed only after their bytes are on disk.
+
+The recorder queues each capture's row (with its resource rows, and the frontier
+entries found and completed since the last one); a commit fsyncs the WARC file they
+point into, then inserts them in one transaction. During a crawl the fsync runs on
+its own thread (``syncer``, archiver/syncer.py) while recording goes on, and the rows
+are committed on the crawl's thread when it is done, one batch in flight at a time;
+``sync`` is the barrier for whoever needs the rows in the catalog now.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from archiver.catalog import frontier
+from archiver.catalog.captures import CaptureRow, ResourceRow, insert_captures, insert_resources
+from archiver.catalog.db import Catalog
+from archiver.catalog.frontier import FrontierEntry
+from archiver.syncer import Syncer
+from archiver.warc.writer import WarcWriter
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """Rows and frontier changes committed together, in one transaction."""
+
+    rows: list[CaptureRow]
+    resources: list[tuple[int, ResourceRow]]  # (index in rows, resource)
+    discovered: list[FrontierEntry]
+    done: list[str]
+
+
+class RowCommits:
+    def __init__(
+        self,
+        catalog: Catalog,
+        writer: WarcWriter,
+        job_id: int,
+        commit_every: int = 200,
+        commit_seconds: float = 1.0,
+    ):
+        self.catalog = catalog
+        self.writer = writer
+        self.job_id = job_id
+        self.commit_every = commit_every
+        self.commit_seconds = commit_seconds
+        self._pending: list[CaptureRow] = []
+        self._resources: list[tuple[int, ResourceRow]] = []  # (index in _pending, row)
+        self._discovered: list[FrontierEntry] = []
+        self._done: list[str] = []
+        self._last_commit = time.monotonic()
+        # Set by the crawl session: fsync on another thread, and where its errors go.
+        self.syncer: Syncer | None = None
+        self.on_error: Callable[[Exception], None] | None = None
+        self._inflight: _Batch | None = None
+        self._token = 0
+        self._more = False
+        self.committed = 0
+
+    def discover(self, entry: FrontierEntry) -> None:
+        self._discovered.append(entry)
+
+    def queue(
+        self,
+        row: CaptureRow,
+        frontier_url: str | None,
+        resources: Sequence[ResourceRow] = (),
+    ) -> None:
+        """Queue a capture's row (and its resource rows); commit when a batch is due."""
+        self._resources += [(len(self._pending), resource) for resource in resources]
+        self._pending.append(row)
+        if frontier_url is not None:
+            self._done.append(frontier_url)
+        if (
+            len(self._pending) >= self.commit_every
+            or time.monotonic() - self._last_commit >= self.commit_seconds
+        ):
+            self.commit()
+
+    def commit(self) -> None:
+        """Make the rows queued since the last commit durable: fsync the WARC bytes they
+        point at, then commit them with the frontier entries found and completed
+        meanwhile (one transaction). With a ``syncer`` the fsync runs on its thread and
+        the rows are committed when it is done; one batch is in flight at a time."""
+        self._last_commit = time.monotonic()
+        if not (self._pending or self._discovered or self._done):
+            return
+        if self.syncer is None:
+            self.writer.flush(fsync=True)
+            self._insert(self._take())
+            return
+        if self._inflight is not None:
+            self._more = True  # committed once the batch in flight is
+            return
+        fd = self.writer.dup_fd()
+        batch = self._take()
+        if fd is None:  # no file open: the rows point at closed (fsynced) files only
+            self._insert(batch)
+            return
+        self._inflight = batch
+        self._token += 1
+        token = self._token
+        self.syncer.fsync(fd, lambda error: self._synced(token, error))
+
+    def _synced(self, token: int, error: BaseException | None) -> None:
+        """In the crawl's thread, once the fsync of the batch in flight is done."""
+        if token != self._token or self._inflight is None:
+            return  # ``sync`` committed it meanwhile
+        batch, self._inflight = self._inflight, None
+        try:
+            if error is not None:
+                raise error
+            self._insert(batch)
+            if self._more:
+                self._more = False
+                self.commit()
+        except Exception as exc:  # a full disk, a catalog that cannot be written
+            if self.on_error is None:
+                raise
+            self.on_error(exc)
+
+    def sync(self) -> None:
+        """Commit everything queued now, waiting for the disk (a barrier)."""
+        self.writer.flush(fsync=True)
+        self.commit_synced()
+
+    def commit_synced(self) -> None:
+        """Commit the batch in flight and the rows queued: their bytes are on disk."""
+        self._token += 1  # the callback of the batch in flight finds nothing to do
+        if self._inflight is not None:
+            batch, self._inflight = self._inflight, None
+            self._insert(batch)
+        self._more = False
+        if self._pending or self._discovered or self._done:
+            self._insert(self._take())
+        self._last_commit = time.monotonic()
+
+    def commit_if_due(self) -> None:
+        """Called on a timer, so rows do not wait in memory while the crawl is idle."""
+        due = time.monotonic() - self._last_commit >= self.commit_seconds
+        if due and (self._pending or self._discovered or self._done):
+            self.commit()
+
+    def close(self) -> None:
+        if self.syncer is not None:
+            self.syncer.close()
+
+    def _take(self) -> _Batch:
+        batch = _Batch(self._pending, self._resources, self._discovered, self._done)
+        self._pending, self._resources, self._discovered, self._done = [], [], [], []
+        return batch
+
+    def _insert(self, batch: _Batch) -> None:
+        with self.catalog.transaction() as conn:
+            frontier.add_entries(conn, self.job_id, batch.discovered)
+            ids = insert_captures(conn, batch.rows)
+            insert_resources(conn, [(ids[index], row) for index, row in batch.resources])
+            frontier.mark_done(conn, self.job_id, batch.done)
+        self.committed += len(batch.rows)

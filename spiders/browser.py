@@ -142,7 +142,8 @@ class BrowserPages:
             body = dom
             headers.append(("Content-Type", "text/html; charset=utf-8"))
         else:
-            raw = b"".join(document.body().chunks()) if document.body() is not None else b""
+            spooled = document.body()
+            raw = b"".join(spooled.chunks()) if spooled is not None else b""
             encoding = document.header("Content-Encoding")
             limit = self.session.config.max_parse_bytes
             body = decoded_body(raw, encoding.encode("latin-1") if encoding else None, limit) or b""

@@ -39,7 +39,14 @@ from archiver.warc.writer import WarcWriter
 from archiver.watch.classify import Fetch, classify
 from archiver.watch.hooks import notify
 from archiver.watch.patterns import RemovalPatterns
-from archiver.watch.status import PRESENT, Event, judge_suspect, observe, present_digest
+from archiver.watch.status import (
+    PRESENT,
+    TEXT_DIGEST,
+    Event,
+    judge_suspect,
+    observe,
+    present_digest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -205,13 +212,12 @@ class ArchiveSession:
         """Responses for the spider are written once it has parsed them (outlinks and
         title go in the same metadata record); everything else is written now."""
         if META in request.meta:
-            request.meta[HELD] = exchange
-            self._held[id(exchange)] = (exchange, request)
+            self.hold(exchange, request)
         else:
             self.record_now(exchange, request)
 
     def hold(self, exchange: Exchange, request: Any) -> None:
-        """Hold an exchange for the spider (a browser page's document)."""
+        """Hold an exchange for the spider until it has parsed the response."""
         request.meta[HELD] = exchange
         self._held[id(exchange)] = (exchange, request)
 
@@ -231,8 +237,8 @@ class ArchiveSession:
         return (original.etag, original.last_modified) if original else (None, None)
 
     def commit_response(self, response: Any, outlinks: list[str], facts: PageFacts) -> None:
-        exchange = response.meta.pop(HELD, None)
-        if exchange is None or self._held.pop(id(exchange), None) is None:
+        exchange = self.take_exchange(response)
+        if exchange is None:
             return
         if self.fatal:
             exchange.discard()
@@ -274,8 +280,7 @@ class ArchiveSession:
             # A browser capture is compared by its visible text: its response is the
             # page's shell, the same when the post has changed or gone.
             row = conn.execute(
-                "SELECT c.id, COALESCE((SELECT r.payload_digest FROM capture_resources r"
-                " WHERE r.capture_id = c.id AND r.kind = 'text'), c.payload_digest),"
+                f"SELECT c.id, COALESCE({TEXT_DIGEST}, c.payload_digest),"
                 " c.http_status, c.truncated, c.quality, c.quality_reason FROM captures c"
                 " WHERE c.job_id = ? AND c.url = ? ORDER BY c.rowid DESC LIMIT 1",
                 (self.job.id, fetch.url),

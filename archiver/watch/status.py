@@ -73,13 +73,20 @@ def last_confirmed(conn: sqlite3.Connection, seed_id: int) -> StatusRow | None:
     return _row(row) if row else None
 
 
+# A browser capture's visible text (its urn:text: record): what a watched browser seed is
+# compared by, as its response is the page's shell. SQL for a capture aliased ``c``.
+TEXT_DIGEST = (
+    "(SELECT r.payload_digest FROM capture_resources r WHERE r.capture_id = c.id"
+    " AND r.kind = 'text')"
+)
+
+
 def present_digest(conn: sqlite3.Connection, seed_id: int) -> str | None:
     """The payload digest of the seed's last present capture (through a revisit to the
     capture holding the payload); for a browser capture, the digest of its visible text."""
     marks = ",".join("?" * len(PRESENT))
     row = conn.execute(
-        "SELECT (SELECT r.payload_digest FROM capture_resources r WHERE r.capture_id = c.id"
-        " AND r.kind = 'text'), c.payload_digest, o.payload_digest FROM seed_status s"
+        f"SELECT {TEXT_DIGEST}, c.payload_digest, o.payload_digest FROM seed_status s"
         " JOIN captures c ON c.id = s.capture_id LEFT JOIN captures o ON o.id = c.revisit_of"
         f" WHERE s.seed_id = ? AND s.status IN ({marks}) ORDER BY s.id DESC LIMIT 1",
         (seed_id, *PRESENT),

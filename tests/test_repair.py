@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
-from warcs import catalog_rows, warc_files
+from warcs import catalog_rows
 
 from archiver.joblock import JobLock
 from archiver.repair import repair_open_file, whole_records_end
@@ -84,14 +84,13 @@ def test_sigterm_stops_cleanly_and_the_job_resumes(tmp_path, fixture_site):
     crawl = [sys.executable, "-m", "archiver", "crawl", "--profile", "test", "--job", "t"]
     process = subprocess.Popen(crawl, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)  # fmt: skip
-    deadline = time.monotonic() + 30
-    while (
-        time.monotonic() < deadline
-        and not warc_files(home)
-        and not list(home.glob("spool/t/*.open"))
+    # Stop it while the slow page is on its way (the server has its request) and the
+    # job has written records: the stop must close what is written and leave the rest.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        "/slow?seconds=4" in fixture_site.requests and list(home.glob("spool/t/*.open"))
     ):
-        time.sleep(0.1)
-    time.sleep(1.0)
+        time.sleep(0.05)
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
     assert "Traceback" not in err

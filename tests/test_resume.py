@@ -79,6 +79,29 @@ def start_crawl(home: Path, *args: str) -> subprocess.Popen:
     )  # fmt: skip
 
 
+def open_files(home: Path) -> dict[Path, int]:
+    return {f: f.stat().st_size for f in home.glob("spool/j/*.open") if f.exists()}
+
+
+def wait_for_records(home: Path, process: subprocess.Popen, seconds: float = 60) -> bool:
+    """Wait until the running crawl's open WARC file holds records beyond its warcinfo
+    (a new .open file, grown past the size of its first write); False if the crawl ended
+    first."""
+    before = set(open_files(home))  # a killed run's file, repaired and closed at start
+    deadline = time.monotonic() + seconds
+    first: dict[Path, int] = {}
+    while time.monotonic() < deadline and process.poll() is None:
+        for path, size in open_files(home).items():
+            if path in before or size == 0:
+                continue
+            if path not in first:
+                first[path] = size
+            elif size > first[path]:
+                return True
+        time.sleep(0.02)
+    return False
+
+
 def test_kill_and_resume_loses_nothing(tmp_path, slow_site):
     home = tmp_path / "home"
     subprocess.run(
@@ -91,8 +114,12 @@ def test_kill_and_resume_loses_nothing(tmp_path, slow_site):
     for _ in range(40):
         process = start_crawl(home)
         if kills < 10:
-            time.sleep(rng.uniform(0.6, 1.6))
-            if process.poll() is None:
+            # Kill once this run has written records past its warcinfo, so every kill
+            # leaves an open file to repair, however slow the start-up; then a little later
+            # at random, so kills land at different points of a record.
+            written = wait_for_records(home, process)
+            time.sleep(rng.uniform(0, 0.3))
+            if written and process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 process.wait()
                 kills += 1

@@ -357,6 +357,10 @@ def wait_until(condition, seconds: float = 60) -> None:  # type: ignore[no-untyp
         time.sleep(0.1)
 
 
+def job_statuses(home) -> list[str]:  # type: ignore[no-untyped-def]
+    return [j["status"] for j in catalog_rows(home, "SELECT status FROM jobs")]
+
+
 def test_watch_captures_then_stops_cleanly_on_sigterm(tmp_path, site):
     home = tmp_path / "home"
     assert archiver(home, "seeds", "add", site.url + POST[1:]).returncode == 0
@@ -364,7 +368,8 @@ def test_watch_captures_then_stops_cleanly_on_sigterm(tmp_path, site):
     watcher = start_watch(home)
     wait_until(lambda: (home / "catalog.sqlite").exists() and seed_captures(home) > 0)
     assert seed_captures(home) == 1
-    time.sleep(1)  # asleep until the next due time now
+    # asleep until the next due time once its run has finished
+    wait_until(lambda: job_statuses(home) == ["finished"])
     watcher.send_signal(signal.SIGTERM)
     out, err = watcher.communicate(timeout=30)
     assert watcher.returncode == 0, err

@@ -34,6 +34,20 @@ def site():
         yield social_site(running)
 
 
+@pytest.fixture(scope="module")
+def post_crawl(tmp_path_factory):
+    """One browser crawl of a post, seeded through its redirect, shared by the tests that
+    only read what it wrote: (home, site, the crawl's result, the site's request log)."""
+    if CHROMIUM is None and not os.environ.get("CI"):
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    home = tmp_path_factory.mktemp("post") / "home"
+    with MutableSite() as running:
+        site = social_site(running)
+        assert archiver(home, "seeds", "add", site.url + "go/1", "--browser").returncode == 0
+        result = crawl(home, "post")
+        yield home, site, result, list(site.requests)
+
+
 def crawl(home, job, *extra):  # type: ignore[no-untyped-def]
     result = archiver(home, "crawl", "--profile", "test", "--job", job, *extra, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -53,10 +67,8 @@ def responses(records, url):  # type: ignore[no-untyped-def]
 
 
 @needs_chromium
-def test_a_post_rendered_by_javascript_is_captured_whole(tmp_path, site):
-    home = tmp_path / "home"
-    assert archiver(home, "seeds", "add", site.url + "go/1", "--browser").returncode == 0
-    result = crawl(home, "post")
+def test_a_post_rendered_by_javascript_is_captured_whole(tmp_path, post_crawl):
+    home, site, result, requests = post_crawl
     assert "browser pages: 1, 0 suspect" in result.stdout, result.stdout
     records = records_of(home)
     assert not [p for r in records for p in r.digest_problems]
@@ -85,7 +97,7 @@ def test_a_post_rendered_by_javascript_is_captured_whole(tmp_path, site):
     assert b"api/post/1.json E" in metadata[0].raw_block
     assert b"quality: ok" in metadata[0].raw_block
     # Nothing the browser asked for reached the server outside the WARC.
-    asked = {site.url + path.lstrip("/") for path, _ in site.requests}
+    asked = {site.url + path.lstrip("/") for path, _ in requests}
     recorded = {uri(r) for r in records if r.type == "request"}
     assert asked <= recorded, asked - recorded
     # Catalog and CLI: the capture lists its screenshot and DOM.
@@ -113,10 +125,8 @@ def test_a_post_rendered_by_javascript_is_captured_whole(tmp_path, site):
 
 
 @needs_chromium
-def test_browser_capture_is_read_by_independent_tools(tmp_path, site):
-    home = tmp_path / "home"
-    archiver(home, "seeds", "add", site.url + "post/1", "--browser")
-    crawl(home, "post")
+def test_browser_capture_is_read_by_independent_tools(tmp_path, post_crawl):
+    home, site, _, _ = post_crawl
     for path in warc_files(home):
         check = subprocess.run(
             [BIN / "warcio", "check", "-v", str(path)],
@@ -268,7 +278,7 @@ def test_a_watched_browser_seed_is_judged_by_what_it_shows(tmp_path, site):
 
 
 @needs_chromium
-def test_pywb_replays_what_the_browser_loaded(tmp_path, site):
+def test_pywb_replays_what_the_browser_loaded(tmp_path, post_crawl):
     """pywb serves the post's shell, its JSON API answer and the lazy image back as the
     server sent them (id_ mode), from the WARC the browser capture wrote."""
     import json
@@ -276,9 +286,7 @@ def test_pywb_replays_what_the_browser_loaded(tmp_path, site):
 
     from test_crawl_e2e import PYWB_REPLAY
 
-    home = tmp_path / "home"
-    archiver(home, "seeds", "add", site.url + "post/1", "--browser")
-    crawl(home, "post")
+    home, site, _, _ = post_crawl
     work = tmp_path / "pywb"
     work.mkdir()
     run = {"cwd": work, "capture_output": True, "text": True, "timeout": 120}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -13,14 +14,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def wheel_names(tmp_path_factory) -> list[str]:
+def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
          "-w", str(out), str(ROOT)],
         check=True, capture_output=True,
     )  # fmt: skip
-    [wheel] = out.glob("archiver-*.whl")
+    [built] = out.glob("archiver-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def wheel_names(wheel) -> list[str]:
     return zipfile.ZipFile(wheel).namelist()
 
 
@@ -81,3 +87,38 @@ def test_wheel_holds_every_source_module(wheel_names):
         if "__pycache__" not in path.parts
     }
     assert expected - names == set()
+
+
+def test_the_built_wheel_installed_in_a_fresh_venv_runs_the_demo(tmp_path, wheel):
+    """The wheel, not the checkout: installed (not editable) into a new venv, whose
+    dependencies come from this environment's site-packages (a .pth line, which does not
+    run this environment's editable-install hooks), then `archiver demo` from its bin."""
+    import site
+    import venv
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    purelib = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    (Path(purelib) / "deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
+         str(wheel)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stderr
+    where = subprocess.run(
+        [python, "-c", "import archiver, archiver.spiders.seedlist as s; print(s.__file__)"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )  # fmt: skip
+    assert where.stdout.strip().startswith(purelib), where.stdout + where.stderr
+    env = {k: v for k, v in os.environ.items() if k != "ARCHIVER_HOME"}
+    demo = subprocess.run(
+        [env_dir / "bin" / "archiver", "--home", str(tmp_path / "home"), "demo"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env,
+    )  # fmt: skip
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "captured" in demo.stdout, demo.stdout

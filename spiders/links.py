@@ -67,6 +67,8 @@ _REQUISITE_RELS = {
     b"manifest",
     b"mask-icon",
 }
+# Resource hints name an origin to connect to, not a document: neither fetched nor followed.
+_HINT_RELS = {b"dns-prefetch", b"preconnect"}
 _SRCSET_ATTRS = (b"srcset", b"data-srcset")
 
 
@@ -223,12 +225,18 @@ def extract_html(body: bytes, base_url: str, encoding: str = "utf-8") -> Extract
             if b"href" in attrs:
                 resolve(attrs[b"href"], links)
         elif tag == b"link":
+            # rel is a space-separated, case-insensitive list: "alternate stylesheet" is a
+            # stylesheet, "alternate" alone a feed or translation.
             rels = set(attrs.get(b"rel", b"").lower().split())
             if rels & _REQUISITE_RELS:
                 if b"href" in attrs:
                     resolve(attrs[b"href"], requisites)
                 for ref in _srcset(attrs.get(b"imagesrcset", b"")):
                     resolve(ref, requisites)
+            elif b"href" in attrs and rels.isdisjoint(_HINT_RELS):
+                # search, alternate, next/prev, canonical, author, license, ...: an outlink,
+                # followed within the seed's scope like an <a> (as wget and Heritrix do).
+                resolve(attrs[b"href"], links)
         elif tag == b"input":
             if attrs.get(b"type", b"").lower() == b"image" and b"src" in attrs:
                 resolve(attrs[b"src"], requisites)

@@ -54,12 +54,44 @@ def test_html_extraction():
     found = extract_html(PAGE, "https://www.example.org/news/story.html")
     base = "https://cdn.example.org/base/"
     assert found.title == "A & B report"
-    assert found.links == [base + "page2.html", base + "q?a=1&b=2"]
+    assert found.links == ["https://cdn.example.org/canon", base + "page2.html", base + "q?a=1&b=2"]
     assert found.requisites == [
         base + "s.css", "https://cdn.example.org/favicon.ico", base + "body.jpg", base + "a.png",
         base + "a-1x.png", base + "a-2x.png", base + "lazy.png", base + "app.js",
         "https://embed.example.net/frame", base + "poster.jpg", base + "clip.mp4",
         base + "print.css", base + "bg.png",
+    ]  # fmt: skip
+
+
+LINK_RELS = b"""<head>
+<link rel="search" type="application/opensearchdescription+xml" href="_static/opensearch.xml">
+<link rel="alternate" type="application/atom+xml" href="feed.atom">
+<link rel="alternate" hreflang="de" href="/de/">
+<LINK REL="Next" HREF="intro.html"><link rel="prev" href="start.html">
+<link rel="canonical" href="https://example.org/docs/"><link rel="author" href="/people/a">
+<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">
+<link href="no-rel.html"><link rel="me nofollow" href="https://social.example.net/@a">
+<link rel="alternate stylesheet" title="dark" href="dark.css">
+<link rel="Shortcut Icon" href="/favicon.ico"><link rel="apple-touch-icon" href="/touch.png">
+<link rel="preload" as="font" href="f.woff2"><link rel="modulepreload" href="m.js">
+<link rel="manifest" href="/site.webmanifest"><link rel="stylesheet  alternate" href="hc.css">
+<link rel="preconnect" href="https://fonts.example.net"><link rel="dns-prefetch" href="//cdn.x">
+<link rel="next" href="intro.html#top"><link rel="search" href="javascript:void(0)">
+</head>"""
+
+
+def test_link_rels_other_than_requisites_are_outlinks():
+    found = extract_html(LINK_RELS, "https://example.org/docs/index.html")
+    docs = "https://example.org/docs/"
+    assert found.links == [
+        docs + "_static/opensearch.xml", docs + "feed.atom", "https://example.org/de/",
+        docs + "intro.html", docs + "start.html", docs, "https://example.org/people/a",
+        "https://creativecommons.org/licenses/by/4.0/", docs + "no-rel.html",
+        "https://social.example.net/@a",
+    ]  # fmt: skip
+    assert found.requisites == [
+        docs + "dark.css", "https://example.org/favicon.ico", "https://example.org/touch.png",
+        docs + "f.woff2", docs + "m.js", "https://example.org/site.webmanifest", docs + "hc.css",
     ]  # fmt: skip
 
 

@@ -46,6 +46,7 @@ from archiver.watch.status import (
     judge_suspect,
     observe,
     present_digest,
+    present_title,
 )
 
 logger = logging.getLogger(__name__)
@@ -293,7 +294,12 @@ class ArchiveSession:
                 fetch = replace(fetch, error="reset: the connection closed mid-body")
             elif fetch.status is None and row[2] is not None:
                 fetch = replace(fetch, status=row[2])  # cut by our own size or time limit
-            status, reason = classify(fetch, present_digest(conn, seed_id), self.removal_patterns)
+            status, reason = classify(
+                fetch,
+                present_digest(conn, seed_id),
+                self.removal_patterns,
+                present_title(conn, seed_id),
+            )
             if row[4] == "suspect" and status in PRESENT:
                 status, reason = judge_suspect(row[5] or "")
             with self.catalog.transaction() as tx:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from archiver.watch.notices import find_notice
 from archiver.watch.patterns import RemovalPatterns
 
 PRESENT = ("captured", "unchanged", "changed")
@@ -61,10 +62,14 @@ def is_soft404_target(seed_url: str, target: str) -> bool:
 
 
 def classify(
-    fetch: Fetch, previous_digest: str | None, patterns: RemovalPatterns
+    fetch: Fetch,
+    previous_digest: str | None,
+    patterns: RemovalPatterns,
+    previous_title: str | None = None,
 ) -> tuple[str, str]:
     """(observation, reason) for one fetch; ``previous_digest`` is the payload digest of
-    the seed's last present capture, None if it was never present."""
+    the seed's last present capture, None if it was never present, ``previous_title``
+    its title (see notices.py for where a removal notice counts)."""
     status = fetch.status
     if status is None:
         reason = fetch.error or "no response"
@@ -84,9 +89,9 @@ def classify(
         return "unchanged", "HTTP 304"
     if 200 <= status < 300:
         host = urlsplit(fetch.url).hostname or ""
-        notice = patterns.match(host, fetch.text) if fetch.text else None
+        notice = find_notice(patterns, host, fetch.text, previous_title) if fetch.text else None
         if notice:
-            return "removed", f"removal notice: {notice}"
+            return "removed", notice
         if previous_digest is None:
             return "captured", f"HTTP {status}"
         if fetch.payload_digest == previous_digest:

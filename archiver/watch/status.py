@@ -94,6 +94,18 @@ def present_digest(conn: sqlite3.Connection, seed_id: int) -> str | None:
     return (row[0] or row[1] or row[2]) if row else None
 
 
+def present_title(conn: sqlite3.Connection, seed_id: int) -> str | None:
+    """The title of the seed's last present capture: what tells a post quoting a removal
+    notice from the notice itself, on a long page (see notices.py)."""
+    marks = ",".join("?" * len(PRESENT))
+    row = conn.execute(
+        "SELECT c.title FROM seed_status s JOIN captures c ON c.id = s.capture_id"
+        f" WHERE s.seed_id = ? AND s.status IN ({marks}) ORDER BY s.id DESC LIMIT 1",
+        (seed_id, *PRESENT),
+    ).fetchone()
+    return row[0] if row else None
+
+
 def judge_suspect(reason: str) -> tuple[str, str]:
     """How a browser capture found suspect counts for a watched seed: the platform's
     "content unavailable" placeholder is its removal notice; a wall, a captcha or an

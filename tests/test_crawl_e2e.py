@@ -18,6 +18,9 @@ from warcs import archiver, captures_json, catalog_rows, raw_block, read_warc, w
 
 BIN = Path(sys.executable).parent
 
+# One worker runs the module, so its module-scoped fixtures are made once.
+pytestmark = pytest.mark.xdist_group("crawl_e2e")
+
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):

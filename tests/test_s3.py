@@ -19,6 +19,9 @@ from warcs import catalog_rows
 
 MB = 1024 * 1024
 
+# One worker runs the module, so its module-scoped fixtures are made once.
+pytestmark = pytest.mark.xdist_group("s3")
+
 
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory):

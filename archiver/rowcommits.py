@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from archiver.catalog import frontier
 from archiver.catalog.captures import CaptureRow, ResourceRow, insert_captures, insert_resources
 from archiver.catalog.db import Catalog
-from archiver.catalog.frontier import FrontierEntry
+from archiver.catalog.frontier import FrontierEntry, Rejection
 from archiver.syncer import Syncer
 from archiver.warc.writer import WarcWriter
 
@@ -30,6 +30,7 @@ class _Batch:
     resources: list[tuple[int, ResourceRow]]  # (index in rows, resource)
     discovered: list[FrontierEntry]
     done: list[str]
+    rejected: list[Rejection]
 
 
 class RowCommits:
@@ -50,6 +51,7 @@ class RowCommits:
         self._resources: list[tuple[int, ResourceRow]] = []  # (index in _pending, row)
         self._discovered: list[FrontierEntry] = []
         self._done: list[str] = []
+        self._rejected: list[Rejection] = []
         self._last_commit = time.monotonic()
         # Set by the crawl session: fsync on another thread, and where its errors go.
         self.syncer: Syncer | None = None
@@ -61,6 +63,10 @@ class RowCommits:
 
     def discover(self, entry: FrontierEntry) -> None:
         self._discovered.append(entry)
+
+    def reject(self, rejection: Rejection) -> None:
+        """A link not followed: committed with the page it was found on."""
+        self._rejected.append(rejection)
 
     def queue(
         self,
@@ -85,7 +91,7 @@ class RowCommits:
         meanwhile (one transaction). With a ``syncer`` the fsync runs on its thread and
         the rows are committed when it is done; one batch is in flight at a time."""
         self._last_commit = time.monotonic()
-        if not (self._pending or self._discovered or self._done):
+        if not self._queued():
             return
         if self.syncer is None:
             self.writer.flush(fsync=True)
@@ -133,28 +139,33 @@ class RowCommits:
             batch, self._inflight = self._inflight, None
             self._insert(batch)
         self._more = False
-        if self._pending or self._discovered or self._done:
+        if self._queued():
             self._insert(self._take())
         self._last_commit = time.monotonic()
 
     def commit_if_due(self) -> None:
         """Called on a timer, so rows do not wait in memory while the crawl is idle."""
         due = time.monotonic() - self._last_commit >= self.commit_seconds
-        if due and (self._pending or self._discovered or self._done):
+        if due and self._queued():
             self.commit()
 
     def close(self) -> None:
         if self.syncer is not None:
             self.syncer.close()
 
+    def _queued(self) -> bool:
+        return bool(self._pending or self._discovered or self._done or self._rejected)
+
     def _take(self) -> _Batch:
-        batch = _Batch(self._pending, self._resources, self._discovered, self._done)
+        batch = _Batch(self._pending, self._resources, self._discovered, self._done, self._rejected)
         self._pending, self._resources, self._discovered, self._done = [], [], [], []
+        self._rejected = []
         return batch
 
     def _insert(self, batch: _Batch) -> None:
         with self.catalog.transaction() as conn:
             frontier.add_entries(conn, self.job_id, batch.discovered)
+            frontier.add_rejections(conn, self.job_id, batch.rejected)
             ids = insert_captures(conn, batch.rows)
             insert_resources(conn, [(ids[index], row) for index, row in batch.resources])
             frontier.mark_done(conn, self.job_id, batch.done)

@@ -27,10 +27,11 @@ ROBOTS = ("obey", "ignore")
 RISKS = ("low", "medium", "high")
 FIELDS = (
     "url", "tags", "category", "scope", "depth", "robots", "risk", "note", "nominated_by",
-    "browser",
+    "browser", "include", "exclude",
 )  # fmt: skip
 SUFFIXES = (".txt", ".csv", ".json", ".jsonl")
 MAX_TAG, MAX_NOTE, MAX_NOMINATED_BY = 100, 2000, 200
+MAX_PATTERN, MAX_PATTERNS = 1000, 100
 
 _ALIASES = {"tag": "tags", "nominated-by": "nominated_by"}
 _ACCEPTED = ", ".join(FIELDS) + " (also 'tag' and 'nominated-by')"
@@ -74,6 +75,50 @@ def _tags(value: object) -> tuple[str, ...]:
             seen.add(tag.casefold())
             tags.append(tag)
     return tuple(tags)
+
+
+def compile_pattern(field: str, pattern: str) -> re.Pattern[str]:
+    """One URL regex, checked now so a bad one is named before anything is crawled."""
+    if not pattern or len(pattern) > MAX_PATTERN or not pattern.isprintable():
+        raise InvalidSeed(
+            f"invalid {field} regex {_show(pattern, 60)}: give a regular expression of 1 to"
+            f" {MAX_PATTERN} printable characters"
+        )
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise InvalidSeed(
+            f"invalid {field} regex {_show(pattern, 100)}: {exc} (Python regular expression"
+            " syntax; escape a literal '.', '?', '+' or '(' with a backslash)"
+        ) from None
+
+
+def patterns(field: str, value: object) -> tuple[str, ...]:
+    """URL regexes: a list (each item one regex), or a text holding several separated by
+    whitespace (a URL has no spaces; match one with ``\\s`` or ``%20``)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        items: list[object] = list(value.split())
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise InvalidSeed(
+            f"invalid {field} {_show(value)}: give a list of regexes or several separated by spaces"
+        )
+    found: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise InvalidSeed(f"invalid {field} regex {_show(item, 60)}: must be text")
+        pattern = item.strip()
+        if not pattern:
+            continue
+        compile_pattern(field, pattern)
+        if pattern not in found:
+            found.append(pattern)
+    if len(found) > MAX_PATTERNS:
+        raise InvalidSeed(f"too many {field} regexes ({len(found)}): at most {MAX_PATTERNS}")
+    return tuple(found)
 
 
 MAX_DEPTH = 10_000  # beyond any real site; keeps values inside SQLite's integer range
@@ -140,6 +185,8 @@ class SeedSpec:
     note: str = ""
     nominated_by: str = ""
     browser: bool = False  # captured with a headless browser (JavaScript-rendered pages)
+    include: tuple[str, ...] = ()  # URL regexes followed besides the scope (spiders/scope.py)
+    exclude: tuple[str, ...] = ()  # URL regexes never followed as links
 
     @classmethod
     def build(
@@ -155,6 +202,8 @@ class SeedSpec:
         note: str | None = None,
         nominated_by: str | None = None,
         browser: bool | str | None = None,
+        include: str | Iterable[str] | None = (),
+        exclude: str | Iterable[str] | None = (),
     ) -> SeedSpec:
         """Validate every field (None or "" means default); raise InvalidURL / InvalidSeed."""
         return cls(
@@ -168,6 +217,8 @@ class SeedSpec:
             note=_text("note", note, MAX_NOTE),
             nominated_by=_text("nominated_by", nominated_by, MAX_NOMINATED_BY),
             browser=_flag("browser", browser),
+            include=patterns("include", include),
+            exclude=patterns("exclude", exclude),
         )
 
 

@@ -21,7 +21,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
-from archiver.catalog.frontier import FrontierEntry
+from archiver.catalog.frontier import FrontierEntry, Rejection
 from archiver.crawl.delay import DELAY
 from archiver.crawl.session import CONFIRMS, META, OBSERVED
 from archiver.crawl.tap import RECORDED, CaptureTruncated
@@ -31,6 +31,7 @@ from archiver.spiders.decode import decoded_body
 from archiver.spiders.failures import describe_failure
 from archiver.spiders.links import Extracted, extract_css, extract_html
 from archiver.spiders.scope import Scope
+from archiver.spiders.traps import EXCLUDED, LinkGate
 from archiver.watch.classify import Fetch, is_soft404_target
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
@@ -46,6 +47,8 @@ class SeedTarget:
     depth: int | None
     robots: str
     browser: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 class SeedListSpider(BrowserPages, scrapy.Spider):
@@ -55,9 +58,12 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
         super().__init__(**kwargs)
         self.seeds = {seed.id: seed for seed in seeds}
         self.scopes = {
-            seed.id: Scope(seed.scope, seed.url, seed.depth) for seed in self.seeds.values()
+            seed.id: Scope(seed.scope, seed.url, seed.depth, seed.include, seed.exclude)
+            for seed in self.seeds.values()
         }
         self.seen: set[str] = set()
+        self.rejected: set[str] = set()  # links not followed, each recorded once
+        self.gate: LinkGate | None = None  # trap guards and ARCHIVER_EXCLUDE (see _gate)
         self.backlog: deque[FrontierEntry] = deque()  # pages found, not yet requested
 
     @property
@@ -75,6 +81,9 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
         todo, known = self.session.resume_point()
         if known:
             self.seen |= known
+            pages, self.rejected = self.session.resume_guards()
+            for url in pages:  # the trap guards count on from where the job stopped
+                self._gate().admit(url)
             self.backlog.extend(todo)
             for request in self._feed():
                 yield request
@@ -107,9 +116,24 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
         if url in self.seen:
             return None
         self.seen.add(url)
+        if kind == "page":
+            self._gate().admit(url)
         entry = FrontierEntry(url, seed_id, kind, hops, via, embeds, redirects)
         self.session.discover(entry)
         return entry
+
+    def _gate(self) -> LinkGate:
+        if self.gate is None:
+            config = self.session.config
+            self.gate = LinkGate(config.traps, config.exclude)
+        return self.gate
+
+    def _reject(self, rejection: Rejection) -> None:
+        """A link the scope took and a rule or guard stopped: never fetched, recorded once
+        (with the page it was found on) so the job's summary counts it."""
+        if rejection.url not in self.rejected:
+            self.rejected.add(rejection.url)
+            self.session.reject(rejection)
 
     def _feed(self) -> list[Request]:
         """Requests for the backlog's next pages, as many as keep Scrapy's scheduler at
@@ -222,10 +246,16 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
                 ))  # fmt: skip
         scope = self.scopes.get(seed_id)
         for url in extracted.links:  # pages wait in the backlog (see _feed)
-            if url not in self.seen and scope is not None and scope.allows(url, hops + 1):
-                entry = self._discover(url, seed_id, "page", hops + 1, response.url)
-                if entry is not None:
-                    self.backlog.append(entry)
+            if url in self.seen or scope is None or not scope.allows(url, hops + 1):
+                continue
+            excluded = scope.excluded(url)
+            stop = (EXCLUDED, excluded) if excluded else self._gate().check(url)
+            if stop is not None:
+                self._reject(Rejection(url, seed_id, response.url, *stop))
+                continue
+            entry = self._discover(url, seed_id, "page", hops + 1, response.url)
+            if entry is not None:
+                self.backlog.append(entry)
         outlinks = [f"{u} R" for u in redirect]
         outlinks += [f"{u} L" for u in extracted.links]
         outlinks += [f"{u} E" for u in extracted.requisites]

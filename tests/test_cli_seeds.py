@@ -454,3 +454,27 @@ def test_archiver_home_environment_variable(tmp_path: Path) -> None:
     listed = json.loads(ok(run_cli(other, "seeds", "list", "--json", env=env, cwd=tmp_path)).stdout)
     assert listed == []
     assert (other / "catalog.sqlite").is_file()
+
+
+# --- include / exclude -------------------------------------------------------------------
+
+
+def test_add_include_exclude_shown_and_merged(home: Path) -> None:
+    url = "https://example.org/blog/"
+    ok(run_cli(home, "seeds", "add", url, "--scope", "prefix", "--exclude", "[?&]replytocom="))
+    ok(run_cli(home, "seeds", "add", url, "--include", "/media/", "--exclude", "/print/"))
+    [seed] = seeds_json(home)
+    assert seed["include"] == ["/media/"]
+    assert seed["exclude"] == ["[?&]replytocom=", "/print/"]
+    shown = ok(run_cli(home, "seeds", "show", str(seed["id"]))).stdout
+    assert "include /media/" in shown and "exclude [?&]replytocom=" in shown
+
+
+def test_bad_regex_is_an_error_naming_it(home: Path) -> None:
+    result = run_cli(home, "seeds", "add", "https://example.org/", "--exclude", "/a/(b")
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "Error: invalid exclude regex '/a/(b': missing ), unterminated subpattern at position 3"
+    )
+    assert "Traceback" not in result.stderr
+    assert seeds_json(home) == []  # nothing added

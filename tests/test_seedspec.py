@@ -353,3 +353,50 @@ def test_missing_and_directory(tmp_path: Path) -> None:
 def test_accepts_str_path(tmp_path: Path) -> None:
     path = write(tmp_path, "s.txt", "https://a.org/\n")
     assert parse_seed_file(str(path)).rows == ((1, SeedSpec(url="https://a.org/")),)
+
+
+# --- include / exclude regexes ------------------------------------------------------------
+
+
+def test_include_exclude_in_each_format(tmp_path: Path) -> None:
+    csv_file = write(
+        tmp_path,
+        "s.csv",
+        'url,include,exclude\nhttps://a.org/,/media/ /files/,"[?&]replytocom= /print/"\n'
+        "https://b.org/,,\n",
+    )
+    rows = dict(parse_seed_file(csv_file).rows)
+    assert rows[2].include == ("/media/", "/files/")
+    assert rows[2].exclude == ("[?&]replytocom=", "/print/")
+    assert rows[3].include == rows[3].exclude == ()
+    # JSON arrays keep each regex whole (spaces and commas included); a string splits.
+    json_file = write(
+        tmp_path,
+        "s.json",
+        json.dumps([{"url": "https://a.org/", "exclude": ["a{1,3} b", "c"], "include": "x y"}]),
+    )
+    [(_, spec)] = parse_seed_file(json_file).rows
+    assert spec.exclude == ("a{1,3} b", "c") and spec.include == ("x", "y")
+    jsonl_file = write(tmp_path, "s.jsonl", '{"url": "https://a.org/", "exclude": ["\\\\?sid="]}\n')
+    assert parse_seed_file(jsonl_file).rows[0][1].exclude == ("\\?sid=",)
+
+
+def test_bad_regexes_are_reported_by_line(tmp_path: Path) -> None:
+    csv_file = write(
+        tmp_path,
+        "s.csv",
+        "url,exclude\nhttps://a.org/,/ok/\nhttps://b.org/,(unclosed\nhttps://c.org/,*x\n",
+    )
+    parsed = parse_seed_file(csv_file)
+    assert [n for n, _ in parsed.rows] == [2]
+    found = errors_by_line(parsed)
+    assert found[3].startswith(
+        "invalid exclude regex '(unclosed': missing ), unterminated subpattern at position 0"
+    )
+    assert found[4].startswith("invalid exclude regex '*x': nothing to repeat at position 0")
+    jsonl_file = write(tmp_path, "s.jsonl", '{"url": "https://a.org/", "include": [1]}\n')
+    assert errors_by_line(parse_seed_file(jsonl_file)) == {
+        1: "invalid include regex '1': must be text"
+    }
+    with pytest.raises(InvalidSeed, match="give a list of regexes"):
+        SeedSpec.build("https://a.org/", include={"a": 1})  # type: ignore[arg-type]

@@ -58,3 +58,59 @@ def known_urls(catalog: Catalog, job_id: int) -> set[str]:
         row[0]
         for row in catalog.conn.execute("SELECT url FROM frontier WHERE job_id = ?", (job_id,))
     }
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A link the job did not follow although its seed's scope took it: excluded by a
+    rule, or stopped by a trap guard. Recorded once per URL, never fetched."""
+
+    url: str
+    seed_id: int | None
+    via: str | None
+    reason: str  # excluded, path-segments, segment-repeats, host-pages, query-variants
+    rule: str  # the regex that matched, or the setting and its value
+
+
+def add_rejections(conn: sqlite3.Connection, job_id: int, rejected: Iterable[Rejection]) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO rejected (job_id, url, seed_id, via, reason, rule)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(job_id, r.url, r.seed_id, r.via, r.reason, r.rule) for r in rejected],
+    )
+
+
+def rejected_urls(catalog: Catalog, job_id: int) -> set[str]:
+    rows = catalog.conn.execute("SELECT url FROM rejected WHERE job_id = ?", (job_id,))
+    return {row[0] for row in rows}
+
+
+def page_urls(catalog: Catalog, job_id: int) -> list[str]:
+    """The job's page entries (links followed and their redirects), in the order found:
+    what the trap guards counted before a stop."""
+    rows = catalog.conn.execute(
+        "SELECT url FROM frontier WHERE job_id = ? AND kind = 'page' ORDER BY id", (job_id,)
+    )
+    return [row[0] for row in rows]
+
+
+@dataclass(frozen=True)
+class RejectedCount:
+    reason: str
+    rule: str
+    count: int
+    sample: str  # the first URL rejected so
+
+
+def rejected_counts(catalog: Catalog, job_id: int) -> list[RejectedCount]:
+    """Links not followed in a job, by reason and rule, with a sample URL each."""
+    rows = catalog.conn.execute(
+        "SELECT reason, rule, COUNT(*), MIN(rowid) FROM rejected WHERE job_id = ?"
+        " GROUP BY reason, rule ORDER BY reason, COUNT(*) DESC",
+        (job_id,),
+    ).fetchall()
+    out = []
+    for reason, rule, count, first in rows:
+        sample = catalog.conn.execute("SELECT url FROM rejected WHERE rowid = ?", (first,))
+        out.append(RejectedCount(reason, rule, count, sample.fetchone()[0]))
+    return out

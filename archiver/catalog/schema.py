@@ -213,4 +213,22 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        7,
+        "seed include/exclude regexes; links not followed (excluded or trapped), by reason",
+        """
+        ALTER TABLE seeds ADD COLUMN include TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE seeds ADD COLUMN exclude TEXT NOT NULL DEFAULT '[]';
+        CREATE TABLE rejected (
+            job_id   INTEGER NOT NULL REFERENCES jobs(id),
+            url      TEXT NOT NULL,
+            seed_id  INTEGER,
+            via      TEXT,
+            reason   TEXT NOT NULL,
+            rule     TEXT NOT NULL,
+            PRIMARY KEY (job_id, url)
+        );
+        CREATE INDEX rejected_reason ON rejected(job_id, reason);
+        """,
+    ),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -27,6 +28,8 @@ class Seed:
     updated_at: str
     removed_at: str | None
     browser: bool = False
+    include: tuple[str, ...] = ()  # URL regexes followed besides the scope
+    exclude: tuple[str, ...] = ()  # URL regexes never followed as links
 
     @property
     def active(self) -> bool:
@@ -35,6 +38,8 @@ class Seed:
     def to_json(self) -> dict[str, object]:
         data = asdict(self)
         data["tags"] = list(self.tags)
+        data["include"] = list(self.include)
+        data["exclude"] = list(self.exclude)
         return data
 
 
@@ -63,12 +68,15 @@ def _seeds_from_rows(catalog: Catalog, rows: Iterable[sqlite3.Row]) -> list[Seed
     tags = _tags_of(catalog, [row["id"] for row in found])
     for row in found:
         row["browser"] = bool(row.get("browser"))
+        row["include"] = tuple(json.loads(row.get("include") or "[]"))
+        row["exclude"] = tuple(json.loads(row.get("exclude") or "[]"))
     return [Seed(tags=tags.get(row["id"], ()), **row) for row in found]
 
 
 def add_seeds(catalog: Catalog, specs: Iterable[SeedSpec]) -> list[AddResult]:
     """Add seeds in one transaction. A URL already present gets the new tags merged in
-    (and is reactivated if it had been removed); its other fields are kept."""
+    (and is reactivated if it had been removed), and new include/exclude regexes are
+    added to its own; its other fields are kept."""
     now = iso_ms(utc_now())
     results: list[tuple[int, bool]] = []
     with catalog.transaction() as conn:
@@ -77,7 +85,8 @@ def add_seeds(catalog: Catalog, specs: Iterable[SeedSpec]) -> list[AddResult]:
             if row is None:
                 cursor = conn.execute(
                     "INSERT INTO seeds (url, category, scope, depth, robots, risk, note,"
-                    " nominated_by, added_at, updated_at, browser) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    " nominated_by, added_at, updated_at, browser, include, exclude)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         spec.url,
                         spec.category,
@@ -90,11 +99,14 @@ def add_seeds(catalog: Catalog, specs: Iterable[SeedSpec]) -> list[AddResult]:
                         now,
                         now,
                         int(spec.browser),
+                        json.dumps(list(spec.include)),
+                        json.dumps(list(spec.exclude)),
                     ),
                 )
                 seed_id, created = int(cursor.lastrowid or 0), True
             else:
                 seed_id, created = int(row["id"]), False
+                _merge_patterns(conn, seed_id, spec)
                 # Adding an existing URL with --browser turns the browser on; never off.
                 conn.execute(
                     "UPDATE seeds SET updated_at = ?, removed_at = NULL,"
@@ -108,6 +120,18 @@ def add_seeds(catalog: Catalog, specs: Iterable[SeedSpec]) -> list[AddResult]:
             results.append((seed_id, created))
     seeds = {seed.id: seed for seed in get_seeds(catalog, [seed_id for seed_id, _ in results])}
     return [AddResult(seeds[seed_id], created) for seed_id, created in results]
+
+
+def _merge_patterns(conn: sqlite3.Connection, seed_id: int, spec: SeedSpec) -> None:
+    """Adding an existing URL with --include/--exclude adds those regexes to its own."""
+    if not spec.include and not spec.exclude:
+        return
+    row = conn.execute("SELECT include, exclude FROM seeds WHERE id = ?", (seed_id,)).fetchone()
+    merged = []
+    for column, new in (("include", spec.include), ("exclude", spec.exclude)):
+        old = json.loads(row[column] or "[]")
+        merged.append(json.dumps(old + [p for p in new if p not in old]))
+    conn.execute("UPDATE seeds SET include = ?, exclude = ? WHERE id = ?", (*merged, seed_id))
 
 
 def get_seeds(catalog: Catalog, seed_ids: Sequence[int]) -> list[Seed]:

@@ -7,6 +7,7 @@ import json
 import click
 
 from archiver.catalog import Catalog
+from archiver.catalog.frontier import rejected_counts
 from archiver.catalog.jobs import (
     Job,
     check_job_name,
@@ -72,6 +73,7 @@ def print_summary(catalog: Catalog, job_name: str, seconds: float) -> int:
             f"  {label}: {o.ok} ok, {o.truncated} truncated, {o.failed} failed, {_size(o.bytes)}"
             + (f" [{reasons}]" if reasons else "")
         )
+    print_not_followed(catalog, job.id)
     statuses = catalog.conn.execute(
         "SELECT s.seed_id, s.status, s.confirmed FROM seed_status s JOIN captures c"
         " ON c.id = s.capture_id WHERE c.job_id = ? ORDER BY s.id",
@@ -108,6 +110,25 @@ def print_summary(catalog: Catalog, job_name: str, seconds: float) -> int:
     if log.exists():
         click.echo(f"  log: {log}")
     return captured
+
+
+SHOWN_RULES = 10  # rules listed in the summary; every rejected link is in the catalog
+
+
+def print_not_followed(catalog: Catalog, job_id: int) -> None:
+    """Links a seed's scope took but an exclusion or a trap guard stopped, by reason."""
+    counts = rejected_counts(catalog, job_id)
+    if not counts:
+        return
+    by_reason: dict[str, int] = {}
+    for count in counts:
+        by_reason[count.reason] = by_reason.get(count.reason, 0) + count.count
+    reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(by_reason.items()))
+    click.echo(f"  not followed: {sum(by_reason.values())} link(s) [{reasons}]")
+    for count in counts[:SHOWN_RULES]:
+        click.echo(f"    {count.reason} ({count.rule}): {count.count}, e.g. {count.sample}")
+    if len(counts) > SHOWN_RULES:
+        click.echo(f"    ... and {len(counts) - SHOWN_RULES} more rule(s)")
 
 
 def _resume_settings(job: Job, urls, seed_ids, tags, overrides):  # type: ignore[no-untyped-def]

@@ -21,7 +21,10 @@ def _describe(seed: Seed) -> str:
     depth = "unlimited" if seed.depth is None and seed.scope != "page" else seed.depth or 0
     return (
         f"{seed.id:>4}  {seed.url}\n      scope {seed.scope}, depth {depth}, robots {seed.robots},"
-        f" {seed.category}, risk {seed.risk}, tags: {tags}" + (", browser" if seed.browser else "")
+        f" {seed.category}, risk {seed.risk}, tags: {tags}"
+        + (", browser" if seed.browser else "")
+        + "".join(f"\n      include {pattern}" for pattern in seed.include)
+        + "".join(f"\n      exclude {pattern}" for pattern in seed.exclude)
     )
 
 
@@ -47,14 +50,31 @@ def seeds() -> None:
     is_flag=True,
     help="Capture with a headless browser (pages rendered by JavaScript, social posts).",
 )
+@click.option(
+    "--include",
+    "include",
+    multiple=True,
+    metavar="REGEX",
+    help="Also follow links matching this regex, beyond the scope (repeatable).",
+)
+@click.option(
+    "--exclude",
+    "exclude",
+    multiple=True,
+    metavar="REGEX",
+    help="Never follow links matching this regex (repeatable; wins over scope and --include).",
+)
 @click.pass_obj
 def seeds_add(
-    obj, urls, tags, category, scope, depth, robots, risk, note, nominated_by, browser
-) -> None:  # type: ignore[no-untyped-def]
+    obj, urls, tags, category, scope, depth, robots, risk, note, nominated_by, browser,
+    include, exclude,
+) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
     """Add seeds. A URL that is already a seed gets the new tags merged in
-    (and --browser turned on).
+    (and --browser turned on, and new --include/--exclude regexes added).
 
     Example: archiver seeds add https://weibo.com/123/abc --tag weibo --risk high --browser
+
+    Example: archiver seeds add https://example.org/ --scope host --exclude '[?&]replytocom='
     """
     specs = [
         SeedSpec.build(
@@ -68,6 +88,8 @@ def seeds_add(
             note=note,
             nominated_by=nominated_by,
             browser=browser,
+            include=include,
+            exclude=exclude,
         )
         for url in urls
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import socket
@@ -13,6 +14,7 @@ from archiver import SOFTWARE
 from archiver.browser.options import BrowserOptions, parse_hosts
 from archiver.errors import ArchiverError
 from archiver.netpolicy import AddressPolicy, env_allows_private, parse_networks
+from archiver.seedspec import patterns
 from archiver.storage.s3 import LOCK_MODES, S3Options
 
 # name -> (default, description). Declared once; settings/base.py and the README use these.
@@ -79,6 +81,30 @@ ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
     "ARCHIVER_MAX_PARSE_BYTES": (
         32 * 1024 * 1024,
         "Decode and scan at most this much of a page for links (bounds gzip bombs).",
+    ),
+    "ARCHIVER_EXCLUDE": (
+        "",
+        "URL regexes never followed as links in this job, besides each seed's own exclusions:"
+        " separated by spaces, or a JSON array.",
+    ),
+    "ARCHIVER_MAX_PATH_SEGMENTS": (
+        20,
+        "Trap guard: links whose path has more segments are not followed (0: no limit).",
+    ),
+    "ARCHIVER_MAX_SEGMENT_REPEATS": (
+        2,
+        "Trap guard: links where one path segment (or run of segments) occurs more times"
+        " in a row are not followed, as /a/b/a/b/a/b/ (0: no limit).",
+    ),
+    "ARCHIVER_MAX_PAGES_PER_HOST": (
+        100_000,
+        "Trap guard: pages followed per host in a job; links past it are not followed"
+        " (0: no limit).",
+    ),
+    "ARCHIVER_MAX_QUERY_VARIANTS": (
+        1000,
+        "Trap guard: pages followed per scheme, host and path with different query strings"
+        " in a job (a calendar's ?date=); links past it are not followed (0: no limit).",
     ),
     "ARCHIVER_REVISITS": (
         True,
@@ -225,6 +251,39 @@ def s3_options(settings: Any) -> S3Options:
     )
 
 
+def exclude_patterns(settings: Any) -> tuple[str, ...]:
+    """ARCHIVER_EXCLUDE: regexes separated by spaces, or a JSON array of them."""
+    raw = settings.get("ARCHIVER_EXCLUDE") or ""
+    if isinstance(raw, str) and raw.strip().startswith("["):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ArchiverError(
+                f"setting ARCHIVER_EXCLUDE={raw!r} is not a valid JSON array ({exc.msg}):"
+                " give regexes separated by spaces, or a JSON array of strings"
+            ) from None
+    return patterns("ARCHIVER_EXCLUDE", raw)
+
+
+@dataclass(frozen=True)
+class TrapLimits:
+    """The trap guards (0: off), applied to links a seed's scope would follow."""
+
+    path_segments: int = 20
+    segment_repeats: int = 2
+    host_pages: int = 100_000
+    query_variants: int = 1000
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> TrapLimits:
+        return cls(
+            path_segments=_int(settings, "ARCHIVER_MAX_PATH_SEGMENTS", 0),
+            segment_repeats=_int(settings, "ARCHIVER_MAX_SEGMENT_REPEATS", 0),
+            host_pages=_int(settings, "ARCHIVER_MAX_PAGES_PER_HOST", 0),
+            query_variants=_int(settings, "ARCHIVER_MAX_QUERY_VARIANTS", 0),
+        )
+
+
 @dataclass(frozen=True)
 class CrawlConfig:
     home: Path
@@ -255,6 +314,8 @@ class CrawlConfig:
     event_command: str | None = None
     event_webhook: str | None = None
     browser: BrowserOptions = field(default_factory=BrowserOptions)
+    exclude: tuple[str, ...] = ()
+    traps: TrapLimits = field(default_factory=TrapLimits)
 
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlConfig:
@@ -314,6 +375,8 @@ class CrawlConfig:
                 suspect_retries=_int(settings, "ARCHIVER_SUSPECT_RETRIES", 0, 10),
                 suspect_retry_delay=_float(settings, "ARCHIVER_SUSPECT_RETRY_DELAY", 86400),
             ),
+            exclude=exclude_patterns(settings),
+            traps=TrapLimits.from_settings(settings),
         )
 
 

@@ -174,7 +174,10 @@ def run_job(
     started = time.monotonic()
     run_crawl(
         settings,
-        [SeedTarget(s.id, s.url, s.scope, s.depth, s.robots, s.browser) for s in seeds],
+        [
+            SeedTarget(s.id, s.url, s.scope, s.depth, s.robots, s.browser, s.include, s.exclude)
+            for s in seeds
+        ],
     )
     return time.monotonic() - started
 

@@ -24,7 +24,7 @@ from archiver import SOFTWARE
 from archiver.catalog import frontier, open_catalog
 from archiver.catalog.captures import last_original
 from archiver.catalog.db import utc_now
-from archiver.catalog.frontier import FrontierEntry
+from archiver.catalog.frontier import FrontierEntry, Rejection
 from archiver.catalog.jobs import finish_job, get_job
 from archiver.crawl.config import CrawlConfig
 from archiver.crawl.uploader import Uploader
@@ -201,6 +201,18 @@ class ArchiveSession:
     def discover(self, entry: FrontierEntry) -> None:
         if not self.fatal:
             self.recorder.discover(entry)
+
+    def reject(self, rejection: Rejection) -> None:
+        if not self.fatal:
+            self.recorder.rows.reject(rejection)
+
+    def resume_guards(self) -> tuple[list[str], set[str]]:
+        """For a resumed job: its page entries (what the trap guards counted) and the
+        links it recorded as not followed."""
+        return (
+            frontier.page_urls(self.catalog, self.job.id),
+            frontier.rejected_urls(self.catalog, self.job.id),
+        )
 
     def resume_point(self) -> tuple[list[FrontierEntry], set[str]]:
         """For a resumed job: the entries still to fetch, and every URL already known."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -329,3 +330,32 @@ def test_given_cookie_pairs_are_redacted_among_the_sites_own():
         b"X-Session: [redacted by archiver]\r\nAccept: s1\r\n\r\n"
     )
     assert names == ["Cookie", "X-Session"]
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None and not os.environ.get("CI"),
+                    reason="Debian's chromium is not installed (.ci/run installs it)")  # fmt: skip
+def test_a_browser_page_sends_them_to_their_host_only(tmp_path, sites):
+    """What the browser loads goes through the same downloader, under the same rule,
+    a subresource's redirect to another host included."""
+    a, b = sites("127.0.0.1"), sites("127.0.0.2")
+    a.page(
+        "/",
+        f'<p>post</p><img src="{b.url}/b.png"><img src="/moved.png">'
+        f'<script>fetch("{b.url}/api").then(r => r.text())</script>',
+    )
+    a.redirect("/moved.png", f"{b.url}/moved.png")
+    for path in ("/b.png", "/moved.png"):
+        b.routes[path] = (200, [("Content-Type", "image/png")], b"\x89PNG b")
+    b.routes["/api"] = (200, [("Content-Type", "application/json"),
+                              ("Access-Control-Allow-Origin", "*")], b"{}")  # fmt: skip
+    home = tmp_path / "home"
+    assert archiver(home, "seeds", "add", a.url + "/", "--browser").returncode == 0
+    result = archiver(
+        home, "crawl", "--profile", "test", "--header-for", f"127.0.0.1:{a.port}",
+        f"Authorization: {TOKEN}", timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {path for path, _ in a.log} >= {"/", "/moved.png"}
+    assert {headers.get("Authorization") for _, headers in a.log} == {TOKEN}
+    assert {path for path, _ in b.log} >= {"/b.png", "/moved.png", "/api"}
+    assert [path for path, headers in b.log if "Authorization" in headers] == []

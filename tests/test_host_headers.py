@@ -359,3 +359,25 @@ def test_a_browser_page_sends_them_to_their_host_only(tmp_path, sites):
     assert {headers.get("Authorization") for _, headers in a.log} == {TOKEN}
     assert {path for path, _ in b.log} >= {"/b.png", "/moved.png", "/api"}
     assert [path for path, headers in b.log if "Authorization" in headers] == []
+
+
+def test_run_due_takes_them_from_the_credentials_file(tmp_path, sites):
+    a, b = sites("127.0.0.1"), sites("127.0.0.2")
+    a.page("/", f'<p>due</p><img src="{b.url}/b.png">')
+    b.routes["/b.png"] = (200, [("Content-Type", "image/png")], b"\x89PNG b")
+    home = tmp_path / "home"
+    assert archiver(home, "seeds", "add", a.url + "/").returncode == 0
+    assert archiver(home, "schedule", "set", "--seed", "1", "--every", "1h").returncode == 0
+    credentials = tmp_path / "private" / "creds"
+    credentials.parent.mkdir()
+    credentials.write_text(f"127.0.0.1:{a.port}\t Authorization: {TOKEN}\n")
+    credentials.chmod(0o600)
+    env = {**os.environ, "ARCHIVER_HOME": str(home), "ARCHIVER_CREDENTIALS": str(credentials)}
+    result = subprocess.run(
+        [sys.executable, "-m", "archiver", "run-due", "--profile", "test"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [h.get("Authorization") for h in a.received("/")] == [TOKEN]
+    assert [path for path, _ in b.log] == ["/b.png"]
+    assert "Authorization" not in b.log[0][1]

@@ -182,7 +182,7 @@ def load_credentials(path: Path) -> HostHeaders:
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        host, _, header = text.partition(" ")
+        host, _, header = text.replace("\t", " ").partition(" ")
         try:
             headers.append(HostHeader.parse(host, header.strip()))
         except ArchiverError as exc:

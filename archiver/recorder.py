@@ -128,6 +128,8 @@ class CaptureRecorder:
         self.rows = RowCommits(catalog, writer, job_id, commit_every, commit_seconds)
         # Set by the crawl session to store files in the background.
         self.store_closed: Callable[[PendingFile], None] | None = None
+        # Set by the crawl session: --header-for (name, value) pairs, redacted wherever sent.
+        self.given_headers: list[tuple[str, str]] = []
         self.bytes_written = 0
 
     # -- writing ---------------------------------------------------------------------
@@ -190,9 +192,12 @@ class CaptureRecorder:
             payload_digest=payload_digest,
             extra=extra,
         )
-        # Credential headers (Authorization, Proxy-Authorization) keep their names; their
-        # values are replaced, and the metadata record says which (archiver/secrets.py).
-        request_block, redacted = redact_request_head(bytes(exchange.request_bytes))
+        # Credential headers (Authorization, Proxy-Authorization, --header-for ones) keep
+        # their names; their values are replaced, and the metadata record says which
+        # (archiver/secrets.py).
+        request_block, redacted = redact_request_head(
+            bytes(exchange.request_bytes), self.given_headers
+        )
         request = builder.build(
             "request",
             date=date,

@@ -40,16 +40,35 @@ def is_secret_header(name: bytes | str) -> bool:
     )
 
 
-def redact_request_head(block: bytes) -> tuple[bytes, list[str]]:
-    """The request bytes with credential header values replaced; and the names replaced."""
+def redact_request_head(
+    block: bytes, given: Iterable[tuple[str, str]] = ()
+) -> tuple[bytes, list[str]]:
+    """The request bytes with credential header values replaced; and the names replaced.
+
+    ``given`` are (name, value) headers the operator gave (``--header-for``): whatever
+    their name (a ``Cookie``), the value is replaced where it stands in that header, and
+    the rest of the line (the site's own cookies) is kept."""
+    values: dict[bytes, list[bytes]] = {}
+    for name, value in given:
+        key = name.strip().lower().encode("latin-1")
+        # A Cookie's pairs may be sent among the site's own, in another order.
+        parts = value.split(";") if key == b"cookie" else [value]
+        values.setdefault(key, []).extend(
+            part.strip().encode("utf-8") for part in parts if part.strip()
+        )  # as Scrapy sends it
     end = block.find(b"\r\n\r\n")
     head, rest = (block, b"") if end < 0 else (block[: end + 2], block[end + 2 :])
     lines = head.split(b"\r\n")
     replaced = []
     for i, line in enumerate(lines[1:], start=1):
-        name, sep, _ = line.partition(b":")
+        name, sep, value = line.partition(b":")
         if sep and is_secret_header(name):
             lines[i] = name + b": " + REDACTED.encode()
+            replaced.append(name.strip().decode("latin-1"))
+        elif sep and any(v in value for v in values.get(name.strip().lower(), ())):
+            for v in sorted(values[name.strip().lower()], key=len, reverse=True):
+                value = value.replace(v, REDACTED.encode())
+            lines[i] = name + b":" + value
             replaced.append(name.strip().decode("latin-1"))
     return b"\r\n".join(lines) + rest, replaced
 

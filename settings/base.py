@@ -58,6 +58,9 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.crawl.robots.PrepareRobotsTxt": 110,
     # Confirmation fetches wait here, after robots.txt and before the downloader.
     "archiver.crawl.delay.DelayMiddleware": 120,
+    # --header-for headers, to their hosts only: after CookiesMiddleware (700), so a given
+    # Cookie joins the site's own (archiver/crawl/hostheaders.py).
+    "archiver.crawl.hostheaders.HostHeadersMiddleware": 750,
 }
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",

@@ -70,13 +70,12 @@ def test_no_secret_in_any_output(tmp_path, raw_server):
         "http_proxy": f"http://alice:{PROXY_PASSWORD}@127.0.0.1:{port}",
         "AWS_SECRET_ACCESS_KEY": AWS_ENV,
     }
-    headers = (
-        f'{{"Authorization": "Bearer {AUTH_TOKEN}", "X-Api-Key": "{API_KEY}",'
-        ' "Accept": "text/html"}'
-    )
+    host = "archive-target.example"
     result = subprocess.run(
         [sys.executable, "-m", "archiver", "crawl", "--profile", "test", "--job", "s",
-         "http://archive-target.example/page", "-s", f"DEFAULT_REQUEST_HEADERS={headers}",
+         "http://archive-target.example/page", "-s", 'DEFAULT_REQUEST_HEADERS={"Accept": "*/*"}',
+         "--header-for", host, f"Authorization: Bearer {AUTH_TOKEN}",
+         "--header-for", host, f"X-Api-Key: {API_KEY}",
          "-s", f"AWS_SECRET_ACCESS_KEY={AWS_SETTING}", "-s", "LOG_LEVEL=DEBUG"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
@@ -109,6 +108,6 @@ def test_no_secret_in_any_output(tmp_path, raw_server):
         r for r in records if r.type == "metadata" and r.headers["WARC-Target-URI"] == page
     ]
     assert b"X-Api-Key: [redacted by archiver]" in request.raw_block
-    assert b"redactedRequestHeaders: Authorization, X-Api-Key, Proxy-Authorization" in (
+    assert b"redactedRequestHeaders: Proxy-Authorization, Authorization, X-Api-Key" in (
         metadata.content
     )

@@ -26,6 +26,7 @@ from playwright.async_api import Error as PlaywrightError
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 
+from archiver.crawl.hostheaders import REDIRECTED_FROM
 from archiver.crawl.session import META
 from archiver.crawl.tap import RECORDED
 from archiver.exchange import Exchange
@@ -100,8 +101,11 @@ class PageCapture:
         headers["accept-encoding"] = ACCEPT_ENCODING  # what we can decode for the browser
         method = browser_request.method
         body = browser_request.post_data_buffer
+        previous = None
         for _hop in range(self.max_redirects + 1):
             request = self._request(url, method, headers, body, main, browser_request)
+            if previous is not None:  # host-scoped headers judge the hop (crawl/hostheaders.py)
+                request.meta[REDIRECTED_FROM] = previous
             if main:
                 self.document_request = request
             else:
@@ -126,7 +130,7 @@ class PageCapture:
             target = _redirect_target(url, exchange, status)
             if target is not None:
                 self.session.record_now(exchange, request)
-                url = target
+                previous, url = url, target
                 if status == 303 or (status in (301, 302) and method == "POST"):
                     method, body = "GET", None
                 continue

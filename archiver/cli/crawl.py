@@ -149,6 +149,20 @@ def _resume_settings(job: Job, urls, seed_ids, tags, overrides):  # type: ignore
     return job.settings.get("profile", "local"), merged, recorded.get("ARCHIVER_STORE")
 
 
+def _check_resume_headers(job: Job, given) -> None:  # type: ignore[no-untyped-def]
+    """Headers given with --header-for were never stored: a resume must give them again,
+    or it would capture the rest of the job without them (login pages, not content)."""
+    from archiver.crawl.hostheaders import missing_on_resume
+
+    missing = missing_on_resume(job.settings.get("host_headers") or {}, given)
+    if missing:
+        raise ArchiverError(
+            f"job {job.name!r} was crawled with {', '.join(missing)}; header values are never"
+            f" stored: give them again to resume it (archiver crawl --job {job.name}"
+            " --header-for HOST 'NAME: VALUE'), or put them in the credentials file"
+        )
+
+
 def _job_store(catalog: Catalog, home: ArchiveHome):  # type: ignore[no-untyped-def]
     return lambda job_name: job_store(catalog, home.warcs_dir, job_name)
 
@@ -185,28 +199,41 @@ def _check_store(target: Store) -> None:
 @click.option(
     "--store", envvar="ARCHIVER_STORE", help="Where closed WARCs go (default: HOME/warcs)."
 )
+@click.option(
+    "--header-for", "header_for", nargs=2, multiple=True, metavar="HOST 'NAME: VALUE'",
+    help="Send this header (credentials) to HOST only; never stored (repeatable).",
+)  # fmt: skip
 @click.pass_obj
-def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store) -> None:  # type: ignore[no-untyped-def]
+def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_for=()) -> None:  # type: ignore[no-untyped-def]
     """Capture seeds into WARC files and record every capture in the catalog.
 
     With no selection, crawls every active seed. URLs given here are added as
     seeds first (tags merge if they already are). --job NAME of a job that did not
     finish (stopped, killed, crashed) resumes it where it stopped.
 
+    --header-for HOST 'Name: value' sends a header (Authorization, Cookie, an API
+    key) to that host only; the credentials file (HOME/credentials or
+    $ARCHIVER_CREDENTIALS) gives them to every crawl, scheduled ones too.
+
     Example: archiver crawl --tag weibo --job weibo-morning -s DOWNLOAD_DELAY=1
     """
+    from archiver.crawl import hostheaders
+
     # Everything that can be wrong with the command is checked before anything is written.
     overrides = parse_overrides(settings)
+    hostheaders.refuse_default_credentials(overrides)
+    host_headers = hostheaders.collect(obj.home.root, header_for)
     name = check_job_name(job_name) if job_name else new_job_name()
     specs = [SeedSpec.build(url) for url in urls]
     catalog = obj.catalog()
     resume = get_job(catalog, name) if job_exists(catalog, name) else None
     if resume is not None:
         profile, overrides, store = _resume_settings(resume, urls, seed_ids, tags, overrides)
+        _check_resume_headers(resume, host_headers)
     from archiver.crawl.config import CrawlConfig
     from archiver.crawl.runner import build_settings, run_job
 
-    scrapy_settings = build_settings(profile, obj.home.root, name, overrides, store)
+    scrapy_settings = build_settings(profile, obj.home.root, name, overrides, store, host_headers)
     if store:
         _check_store(open_store(store, s3=CrawlConfig.from_settings(scrapy_settings).s3))
     if resume is not None:

@@ -17,6 +17,7 @@ from archiver.browser.launch import browser_settings
 from archiver.catalog import Catalog
 from archiver.catalog.jobs import Job, create_job, resume_job
 from archiver.catalog.seeds import Seed
+from archiver.crawl import hostheaders
 from archiver.crawl.config import ARCHIVER_SETTINGS, CrawlConfig, validate_overrides
 from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
@@ -53,9 +54,15 @@ _NOT_FROM_ENV = ("ARCHIVER_HOME", "ARCHIVER_JOB", "ARCHIVER_STORE")
 
 
 def build_settings(
-    profile: str, home: Path, job_name: str, overrides: Mapping[str, str], store: str | None
+    profile: str,
+    home: Path,
+    job_name: str,
+    overrides: Mapping[str, str],
+    store: str | None,
+    host_headers: hostheaders.HostHeaders | None = None,
 ) -> Settings:
-    """Scrapy settings for a job: the profile, then the overrides; validated before use."""
+    """Scrapy settings for a job: the profile, then the overrides; validated before use.
+    ``host_headers`` (--header-for) are held in the settings object only, never stored."""
     if profile not in PROFILES:
         raise ArchiverError(
             f"unknown settings profile {profile!r}: choose one of {', '.join(PROFILES)}"
@@ -73,6 +80,9 @@ def build_settings(
     for name, value in overrides.items():
         settings.set(name, value, priority="cmdline")
     _check_scrapy_values(settings, overrides)
+    hostheaders.refuse_default_credentials(settings)
+    if host_headers:
+        settings.set(hostheaders.SETTING, host_headers, priority="cmdline")
     settings.set("ARCHIVER_HOME", str(home), priority="cmdline")
     settings.set("ARCHIVER_JOB", job_name, priority="cmdline")
     if store:
@@ -102,11 +112,15 @@ def settings_snapshot(settings: Settings, profile: str, overrides: Mapping[str, 
     values = {name: settings.get(name) for name in ARCHIVER_SETTINGS}
     values.update({name: settings.get(name) for name in SNAPSHOT_SCRAPY})
     values["DEFAULT_REQUEST_HEADERS"] = dict(settings.getdict("DEFAULT_REQUEST_HEADERS"))
-    return {
+    snapshot = {
         "profile": profile,
         "overrides": redact_settings(overrides),
         "settings": redact_settings(values),
     }
+    host_headers = settings.get(hostheaders.SETTING)
+    if host_headers:  # which hosts got which headers; a resume must give them again
+        snapshot["host_headers"] = host_headers.summary()
+    return snapshot
 
 
 def run_crawl(settings: Settings, seeds: Sequence[SeedTarget]) -> None:
@@ -120,7 +134,10 @@ def run_crawl(settings: Settings, seeds: Sequence[SeedTarget]) -> None:
     # These log request headers (signatures, session tokens) at DEBUG: never below WARNING.
     for name in ("botocore", "boto3", "s3transfer", "urllib3"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    LogScrubber(secret_values(settings.copy_to_dict())).install()
+    secrets = secret_values(settings.copy_to_dict())
+    if settings.get(hostheaders.SETTING):
+        secrets |= settings[hostheaders.SETTING].secrets()
+    LogScrubber(secrets).install()
     failures: list[BaseException] = []
 
     def keep(failure):  # type: ignore[no-untyped-def]

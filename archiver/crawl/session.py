@@ -26,6 +26,7 @@ from archiver.catalog.captures import last_original
 from archiver.catalog.db import utc_now
 from archiver.catalog.frontier import FrontierEntry, Rejection
 from archiver.catalog.jobs import finish_job, get_job
+from archiver.crawl import hostheaders
 from archiver.crawl.config import CrawlConfig
 from archiver.crawl.uploader import Uploader
 from archiver.exchange import Exchange
@@ -118,6 +119,9 @@ class ArchiveSession:
             attempts=config.upload_attempts,
         )
         self.recorder.store_closed = self.uploader.submit
+        host_headers = crawler.settings.get(hostheaders.SETTING)
+        if host_headers:
+            self.recorder.given_headers = host_headers.pairs()
         from twisted.internet import reactor
 
         # fsync on its own thread; the rows are committed on this one when it is done.

@@ -213,4 +213,12 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        7,
+        "hop paths (L, E, R letters from the seed) on frontier entries and captures",
+        """
+        ALTER TABLE frontier ADD COLUMN hop_path TEXT;
+        ALTER TABLE captures ADD COLUMN hop_path TEXT;
+        """,
+    ),
 )

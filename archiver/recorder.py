@@ -46,6 +46,9 @@ logger = logging.getLogger(__name__)
 
 IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+# Failures that were never a fetch (robots.txt rules, requests dropped before sending):
+# no metadata record, since nothing was attempted on the network.
+NOT_ATTEMPTED = ("robots:", "ignored:")
 
 
 def _was_conditional(request: bytes | bytearray) -> bool:
@@ -377,20 +380,8 @@ class CaptureRecorder:
         WARC shows the attempt (target URI, time, error, lineage), and a ``failed`` row
         keeps it in the catalog. The row does not point at that record: there is no
         response to retrieve, cite or replay."""
-        self.writer.rollover_if_full()
-        builder = self.writer.builder()
-        fields = [*_lineage_fields(self.job_name, ctx), ("fetchError", error)]
-        if ctx.user_agent:
-            fields.append(("userAgent", ctx.user_agent))
-        metadata = builder.build(
-            "metadata",
-            date=iso_ms(at),
-            target_uri=url,
-            content_type="application/warc-fields",
-            head=warc_fields(fields),
-        )
-        [written] = self.writer.write_group([metadata])
-        self.bytes_written += written.length
+        if not error.startswith(NOT_ATTEMPTED):
+            self._write_attempt(url, ctx, error, at)
         self.rows.queue(
             CaptureRow(
                 url=url,
@@ -411,6 +402,23 @@ class CaptureRecorder:
             ),
             ctx.frontier_url,
         )
+
+    def _write_attempt(self, url: str, ctx: FetchContext, error: str, at: datetime) -> None:
+        """The metadata record of a fetch that got no response."""
+        self.writer.rollover_if_full()
+        builder = self.writer.builder()
+        fields = [*_lineage_fields(self.job_name, ctx), ("fetchError", error)]
+        if ctx.user_agent:
+            fields.append(("userAgent", ctx.user_agent))
+        metadata = builder.build(
+            "metadata",
+            date=iso_ms(at),
+            target_uri=url,
+            content_type="application/warc-fields",
+            head=warc_fields(fields),
+        )
+        [written] = self.writer.write_group([metadata])
+        self.bytes_written += written.length
 
     # -- durability (archiver/rowcommits.py) ------------------------------------------
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from warcs import archiver, catalog_rows, read_warc, warc_files
+from warcs import archiver, captures_json, catalog_rows, read_warc, warc_files
 
 CHUNKS = (b"<html><title>chunked</title>", b"<p>" + b"x" * 4000 + b"</p></html>")
 CHUNKED_HEAD = (
@@ -111,8 +111,9 @@ def test_hop_paths_outlink_contexts_and_fetch_times(tmp_path, fixture_site):
     assert paths[site.url + "page2.html"] == "L"
     assert paths[site.url + "img/photo.png"] == "LE"
     assert paths[site.url + "redirect"] == "L"
-    rows = {r["url"]: r for r in catalog_rows(home)}
+    rows = {r["url"]: r for r in captures_json(home)}
     assert rows[site.url + "img/photo.png"]["hop_path"] == "LE"
+    assert rows[site.url + "img/photo.png"]["hops"] == 1
     assert rows[site.url]["hop_path"] == ""
     text = next(
         r.raw_block.decode() for r in records

@@ -1,9 +1,16 @@
-"""One HTTP exchange as it went over the wire, recorded below the HTTP client's parser.
+"""One HTTP exchange, recorded below the HTTP client's parser.
 
-The crawl's protocol tap feeds an ``Exchange`` with the exact request bytes written
-and the exact response head received, plus the response entity as the client's
-parser de-chunked it (content-encoding untouched). The body goes to a spool file,
-never a growing bytes object. Nothing here imports Scrapy.
+The crawl's protocol tap feeds an ``Exchange`` with what is kept of it:
+
+- the exact request bytes written;
+- the exact head of the final response (status line, header names, case, order and
+  repeats as received);
+- the response entity as the client's parser de-chunked it (content-encoding
+  untouched): chunk framing is not kept;
+- the heads of interim ``1xx`` responses (``100 Continue``, ``103 Early Hints``) and
+  the trailer fields of a chunked body, both for the metadata record.
+
+The body goes to a spool file, never a growing bytes object. Nothing here imports Scrapy.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import hashlib
 import re
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import BinaryIO
 
 from archiver.netpolicy import AddressPolicy
@@ -46,6 +53,9 @@ class Exchange:
     refused: str | None = None  # why the peer address was refused
     finished: bool = False
     head_overflow: bool = False  # a header flood: the connection is dropped
+    interim: list[bytes] = field(default_factory=list)  # heads of 1xx responses, as received
+    trailers: list[bytes] = field(default_factory=list)  # trailer lines of a chunked body
+    finished_at: datetime | None = None  # when the last response byte came (or the cut)
     _head: bytearray = field(default_factory=bytearray)
     _head_end: int = -1
     _body: BinaryIO | None = None
@@ -67,7 +77,9 @@ class Exchange:
         while (match := _HEAD_END.search(self._head, start)) is not None:
             if re.match(rb"HTTP/\d(?:\.\d)? 1\d\d\b", self._head):
                 # An interim 1xx response (RFC 9110 §15.2), which the client skips too:
-                # the final response follows on the same connection.
+                # the final response follows on the same connection. Its head is kept
+                # for the metadata record (the response record holds the final one).
+                self.interim.append(bytes(self._head[: match.start()]))
                 del self._head[: match.end()]
                 start = 0
                 continue
@@ -96,10 +108,15 @@ class Exchange:
             self._body_length += len(data)
         return data
 
+    def on_trailers(self, lines: list[bytes]) -> None:
+        """The trailer fields after a chunked body's last chunk (RFC 9112 §7.1.2)."""
+        self.trailers = [bytes(line) for line in lines]
+
     def finish(self, *, truncated: str | None = None, error: str | None = None) -> None:
         if self.finished:
             return
         self.finished = True
+        self.finished_at = datetime.now(UTC)
         if truncated and not self.truncated:
             self.truncated = truncated
         if error and not self.error:
@@ -184,9 +201,11 @@ class Exchange:
         The head is kept byte for byte, except for a chunked response: the body is
         stored de-chunked, so (DESIGN §2) ``Transfer-Encoding`` is renamed to
         ``X-Crawler-Transfer-Encoding`` and a ``Content-Length`` matching the stored
-        body is added (a conflicting one the server sent is renamed likewise).
-        A record never holds a body that contradicts its headers. Each line keeps
-        its own line ending.
+        body is added (a conflicting one the server sent is renamed likewise). A body
+        cut short (``truncated``) gets no ``Content-Length``: it would present the cut
+        body as whole; the record's ``WARC-Truncated`` says it is not, and readers take
+        the body to the end of the block. A record never holds a body that contradicts
+        its headers. Each line keeps its own line ending.
         """
         head = self.raw_head
         if not self.is_chunked:
@@ -200,7 +219,7 @@ class Exchange:
                 line = b"X-Crawler-" + line.lstrip()
             out.append(line)
         _, status, _ = self.status_line()
-        if self.has_body_semantics(status):
+        if self.has_body_semantics(status) and not self.truncated:
             eol = b"\r\n" if out[-1].endswith(b"\r\n") else b"\n"
             out.append(b"Content-Length: %d" % self._body_length + eol)
         return b"".join(out) + blank

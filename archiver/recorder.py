@@ -46,6 +46,9 @@ logger = logging.getLogger(__name__)
 
 IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+# Failures that were never a fetch (robots.txt rules, requests dropped before sending):
+# no metadata record, since nothing was attempted on the network.
+NOT_ATTEMPTED = ("robots:", "ignored:")
 
 
 def _was_conditional(request: bytes | bytearray) -> bool:
@@ -69,6 +72,23 @@ def _redirect_target(exchange: Exchange, status: int | None) -> str | None:
         return urljoin(exchange.url, location.strip())
     except ValueError:  # e.g. "http://[broken/": kept as sent
         return location.strip()
+
+
+def _lineage_fields(job: str, ctx: FetchContext) -> list[tuple[str, str]]:
+    """Who asked for the URL and how it was reached, for its metadata record."""
+    fields: list[tuple[str, str]] = [("job", job)]
+    if ctx.seed_id is not None:
+        fields.append(("seed", str(ctx.seed_id)))
+    fields.append(("kind", ctx.kind))
+    if ctx.hop_path:  # Heritrix's hop letters; a seed ("") has none, as Heritrix writes it
+        fields.append(("hopsFromSeed", ctx.hop_path))
+    if ctx.hops is not None:
+        fields.append(("linkHops", str(ctx.hops)))
+    if ctx.via:
+        fields.append(("via", ctx.via))
+    if ctx.robots:
+        fields.append(("robots", ctx.robots))
+    return fields
 
 
 @dataclass(frozen=True)
@@ -97,11 +117,12 @@ class FetchContext:
 
     seed_id: int | None
     kind: str  # seed, page, requisite, redirect, robots
-    hops: int | None = None
+    hops: int | None = None  # link hops (the depth a scope counts)
     via: str | None = None
     robots: str | None = None
     user_agent: str | None = None
     frontier_url: str | None = None  # the job's frontier entry this fetch completes
+    hop_path: str | None = None  # Heritrix's hop letters from the seed: "", "E", "LLE", "R"
 
 
 class CaptureRecorder:
@@ -176,6 +197,10 @@ class CaptureRecorder:
                 ("WARC-Refers-To-Date", original.captured_at),
                 *ip,
             ]
+            if profile == IDENTICAL_PAYLOAD:
+                # WARC 1.1 §6.7.2: the payload is left out, so the block is cut, which
+                # "WARC-Truncated: length" shall say (Heritrix writes it too).
+                extra.append(("WARC-Truncated", "length"))
         else:
             rec_type, body = "response", exchange.body()
             # WARC 1.1 §5.13: the block is shorter than what the server had to send.
@@ -238,6 +263,7 @@ class CaptureRecorder:
             job_id=self.job_id,
             kind=ctx.kind,
             hops=ctx.hops,
+            hop_path=ctx.hop_path,
             via=ctx.via,
             captured_at=date,
             state=state,
@@ -307,18 +333,19 @@ class CaptureRecorder:
         original: Original | None = None,
         quality: Quality | None = None,
     ) -> list[tuple[str, str]]:
-        fields: list[tuple[str, str]] = [("job", self.job_name)]
-        if ctx.seed_id is not None:
-            fields.append(("seed", str(ctx.seed_id)))
-        fields.append(("kind", ctx.kind))
-        if ctx.hops is not None:
-            fields.append(("hopsFromSeed", str(ctx.hops)))
-        if ctx.via:
-            fields.append(("via", ctx.via))
-        if ctx.robots:
-            fields.append(("robots", ctx.robots))
+        fields = _lineage_fields(self.job_name, ctx)
+        if exchange.finished_at is not None:
+            elapsed = exchange.finished_at - exchange.started_at
+            fields.append(("fetchTimeMs", str(max(0, round(elapsed.total_seconds() * 1000)))))
         if exchange.error:
             fields.append(("fetchError", exchange.error))
+        # What the response record cannot hold: interim 1xx responses before it (each
+        # status line, then its header lines) and the trailer fields after a chunked body.
+        for head in exchange.interim:
+            status, *lines = head.decode("latin-1").splitlines()
+            fields.append(("interimResponse", status))
+            fields += [("interimHeader", line) for line in lines if line.strip()]
+        fields += [("trailer", line.decode("latin-1")) for line in exchange.trailers]
         if redacted:
             fields.append(("redactedRequestHeaders", ", ".join(redacted)))
         if quality is not None:
@@ -354,7 +381,12 @@ class CaptureRecorder:
         return None, ""
 
     def record_failure(self, url: str, ctx: FetchContext, error: str, at: datetime) -> None:
-        """A fetch with no response (DNS, refused, TLS, timeout): on record, with no WARC bytes."""
+        """A fetch with no response (DNS, refused, TLS, timeout): a metadata record in the
+        WARC shows the attempt (target URI, time, error, lineage), and a ``failed`` row
+        keeps it in the catalog. The row does not point at that record: there is no
+        response to retrieve, cite or replay."""
+        if not error.startswith(NOT_ATTEMPTED):
+            self._write_attempt(url, ctx, error, at)
         self.rows.queue(
             CaptureRow(
                 url=url,
@@ -364,6 +396,7 @@ class CaptureRecorder:
                 job_id=self.job_id,
                 kind=ctx.kind,
                 hops=ctx.hops,
+                hop_path=ctx.hop_path,
                 via=ctx.via,
                 captured_at=iso_ms(at),
                 state="failed",
@@ -374,6 +407,23 @@ class CaptureRecorder:
             ),
             ctx.frontier_url,
         )
+
+    def _write_attempt(self, url: str, ctx: FetchContext, error: str, at: datetime) -> None:
+        """The metadata record of a fetch that got no response."""
+        self.writer.rollover_if_full()
+        builder = self.writer.builder()
+        fields = [*_lineage_fields(self.job_name, ctx), ("fetchError", error)]
+        if ctx.user_agent:
+            fields.append(("userAgent", ctx.user_agent))
+        metadata = builder.build(
+            "metadata",
+            date=iso_ms(at),
+            target_uri=url,
+            content_type="application/warc-fields",
+            head=warc_fields(fields),
+        )
+        [written] = self.writer.write_group([metadata])
+        self.bytes_written += written.length
 
     # -- durability (archiver/rowcommits.py) ------------------------------------------
 

@@ -56,6 +56,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     # Between RobotsTxtMiddleware (100) and the downloader: robots.txt as RFC 9309 reads it.
     "archiver.crawl.robots.PrepareRobotsTxt": 110,
+    # Under --robots ignore, each host's robots.txt is still archived (never applied).
+    "archiver.crawl.robots.ArchiveIgnoredRobotsTxt": 115,
     # Confirmation fetches wait here, after robots.txt and before the downloader.
     "archiver.crawl.delay.DelayMiddleware": 120,
     # --header-for headers, to their hosts only: after CookiesMiddleware (700), so a given

@@ -19,6 +19,7 @@ from scrapy.http import HtmlResponse, Request, Response
 from twisted.python.failure import Failure
 
 from archiver.browser.launch import CONTEXT, SLOT
+from archiver.catalog.frontier import extend_path
 from archiver.crawl.delay import DELAY
 from archiver.crawl.session import CONFIRMS, EVIDENCE, META, OBSERVED, PageEvidence
 from archiver.recorder import Quality
@@ -173,6 +174,7 @@ class BrowserPages:
             made = self._request(  # type: ignore[attr-defined]
                 url, info["seed"], kind=info["kind"], hops=info["hops"], via=request.url,
                 embeds=info.get("embeds", 0), redirects=info.get("redirects", 0) + 1,
+                path=extend_path(info.get("path"), "R"),
             )  # fmt: skip
             if made is not None:
                 out.append(made)

@@ -89,6 +89,9 @@ class Extracted:
     redirects: list[str] = field(default_factory=list)  # <meta http-equiv=refresh>
     site_name: str | None = None  # og:site_name
     published: str | None = None  # article:published_time and kin, as the page gives it
+    # Where each URL was found, as Heritrix writes it in outlink lines: "a/@href",
+    # "img/@src", "=EMBED_MISC" (CSS); per list: {"L": links, "E": requisites, "R": ...}.
+    contexts: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _attrs(raw: bytes) -> dict[bytes, bytes]:
@@ -136,6 +139,8 @@ class _Resolver:
 
     def __init__(self, base: str, encoding: str):
         self.encoding = encoding
+        self.tag = ""  # the tag being read, for the context of what it yields
+        self.context: dict[int, dict[str, str]] = {}
         # Per target list: a URL both linked and embedded (<a href=x.jpg><img src=x.jpg>)
         # must still be fetched as a requisite.
         self.seen_raw: set[tuple[int, bytes]] = set()
@@ -154,7 +159,7 @@ class _Resolver:
             return self.origin + ref
         return urljoin(self.base, ref)
 
-    def __call__(self, raw: bytes, into: list[str]) -> None:
+    def __call__(self, raw: bytes, into: list[str], attr: str = "href") -> None:
         raw = raw.strip()
         key = (id(into), raw)
         if not raw or key in self.seen_raw:
@@ -176,6 +181,11 @@ class _Resolver:
             return
         self.seen.add((id(into), url))
         into.append(url)
+        where = attr if attr.startswith("=") else f"{self.tag}/@{attr}"
+        self.context.setdefault(id(into), {})[url] = where
+
+    def contexts(self, **lists: list[str]) -> dict[str, dict[str, str]]:
+        return {hop: self.context.get(id(urls), {}) for hop, urls in lists.items()}
 
 
 def extract_html(body: bytes, base_url: str, encoding: str = "utf-8") -> Extracted:
@@ -190,6 +200,7 @@ def extract_html(body: bytes, base_url: str, encoding: str = "utf-8") -> Extract
     for tag_match in _TAG.finditer(body):
         tag = tag_match.group(1).lower()
         attrs = _attrs(tag_match.group(2))
+        resolve.tag = tag.decode("ascii")
         if tag == b"base":
             if b"href" in attrs:
                 with contextlib.suppress(ValueError):
@@ -216,11 +227,11 @@ def extract_html(body: bytes, base_url: str, encoding: str = "utf-8") -> Extract
             if attrs.get(b"http-equiv", b"").lower() == b"refresh":
                 match = _REFRESH_URL.match(attrs.get(b"content", b""))
                 if match:  # a client-side redirect: followed like a 3xx
-                    resolve(match.group(1), redirects)
+                    resolve(match.group(1), redirects, "content")
             continue
         if b"style" in attrs:
             for ref in _css_refs(attrs[b"style"]):
-                resolve(ref, requisites)
+                resolve(ref, requisites, "style")
         if tag in (b"a", b"area"):
             if b"href" in attrs:
                 resolve(attrs[b"href"], links)
@@ -239,29 +250,33 @@ def extract_html(body: bytes, base_url: str, encoding: str = "utf-8") -> Extract
                 resolve(attrs[b"href"], links)
         elif tag == b"input":
             if attrs.get(b"type", b"").lower() == b"image" and b"src" in attrs:
-                resolve(attrs[b"src"], requisites)
+                resolve(attrs[b"src"], requisites, "src")
         else:
             for name in _EMBED_ATTRS.get(tag, ()):
                 value = attrs.get(name)
                 if not value:
                     continue
+                attr = name.decode("ascii")
                 if name in _SRCSET_ATTRS:
                     for ref in _srcset(value):
-                        resolve(ref, requisites)
+                        resolve(ref, requisites, attr)
                 else:
-                    resolve(value, requisites)
+                    resolve(value, requisites, attr)
     for block in _STYLE_BLOCK.finditer(body):
         for ref in _css_refs(block.group(1)):
-            resolve(ref, requisites)
-    return Extracted(links, requisites, title, redirects, site_name, published)
+            resolve(ref, requisites, "=EMBED_MISC")
+    return Extracted(
+        links, requisites, title, redirects, site_name, published,
+        resolve.contexts(L=links, E=requisites, R=redirects),
+    )  # fmt: skip
 
 
 def extract_css(body: bytes, base_url: str, encoding: str = "utf-8") -> Extracted:
     requisites: list[str] = []
     resolve = _Resolver(base_url, encoding)
     for ref in _css_refs(body):
-        resolve(ref, requisites)
-    return Extracted([], requisites)
+        resolve(ref, requisites, "=EMBED_MISC")
+    return Extracted([], requisites, contexts=resolve.contexts(E=requisites))
 
 
 def _clean_title(raw: bytes, encoding: str) -> str | None:

@@ -21,7 +21,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
-from archiver.catalog.frontier import FrontierEntry, Rejection
+from archiver.catalog.frontier import FrontierEntry, Rejection, extend_path
 from archiver.crawl.delay import DELAY
 from archiver.crawl.session import CONFIRMS, META, OBSERVED
 from archiver.crawl.tap import RECORDED, CaptureTruncated
@@ -89,7 +89,7 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
                 yield request
             return
         for seed in self.seeds.values():
-            request = self._request(seed.url, seed.id, kind="seed", hops=0, via=None)
+            request = self._request(seed.url, seed.id, kind="seed", hops=0, via=None, path="")
             if request is not None:
                 yield request
 
@@ -103,14 +103,15 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
         via: str | None,
         embeds: int = 0,
         redirects: int = 0,
+        path: str | None = None,
     ) -> Request | None:
         """A request for a URL not seen before in this job, entered in its frontier."""
-        entry = self._discover(url, seed_id, kind, hops, via, embeds, redirects)
+        entry = self._discover(url, seed_id, kind, hops, via, embeds, redirects, path)
         return self._make_request(entry) if entry is not None else None
 
     def _discover(
         self, url: str, seed_id: int, kind: str, hops: int, via: str | None,
-        embeds: int = 0, redirects: int = 0,
+        embeds: int = 0, redirects: int = 0, path: str | None = None,
     ) -> FrontierEntry | None:  # fmt: skip
         """Enter a URL not seen before in this job's frontier."""
         if url in self.seen:
@@ -118,7 +119,7 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
         self.seen.add(url)
         if kind == "page":
             self._gate().admit(url)
-        entry = FrontierEntry(url, seed_id, kind, hops, via, embeds, redirects)
+        entry = FrontierEntry(url, seed_id, kind, hops, via, embeds, redirects, path)
         self.session.discover(entry)
         return entry
 
@@ -179,6 +180,7 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
                     "robots": robots,
                     "embeds": entry.embeds,
                     "redirects": entry.redirects,
+                    "path": entry.path,
                 },
                 "handle_httpstatus_all": True,
                 "dont_redirect": True,
@@ -193,6 +195,7 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
     def parse(self, response: Response) -> list[Request]:
         info = response.meta[META]
         seed_id, hops, kind = info["seed"], info["hops"], info["kind"]
+        path = info.get("path")
         extracted = Extracted([], [])
         redirect: list[str] = []
         if 300 <= response.status < 400 and b"Location" in response.headers:
@@ -215,14 +218,14 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
             # where the chain ends. A confirmation follows its chain again, seen or not.
             entry = FrontierEntry(
                 redirect[0], seed_id, kind, hops, response.url, info["embeds"],
-                info["redirects"] + 1,
+                info["redirects"] + 1, extend_path(path, "R"),
             )  # fmt: skip
             confirming = response.meta.get(CONFIRMS)
             follow_up = None
             if confirming is None:
                 follow_up = self._request(
                     entry.url, seed_id, kind=kind, hops=hops, via=response.url,
-                    embeds=entry.embeds, redirects=entry.redirects,
+                    embeds=entry.embeds, redirects=entry.redirects, path=entry.path,
                 )  # fmt: skip
             if follow_up is None:  # a confirmation, or a target this job fetched already:
                 follow_up = self._make_request(entry)  # the seed is judged where it ends
@@ -234,6 +237,7 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
             followed = self._request(
                 redirect[0], seed_id, kind=kind, hops=hops, via=response.url,
                 embeds=info["embeds"], redirects=info["redirects"] + 1,
+                path=extend_path(path, "R"),
             )  # fmt: skip
             if followed is not None and watched:
                 followed.meta[OBSERVED] = True  # judged here, at the redirect
@@ -242,7 +246,7 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
             for url in extracted.requisites:
                 requests.append(self._request(
                     url, seed_id, kind="requisite", hops=hops, via=response.url,
-                    embeds=info["embeds"] + 1,
+                    embeds=info["embeds"] + 1, path=extend_path(path, "E"),
                 ))  # fmt: skip
         scope = self.scopes.get(seed_id)
         for url in extracted.links:  # pages wait in the backlog (see _feed)
@@ -253,12 +257,12 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
             if stop is not None:
                 self._reject(Rejection(url, seed_id, response.url, *stop))
                 continue
-            entry = self._discover(url, seed_id, "page", hops + 1, response.url)
+            entry = self._discover(
+                url, seed_id, "page", hops + 1, response.url, path=extend_path(path, "L")
+            )
             if entry is not None:
                 self.backlog.append(entry)
-        outlinks = [f"{u} R" for u in redirect]
-        outlinks += [f"{u} L" for u in extracted.links]
-        outlinks += [f"{u} E" for u in extracted.requisites]
+        outlinks = _outlink_lines(extracted, redirect, http_redirect=300 <= response.status < 400)
         facts = PageFacts(extracted.title, extracted.site_name, extracted.published)
         self.session.commit_response(response, outlinks, facts)
         if watched:
@@ -328,7 +332,7 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
             found = extract_html(body, response.url, encoding)
             if kind == "requisite":  # an iframe: its own requisites, not its links
                 return Extracted([], found.requisites, found.title, found.redirects,
-                                 found.site_name, found.published)  # fmt: skip
+                                 found.site_name, found.published, found.contexts)  # fmt: skip
             return found
         return extract_css(body, response.url, encoding)
 
@@ -350,3 +354,17 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
             if confirm is not None:
                 return [confirm, *self._feed()]
         return self._feed()
+
+
+def _outlink_lines(extracted: Extracted, redirect: list[str], http_redirect: bool) -> list[str]:
+    """The metadata record's ``outlink`` values, as Heritrix writes them: URL, hop letter
+    (R redirect, L link, E embed) and where the URL was found (``a/@href``, ``Location:``)."""
+    found = extracted.contexts
+    lines = [
+        f"{url} R {'Location:' if http_redirect else found.get('R', {}).get(url, 'meta/@content')}"
+        for url in redirect
+    ]
+    for hop, urls in (("L", extracted.links), ("E", extracted.requisites)):
+        where = found.get(hop, {})
+        lines += [f"{url} {hop} {where.get(url, '=EMBED_MISC')}" for url in urls]
+    return lines

@@ -158,7 +158,7 @@ def test_metadata_records_carry_lineage_and_outlinks(crawled):
         if r.type == "metadata" and r.headers["WARC-Concurrent-To"] == response_id
     )  # fmt: skip
     text = meta.content.decode()
-    assert "seed: 1" in text and "job: e2e" in text and "hopsFromSeed: 0" in text
+    assert "seed: 1" in text and "job: e2e" in text and "linkHops: 0" in text
     assert f"outlink: {site.url}page2.html L" in text
     assert f"outlink: {site.url}style.css E" in text
 

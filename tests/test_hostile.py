@@ -229,7 +229,7 @@ def expect_charsets(rows, home, code):
 def expect_many_links(rows, home, code):
     assert code == 0 and rows[""]["state"] == "ok"
     [meta] = [r for r in read_warc(warc_files(home)[0]) if r.type == "metadata"
-              and b"hopsFromSeed: 0" in r.content and b"kind: seed" in r.content]  # fmt: skip
+              and b"linkHops: 0" in r.content and b"kind: seed" in r.content]  # fmt: skip
     assert meta.content.count(b"\noutlink: ") == 100_000
 
 

@@ -54,7 +54,10 @@ def test_robots_obeyed_for_pages_not_for_requisites(tmp_path, site):
 def test_robots_ignored_when_the_seed_says_so(tmp_path, site):
     home, rows = crawl(tmp_path, site, "--scope", "host", "--robots", "ignore")
     assert rows["private/a.html"]["state"] == "ok"
-    assert "/robots.txt" not in site.requests
+    # Fetched once and archived as evidence of the stated policy, never applied.
+    assert site.requests.count("/robots.txt") == 1
+    [robots] = catalog_rows(home, "SELECT * FROM captures WHERE kind = 'robots'")
+    assert (robots["url"], robots["http_status"]) == (site.url + "robots.txt", 200)
     [warcinfo] = [r for r in read_warc(warc_files(home)[0]) if r.type == "warcinfo"]
     assert b"robots: ignore" in warcinfo.content
 

@@ -44,3 +44,12 @@ def test_transfer_decoders_expose_their_data_callback():
     identity = http._IdentityTransferDecoder(10, lambda d: None, lambda r: None)
     chunked = http._ChunkedTransferDecoder(lambda d: None, lambda r: None)
     assert callable(identity.dataCallback) and callable(chunked.dataCallback)
+
+
+def test_chunked_decoder_keeps_its_trailer_fields():
+    """The tap reads the trailer fields from the decoder when its last chunk is in."""
+    seen = []
+    chunked = http._ChunkedTransferDecoder(lambda d: None, lambda r: None)
+    chunked.finishCallback = lambda rest: seen.append(list(chunked._trailerHeaders))
+    chunked.dataReceived(b"3\r\nabc\r\n0\r\nX-Digest: sha-256=1\r\n\r\n")
+    assert seen == [[b"X-Digest: sha-256=1"]]

@@ -26,6 +26,7 @@ from playwright.async_api import Error as PlaywrightError
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 
+from archiver.catalog.frontier import extend_path
 from archiver.crawl.hostheaders import REDIRECTED_FROM
 from archiver.crawl.session import META
 from archiver.crawl.tap import RECORDED
@@ -157,6 +158,7 @@ class PageCapture:
             "hops": page.get("hops"),
             "via": page.get("via") if main else self.page_url,
             "robots": page.get("robots"),
+            "path": page.get("path") if main else extend_path(page.get("path"), "E"),
         }
         if main:
             info["url"] = page.get("url")  # completes the page's frontier entry
@@ -214,13 +216,14 @@ class PageCapture:
         await route.fulfill(status=status or 502, headers=headers, body=body)
 
     def outlinks(self) -> list[str]:
-        """Everything the page loaded, for its metadata record ('E': embedded)."""
+        """Everything the page loaded, for its metadata record ('E': embedded; Heritrix's
+        context for an embed found outside a tag attribute)."""
         seen: set[str] = set()
         links = []
         for item in self.fetched:
             if item.url not in seen:
                 seen.add(item.url)
-                links.append(f"{item.url} E")
+                links.append(f"{item.url} E =EMBED_MISC")  # loaded by the page
         return links
 
 

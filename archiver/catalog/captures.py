@@ -55,6 +55,7 @@ class CaptureRow:
     last_modified: str | None = None
     quality: str | None = None  # browser captures: ok or suspect
     quality_reason: str | None = None  # why suspect: login wall, captcha, ...
+    hop_path: str | None = None  # L, E, R letters from the seed ("" the seed itself)
 
 
 @dataclass(frozen=True)

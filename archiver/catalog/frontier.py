@@ -25,13 +25,26 @@ class FrontierEntry:
     via: str | None
     embeds: int = 0
     redirects: int = 0
+    # How it was reached from its seed, one letter a hop as Heritrix writes it: L a link,
+    # E an embed (requisite), R a redirect; "" the seed. None: not known (an entry
+    # found before hop paths were kept).
+    path: str | None = ""
+
+
+def extend_path(path: str | None, hop: str) -> str | None:
+    """The hop path one hop further (``L``, ``E`` or ``R``); unknown stays unknown."""
+    return None if path is None else path + hop
 
 
 def add_entries(conn: sqlite3.Connection, job_id: int, entries: Iterable[FrontierEntry]) -> None:
     conn.executemany(
-        "INSERT OR IGNORE INTO frontier (job_id, url, seed_id, kind, hops, via, embeds, redirects)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(job_id, e.url, e.seed_id, e.kind, e.hops, e.via, e.embeds, e.redirects) for e in entries],
+        "INSERT OR IGNORE INTO frontier"
+        " (job_id, url, seed_id, kind, hops, via, embeds, redirects, hop_path)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (job_id, e.url, e.seed_id, e.kind, e.hops, e.via, e.embeds, e.redirects, e.path)
+            for e in entries
+        ],
     )
 
 
@@ -45,7 +58,7 @@ def mark_done(conn: sqlite3.Connection, job_id: int, urls: Iterable[str]) -> Non
 def pending(catalog: Catalog, job_id: int) -> Iterator[FrontierEntry]:
     """Entries not yet done, in the order they were found."""
     rows = catalog.conn.execute(
-        "SELECT url, seed_id, kind, hops, via, embeds, redirects FROM frontier"
+        "SELECT url, seed_id, kind, hops, via, embeds, redirects, hop_path FROM frontier"
         " WHERE job_id = ? AND done = 0 ORDER BY id",
         (job_id,),
     )

@@ -231,4 +231,12 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX rejected_reason ON rejected(job_id, reason);
         """,
     ),
+    (
+        8,
+        "hop paths (L, E, R letters from the seed) on frontier entries and captures",
+        """
+        ALTER TABLE frontier ADD COLUMN hop_path TEXT;
+        ALTER TABLE captures ADD COLUMN hop_path TEXT;
+        """,
+    ),
 )

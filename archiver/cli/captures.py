@@ -33,7 +33,7 @@ from archiver.urls import normalize_url
 JSON_KEYS = (
     "id", "url", "final_url", "captured_at", "state", "http_status", "mime", "size", "title",
     "payload_digest", "record_digest", "record_id", "warc_file", "offset", "length",
-    "storage_uri", "seed_id", "job", "kind", "hops", "via", "truncated", "error",
+    "storage_uri", "seed_id", "job", "kind", "hops", "hop_path", "via", "truncated", "error",
     "site_name", "published", "record_type", "revisit_of", "quality", "quality_reason",
     "resources",
 )  # fmt: skip

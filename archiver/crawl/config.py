@@ -37,6 +37,11 @@ ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
         "",
         "Who runs the crawl (contact e-mail or URL): in the user agent and warcinfo.",
     ),
+    "ARCHIVER_FROM": (
+        "",
+        "A From header sent with every request (an operator e-mail, RFC 9110 §10.1.2);"
+        " also the warcinfo's http-header-from.",
+    ),
     "ARCHIVER_USER_AGENT": (
         None,
         "Override the user agent; default names the project and the operator contact.",
@@ -213,6 +218,15 @@ def _float(settings: Any, name: str, maximum: float | None = None) -> float:
     return value
 
 
+def _one_line(settings: Any, name: str) -> str:
+    value = str(settings.get(name) or "").strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ArchiverError(
+            f"setting {name} must be one line of text (e.g. {name}=crawl-ops@example.org)"
+        )
+    return value
+
+
 def _prefix(settings: Any) -> str:
     value = str(settings.get("ARCHIVER_WARC_PREFIX") or "archiver")
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", value):
@@ -296,6 +310,7 @@ class CrawlConfig:
     max_fetch_seconds: float
     operator: str
     user_agent: str
+    from_header: str
     progress_interval: float
     max_embed_hops: int
     max_redirects: int
@@ -335,6 +350,7 @@ class CrawlConfig:
             max_fetch_seconds=_float(settings, "ARCHIVER_MAX_FETCH_SECONDS"),
             operator=operator,
             user_agent=str(settings.get("ARCHIVER_USER_AGENT") or default_user_agent(operator)),
+            from_header=_one_line(settings, "ARCHIVER_FROM"),
             progress_interval=_float(settings, "ARCHIVER_PROGRESS_INTERVAL"),
             max_embed_hops=_int(settings, "ARCHIVER_MAX_EMBED_HOPS", 0),
             max_redirects=_int(settings, "ARCHIVER_MAX_REDIRECTS", 0),

@@ -8,13 +8,27 @@
   only on robots.txt requests: every request of the spider carries ``dont_redirect``.
 
 The archived records keep the bytes as sent; only what the robots parser reads changes.
+
+Under ``--robots ignore`` the rules are not applied, but ``ArchiveIgnoredRobotsTxt``
+still fetches each host's robots.txt once and archives it: the site's stated policy is
+part of the evidence of what was crawled against it.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from scrapy import Request
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.http.request import NO_CALLBACK
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.httpobj import urlparse_cached
+
+from archiver.crawl.session import META
 from archiver.spiders.decode import decoded_body
+
+logger = logging.getLogger(__name__)
 
 ROBOTS_LIMIT = 512 * 1024  # RFC 9309 §2.5: parse at least the first 500 KiB
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
@@ -36,3 +50,39 @@ class PrepareRobotsTxt:
         # Undecodable: read as no rules, the same as a missing robots.txt.
         body = decoded_body(response.body, encoding, ROBOTS_LIMIT)
         return response.replace(body=body or b"", headers=headers)
+
+
+class ArchiveIgnoredRobotsTxt:
+    """Fetch (and so archive) robots.txt once per host of pages crawled under ``--robots
+    ignore``. Only the record is wanted: no rules are read from it."""
+
+    def __init__(self, crawler: Any):
+        self.crawler = crawler
+        self._hosts: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ArchiveIgnoredRobotsTxt:
+        return cls(crawler)
+
+    def process_request(self, request: Any, spider: Any = None) -> None:
+        info = request.meta.get(META) or {}
+        # Requisites are fetched whatever robots.txt says, like a browser showing the page.
+        if info.get("robots") != "ignore" or info.get("kind") == "requisite":
+            return
+        url = urlparse_cached(request)
+        if url.netloc in self._hosts:
+            return
+        self._hosts.add(url.netloc)
+        robots = Request(
+            f"{url.scheme}://{url.netloc}/robots.txt",
+            priority=RobotsTxtMiddleware.DOWNLOAD_PRIORITY,
+            meta={"dont_obey_robotstxt": True},
+            callback=NO_CALLBACK,
+        )
+        deferred_from_coro(self._fetch(robots))
+
+    async def _fetch(self, request: Any) -> None:
+        try:
+            await self.crawler.engine.download_async(request)
+        except Exception as exc:  # recorded or not, it is evidence only: nothing waits on it
+            logger.info("robots.txt not archived: %s: %s", request.url, exc)

@@ -92,6 +92,10 @@ def build_settings(
     settings.set("LOG_FILE", str(log_dir / "crawl.log"), priority="cmdline")
     config = CrawlConfig.from_settings(settings)
     settings.set("USER_AGENT", config.user_agent, priority="cmdline")
+    if config.from_header:  # RFC 9110 §10.1.2: who to contact about the crawl
+        headers = dict(settings.getdict("DEFAULT_REQUEST_HEADERS"))
+        headers["From"] = config.from_header
+        settings.set("DEFAULT_REQUEST_HEADERS", headers, priority="cmdline")
     return settings
 
 

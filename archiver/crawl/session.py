@@ -8,6 +8,7 @@ commits, closes and stores the last WARC file and marks the job finished.
 from __future__ import annotations
 
 import logging
+import socket
 import sqlite3
 import sys
 import time
@@ -68,6 +69,27 @@ class PageEvidence:
     loaded: tuple[str, ...]  # every URL the page loaded, for the metadata record
 
 
+def software_versions() -> str:
+    """The warcinfo's ``software``: this crawler and the HTTP stack that fetched."""
+    import OpenSSL
+    import scrapy
+    import twisted
+
+    openssl = OpenSSL.SSL.OpenSSL_version(OpenSSL.SSL.OPENSSL_VERSION).decode("ascii", "replace")
+    return (
+        f"{SOFTWARE} (Scrapy {scrapy.__version__}; Twisted {twisted.__version__};"
+        f" pyOpenSSL {OpenSSL.__version__}; {openssl})"
+    )
+
+
+def _host_ip(hostname: str) -> str | None:
+    """The crawling host's address as its own name resolves (Heritrix's warcinfo ``ip``)."""
+    try:
+        return socket.gethostbyname(hostname)
+    except OSError:
+        return None
+
+
 def fetch_context(request: Any) -> FetchContext:
     info = request.meta.get(META) or {}
     user_agent = request.headers.get(b"User-Agent")
@@ -76,6 +98,7 @@ def fetch_context(request: Any) -> FetchContext:
         seed_id=info.get("seed"),
         kind=kind,
         hops=info.get("hops"),
+        hop_path=info.get("path"),
         via=info.get("via"),
         robots=info.get("robots"),
         user_agent=user_agent.decode("latin-1") if user_agent else None,
@@ -94,6 +117,7 @@ class ArchiveSession:
         self.job = get_job(self.catalog, config.job_name)
         self.store = open_store(config.store_uri or home.warcs_dir, s3=config.s3)
         self.robots_summary = str(self.job.settings.get("robots_summary", "obey"))
+        self.host_ip = _host_ip(config.hostname)
         self.writer = WarcWriter(
             home.spool_dir / config.job_name,
             warcinfo_fields=self._warcinfo_fields,
@@ -151,17 +175,22 @@ class ArchiveSession:
         return session
 
     def _warcinfo_fields(self, filename: str) -> list[tuple[str, str]]:
-        # WARC 1.1 §6.2 / IIPC warcinfo fields.
-        return [
-            ("software", f"{SOFTWARE} (Scrapy-based archival crawler)"),
+        # WARC 1.1 §6.2 / IIPC warcinfo fields. The record is dated when its file opens.
+        fields = [
+            ("software", software_versions()),
             ("format", "WARC File Format 1.1"),
             ("conformsTo", CONFORMS_TO),
             ("isPartOf", self.config.job_name),
             ("operator", self.config.operator or "unspecified"),
             ("robots", self.robots_summary),
             ("http-header-user-agent", self.config.user_agent),
-            ("hostname", self.config.hostname),
         ]
+        if self.config.from_header:
+            fields.append(("http-header-from", self.config.from_header))
+        fields.append(("hostname", self.config.hostname))
+        if self.host_ip:
+            fields.append(("ip", self.host_ip))
+        return fields
 
     # -- exchanges from the download handler -----------------------------------------
 
@@ -263,8 +292,11 @@ class ArchiveSession:
         evidence: PageEvidence | None = response.meta.pop(EVIDENCE, None)
         extra: dict[str, Any] = {}
         if evidence is not None:
-            listed = set(outlinks)
-            outlinks = outlinks + [link for link in evidence.loaded if link not in listed]
+            # "URL HOP CONTEXT": a URL the page loaded and the parser found is listed once.
+            listed = {line.rsplit(" ", 1)[0] for line in outlinks}
+            outlinks = outlinks + [
+                link for link in evidence.loaded if link.rsplit(" ", 1)[0] not in listed
+            ]
             extra = {"resources": evidence.resources, "quality": evidence.quality}
         with self._writing(exchange):
             state = self.recorder.record_exchange(

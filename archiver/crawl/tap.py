@@ -4,9 +4,10 @@ Scrapy decodes content-encoding, de-chunks and normalizes headers before any
 middleware sees a response, so a faithful record has to be taken lower down
 (DESIGN §2). The handler here installs its own connection factory; its protocol,
 a subclass of Scrapy's HTTP/1.1 client protocol, tees every byte written to the
-transport (the exact request) and the raw response head received, and takes the
-entity from the parser's transfer decoder (de-chunked, still content-encoded).
-Over TLS the protocol sits above the TLS layer, so it sees plaintext.
+transport (the exact request) and the raw response head received (interim ``1xx``
+heads kept apart), and takes the entity from the parser's transfer decoder
+(de-chunked, still content-encoded; the chunk framing is not kept, the trailer fields
+are). Over TLS the protocol sits above the TLS layer, so it sees plaintext.
 
 These are private Scrapy and Twisted internals: pyproject pins the Scrapy range and
 ``tests/test_tap_internals.py`` fails loudly if an upgrade moves them.
@@ -105,6 +106,14 @@ class _TappedParser(_LenientHTTPClientParser):
                     protocol.abort_for_limit()
 
             decoder.dataCallback = tee
+            if hasattr(decoder, "_trailerHeaders"):  # chunked: keep the trailer fields
+                finished = decoder.finishCallback
+
+                def trailers(rest: bytes) -> None:
+                    exchange.on_trailers(decoder._trailerHeaders)
+                    finished(rest)
+
+                decoder.finishCallback = trailers
         super().switchToBodyMode(decoder)
 
 

@@ -31,13 +31,16 @@ class Selection:
 
 
 def _outlinks(member: bytes) -> Iterator[tuple[str, str]]:
-    """(url, how) pairs of a metadata record: ``E`` embeds (requisites), ``R`` redirects."""
+    """(url, how) pairs of a metadata record: ``E`` embeds (requisites), ``R`` redirects.
+    Lines are ``URL HOP CONTEXT`` (Heritrix's form; the context has no spaces), or
+    ``URL HOP`` in records written before contexts were kept."""
     import gzip
 
     text = gzip.decompress(member).decode("utf-8", "replace")
     for line in text.split("\r\n"):
         if line.startswith("outlink: "):
-            url, _, how = line[len("outlink: ") :].rpartition(" ")
+            rest, _, last = line[len("outlink: ") :].rpartition(" ")
+            url, how = (rest, last) if len(last) == 1 else rest.rpartition(" ")[::2]
             if how in ("E", "R") and url:
                 yield url, how
 

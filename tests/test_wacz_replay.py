@@ -105,23 +105,28 @@ def _serve(root: Path) -> Iterator[str]:
         server.server_close()
 
 
-def replayed_text(page_url: str, wanted: str, timeout: float = 90) -> str:
+def replayed_text(page_url: str, wanted: str, shot: Path, timeout: float = 90) -> str:
     """Open the embedding page in chromium and poll every frame (the replay sits in
-    iframes inside shadow roots) until one shows ``wanted``, or an error shows."""
+    iframes inside shadow roots) until one shows ``wanted``, or an error shows. On a
+    time-out, say what the frames and the console showed, with a screenshot at ``shot``."""
     from playwright.sync_api import Error, sync_playwright
 
     args = ["--no-sandbox"] if os.geteuid() == 0 else []
+    console: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         try:
             page = browser.new_page()
+            page.on("console", lambda message: console.append(message.text[:300]))
             page.goto(page_url)
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 for frame in page.frames:
                     try:
                         text = frame.evaluate("() => document.body ? document.body.innerText : ''")
-                        error = frame.get_by_text(re.compile("Loading Error|not valid JSON"))
+                        error = frame.get_by_text(
+                            re.compile("loading error|unexpected error", re.I)
+                        )
                         if error.count():
                             return "error: " + error.first.inner_text()
                     except Error:
@@ -129,7 +134,13 @@ def replayed_text(page_url: str, wanted: str, timeout: float = 90) -> str:
                     if wanted in text:
                         return text
                 page.wait_for_timeout(250)
-            return "timed out; frames: " + ", ".join(f.url for f in page.frames)
+            page.screenshot(path=shot)
+            return (
+                f"timed out (screenshot {shot}); frames: "
+                + ", ".join(f.url for f in page.frames)
+                + "; console: "
+                + " | ".join(console[-20:])
+            )
         finally:
             browser.close()
 
@@ -151,5 +162,5 @@ def test_an_exported_crawl_replays_in_replayweb_page(tmp_path):
         shutil.copy(RWP / name, served / "replay" / name)
     (served / "index.html").write_text(EMBED.format(source="crawl.wacz", url=url))
     with _serve(served) as base:
-        text = replayed_text(base + "index.html", PAGE_TEXT)
+        text = replayed_text(base + "index.html", PAGE_TEXT, tmp_path / "replay.png")
         assert PAGE_TEXT in text, text

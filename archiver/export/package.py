@@ -18,6 +18,10 @@ warcio checks every record's digests, each record is matched with its catalog ro
 cdxj-indexer indexes them. Memory holds a few megabytes of buffer and the index lines
 still to be sorted (spilled to temporary files past a bound), whatever the size. The
 package is written beside the target and renamed into place only when complete.
+
+Each ZIP entry is opened with its size known (zipentry): a WARC file's is summed from
+the rows it will copy, a generated entry is spooled first. So its local header and its
+central directory record agree, with ZIP64 only where the size needs it.
 """
 
 from __future__ import annotations

@@ -17,10 +17,14 @@ from warcs import archiver, captures_json, read_warc, warc_files
 WACZ = shutil.which("wacz", path=str(Path(sys.executable).parent))
 
 
-def wacz_validate(path: Path) -> subprocess.CompletedProcess[str]:
+def wacz_validate(path: Path, tmp_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """py-wacz's check; it extracts the package into a temporary folder (``tmp_dir``)."""
+    import os
+
     assert WACZ, "py-wacz is a test dependency"
+    env = {**os.environ, "TMPDIR": str(tmp_dir)} if tmp_dir else None
     return subprocess.run(
-        [WACZ, "validate", "-f", str(path)], capture_output=True, text=True, timeout=300
+        [WACZ, "validate", "-f", str(path)], capture_output=True, text=True, timeout=900, env=env
     )
 
 

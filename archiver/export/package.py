@@ -18,6 +18,10 @@ warcio checks every record's digests, each record is matched with its catalog ro
 cdxj-indexer indexes them. Memory holds a few megabytes of buffer and the index lines
 still to be sorted (spilled to temporary files past a bound), whatever the size. The
 package is written beside the target and renamed into place only when complete.
+
+Each ZIP entry is opened with its size known (zipentry): a WARC file's is summed from
+the rows it will copy, a generated entry is spooled first. So its local header and its
+central directory record agree, with ZIP64 only where the size needs it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -44,14 +49,17 @@ from archiver.export.selection import (
     FileRows,
     Selection,
     choose,
+    entry_sizes,
     originals_outside,
     row_members,
 )
 from archiver.export.warccopy import HashingWriter, Member, OutputError, copy_file
+from archiver.export.zipentry import open_entry
 from archiver.storage.s3 import S3Options
 
 WACZ_VERSION = "1.1.1"
 SORT_BUFFER = 8 * 1024 * 1024  # index text held before spilling to a sorted temp file
+SPOOL_IN_MEMORY = 8 * 1024 * 1024  # a generated entry held in memory before spilling to disk
 PAGE_KINDS = ("seed", "page")
 
 
@@ -74,11 +82,14 @@ def _write_entry(
     fill: Callable[[Any], None],
     compress: int = zipfile.ZIP_STORED,
 ) -> dict[str, Any]:
-    info = zipfile.ZipInfo(name, when)
-    info.compress_type = compress
-    with zf.open(info, "w", force_zip64=True) as entry:
-        out = HashingWriter(entry)
+    """Write a generated entry: spooled first (to disk past SPOOL_IN_MEMORY), so its
+    size is known when its header is written (see zipentry)."""
+    with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY) as spool:
+        out = HashingWriter(spool)
         fill(out)
+        spool.seek(0)
+        with open_entry(zf, name, when, out.size, compress) as entry:
+            shutil.copyfileobj(spool, entry, 1024 * 1024)
     return {"path": name, "hash": f"sha256:{out.sha256.hexdigest()}", "bytes": out.size}
 
 
@@ -123,14 +134,14 @@ def export_wacz(
             zf = zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True)
             copy = _Copier(zf, sorter, pages, summary, selection, s3_for_job, when)
             if selection.job is not None:
-                copy.rows(cursor.execute(JOB_ROWS, (selection.job,)))
+                copy.rows(cursor, JOB_ROWS, (selection.job,))
                 # Revisits in the job whose originals are in earlier jobs: those come too.
                 with conn:
                     outside = choose(conn, originals_outside(selection.job), s3_for_job)
                 if outside:
-                    copy.rows(cursor.execute(CHOSEN_ROWS))
+                    copy.rows(cursor, CHOSEN_ROWS)
             else:
-                copy.rows(cursor.execute(CHOSEN_ROWS))
+                copy.rows(cursor, CHOSEN_ROWS)
             if not summary.warc_files:
                 raise ArchiverError(
                     f"nothing to export: {selection.description} has only failed fetches, "
@@ -168,8 +179,10 @@ class _Copier:
         self.selection, self.s3_for_job, self.when = selection, s3_for_job, when
         self.options: dict[str, S3Options | None] = {}
 
-    def rows(self, cursor: sqlite3.Cursor) -> None:
-        files = FileRows(cursor)
+    def rows(self, cursor: sqlite3.Cursor, query: str, params: tuple[Any, ...] = ()) -> None:
+        # Each file's entry size first (a pass over the same rows), for its ZIP header.
+        sizes = entry_sizes(cursor.execute(query, params))
+        files = FileRows(cursor.execute(query, params))
         self.summary.skipped_failed += files.skip_failed()
         while (group := files.next_file()) is not None:
             source, rows = group
@@ -187,8 +200,9 @@ class _Copier:
             if source.job not in self.options:
                 self.options[source.job] = self.s3_for_job(source.job)
             resource = copy_file(
-                self.zf, source, members(), self.options[source.job], self.sorter, self.when
-            )
+                self.zf, source, members(), sizes[source.name], self.options[source.job],
+                self.sorter, self.when,
+            )  # fmt: skip
             self.summary.resources.append(resource)
             self.summary.bytes += resource["bytes"]
             self.summary.warc_files += 1

@@ -167,6 +167,19 @@ class FileRows:
         return skipped
 
 
+def entry_sizes(cursor: sqlite3.Cursor) -> dict[str, int]:
+    """The bytes each WARC file's entry in the package will hold: its warcinfo record and
+    the members ``row_members`` gives for its rows (what ``copy_file`` copies)."""
+    files = FileRows(cursor)
+    files.skip_failed()
+    sizes: dict[str, int] = {}
+    while (group := files.next_file()) is not None:
+        source, rows = group
+        total = sum(member.length for row in rows for member in row_members(row))
+        sizes[source.name] = source.warcinfo_length + total
+    return sizes
+
+
 def _resource_ranges(text: str | None) -> list[tuple[int, int, str]]:
     """A browser capture's screenshot and DOM records: 'offset length,offset length'."""
     out = []

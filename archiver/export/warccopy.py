@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from archiver.errors import IntegrityError
+from archiver.export.zipentry import open_entry
 from archiver.retrieval import open_ranges
 from archiver.storage.s3 import S3Options
 
@@ -241,20 +242,21 @@ def copy_file(
     zf: zipfile.ZipFile,
     source: SourceFile,
     members: Iterator[Member],
+    size: int,
     s3: S3Options | None,
     sorter: Any,
     when: tuple[int, ...],
 ) -> dict[str, Any]:
+    """Copy ``members`` into the entry ``archive/{source.name}``, ``size`` bytes in all."""
     from warcio.exceptions import ArchiveLoadFailed
 
-    info = zipfile.ZipInfo(f"archive/{source.name}", when)
-    info.compress_type = zipfile.ZIP_STORED
+    name = f"archive/{source.name}"
     checks = _Checks(source)
     with (
         open_ranges(
             source.state, source.store_uri, source.storage_key, source.spool_path, s3
         ) as read,
-        zf.open(info, "w", force_zip64=True) as entry,  # its size is known only at the end
+        open_entry(zf, name, when, size) as entry,
     ):
         out = HashingWriter(entry)
         stream = _TeeRanges(read, members, out, checks)
@@ -271,4 +273,6 @@ def copy_file(
         if checks.parsing or checks.inflating:
             left = checks.parsing[0] if checks.parsing else checks.inflating[0]
             raise checks.fail(left, "was copied but never parsed")
-    return {"path": info.filename, "hash": f"sha256:{out.sha256.hexdigest()}", "bytes": out.size}
+        if out.size != size:  # its ZIP headers were written for that size
+            raise IntegrityError(f"{name} came to {out.size} bytes, not the {size} planned")
+    return {"path": name, "hash": f"sha256:{out.sha256.hexdigest()}", "bytes": out.size}

@@ -26,6 +26,8 @@ needs_chromium = pytest.mark.skipif(
     CHROMIUM is None and not os.environ.get("CI"),
     reason="Debian's chromium is not installed (.ci/run installs it)",
 )
+# One worker runs the module, so the post's browser crawl (post_crawl) is made once.
+pytestmark = pytest.mark.xdist_group("browser")
 
 
 @pytest.fixture
@@ -67,7 +69,6 @@ def responses(records, url):  # type: ignore[no-untyped-def]
 
 
 @needs_chromium
-@pytest.mark.xdist_group("post_crawl")
 def test_a_post_rendered_by_javascript_is_captured_whole(tmp_path, post_crawl):
     home, site, result, requests = post_crawl
     assert "browser pages: 1, 0 suspect" in result.stdout, result.stdout
@@ -126,7 +127,6 @@ def test_a_post_rendered_by_javascript_is_captured_whole(tmp_path, post_crawl):
 
 
 @needs_chromium
-@pytest.mark.xdist_group("post_crawl")
 def test_browser_capture_is_read_by_independent_tools(tmp_path, post_crawl):
     home, site, _, _ = post_crawl
     for path in warc_files(home):
@@ -280,7 +280,6 @@ def test_a_watched_browser_seed_is_judged_by_what_it_shows(tmp_path, site):
 
 
 @needs_chromium
-@pytest.mark.xdist_group("post_crawl")
 def test_pywb_replays_what_the_browser_loaded(tmp_path, post_crawl):
     """pywb serves the post's shell, its JSON API answer and the lazy image back as the
     server sent them (id_ mode), from the WARC the browser capture wrote."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from archiver.catalog import Catalog, warcfiles
 from archiver.errors import ArchiverError
-from archiver.indexes import INDEX_SUFFIX, write_cdxj
+from archiver.research.indexes import INDEX_SUFFIX, write_cdxj
 from archiver.storage.base import Store, StoredObject, file_sha256
 from archiver.storage.s3 import S3Options
 

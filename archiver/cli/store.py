@@ -110,7 +110,7 @@ def index(obj, job: str | None) -> None:  # type: ignore[no-untyped-def]
 
     Example: archiver index --job china-2020-02
     """
-    from archiver.indexes import build_missing_indexes
+    from archiver.research.indexes import build_missing_indexes
 
     catalog = obj.catalog()
     if job is not None:

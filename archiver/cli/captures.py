@@ -14,6 +14,7 @@ from archiver.catalog.captures import find_captures, get_capture
 from archiver.catalog.jobs import get_job
 from archiver.catalog.seeds import get_seed
 from archiver.errors import ArchiverError, IntegrityError
+from archiver.jobstores import job_s3_options
 from archiver.research.citation import FORMATS, Citation, render
 from archiver.research.fixity import audit
 from archiver.research.retrieval import read_capture
@@ -27,7 +28,6 @@ from archiver.research.timetravel import (
 )
 from archiver.research.timetravel import lookup as tt_lookup
 from archiver.research.timetravel import replay_base as tt_replay_base
-from archiver.uploads import job_s3_options
 from archiver.urls import normalize_url
 
 JSON_KEYS = (

@@ -8,8 +8,9 @@ import click
 
 from archiver.catalog.jobs import get_job
 from archiver.joblock import JobLock
+from archiver.jobstores import job_store
 from archiver.storage import LocalStore, S3Options, open_store
-from archiver.uploads import UploadsPending, job_store, pending_files, upload_pending
+from archiver.uploads import UploadsPending, pending_files, upload_pending
 
 
 def s3_options_from_env() -> S3Options:

@@ -27,7 +27,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.catalog import open_catalog
 from archiver.catalog.captures import find_captures
-from archiver.retrieval import read_capture
+from archiver.research.retrieval import read_capture
 
 
 def make_handler(pages: int, delay: float):

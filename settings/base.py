@@ -22,7 +22,8 @@ EXTENSIONS = {"archiver.crawl.session.ArchiveSession": 0}
 # when a server slows down, robots.txt per seed (see the seed's --robots).
 CONCURRENT_REQUESTS = 32
 # Scrapy hands each response's output to CONCURRENT_ITEMS asyncio workers (100 by default:
-# 100 tasks per page). The spider yields requests, not items: a few workers do (bench/: +13%).
+# 100 tasks per page). The spider yields requests, not items: a few workers do
+# (benchmarks/crawl_speed.py: +13%).
 CONCURRENT_ITEMS = 4
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0

@@ -19,10 +19,10 @@ from scrapy.http import HtmlResponse, Request, Response
 from twisted.python.failure import Failure
 
 from archiver.browser.launch import CONTEXT, SLOT
+from archiver.capture.recorder import Quality
 from archiver.catalog.frontier import extend_path
 from archiver.crawl.delay import DELAY
 from archiver.crawl.session import CONFIRMS, EVIDENCE, META, OBSERVED, PageEvidence
-from archiver.recorder import Quality
 from archiver.spiders.decode import decoded_body
 from archiver.spiders.failures import describe_failure
 

@@ -140,7 +140,7 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
         """Requests for the backlog's next pages, as many as keep Scrapy's scheduler at
         ``FEED`` waiting. Pages wait in the backlog as small frontier entries, not as
         Request objects in the scheduler: on a link-rich site most of a crawl's memory
-        was pages found and not fetched yet (bench/crawl_speed.py --memory)."""
+        was pages found and not fetched yet (benchmarks/crawl_speed.py --memory)."""
         scheduler = self.crawler.engine.scheduler
         waiting = len(scheduler) if scheduler is not None else 0  # type: ignore[arg-type]
         room = min(FEED - waiting, len(self.backlog))

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from archiver.catalog.captures import Capture
-from archiver.citation import FORMATS, Citation, render
+from archiver.research.citation import FORMATS, Citation, render
 
 CAPTURE = Capture(
     url="https://www.nchrd.org/2020/02/defenders-2019/",

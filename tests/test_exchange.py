@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from archiver.exchange import Exchange, Limits
+from archiver.capture.exchange import Exchange, Limits
 
 
 def make(limit: int = 0) -> Exchange:

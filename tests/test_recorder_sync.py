@@ -1,13 +1,13 @@
 """The recorder commits a row only after the WARC bytes it points at are fsynced, also
-when the fsync runs on another thread (archiver/syncer.py)."""
+when the fsync runs on another thread (archiver/capture/syncer.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from archiver.capture.recorder import CaptureRecorder, FetchContext
 from archiver.catalog import open_catalog
 from archiver.catalog.jobs import create_job
-from archiver.recorder import CaptureRecorder, FetchContext
 from archiver.storage.local import LocalStore
 from archiver.warc.writer import WarcWriter
 

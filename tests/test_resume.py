@@ -23,7 +23,7 @@ from warcs import catalog_rows, read_warc, warc_files
 
 from archiver.catalog import open_catalog
 from archiver.catalog.captures import find_captures
-from archiver.retrieval import read_capture
+from archiver.research.retrieval import read_capture
 
 PAGES = 300
 BIN = Path(sys.executable).parent

@@ -26,11 +26,11 @@ from playwright.async_api import Error as PlaywrightError
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request
 
+from archiver.capture.exchange import Exchange
 from archiver.catalog.frontier import extend_path
 from archiver.crawl.hostheaders import REDIRECTED_FROM
 from archiver.crawl.session import META
 from archiver.crawl.tap import RECORDED
-from archiver.exchange import Exchange
 from archiver.spiders.decode import ACCEPT_ENCODING, decoded_body
 from archiver.spiders.failures import describe_failure
 

@@ -13,11 +13,12 @@ import click
 from archiver.catalog.captures import find_captures, get_capture
 from archiver.catalog.jobs import get_job
 from archiver.catalog.seeds import get_seed
-from archiver.citation import FORMATS, Citation, render
 from archiver.errors import ArchiverError, IntegrityError
-from archiver.fixity import audit
-from archiver.retrieval import read_capture
-from archiver.timetravel import (
+from archiver.jobstores import job_s3_options
+from archiver.research.citation import FORMATS, Citation, render
+from archiver.research.fixity import audit
+from archiver.research.retrieval import read_capture
+from archiver.research.timetravel import (
     DEFAULT_REPLAY_BASE,
     REPLAY_ENV,
     mementos,
@@ -25,9 +26,8 @@ from archiver.timetravel import (
     timemap_json,
     timemap_link,
 )
-from archiver.timetravel import lookup as tt_lookup
-from archiver.timetravel import replay_base as tt_replay_base
-from archiver.uploads import job_s3_options
+from archiver.research.timetravel import lookup as tt_lookup
+from archiver.research.timetravel import replay_base as tt_replay_base
 from archiver.urls import normalize_url
 
 JSON_KEYS = (

@@ -20,11 +20,12 @@ from archiver.catalog.seeds import add_seeds, get_seeds, select_seeds
 from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
 from archiver.joblock import JobLock
+from archiver.jobstores import job_store
 from archiver.repair import repair_home
 from archiver.secrets import REDACTED
 from archiver.seedspec import SeedSpec
 from archiver.storage import LocalStore, Store, open_store
-from archiver.uploads import UploadsPending, job_store, pending_files
+from archiver.uploads import UploadsPending, pending_files
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:

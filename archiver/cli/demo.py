@@ -10,10 +10,10 @@ import click
 from archiver.catalog import open_catalog
 from archiver.catalog.captures import find_captures
 from archiver.catalog.seeds import add_seeds
-from archiver.citation import cite_text
 from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
 from archiver.joblock import JobLock
+from archiver.research.citation import cite_text
 from archiver.seedspec import SeedSpec
 
 

@@ -11,8 +11,8 @@ from archiver.catalog.captures import get_capture
 from archiver.catalog.jobs import get_job
 from archiver.catalog.seeds import get_seed
 from archiver.errors import ArchiverError
-from archiver.export import Selection, export_wacz
-from archiver.uploads import job_s3_options
+from archiver.jobstores import job_s3_options
+from archiver.research.export import Selection, export_wacz
 from archiver.urls import normalize_url, surt_key
 
 

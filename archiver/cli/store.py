@@ -8,8 +8,9 @@ import click
 
 from archiver.catalog.jobs import get_job
 from archiver.joblock import JobLock
+from archiver.jobstores import job_store
 from archiver.storage import LocalStore, S3Options, open_store
-from archiver.uploads import UploadsPending, job_store, pending_files, upload_pending
+from archiver.uploads import UploadsPending, pending_files, upload_pending
 
 
 def s3_options_from_env() -> S3Options:
@@ -110,7 +111,7 @@ def index(obj, job: str | None) -> None:  # type: ignore[no-untyped-def]
 
     Example: archiver index --job china-2020-02
     """
-    from archiver.indexes import build_missing_indexes
+    from archiver.research.indexes import build_missing_indexes
 
     catalog = obj.catalog()
     if job is not None:

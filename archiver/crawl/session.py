@@ -22,6 +22,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from archiver import SOFTWARE
+from archiver.capture.exchange import Exchange
+from archiver.capture.recorder import CaptureRecorder, FetchContext, Quality, Resource
+from archiver.capture.syncer import Syncer
 from archiver.catalog import frontier, open_catalog
 from archiver.catalog.captures import last_original
 from archiver.catalog.db import utc_now
@@ -30,12 +33,9 @@ from archiver.catalog.jobs import finish_job, get_job
 from archiver.crawl import hostheaders
 from archiver.crawl.config import CrawlConfig
 from archiver.crawl.uploader import Uploader
-from archiver.exchange import Exchange
 from archiver.home import ArchiveHome
 from archiver.pagefacts import PageFacts
-from archiver.recorder import CaptureRecorder, FetchContext, Quality, Resource
 from archiver.storage import open_store
-from archiver.syncer import Syncer
 from archiver.warc.records import CONFORMS_TO
 from archiver.warc.writer import WarcWriter
 from archiver.watch.classify import Fetch, classify

@@ -38,8 +38,8 @@ from twisted.internet.defer import fail
 from twisted.internet.error import ConnectionDone
 from twisted.web.http import _IdentityTransferDecoder
 
+from archiver.capture.exchange import Exchange, Limits
 from archiver.catalog.db import utc_now
-from archiver.exchange import Exchange, Limits
 
 logger = logging.getLogger(__name__)
 

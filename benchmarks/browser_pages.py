@@ -14,7 +14,7 @@ them twice in one run:
 It prints wall time, pages per minute, WARC bytes per post and, for the browser path,
 the mean size of the screenshot and DOM records.
 
-    python bench/browser_pages.py --posts 40
+    python benchmarks/browser_pages.py --posts 40
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from archiver.errors import IntegrityError
-from archiver.export.zipentry import open_entry
-from archiver.retrieval import open_ranges
+from archiver.research.export.zipentry import open_entry
+from archiver.research.retrieval import open_ranges
 from archiver.storage.s3 import S3Options
 
 CHUNK = 4 * 1024 * 1024  # bytes per ranged read

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.export.warccopy import Member, SourceFile
-from archiver.retrieval import open_ranges
+from archiver.research.export.warccopy import Member, SourceFile
+from archiver.research.retrieval import open_ranges
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 The recorder queues each capture's row (with its resource rows, and the frontier
 entries found and completed since the last one); a commit fsyncs the WARC file they
 point into, then inserts them in one transaction. During a crawl the fsync runs on
-its own thread (``syncer``, archiver/syncer.py) while recording goes on, and the rows
+its own thread (``syncer``, archiver/capture/syncer.py) while recording goes on, and the rows
 are committed on the crawl's thread when it is done, one batch in flight at a time;
 ``sync`` is the barrier for whoever needs the rows in the catalog now.
 """
@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from archiver.capture.syncer import Syncer
 from archiver.catalog import frontier
 from archiver.catalog.captures import CaptureRow, ResourceRow, insert_captures, insert_resources
 from archiver.catalog.db import Catalog
 from archiver.catalog.frontier import FrontierEntry, Rejection
-from archiver.syncer import Syncer
 from archiver.warc.writer import WarcWriter
 
 

@@ -31,8 +31,8 @@ def build_missing_indexes(catalog, home_warcs: Path, job: str | None = None) -> 
     import tempfile
 
     from archiver.catalog import warcfiles
+    from archiver.jobstores import job_store
     from archiver.storage.base import file_sha256
-    from archiver.uploads import job_store
 
     sql = (
         "SELECT j.name, w.name, w.state, w.spool_path, w.storage_key, w.size FROM warc_files w"

@@ -43,7 +43,7 @@ from typing import IO, Any
 from archiver import __version__
 from archiver.catalog.db import Catalog
 from archiver.errors import ArchiverError, IntegrityError
-from archiver.export.selection import (
+from archiver.research.export.selection import (
     CHOSEN_ROWS,
     JOB_ROWS,
     FileRows,
@@ -53,8 +53,8 @@ from archiver.export.selection import (
     originals_outside,
     row_members,
 )
-from archiver.export.warccopy import HashingWriter, Member, OutputError, copy_file
-from archiver.export.zipentry import open_entry
+from archiver.research.export.warccopy import HashingWriter, Member, OutputError, copy_file
+from archiver.research.export.zipentry import open_entry
 from archiver.storage.s3 import S3Options
 
 WACZ_VERSION = "1.1.1"

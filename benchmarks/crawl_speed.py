@@ -13,8 +13,8 @@ runs, alternating, each crawler N times:
 It prints URLs/s, wall time, peak RSS and WARC bytes per run, and the medians of the
 ratios against wget and against unarchived, each ratio taken within one round.
 
-    python bench/crawl_speed.py --pages 600 --rounds 3
-    python bench/crawl_speed.py --memory     # archiver's peak RSS at 1,000 and 10,000 pages
+    python benchmarks/crawl_speed.py --pages 600 --rounds 3
+    python benchmarks/crawl_speed.py --memory     # archiver's peak RSS at 1,000 and 10,000 pages
 """
 
 from __future__ import annotations

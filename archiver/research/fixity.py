@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from archiver.catalog.captures import Capture
 from archiver.catalog.db import Catalog, iso_ms, utc_now
 from archiver.errors import ArchiverError
-from archiver.retrieval import read_capture
+from archiver.jobstores import job_s3_options
+from archiver.research.retrieval import read_capture
 from archiver.storage.s3 import S3Options
-from archiver.uploads import job_s3_options
 
 
 @dataclass

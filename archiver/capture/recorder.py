@@ -2,7 +2,7 @@
 
 The order is what makes the catalog trustworthy: records are written to the WARC
 file first, and only then are the capture rows that point at them committed, once an
-fsync has put those bytes on disk (archiver/rowcommits.py: during a crawl the fsync
+fsync has put those bytes on disk (archiver/capture/rowcommits.py: during a crawl the fsync
 runs on its own thread while recording goes on). A crash can lose the last rows (their
 pages are fetched again on resume), never leave a row pointing at bytes that are not
 on disk.
@@ -22,6 +22,8 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 from archiver import SOFTWARE
+from archiver.capture.exchange import Exchange
+from archiver.capture.rowcommits import RowCommits
 from archiver.catalog import warcfiles
 from archiver.catalog.captures import (
     CaptureRow,
@@ -32,9 +34,7 @@ from archiver.catalog.captures import (
 from archiver.catalog.db import Catalog, iso_ms
 from archiver.catalog.frontier import FrontierEntry
 from archiver.errors import ArchiverError
-from archiver.exchange import Exchange
 from archiver.pagefacts import NO_FACTS, PageFacts, normalize_published
-from archiver.rowcommits import RowCommits
 from archiver.secrets import redact_request_head
 from archiver.storage.base import Store
 from archiver.uploads import PendingFile, record_stored, store_file
@@ -425,7 +425,7 @@ class CaptureRecorder:
         [written] = self.writer.write_group([metadata])
         self.bytes_written += written.length
 
-    # -- durability (archiver/rowcommits.py) ------------------------------------------
+    # -- durability (archiver/capture/rowcommits.py) ------------------------------------------
 
     def discover(self, entry: FrontierEntry) -> None:
         """A URL the job will fetch: committed with the next batch of capture rows, which

@@ -111,11 +111,16 @@ def redact_settings(values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Shorter values are not scrubbed from logs: every "s1" in a log line would go, and a
+# secret that short protects nothing.
+MIN_SECRET = 4
+
+
 def secret_values(settings: Mapping[str, Any], environ: Mapping[str, str] = os.environ) -> set[str]:
     """Strings that must not appear in any log line."""
     found: set[str] = set()
     for name, value in list(settings.items()) + list(environ.items()):
-        if is_secret_name(name) and isinstance(value, str) and len(value) >= 4:
+        if is_secret_name(name) and isinstance(value, str) and len(value) >= MIN_SECRET:
             found.add(value)
     headers = _as_mapping(settings.get("DEFAULT_REQUEST_HEADERS")) or {}
     if headers:

@@ -18,7 +18,7 @@ from archiver.errors import InvalidURL
 __all__ = ["normalize_url", "surt_key", "url_host"]
 
 _MAX_SHOWN = 200
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _AUTHORITY_END_RE = re.compile(r"[/?#]")
 _PORT_RE = re.compile(r"[0-9]+")
@@ -61,7 +61,7 @@ def _split_scheme(s: str) -> tuple[str, str]:
         raise _missing_scheme(s)
     scheme = m.group(1).lower()
     rest = s[m.end() :]
-    if scheme not in _DEFAULT_PORTS:
+    if scheme not in DEFAULT_PORTS:
         raise InvalidURL(
             f"unsupported URL scheme {scheme + ':'!r} in {_show(s)}: "
             "only http and https URLs can be archived"
@@ -94,7 +94,7 @@ def _ascii_host(host: str, raw: str) -> str:
     return host
 
 
-def _normalize_host(host: str, raw: str) -> str:
+def normalize_host(host: str, raw: str) -> str:
     if not host:
         raise InvalidURL(
             f"URL {_show(raw)} has no host name: write it as 'https://example.org/...'"
@@ -135,7 +135,7 @@ def _normalize_port(port: str, scheme: str, raw: str) -> str:
             "use a number from 1 to 65535, or leave the port out"
         )
     number = int(port)
-    return "" if number == _DEFAULT_PORTS[scheme] else f":{number}"
+    return "" if number == DEFAULT_PORTS[scheme] else f":{number}"
 
 
 def _quote(text: str, safe: frozenset[str]) -> str:
@@ -205,7 +205,7 @@ def normalize_url(raw: str) -> str:
                 f"invalid host {_show(authority)} in {_show(s)}: "
                 "put IPv6 addresses in brackets, e.g. http://[2001:db8::1]/"
             )
-    host = _normalize_host(host, s)
+    host = normalize_host(host, s)
     port = _normalize_port(port, scheme, s)
     tail = tail.partition("#")[0]
     path, _, query = tail.partition("?")

@@ -27,6 +27,7 @@ from warcs import archiver, catalog_rows, read_warc, warc_files
 
 from archiver.crawl.hostheaders import HostHeadersMiddleware, HostRule, parse_options
 from archiver.secrets import redact_request_head
+from archiver.urls import normalize_url
 
 TOKEN = "Bearer HOSTTOKEN7f3a9c21"
 COOKIE = "sid=COOKIESECRET44b1"
@@ -292,6 +293,21 @@ def test_host_rules():
     assert HostRule.parse("bücher.example").matches("http://xn--bcher-kva.example/")
     assert HostRule.parse("[::1]:8080").matches("http://[::1]:8080/")
     assert str(HostRule.parse("HTTPS://.Example.org:8443")) == "https://.example.org:8443"
+    # International names as seed URLs are normalized (UTS #46): faß.de is not fass.de.
+    seed = normalize_url("http://faß.de/")
+    assert HostRule.parse("faß.de").matches(seed) and not HostRule.parse("fass.de").matches(seed)
+    assert not HostRule.parse("faß.de").matches("http://fass.de/")
+
+
+def test_swapped_arguments_never_print_the_value(tmp_path):
+    secret = "sid=S3CRET-SESSION-VALUE"
+    result = archiver(
+        tmp_path / "home", "crawl", "http://127.0.0.1:9/",
+        "--header-for", f"Cookie: {secret}", "example.org",
+    )  # fmt: skip
+    assert result.returncode == 1 and result.stderr.startswith("Error: "), result.stderr
+    assert "the host comes first" in result.stderr
+    assert "S3CRET" not in result.stderr + result.stdout
 
 
 def test_middleware_takes_headers_off_copies_and_downgrades():

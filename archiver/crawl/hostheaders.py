@@ -29,14 +29,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archiver.errors import ArchiverError
-from archiver.secrets import is_secret_header
+from archiver.secrets import MIN_SECRET, is_secret_header
+from archiver.urls import DEFAULT_PORTS, normalize_host
+
+# scheme://host:port, [v6]:port: what a host argument may look like when it has a colon
+HOST_LIKE = re.compile(r"(https?://)?\.?(\[[0-9a-fA-F:.]+\]|[^\s:=/\[\]]+)(:\d+)?/?")
 
 SETTING = "ARCHIVER_HOST_HEADERS"  # set by the CLI only; not an -s setting, never stored
 REDIRECTED_FROM = "archiver_redirected_from"  # request.meta: the hop before a redirect
 CREDENTIALS_ENV = "ARCHIVER_CREDENTIALS"
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _NOT_SETTABLE = {"host", "content-length", "transfer-encoding", "connection"}
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class HostRule:
         if "://" in text:
             scheme, _, text = text.partition("://")
             scheme = scheme.lower()
-            if scheme not in _DEFAULT_PORTS:
+            if scheme not in DEFAULT_PORTS:
                 raise _bad_host(spec, f"the scheme must be http or https, not {scheme!r}")
         subdomains = text.startswith(".")
         try:
@@ -66,11 +69,11 @@ class HostRule:
         host = (parts.hostname or "").rstrip(".")
         if not host or parts.path or parts.query or parts.username or "*" in host:
             raise _bad_host(spec, "write a host name, e.g. example.org, .example.org, host:8080")
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
+        try:  # as seed URLs are normalized (UTS #46), so the rule meets the crawl's hosts
+            host = normalize_host(f"[{host}]" if ":" in host else host, spec).strip("[]")
+        except ArchiverError:
             raise _bad_host(spec, "not a valid host name") from None
-        return cls(host.lower(), subdomains, port, scheme)
+        return cls(host, subdomains, port, scheme)
 
     def __str__(self) -> str:
         text = ("." if self.subdomains else "") + (
@@ -82,7 +85,7 @@ class HostRule:
     def matches(self, url: str) -> bool:
         try:
             parts = urlsplit(url)
-            port = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
+            port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower())
         except ValueError:
             return False
         host = (parts.hostname or "").rstrip(".").lower()
@@ -94,7 +97,15 @@ class HostRule:
 
 
 def _bad_host(spec: str, why: str) -> ArchiverError:
-    return ArchiverError(f"bad --header-for host {spec!r}: {why}")
+    return ArchiverError(f"bad --header-for host {_shown(spec)}: {why}")
+
+
+def _shown(host: str) -> str:
+    """A host argument as an error may show it: never one that looks like a header or a
+    value (the arguments swapped would print the secret)."""
+    if any(c in host for c in ":= \t") and not HOST_LIKE.fullmatch(host.strip()):
+        return "(not shown: it looks like a header, not a host; the host comes first)"
+    return repr(host)
 
 
 @dataclass(frozen=True)
@@ -109,7 +120,7 @@ class HostHeader:
         name, value = name.strip(), value.strip()
         if not sep or not _TOKEN.match(name) or not value:
             raise ArchiverError(
-                f"bad --header-for header for {host!r}: write it as 'Name: value',"
+                f"bad --header-for header for {_shown(host)}: write it as 'Name: value',"
                 " e.g. --header-for example.org 'Authorization: Bearer TOKEN'"
             )
         if any(c in value for c in "\r\n\x00"):
@@ -143,7 +154,8 @@ class HostHeaders:
         """Strings no log line may hold: each value, and the long words of it."""
         found = set()
         for h in self.headers:
-            found.add(h.value)
+            if len(h.value) >= MIN_SECRET:
+                found.add(h.value)
             found.update(word for word in re.split(r"[\s;]+", h.value) if len(word) >= 8)
         return found
 

@@ -377,3 +377,38 @@ def test_memory_stays_flat_with_the_number_of_captures(tmp_path, fixture_site):
         peaks[count] = int(run.stderr.split("peak-rss-kib")[1].split()[0]) / 1024
     print(f"peak RSS: 4,000 captures {peaks[4000]:.0f} MiB, 60,000 {peaks[60000]:.0f} MiB")
     assert peaks[60_000] - peaks[4_000] < 30, peaks
+
+
+def test_rows_committed_during_an_export_are_not_copied(tmp_path, fixture_site, monkeypatch):
+    """A crawl may commit captures to the job while it is exported: the package holds the
+    rows of one moment, sized and copied alike."""
+    import sqlite3
+
+    from archiver.catalog import open_catalog
+    from archiver.research.export import Selection, export_wacz, package
+
+    home = crawled(tmp_path, fixture_site)
+    sized = package.entry_sizes
+
+    def size_then_commit(cursor):  # type: ignore[no-untyped-def]
+        sizes = sized(cursor)
+        other = sqlite3.connect(home / "catalog.sqlite")
+        with other:  # as a crawl would: another connection adds a capture to the job
+            columns = [r[1] for r in other.execute("PRAGMA table_info(captures)")]
+            picked = ", ".join("'ZZZZ-ZZZZ'" if c == "id" else c for c in columns)
+            other.execute(
+                f"INSERT INTO captures ({', '.join(columns)}) SELECT {picked} FROM captures"
+                " WHERE url LIKE '%page2.html' AND state = 'ok'"
+            )
+        other.close()
+        return sizes
+
+    catalog = open_catalog(home / "catalog.sqlite")
+    job = Selection("j.name = ?", ("x",), "job x", expand=False, job="x")
+    plain = export_wacz(catalog, job, tmp_path / "plain.wacz", s3_for_job=lambda name: None)
+    rows = catalog.conn.execute("SELECT COUNT(*) FROM captures").fetchone()[0]
+    monkeypatch.setattr(package, "entry_sizes", size_then_commit)
+    summary = export_wacz(catalog, job, tmp_path / "x.wacz", s3_for_job=lambda name: None)
+    assert summary.captures == plain.captures  # the row committed meanwhile is not in it
+    assert catalog.conn.execute("SELECT COUNT(*) FROM captures").fetchone()[0] == rows + 1
+    assert wacz_validate(tmp_path / "x.wacz").returncode == 0

@@ -180,6 +180,16 @@ class _Copier:
         self.options: dict[str, S3Options | None] = {}
 
     def rows(self, cursor: sqlite3.Cursor, query: str, params: tuple[Any, ...] = ()) -> None:
+        # Both passes read one snapshot, so rows a running crawl commits in between are
+        # neither sized nor copied (a WAL reader keeps its snapshot until it commits).
+        conn = cursor.connection
+        conn.execute("BEGIN")
+        try:
+            self._copy(cursor, query, params)
+        finally:
+            conn.commit()
+
+    def _copy(self, cursor: sqlite3.Cursor, query: str, params: tuple[Any, ...]) -> None:
         # Each file's entry size first (a pass over the same rows), for its ZIP header.
         sizes = entry_sizes(cursor.execute(query, params))
         files = FileRows(cursor.execute(query, params))

@@ -29,7 +29,6 @@ from archiver.crawl.config import TrapLimits
 
 EXCLUDED = "excluded"
 MAX_PERIOD = 50  # longest run of segments looked for (bounds the work on a huge path)
-REASONS = ("excluded", "path-segments", "segment-repeats", "host-pages", "query-variants")
 _SETTINGS = {
     "path-segments": "ARCHIVER_MAX_PATH_SEGMENTS",
     "segment-repeats": "ARCHIVER_MAX_SEGMENT_REPEATS",

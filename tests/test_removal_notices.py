@@ -1,6 +1,6 @@
 """Removal notices count where a notice stands (the title, a short page, or the post's own
-title gone too), never in a post that quotes one: each built-in notice, judged alone and
-through a real crawl of a changing site."""
+title gone too), never in a post that quotes one, even in its title: each built-in notice,
+judged alone and through a real crawl of a changing site."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from mutablesite import MutableSite, Reply, page
 from test_watch import POST, crawl, events, timeline
 from warcs import archiver
 
+from archiver.browser.quality import SHORT
 from archiver.watch.classify import Fetch, classify
-from archiver.watch.notices import NOTICE_PAGE_CHARS, PageText
+from archiver.watch.notices import PageText
 from archiver.watch.patterns import DEFAULT_PATTERNS, RemovalPatterns
 
 PATTERNS = RemovalPatterns.load()
@@ -61,10 +62,50 @@ def test_a_notice_where_notices_stand_is_removed(host, notice):
     assert observed == "removed" and "'Post 8841' is gone" in reason
 
 
+@pytest.mark.parametrize(("host", "notice"), BUILT_IN)
+def test_a_post_whose_title_quotes_a_notice_is_not_removed(host, notice):
+    # Facebook, and X pages served to crawlers, put the post's own text in the <title>.
+    url = f"https://{host}/a/1"
+    title = f"Jane on X: &quot;{notice}: what they did to my friend&quot;"
+    before = f'Jane on X: "{notice}: what they did to my friend"'
+    long_post = quoting_post(notice, title=title)
+    fetch = Fetch(url, 200, text=long_post, payload_digest="sha256:b")
+    assert classify(fetch, "sha256:a", PATTERNS, before)[0] == "changed"
+    short_post = f"<html><head><title>{title}</title></head><body><p>{notice}</p></body></html>"
+    fetch = Fetch(url, 200, text=short_post, payload_digest="sha256:b")
+    assert classify(fetch, "sha256:a", PATTERNS, before)[0] == "changed"
+
+
+@pytest.mark.parametrize(("host", "notice"), BUILT_IN)
+def test_a_post_titled_by_og_title_only_keeps_its_title(host, notice):
+    # No <title>: the catalog's title is the og:title, an attribute no reader sees as text.
+    url = f"https://{host}/a/1"
+    post = (
+        '<html><head><meta property="og:title" content="Lawyer Wang&#39;s statement">'
+        f"</head><body><p>My earlier post was hidden; the page said &ldquo;{notice}&rdquo;."
+        f"</p><div>{CHATTER}</div></body></html>"
+    )
+    fetch = Fetch(url, 200, text=post, payload_digest="sha256:b")
+    assert classify(fetch, "sha256:a", PATTERNS, "Lawyer Wang's statement")[0] == "changed"
+    # The same page with another og:title: the post's title is gone.
+    other = post.replace("Lawyer Wang&#39;s statement", host)
+    observed, reason = classify(Fetch(url, 200, text=other), "sha256:a", PATTERNS, "Lawyer Wang")
+    assert observed == "removed" and "'Lawyer Wang' is gone" in reason
+
+
+@pytest.mark.parametrize(("host", "notice"), BUILT_IN)
+def test_a_notice_page_in_place_of_a_known_post_is_removed(host, notice):
+    url = f"https://{host}/a/1"
+    for title in (notice, host):  # the platform's notice, or its bare name, as the title
+        short = f"<html><head><title>{title}</title></head><body><p>{notice}</p></body></html>"
+        observed, reason = classify(Fetch(url, 200, text=short), "sha256:a", PATTERNS, "Post 8841")
+        assert observed == "removed" and "'Post 8841' is gone" in reason
+
+
 def test_what_counts_as_a_short_page():
     url = "https://x.com/a/status/1"
     notice = "<p>Account suspended</p>"
-    filler = "<p>" + "x" * (NOTICE_PAGE_CHARS - len("Account suspended") - 1) + "</p>"
+    filler = "<p>" + "x" * (SHORT - len("Account suspended") - 1) + "</p>"
     assert classify(Fetch(url, 200, text=notice + filler), "s", PATTERNS)[0] == "removed"
     longer = notice + filler + "<p>x</p>"
     assert classify(Fetch(url, 200, text=longer, payload_digest="t"), "s", PATTERNS)[0] == (
@@ -90,8 +131,13 @@ def test_visible_text_of_broken_and_hostile_pages():
     assert PageText.of("<head><title>T</title><body>shown<script>x").text == "shown"
     # Unclosed tags by the hundred thousand cost one pass (a regex retried at each "<"
     # would take hours here).
-    for hostile in ("<script>" * 100_000, "<a" * 300_000, "<title>" * 100_000, "<!--" * 100_000):
+    hostiles = ("<script>" * 100_000, "<a" * 300_000, "<title>" * 100_000, "<!--" * 100_000)
+    hostiles += ("<meta" * 300_000, "<meta property=og:title content=" * 100_000)
+    for hostile in hostiles:
         assert PageText.of("<p>Account suspended</p>" + hostile).text == "Account suspended"
+    # The og:title is read as the catalog reads it: the first one, in any attribute order.
+    meta = '<meta content="A &amp;  B" property="og:title"><meta property="og:title" content="C">'
+    assert PageText.of(meta) == PageText("", "", "A & B")
 
 
 def test_posts_quoting_notices_are_not_removals_but_notices_are(tmp_path, site):
@@ -122,9 +168,30 @@ def test_a_short_notice_page_is_removed(tmp_path, site):
     home = tmp_path / "home"
     assert archiver(home, "seeds", "add", "--scope", "page", site.url + POST[1:]).returncode == 0
     crawl(home)
-    site.set(POST, Reply(body=page("Post 8841", "This post is unavailable.")))  # title kept
     patterns = tmp_path / "patterns.json"
     patterns.write_text(json.dumps({"127.0.0.1": DEFAULT_PATTERNS["x.com"]}))
+    # A short reply that quotes the notice under the post's own title is the post.
+    site.set(POST, Reply(body=page("Post 8841", "This post is unavailable. (Not mine!)")))
+    crawl(home, "-s", f"ARCHIVER_REMOVAL_PATTERNS={patterns}")
+    assert events(home) == []
+    site.set(POST, Reply(body=page("X", "This post is unavailable.")))  # the platform's page
     crawl(home, "-s", f"ARCHIVER_REMOVAL_PATTERNS={patterns}")
     [event] = events(home)
     assert event["kind"] == "removed" and "This post is unavailable" in event["reason"]
+
+
+def test_a_post_titled_by_og_title_quoting_a_notice_is_not_removed(tmp_path, site):
+    # No <title>, so the catalog takes the og:title, which is in no visible text.
+    head = '<html><head><meta property="og:title" content="Lawyer Wang&#39;s statement"></head>'
+    body = "<body><p>Hidden a second time.</p><div>" + CHATTER + "</div></body></html>"
+    site.set(POST, Reply(body=(head + body).encode()))
+    home = tmp_path / "home"
+    assert archiver(home, "seeds", "add", "--scope", "page", site.url + POST[1:]).returncode == 0
+    crawl(home)
+    quoted = body.replace("Hidden", "The page said &ldquo;This post is unavailable&rdquo;. Hidden")
+    site.set(POST, Reply(body=(head + quoted).encode()))
+    patterns = tmp_path / "patterns.json"
+    patterns.write_text(json.dumps({"127.0.0.1": DEFAULT_PATTERNS["x.com"]}))
+    crawl(home, "-s", f"ARCHIVER_REMOVAL_PATTERNS={patterns}")
+    assert timeline(home) == [("captured", True), ("changed", True)]
+    assert events(home) == []

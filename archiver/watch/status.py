@@ -96,7 +96,7 @@ def present_digest(conn: sqlite3.Connection, seed_id: int) -> str | None:
 
 def present_title(conn: sqlite3.Connection, seed_id: int) -> str | None:
     """The title of the seed's last present capture: what tells a post quoting a removal
-    notice from the notice itself, on a long page (see notices.py)."""
+    notice from the notice itself (see notices.py)."""
     marks = ",".join("?" * len(PRESENT))
     row = conn.execute(
         "SELECT c.title FROM seed_status s JOIN captures c ON c.id = s.capture_id"

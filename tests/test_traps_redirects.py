@@ -4,7 +4,10 @@ its target never requested. A seed's own redirect chain is followed wherever it 
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
+from mutablesite import MutableSite, Reply, page
 from trapsite import TrapSite
 from warcs import archiver, catalog_rows, read_warc, warc_files
 
@@ -80,3 +83,37 @@ def test_a_seeds_own_redirects_are_followed_into_exclusions(tmp_path, site):
     assert responses[site.url + "blog/print/post.html"].startswith("HTTP/1.1 200")
     assert catalog_rows(home, "SELECT COUNT(*) AS n FROM rejected")[0]["n"] == 0
     assert "not followed" not in result.stdout
+
+
+@pytest.mark.xdist_group("browser")
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+def test_browser_pages_redirects_obey_exclusions(tmp_path):
+    """A browser page's 302, meta refresh and script navigation into an exclusion: the
+    same decision as on the HTTP path."""
+    home = tmp_path / "home"
+    with MutableSite() as site:
+        links = "".join(f"<a href='/p/{name}'>{name}</a>" for name in ("moved", "meta", "js"))
+        site.set("/hub", Reply(body=page("hub", "links", links)))
+        site.set("/p/moved", Reply(302, b"", headers=[("Location", "/print/a")]))
+        refresh = "<meta http-equiv='refresh' content='0; url=/print/b'>"
+        site.set("/p/meta", Reply(body=page("meta", "moved", refresh)))
+        script = "<script>location.href = '/print/c';</script>"
+        site.set("/p/js", Reply(body=page("js", "moved", script)))
+        added = archiver(home, "seeds", "add", site.url + "hub", "--scope", "host", "--browser")
+        assert added.returncode == 0, added.stderr
+        result = archiver(
+            home, "crawl", "--profile", "test", "--job", "b", "-s", "ARCHIVER_EXCLUDE=/print/",
+            timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        requested = {path for path, _ in site.requests}
+    assert {"/hub", "/p/moved", "/p/meta", "/p/js"} <= requested
+    assert not {path for path in requested if path.startswith("/print/")}
+    rows = catalog_rows(home, "SELECT url, via, reason FROM rejected ORDER BY url")
+    assert [(r["url"].removeprefix(site.url), r["via"].removeprefix(site.url), r["reason"])
+            for r in rows] == [
+        ("print/a", "p/moved", "excluded"),
+        ("print/b", "p/meta", "excluded"),
+        ("print/c", "p/js", "excluded"),
+    ]  # fmt: skip
+    assert _responses(home)[site.url + "p/moved"].startswith("HTTP/1.1 302")

@@ -171,6 +171,9 @@ class BrowserPages:
             return []
         out = []
         for url in capture.navigations[:3]:
+            stopped = self.redirect_stopped  # type: ignore[attr-defined]
+            if stopped(url, info["seed"], info["kind"], request.url):
+                continue
             made = self._request(  # type: ignore[attr-defined]
                 url, info["seed"], kind=info["kind"], hops=info["hops"], via=request.url,
                 embeds=info.get("embeds", 0), redirects=info.get("redirects", 0) + 1,

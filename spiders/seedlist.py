@@ -129,9 +129,27 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
             self.gate = LinkGate(config.traps, config.exclude)
         return self.gate
 
+    def _stopped(self, url: str, seed_id: int, via: str) -> bool:
+        """Does an exclusion (the seed's, then the job's) or a trap guard stop ``url``?
+        A stopped URL is recorded as rejected (see ``_reject``)."""
+        scope = self.scopes.get(seed_id)
+        excluded = scope.excluded(url) if scope is not None else None
+        stop = (EXCLUDED, excluded) if excluded else self._gate().check(url)
+        if stop is None:
+            return False
+        self._reject(Rejection(url, seed_id, via, *stop))
+        return True
+
+    def redirect_stopped(self, url: str, seed_id: int, kind: str, via: str) -> bool:
+        """A followed page's redirect goes where a link would: its target meets the same
+        exclusions and guards. A seed's own chain is followed wherever it leads (the
+        archivist chose that URL; Heritrix's "seed redirects are seeds"), and so is a
+        requisite's (the page must replay)."""
+        return kind == "page" and url not in self.seen and self._stopped(url, seed_id, via)
+
     def _reject(self, rejection: Rejection) -> None:
-        """A link the scope took and a rule or guard stopped: never fetched, recorded once
-        (with the page it was found on) so the job's summary counts it."""
+        """A link (or a page's redirect) the scope took and a rule or guard stopped: never
+        fetched, recorded once (with the page it was found on) so the job's summary counts it."""
         if rejection.url not in self.rejected:
             self.rejected.add(rejection.url)
             self.session.reject(rejection)
@@ -233,7 +251,7 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
                     follow_up.meta[CONFIRMS] = confirming
             requests.append(follow_up)
             watched = False
-        elif follow:
+        elif follow and not self.redirect_stopped(redirect[0], seed_id, kind, response.url):
             followed = self._request(
                 redirect[0], seed_id, kind=kind, hops=hops, via=response.url,
                 embeds=info["embeds"], redirects=info["redirects"] + 1,
@@ -252,10 +270,7 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
         for url in extracted.links:  # pages wait in the backlog (see _feed)
             if url in self.seen or scope is None or not scope.allows(url, hops + 1):
                 continue
-            excluded = scope.excluded(url)
-            stop = (EXCLUDED, excluded) if excluded else self._gate().check(url)
-            if stop is not None:
-                self._reject(Rejection(url, seed_id, response.url, *stop))
+            if self._stopped(url, seed_id, response.url):
                 continue
             entry = self._discover(
                 url, seed_id, "page", hops + 1, response.url, path=extend_path(path, "L")

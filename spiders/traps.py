@@ -14,8 +14,11 @@ PathologicalPath decide rules, with two per-job counters besides:
 
 The counters count the job's page entries (links followed and the redirects they led
 to), which the frontier keeps: a resumed job counts on from the same figures.
-Guards apply to links only: seeds, redirects and page requisites are fetched as
-before, so every page captured replays.
+Exclusions and guards judge links, and where a followed page redirects (a 3xx, a
+``<meta http-equiv=refresh>``, a browser page's script navigation): the redirect is
+captured, its target stopped. A seed and its own redirect chain are always fetched
+(the archivist chose the seed), and so are requisites and their redirects, even where
+they match an exclusion, so every page captured replays.
 """
 
 from __future__ import annotations

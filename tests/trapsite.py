@@ -5,7 +5,10 @@
 * ``/loop/`` links ``loop/`` relatively, so paths stack: ``/loop/loop/loop/…``;
 * ``/deep/1/`` links ``/deep/1/2/``, one segment deeper each time;
 * ``/blog/…`` pages, with ``?replytocom=`` and ``/print/`` duplicates and a ``/media/`` page
-  outside the blog's prefix.
+  outside the blog's prefix;
+* ``/go?u=PATH`` answers 302 to PATH, ``/refresh?u=PATH`` a page whose
+  ``<meta http-equiv=refresh>`` leads to PATH; ``/hub.html`` links such redirects (none of
+  these is linked from the pages above).
 
 Every request path (with its query) is kept in ``requests``. Binds 127.0.0.1, port 0.
 """
@@ -31,6 +34,10 @@ BLOG = {
     "/media/more.html": "more media",
     "/other/page.html": "outside the scope",
 }
+HUB = (  # redirects out of a followed page: to excluded, trapped and ordinary pages
+    "<a href='/go?u=%2Fprint%2Fa.html'>302</a><a href='/refresh?u=%2Fprivate%2Fb.html'>refresh</a>"
+    "<a href='/go?u=/loop/loop/loop/'>trap</a><a href='/go?u=/media/more.html'>ordinary</a>"
+)
 INDEX = (
     "<a href='/calendar?date=2026-11-30'>calendar</a><a href='/cal/2026/11/30'>cal</a>"
     "<a href='/loop/'>loop</a><a href='/deep/1/'>deep</a>"
@@ -63,6 +70,8 @@ class TrapSite:
                     site.requests.append(self.path)
                 status, content_type, body = site.answer(self.path)
                 self.send_response(status)
+                if status == 302:
+                    self.send_header("Location", parse_qs(urlsplit(self.path).query)["u"][0])
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -82,6 +91,14 @@ class TrapSite:
         html = "text/html; charset=utf-8"
         if path == "/":
             return 200, html, _page("traps", INDEX)
+        if path == "/hub.html":
+            return 200, html, _page("hub", HUB)
+        if path == "/go":
+            return 302, html, _page("moved", "moved")
+        if path == "/refresh":
+            target = parse_qs(parts.query)["u"][0]
+            refresh = f"<meta http-equiv='refresh' content='0; url={target}'>"
+            return 200, html, _page("moved", refresh)
         if path == "/robots.txt":
             return 404, "text/plain", b"none"
         if path == "/calendar":

@@ -75,8 +75,9 @@ def known_urls(catalog: Catalog, job_id: int) -> set[str]:
 
 @dataclass(frozen=True)
 class Rejection:
-    """A link the job did not follow although its seed's scope took it: excluded by a
-    rule, or stopped by a trap guard. Recorded once per URL, never fetched."""
+    """A link, or a followed page's redirect target, the job did not follow although its
+    seed's scope took it: excluded by a rule, or stopped by a trap guard. Recorded once
+    per URL, never fetched."""
 
     url: str
     seed_id: int | None

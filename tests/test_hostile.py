@@ -41,15 +41,19 @@ class Scripted:
             threading.Thread(target=self._one, args=(conn,), daemon=True).start()
 
     def _one(self, conn):
-        with conn:
+        # Keep-alive, as an HTTP/1.1 server that sends no "Connection: close" must be:
+        # closing after each answer races the crawler's next request on the connection
+        # (a reset that a busy machine turns into a failed fetch).
+        with conn, contextlib.suppress(OSError):  # the crawler hung up on us: expected
             data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
-            with contextlib.suppress(OSError):  # the crawler hung up on us: expected
-                self.handle(conn, data, self.stop)
+            while not self.stop.is_set():
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                request, _, data = data.partition(b"\r\n\r\n")
+                self.handle(conn, request + b"\r\n\r\n", self.stop)
 
     def close(self):
         self.stop.set()

@@ -14,6 +14,7 @@ from pathlib import Path
 from archiver.errors import HomeError
 
 ENV_VAR = "ARCHIVER_HOME"
+CATALOG_ENV = "ARCHIVER_CATALOG"  # a postgresql:// URL: the catalog shared by several workers
 
 
 def default_home() -> Path:
@@ -33,6 +34,12 @@ class ArchiveHome:
     @property
     def catalog_path(self) -> Path:
         return self.root / "catalog.sqlite"
+
+    @property
+    def catalog_location(self) -> Path | str:
+        """Where the catalog is: ``ARCHIVER_CATALOG`` (``--catalog``), a PostgreSQL URL,
+        else the SQLite file in the home."""
+        return os.environ.get(CATALOG_ENV) or self.catalog_path
 
     @property
     def spool_dir(self) -> Path:

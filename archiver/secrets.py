@@ -23,7 +23,16 @@ SECRET_HEADERS = (b"authorization", b"proxy-authorization")
 _SECRET_NAME = re.compile(
     r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|AUTH|ACCESS_KEY|PRIVATE_KEY", re.I
 )
-_PROXY_ENV = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
+# Environment variables holding URLs whose password is a secret (proxies, the catalog).
+_PROXY_ENV = (
+    "http_proxy",
+    "https_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "ARCHIVER_CATALOG",
+)
 
 
 def is_secret_name(name: str) -> bool:
@@ -130,6 +139,8 @@ def secret_values(settings: Mapping[str, Any], environ: Mapping[str, str] = os.e
                 found.update(part for part in str(value).split() if len(part) >= 8)
     for name in _PROXY_ENV:
         password = urlsplit(environ.get(name, "")).password
+        if environ.get("PGPASSWORD") and name == "ARCHIVER_CATALOG":
+            found.add(environ["PGPASSWORD"])
         if password:
             found.update({password, unquote(password)})
     return found

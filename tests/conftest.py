@@ -10,6 +10,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:
 
 import pytest
 from rawserver import FIDELITY_RESPONSE, RawSocketServer
+from pgserver import fresh_database
 from servers import FixtureSite
 
 # Every test server listens on loopback, which crawls refuse by default; the crawls the
@@ -41,3 +42,10 @@ def raw_server() -> Iterator[Callable[..., RawSocketServer]]:
     yield make
     for server in made:
         server.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database on loopback (see pgserver.py)."""
+    with fresh_database() as url:
+        yield url

@@ -1,4 +1,5 @@
-"""Opening the SQLite catalog and applying migrations."""
+"""Opening the catalog and applying migrations: SQLite in the archive home (the embedded
+default), or PostgreSQL at a ``postgresql://`` URL shared by several workers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from archiver.catalog.schema import MIGRATIONS
 from archiver.errors import HomeError
@@ -23,12 +25,23 @@ def iso_ms(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-class Catalog:
-    """A connection to the catalog. Modules in this package take it as their first argument."""
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
-    def __init__(self, conn: sqlite3.Connection, path: Path):
+
+def is_postgres(location: str | os.PathLike[str]) -> bool:
+    return str(location).startswith(POSTGRES_SCHEMES)
+
+
+class Catalog:
+    """A connection to the catalog. Modules in this package take it as their first argument.
+
+    ``conn`` is a ``sqlite3.Connection``, or a :class:`~archiver.catalog.pgconn.PgConnection`
+    of the same shape; ``dialect`` says which ("sqlite" or "postgresql")."""
+
+    def __init__(self, conn: Any, path: Path | str):
         self.conn = conn
-        self.path = path
+        self.path = path  # the SQLite file, or the PostgreSQL URL (password masked)
+        self.dialect = getattr(conn, "dialect", "sqlite")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -43,11 +56,22 @@ class Catalog:
         self.conn.close()
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
-    conn.execute(
+def _migrate(conn: Any) -> None:
+    postgres = getattr(conn, "dialect", "sqlite") == "postgresql"
+    table = (
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
     )
+    if postgres:
+        from archiver.catalog import dialect
+
+        # Under the migration lock: two processes opening a new database at once.
+        conn.executescript(
+            f"BEGIN; {dialect.MIGRATION_LOCK}; {dialect.NOCASE_COLLATION}; {table}; COMMIT;"
+        )
+    else:
+        conn.execute(table)
+        conn.commit()
     applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
     newest = max(version for version, _, _ in MIGRATIONS)
     if applied and max(applied) > newest:
@@ -58,6 +82,9 @@ def _migrate(conn: sqlite3.Connection) -> None:
     for version, description, sql in MIGRATIONS:
         if version in applied:
             continue
+        if postgres:
+            _migrate_postgres(conn, version, description, sql)
+            continue
         # executescript commits; wrap the migration and its bookkeeping in one transaction.
         conn.executescript(
             "BEGIN;\n"
@@ -65,6 +92,27 @@ def _migrate(conn: sqlite3.Connection) -> None:
             + f"\nINSERT INTO schema_migrations VALUES ({version}, "
             + f"'{description}', '{iso_ms(utc_now())}');\nCOMMIT;"
         )
+
+
+def _migrate_postgres(conn: Any, version: int, description: str, sql: str) -> None:
+    """One migration in one transaction, under a lock that serializes the processes
+    migrating the same database; skipped if another one applied it meanwhile."""
+    from archiver.catalog import dialect
+
+    conn.execute("BEGIN")
+    try:
+        conn.execute(dialect.MIGRATION_LOCK)
+        done = conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,))
+        if done.fetchone() is None:
+            conn.raw.execute(dialect.ddl(sql))
+            conn.execute(
+                "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, ?)",
+                (version, description, iso_ms(utc_now())),
+            )
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
 
 
 @contextmanager
@@ -83,8 +131,12 @@ def _migration_lock(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def open_catalog(path: Path) -> Catalog:
-    """Open (creating and migrating if needed) the catalog at ``path``."""
+def open_catalog(location: Path | str) -> Catalog:
+    """Open (creating and migrating if needed) the catalog at ``location``: an SQLite
+    file, or a ``postgresql://`` URL."""
+    if is_postgres(location):
+        return _open_postgres(str(location))
+    path = Path(location)
     try:
         conn = sqlite3.connect(path, timeout=30, isolation_level="DEFERRED")
         conn.row_factory = sqlite3.Row
@@ -98,3 +150,40 @@ def open_catalog(path: Path) -> Catalog:
             f"cannot open the catalog {str(path)!r}: {exc}; check the archive home (--home)"
         ) from exc
     return Catalog(conn, path)
+
+
+def masked(url: str) -> str:
+    """A catalog URL as it may be shown: never its password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    return urlunsplit(parts._replace(netloc=netloc[0].split(":", 1)[0] + ":***@" + netloc[1]))
+
+
+def _open_postgres(url: str) -> Catalog:
+    try:
+        import psycopg
+    except ImportError:
+        raise HomeError(
+            "a PostgreSQL catalog needs psycopg: pip install 'psycopg[binary]'"
+        ) from None
+    from archiver.catalog.pgconn import PgConnection
+
+    try:
+        raw = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        # JSON comes back as text, as SQLite's JSON functions give it.
+        from psycopg.types.string import TextLoader
+
+        raw.adapters.register_loader("json", TextLoader)
+        conn = PgConnection(raw)
+        _migrate(conn)
+    except psycopg.Error as exc:
+        # psycopg's messages name the host and user, never the password.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise HomeError(
+            f"cannot open the catalog {masked(url)}: {reason}; check --catalog or ARCHIVER_CATALOG"
+        ) from None
+    return Catalog(conn, masked(url))

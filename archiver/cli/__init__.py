@@ -3,6 +3,7 @@ thin layer over library functions; library errors become one-line ``Error:`` mes
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,7 @@ class CliState:
     def catalog(self) -> Catalog:
         if self._catalog is None:
             self.home.ensure()
-            self._catalog = open_catalog(self.home.catalog_path)
+            self._catalog = open_catalog(self.home.catalog_location)
         return self._catalog
 
 
@@ -48,13 +49,31 @@ class CliState:
     help="Archive home folder (catalog, WARCs, job state). Default: ARCHIVER_HOME, "
     "else ~/.local/share/archiver.",
 )
+@click.option(
+    "--catalog",
+    metavar="URL",
+    envvar="ARCHIVER_CATALOG",
+    help="The catalog: a postgresql://user@host/db URL shared by several workers. Default:"
+    " ARCHIVER_CATALOG, else catalog.sqlite in the home. Give a password with PGPASSWORD"
+    " or ~/.pgpass, not in the URL.",
+)
 @click.version_option(__version__, prog_name="archiver")
 @click.pass_context
-def cli(ctx: click.Context, home: str | None) -> None:
+def cli(ctx: click.Context, home: str | None, catalog: str | None) -> None:
     """archiver: capture web pages at risk of deletion as citable WARC evidence.
 
     Example: archiver seeds add https://example.org/report --tag ngo && archiver crawl
     """
+    if catalog:
+        from archiver.catalog.db import is_postgres
+
+        if not is_postgres(catalog):
+            raise UserFacingError(
+                f"--catalog {catalog.split('@')[-1]!r} is not a postgresql:// URL: give one"
+                " such as postgresql://archiver@db.example.org/archive, or leave it out to"
+                " use catalog.sqlite in the home"
+            )
+        os.environ["ARCHIVER_CATALOG"] = catalog  # the crawl processes started open it too
     ctx.obj = CliState(ArchiveHome.resolve(home))
 
 

@@ -39,7 +39,7 @@ def demo(ctx: click.Context) -> None:
     )
     root = ctx.obj.home.root if given else Path(tempfile.mkdtemp(prefix="archiver-demo-"))
     home = ArchiveHome(root.absolute()).ensure()
-    catalog = open_catalog(home.catalog_path)
+    catalog = open_catalog(home.catalog_location)
     with serve_demo_site() as base_url:
         click.echo(f"demo site at {base_url}; archive home {home.root}")
         [result] = add_seeds(

@@ -113,7 +113,7 @@ class ArchiveSession:
         home = ArchiveHome(config.home).ensure()
         self.body_spool_dir = home.spool_dir / config.job_name / "bodies"
         self.body_spool_dir.mkdir(parents=True, exist_ok=True)
-        self.catalog = open_catalog(home.catalog_path)
+        self.catalog = open_catalog(home.catalog_location)
         self.job = get_job(self.catalog, config.job_name)
         self.store = open_store(config.store_uri or home.warcs_dir, s3=config.s3)
         self.robots_summary = str(self.job.settings.get("robots_summary", "obey"))

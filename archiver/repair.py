@@ -99,14 +99,6 @@ def repair_open_file(path: Path) -> Repair:
     return Repair(final, keep, size - keep)
 
 
-def _job_of(catalog: Catalog, filename: str) -> tuple[int, str] | None:
-    row = catalog.conn.execute(
-        "SELECT w.job_id, j.name FROM warc_files w JOIN jobs j ON j.id = w.job_id WHERE w.name = ?",
-        (filename,),
-    ).fetchone()
-    return (row[0], row[1]) if row else None
-
-
 def repair_home(
     catalog: Catalog, home: ArchiveHome, store_for: Callable[[str], Store], *, own_job: str
 ) -> list[str]:
@@ -123,11 +115,7 @@ def repair_home(
             for open_file in sorted(job_dir.glob("*" + OPEN_SUFFIX)):
                 job_notes.append(_close_leftover(catalog, open_file))
             job_notes += _close_renamed(catalog, job_dir.name)
-            if catalog.conn.execute(
-                "SELECT 1 FROM warc_files w JOIN jobs j ON j.id = w.job_id"
-                " WHERE j.name = ? AND w.state = 'closed'",
-                (job_dir.name,),
-            ).fetchone():
+            if warcfiles.has_closed(catalog, job_dir.name):
                 job_notes += _store_closed(catalog, store_for(job_dir.name), job_dir.name)
         finally:
             lock.release()
@@ -155,11 +143,10 @@ def _close_leftover(catalog: Catalog, open_file: Path) -> str:
     name = repaired.path.name
     if repaired.kept == 0:
         repaired.path.unlink()
-        with catalog.transaction() as conn:
-            conn.execute("DELETE FROM warc_files WHERE name = ?", (name,))
+        warcfiles.file_removed(catalog, name)
         return f"removed {open_file.name}: a crash left it without one whole record"
     closed = ClosedWarc(name, repaired.path, repaired.kept, file_sha256(repaired.path))
-    if _job_of(catalog, name) is not None:
+    if warcfiles.owner(catalog, name) is not None:
         warcfiles.file_closed(catalog, closed)
     return (
         f"repaired {open_file.name} left by a crash: kept {repaired.kept} bytes of whole"
@@ -171,21 +158,16 @@ def _close_renamed(catalog: Catalog, job_name: str) -> list[str]:
     """Files a crash caught between their rename and the catalog's update: the row still
     says ``open`` (with the ``.open`` path), the file is already closed on disk."""
     notes = []
-    rows = catalog.conn.execute(
-        "SELECT w.name, w.spool_path FROM warc_files w JOIN jobs j ON j.id = w.job_id"
-        " WHERE j.name = ? AND w.state = 'open'",
-        (job_name,),
-    ).fetchall()
-    for name, spool_path in rows:
-        closed_path = Path(spool_path.removesuffix(OPEN_SUFFIX))
-        if Path(spool_path).exists() or not closed_path.exists():
+    for row in warcfiles.open_files(catalog, job_name):
+        closed_path = Path(row.spool_path.removesuffix(OPEN_SUFFIX))
+        if Path(row.spool_path).exists() or not closed_path.exists():
             continue
         size = closed_path.stat().st_size
         warcfiles.file_closed(
-            catalog, ClosedWarc(name, closed_path, size, file_sha256(closed_path))
+            catalog, ClosedWarc(row.name, closed_path, size, file_sha256(closed_path))
         )
         notes.append(
-            f"catalogued {name} as closed: a crash came between its rename and the catalog"
+            f"catalogued {row.name} as closed: a crash came between its rename and the catalog"
         )
     return notes
 

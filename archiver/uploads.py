@@ -82,16 +82,10 @@ def record_stored(
 
 
 def pending_files(catalog: Catalog, job: str | None = None) -> list[PendingFile]:
-    sql = (
-        "SELECT j.name, w.name, w.spool_path, w.sha256 FROM warc_files w"
-        " JOIN jobs j ON j.id = w.job_id WHERE w.state = 'closed'"
-    )
-    params: tuple = ()
-    if job is not None:
-        sql += " AND j.name = ?"
-        params = (job,)
-    rows = catalog.conn.execute(sql + " ORDER BY w.created_at", params).fetchall()
-    return [PendingFile(r[0], r[1], Path(r[2]), r[3]) for r in rows]
+    return [
+        PendingFile(row.job, row.name, Path(row.spool_path), row.sha256)
+        for row in warcfiles.closed_files(catalog, job)
+    ]
 
 
 def upload_pending(

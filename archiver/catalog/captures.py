@@ -224,3 +224,41 @@ def last_original(conn: sqlite3.Connection, url: str) -> Original | None:
     if original is None or original[1] is None:
         return None
     return Original(*original, etag=etag, last_modified=last_modified)
+
+
+def count_for_seed(catalog: Catalog, seed_id: int) -> int:
+    """How many captures (every state) were made for a seed."""
+    row = catalog.conn.execute("SELECT COUNT(*) FROM captures WHERE seed_id = ?", (seed_id,))
+    return int(row.fetchone()[0])
+
+
+# A browser capture's visible text (its urn:text: record): what a watched browser seed is
+# compared by, as its response is the page's shell. SQL for a capture aliased ``c``.
+TEXT_DIGEST = (
+    "(SELECT r.payload_digest FROM capture_resources r WHERE r.capture_id = c.id"
+    " AND r.kind = 'text')"
+)
+
+
+@dataclass(frozen=True)
+class LatestFetch:
+    """The last capture a job made of a URL, as a watched seed's status is judged by."""
+
+    capture_id: str
+    digest: str | None  # of the visible text for a browser capture, else of the payload
+    http_status: int | None
+    truncated: str | None
+    quality: str | None
+    quality_reason: str | None
+
+
+def latest_in_job(catalog: Catalog, job_id: int, url: str) -> LatestFetch | None:
+    """The capture of ``url`` the job wrote last."""
+    # dialect: sqlite (rowid: the insertion order of captures, whose key is text)
+    row = catalog.conn.execute(
+        f"SELECT c.id, COALESCE({TEXT_DIGEST}, c.payload_digest),"
+        " c.http_status, c.truncated, c.quality, c.quality_reason FROM captures c"
+        " WHERE c.job_id = ? AND c.url = ? ORDER BY c.rowid DESC LIMIT 1",
+        (job_id, url),
+    ).fetchone()
+    return LatestFetch(*row) if row else None

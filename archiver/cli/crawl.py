@@ -6,7 +6,7 @@ import json
 
 import click
 
-from archiver.catalog import Catalog
+from archiver.catalog import Catalog, summaries
 from archiver.catalog.frontier import rejected_counts
 from archiver.catalog.jobs import (
     Job,
@@ -48,6 +48,9 @@ def _size(n: int) -> str:
     return str(n)
 
 
+SHOWN_SUSPECTS = 20  # suspect pages listed in the summary
+
+
 def print_summary(catalog: Catalog, job_name: str, seconds: float) -> int:
     """Print the job summary; return how many captures hold a response."""
     job = get_job(catalog, job_name)
@@ -56,14 +59,12 @@ def print_summary(catalog: Catalog, job_name: str, seconds: float) -> int:
     captured = sum(o.ok + o.truncated for o in outcomes if o.seed_id is not None)
     truncated = sum(o.truncated for o in outcomes)
     failed = sum(o.failed for o in outcomes)
-    files = catalog.conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM warc_files WHERE job_id = ?", (job.id,)
-    ).fetchone()
+    files = summaries.warc_totals(catalog, job.id)
     rate = captured / seconds if seconds > 0 else 0.0
     click.echo(
         f"job {job.name} {job.status}: {captured} captured ({truncated} truncated),"
         f" {failed} failed;"
-        f" {files[0]} WARC file(s), {_size(files[1])}; {seconds:.1f} s, {rate:.1f} URLs/s"
+        f" {files.files} WARC file(s), {_size(files.bytes)}; {seconds:.1f} s, {rate:.1f} URLs/s"
     )
     for o in outcomes:
         label = (
@@ -75,38 +76,24 @@ def print_summary(catalog: Catalog, job_name: str, seconds: float) -> int:
             + (f" [{reasons}]" if reasons else "")
         )
     print_not_followed(catalog, job.id)
-    statuses = catalog.conn.execute(
-        "SELECT s.seed_id, s.status, s.confirmed FROM seed_status s JOIN captures c"
-        " ON c.id = s.capture_id WHERE c.job_id = ? ORDER BY s.id",
-        (job.id,),
-    ).fetchall()
     latest: dict[int, str] = {}
-    for seed_id, status, confirmed in statuses:
-        latest[seed_id] = status if confirmed or status == "error" else f"{status} (unconfirmed)"
+    for row in summaries.seed_statuses(catalog, job.id):
+        confirmed = row.confirmed or row.status == "error"
+        latest[row.seed_id] = row.status if confirmed else f"{row.status} (unconfirmed)"
     if latest:
         counted: dict[str, int] = {}
         for status in latest.values():
             counted[status] = counted.get(status, 0) + 1
         click.echo("  seed status: " + ", ".join(f"{n} {s}" for s, n in sorted(counted.items())))
-    browser = catalog.conn.execute(
-        "SELECT COUNT(*), SUM(quality = 'suspect') FROM captures"
-        " WHERE job_id = ? AND quality IS NOT NULL",
-        (job.id,),
-    ).fetchone()
-    if browser[0]:
-        click.echo(f"  browser pages: {browser[0]}, {browser[1] or 0} suspect")
-    for capture_id, url, reason in catalog.conn.execute(
-        "SELECT id, url, quality_reason FROM captures WHERE job_id = ? AND quality = 'suspect'"
-        " ORDER BY rowid LIMIT 20",
-        (job.id,),
-    ):
-        click.echo(f"  SUSPECT: {capture_id} {url}: {reason}")
-    for event in catalog.conn.execute(
-        "SELECT e.kind, e.seed_id, e.url FROM events e JOIN captures c ON c.id = e.confirmed_by"
-        " WHERE c.job_id = ? ORDER BY e.id",
-        (job.id,),
-    ):
-        click.echo(f"  EVENT: seed {event[1]} {event[2]} is {event[0]} (see 'archiver events')")
+    browser = summaries.browser_pages(catalog, job.id)
+    if browser.pages:
+        click.echo(f"  browser pages: {browser.pages}, {browser.suspect} suspect")
+    for page in summaries.suspect_pages(catalog, job.id, limit=SHOWN_SUSPECTS):
+        click.echo(f"  SUSPECT: {page.capture_id} {page.url}: {page.reason}")
+    for event in summaries.confirmed_events(catalog, job.id):
+        click.echo(
+            f"  EVENT: seed {event.seed_id} {event.url} is {event.kind} (see 'archiver events')"
+        )
     log = catalog.path.parent / "jobs" / job.name / "crawl.log"
     if log.exists():
         click.echo(f"  log: {log}")

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from archiver.catalog.captures import count_for_seed
 from archiver.catalog.seeds import Seed, add_seeds, get_seed, list_seeds, remove_seed
 from archiver.errors import ArchiverError
 from archiver.seedspec import CATEGORIES, RISKS, ROBOTS, SCOPES, SeedSpec, parse_seed_file
@@ -152,9 +153,7 @@ def seeds_show(obj, seed_id: str, as_json: bool) -> None:  # type: ignore[no-unt
     """Show one seed. Example: archiver seeds show 3"""
     catalog = obj.catalog()
     seed = get_seed(catalog, seed_id)
-    count = catalog.conn.execute(
-        "SELECT COUNT(*) FROM captures WHERE seed_id = ?", (seed.id,)
-    ).fetchone()[0]
+    count = count_for_seed(catalog, seed.id)
     history = timeline(catalog.conn, seed.id)
     if as_json:
         statuses = [

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import sqlite3
 import sys
 import time
 from collections.abc import Iterator
@@ -26,8 +25,9 @@ from archiver.capture.exchange import Exchange
 from archiver.capture.recorder import CaptureRecorder, FetchContext, Quality, Resource
 from archiver.capture.syncer import Syncer
 from archiver.catalog import frontier, open_catalog
-from archiver.catalog.captures import last_original
+from archiver.catalog.captures import last_original, latest_in_job
 from archiver.catalog.db import utc_now
+from archiver.catalog.errors import DATABASE_ERRORS
 from archiver.catalog.frontier import FrontierEntry, Rejection
 from archiver.catalog.jobs import finish_job, get_job
 from archiver.crawl import hostheaders
@@ -43,7 +43,6 @@ from archiver.watch.hooks import notify
 from archiver.watch.patterns import RemovalPatterns
 from archiver.watch.status import (
     PRESENT,
-    TEXT_DIGEST,
     Event,
     judge_suspect,
     observe,
@@ -207,7 +206,7 @@ class ArchiveSession:
         The writer has already cut its file back to the last whole record."""
         try:
             yield
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, *DATABASE_ERRORS) as exc:
             if exchange is not None:
                 exchange.discard()
             self.stop_unwritable(exc)
@@ -328,31 +327,27 @@ class ArchiveSession:
             conn = self.catalog.conn
             # A browser capture is compared by its visible text: its response is the
             # page's shell, the same when the post has changed or gone.
-            row = conn.execute(
-                f"SELECT c.id, COALESCE({TEXT_DIGEST}, c.payload_digest),"
-                " c.http_status, c.truncated, c.quality, c.quality_reason FROM captures c"
-                " WHERE c.job_id = ? AND c.url = ? ORDER BY c.rowid DESC LIMIT 1",
-                (self.job.id, fetch.url),
-            ).fetchone()
-            if row is None:
+            latest = latest_in_job(self.catalog, self.job.id, fetch.url)
+            if latest is None:
                 return None
-            fetch = replace(fetch, payload_digest=row[1])
-            if fetch.status is None and row[3] == "disconnect":
+            fetch = replace(fetch, payload_digest=latest.digest)
+            if fetch.status is None and latest.truncated == "disconnect":
                 # Cut off mid-body by the server or the network: what censors' resets do.
                 fetch = replace(fetch, error="reset: the connection closed mid-body")
-            elif fetch.status is None and row[2] is not None:
-                fetch = replace(fetch, status=row[2])  # cut by our own size or time limit
+            elif fetch.status is None and latest.http_status is not None:
+                # Cut by our own size or time limit.
+                fetch = replace(fetch, status=latest.http_status)
             status, reason = classify(
                 fetch,
                 present_digest(conn, seed_id),
                 self.removal_patterns,
                 present_title(conn, seed_id),
             )
-            if row[4] == "suspect" and status in PRESENT:
-                status, reason = judge_suspect(row[5] or "")
+            if latest.quality == "suspect" and status in PRESENT:
+                status, reason = judge_suspect(latest.quality_reason or "")
             with self.catalog.transaction() as tx:
                 outcome = observe(
-                    tx, seed_id, row[0], status, reason, confirms=confirms, url=seed_url
+                    tx, seed_id, latest.capture_id, status, reason, confirms=confirms, url=seed_url
                 )
             self.observed[status] = self.observed.get(status, 0) + 1
         if outcome is None:

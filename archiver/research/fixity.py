@@ -8,11 +8,11 @@ many checked, which failed and why.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from archiver.catalog.audits import record_audit
 from archiver.catalog.captures import Capture
 from archiver.catalog.db import Catalog, iso_ms, utc_now
 from archiver.errors import ArchiverError
@@ -63,18 +63,13 @@ def audit(
             report.ok += 1
         if progress:
             progress(capture, problem)
-    with catalog.transaction() as conn:
-        conn.execute(
-            "INSERT INTO audits (started_at, ended_at, scope, checked, ok, failed, failures)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                started,
-                iso_ms(utc_now()),
-                scope,
-                report.checked,
-                report.ok,
-                report.failed,
-                json.dumps(report.failures),
-            ),
-        )
+    record_audit(
+        catalog,
+        started_at=started,
+        ended_at=iso_ms(utc_now()),
+        scope=scope,
+        checked=report.checked,
+        ok=report.ok,
+        failures=report.failures,
+    )
     return report

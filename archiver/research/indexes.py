@@ -34,31 +34,26 @@ def build_missing_indexes(catalog, home_warcs: Path, job: str | None = None) -> 
     from archiver.jobstores import job_store
     from archiver.storage.base import file_sha256
 
-    sql = (
-        "SELECT j.name, w.name, w.state, w.spool_path, w.storage_key, w.size FROM warc_files w"
-        " JOIN jobs j ON j.id = w.job_id WHERE w.index_uri IS NULL AND w.state != 'open'"
-    )
-    params: tuple = ()
-    if job is not None:
-        sql += " AND j.name = ?"
-        params = (job,)
     notes = []
-    for job_name, name, state, spool_path, key, size in catalog.conn.execute(
-        sql, params
-    ).fetchall():
-        store = job_store(catalog, home_warcs, job_name)
+    for row in warcfiles.unindexed_files(catalog, job):
+        store = job_store(catalog, home_warcs, row.job)
         with tempfile.TemporaryDirectory() as scratch:
-            local = Path(spool_path)
-            if state == "stored" or not local.exists():
+            local = Path(row.spool_path)
+            if row.state == "stored" or not local.exists():
                 # Indexing needs the whole file: read it from the store in ranges.
-                local = Path(scratch) / name
+                local = Path(scratch) / row.name
+                size = row.size or 0
                 with open(local, "wb") as out:
-                    for offset in range(0, size or 0, 8 * 1024 * 1024):
+                    for offset in range(0, size, 8 * 1024 * 1024):
                         out.write(
-                            store.read_range(key, offset, min(8 * 1024 * 1024, size - offset))
+                            store.read_range(
+                                row.storage_key, offset, min(8 * 1024 * 1024, size - offset)
+                            )
                         )
-            index = write_cdxj(local, name, Path(scratch) / (name + INDEX_SUFFIX))
-            stored = store.put(index, f"{job_name}/{name}{INDEX_SUFFIX}", sha256=file_sha256(index))
-        warcfiles.index_stored(catalog, name, stored.uri)
-        notes.append(f"indexed {name} -> {stored.uri}")
+            index = write_cdxj(local, row.name, Path(scratch) / (row.name + INDEX_SUFFIX))
+            stored = store.put(
+                index, f"{row.job}/{row.name}{INDEX_SUFFIX}", sha256=file_sha256(index)
+            )
+        warcfiles.index_stored(catalog, row.name, stored.uri)
+        notes.append(f"indexed {row.name} -> {stored.uri}")
     return notes

@@ -14,6 +14,7 @@ import click
 
 from archiver.catalog.db import utc_now
 from archiver.catalog.seeds import get_seed
+from archiver.catalog.statuses import list_events
 from archiver.errors import ArchiverError
 from archiver.joblock import JobLock
 from archiver.watch.classify import ABSENT
@@ -24,7 +25,6 @@ from archiver.watch.schedules import (
     seed_dues,
     set_schedule,
 )
-from archiver.watch.status import list_events
 
 MIN_GAP = 10.0  # seconds between two runs started by watch
 
@@ -250,7 +250,7 @@ def events(obj, since, seed_id, kind, as_json: bool) -> None:  # type: ignore[no
     catalog = obj.catalog()
     seed = get_seed(catalog, seed_id).id if seed_id is not None else None
     start = iso_ms(parse_when(since)) if since else None
-    found = list_events(catalog.conn, since=start, seed_id=seed, kind=kind)
+    found = list_events(catalog, since=start, seed_id=seed, kind=kind)
     if as_json:
         click.echo(json.dumps([e.to_json() for e in found], indent=2, ensure_ascii=False))
         return

@@ -11,13 +11,14 @@ schedules (its own, and tags') follows whichever makes it due first.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from archiver.catalog import schedules as rows
 from archiver.catalog.db import Catalog, iso_ms, utc_now
+from archiver.catalog.schedules import ScheduleRow
 from archiver.catalog.seeds import Seed, get_seed, list_seeds
 from archiver.errors import ArchiverError, NotFound
 from archiver.watch.status import awaiting_confirmation
@@ -70,14 +71,8 @@ def parse_rrule(text: str, start: datetime):  # type: ignore[no-untyped-def]
 
 
 @dataclass(frozen=True)
-class Schedule:
-    id: int
-    seed_id: int | None
-    tag: str | None
-    every_s: int | None
-    rrule: str | None
-    ladder: tuple[int, ...]
-    created_at: str
+class Schedule(ScheduleRow):
+    """A schedule row, with what it means."""
 
     @property
     def target(self) -> str:
@@ -109,12 +104,10 @@ def _aware(text: str) -> datetime:
     return _parse_time(text).replace(tzinfo=UTC)
 
 
-def _from_row(row) -> Schedule:  # type: ignore[no-untyped-def]
-    ladder = tuple(json.loads(row["ladder"])) if row["ladder"] else ()
+def _from_row(row: ScheduleRow) -> Schedule:
     return Schedule(
-        row["id"], row["seed_id"], row["tag"], row["every_s"], row["rrule"], ladder,
-        row["created_at"],
-    )  # fmt: skip
+        row.id, row.seed_id, row.tag, row.every_s, row.rrule, row.ladder, row.created_at
+    )
 
 
 def set_schedule(
@@ -149,29 +142,18 @@ def set_schedule(
     target_seed = get_seed(catalog, seed_id).id if seed_id is not None else None
     if tag is not None and not list_seeds(catalog, tags=[tag]):
         raise NotFound(f"no active seed has the tag {tag!r}: tag seeds with 'archiver seeds add'")
-    with catalog.transaction() as conn:
-        if target_seed is not None:
-            conn.execute("DELETE FROM schedules WHERE seed_id = ?", (target_seed,))
-        else:
-            conn.execute("DELETE FROM schedules WHERE tag = ?", (tag,))
-        cursor = conn.execute(
-            "INSERT INTO schedules (seed_id, tag, every_s, rrule, ladder, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (target_seed, tag, every_s, rrule, json.dumps(rungs) if rungs else None, now),
-        )
-    row = catalog.conn.execute("SELECT * FROM schedules WHERE id = ?", (cursor.lastrowid,))
-    return _from_row(row.fetchone())
+    made = rows.replace_schedule(
+        catalog, seed_id=target_seed, tag=tag, every_s=every_s, rrule=rrule, ladder=rungs,
+        created_at=now,
+    )  # fmt: skip
+    return _from_row(made)
 
 
 def remove_schedule(catalog: Catalog, *, seed_id: str | None, tag: str | None) -> int:
     if (seed_id is None) == (tag is None):
         raise ArchiverError("choose which schedule to remove: one of --seed ID or --tag TAG")
-    with catalog.transaction() as conn:
-        if seed_id is not None:
-            target = get_seed(catalog, seed_id).id
-            removed = conn.execute("DELETE FROM schedules WHERE seed_id = ?", (target,)).rowcount
-        else:
-            removed = conn.execute("DELETE FROM schedules WHERE tag = ?", (tag,)).rowcount
+    target = get_seed(catalog, seed_id).id if seed_id is not None else None
+    removed = rows.delete_schedule(catalog, seed_id=target, tag=tag)
     if not removed:
         what = f"seed {seed_id}" if seed_id is not None else f"tag {tag!r}"
         raise NotFound(f"{what} has no schedule (list them with 'archiver schedule list')")
@@ -179,7 +161,7 @@ def remove_schedule(catalog: Catalog, *, seed_id: str | None, tag: str | None) -
 
 
 def all_schedules(catalog: Catalog) -> list[Schedule]:
-    return [_from_row(r) for r in catalog.conn.execute("SELECT * FROM schedules ORDER BY id")]
+    return [_from_row(row) for row in rows.list_schedules(catalog)]
 
 
 @dataclass(frozen=True)
@@ -192,16 +174,6 @@ class Due:
 
     def is_due(self, now: datetime) -> bool:
         return self.at <= now
-
-
-def _attempts(catalog: Catalog, seed_id: int) -> tuple[str | None, str | None]:
-    """(first successful capture, last attempt) of the seed page itself."""
-    first, last = catalog.conn.execute(
-        "SELECT MIN(CASE WHEN state != 'failed' THEN captured_at END), MAX(captured_at)"
-        " FROM captures WHERE seed_id = ? AND kind = 'seed' AND hops = 0",
-        (seed_id,),
-    ).fetchone()
-    return first, last
 
 
 def due_for(seed: Seed, schedule: Schedule, first: str | None, last: str | None) -> Due:
@@ -229,9 +201,10 @@ def seed_dues(catalog: Catalog, seeds: Sequence[Seed] | None = None) -> list[Due
         applicable += [by_tag[t.lower()] for t in seed.tags if t.lower() in by_tag]
         if not applicable or not seed.active:
             continue
-        first, last = _attempts(catalog, seed.id)
+        attempts = rows.seed_attempts(catalog, seed.id)
+        first, last = attempts.first_success, attempts.last
         due = min((due_for(seed, s, first, last) for s in applicable), key=lambda d: d.at)
-        if awaiting_confirmation(catalog.conn, seed.id):
+        if awaiting_confirmation(catalog, seed.id):
             due = Due(seed, due.schedule, datetime.min.replace(tzinfo=UTC), last,
                       "a change of state waits to be confirmed")  # fmt: skip
         out.append(due)

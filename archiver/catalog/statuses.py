@@ -1,0 +1,243 @@
+"""A seed's status timeline (``seed_status``) and its confirmed events (``events``).
+
+Each row of the timeline is one classified fetch of a seed page; what the rows mean and
+when a change is confirmed is decided in archiver/watch/status.py. The functions that
+compose statements inside the caller's transaction take its connection; the ones that
+read for a command take the ``Catalog``. Which observations count as present is the
+watch's vocabulary, so it is passed in (``statuses``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from archiver.catalog.db import Catalog, iso_ms, utc_now
+
+# The connection of a transaction (``Catalog.transaction()``), for callers that pass one on.
+Connection = sqlite3.Connection
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    id: int
+    seed_id: int
+    capture_id: str
+    observed_at: str
+    status: str
+    reason: str
+    confirmed: int
+    confirms: int | None
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    seed_id: int
+    url: str
+    kind: str
+    reason: str
+    previous: str
+    last_present: str | None
+    last_present_at: str | None
+    first_absent: str
+    first_absent_at: str
+    confirmed_by: str
+    confirmed_at: str
+
+    def to_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PresentCapture:
+    """A capture where the seed's content was present, and when it was made."""
+
+    capture_id: str
+    captured_at: str
+
+
+# A browser capture's visible text (its urn:text: record): what a watched browser seed is
+# compared by, as its response is the page's shell. SQL for a capture aliased ``c``.
+TEXT_DIGEST = (
+    "(SELECT r.payload_digest FROM capture_resources r WHERE r.capture_id = c.id"
+    " AND r.kind = 'text')"
+)
+
+_COLUMNS = "id, seed_id, capture_id, observed_at, status, reason, confirmed, confirms"
+
+
+def _row(r: sqlite3.Row | tuple) -> StatusRow:
+    return StatusRow(*tuple(r))
+
+
+def _marks(values: Sequence[str]) -> str:
+    return ",".join("?" * len(values))
+
+
+def last_confirmed(conn: sqlite3.Connection, seed_id: int) -> StatusRow | None:
+    """The seed's latest confirmed observation."""
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM seed_status WHERE seed_id = ? AND confirmed = 1"
+        " ORDER BY id DESC LIMIT 1",
+        (seed_id,),
+    ).fetchone()
+    return _row(row) if row else None
+
+
+def get_status(conn: sqlite3.Connection, status_id: int) -> StatusRow:
+    """One observation by its id."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM seed_status WHERE id = ?", (status_id,))
+    return _row(row.fetchone())
+
+
+def present_digest(conn: sqlite3.Connection, seed_id: int, statuses: Sequence[str]) -> str | None:
+    """The payload digest of the seed's last capture observed in one of ``statuses``
+    (through a revisit to the capture holding the payload); for a browser capture, the
+    digest of its visible text."""
+    row = conn.execute(
+        f"SELECT {TEXT_DIGEST}, c.payload_digest, o.payload_digest FROM seed_status s"
+        " JOIN captures c ON c.id = s.capture_id LEFT JOIN captures o ON o.id = c.revisit_of"
+        f" WHERE s.seed_id = ? AND s.status IN ({_marks(statuses)}) ORDER BY s.id DESC LIMIT 1",
+        (seed_id, *statuses),
+    ).fetchone()
+    return (row[0] or row[1] or row[2]) if row else None
+
+
+def present_title(conn: sqlite3.Connection, seed_id: int, statuses: Sequence[str]) -> str | None:
+    """The title of the seed's last capture observed in one of ``statuses``."""
+    row = conn.execute(
+        "SELECT c.title FROM seed_status s JOIN captures c ON c.id = s.capture_id"
+        f" WHERE s.seed_id = ? AND s.status IN ({_marks(statuses)}) ORDER BY s.id DESC LIMIT 1",
+        (seed_id, *statuses),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def last_present_before(
+    conn: sqlite3.Connection, seed_id: int, statuses: Sequence[str], before_id: int
+) -> PresentCapture | None:
+    """The seed's last capture observed in one of ``statuses`` before observation
+    ``before_id``."""
+    row = conn.execute(
+        f"SELECT s.capture_id, c.captured_at FROM seed_status s JOIN captures c"
+        f" ON c.id = s.capture_id WHERE s.seed_id = ? AND s.status IN ({_marks(statuses)})"
+        " AND s.id < ? ORDER BY s.id DESC LIMIT 1",
+        (seed_id, *statuses, before_id),
+    ).fetchone()
+    return PresentCapture(row[0], row[1]) if row else None
+
+
+def captured_at(conn: sqlite3.Connection, capture_id: str) -> str:
+    """When a capture (one the timeline points at, so it exists) was made."""
+    row = conn.execute("SELECT captured_at FROM captures WHERE id = ?", (capture_id,))
+    return str(row.fetchone()[0])
+
+
+def insert_status(
+    conn: sqlite3.Connection,
+    seed_id: int,
+    capture_id: str,
+    status: str,
+    reason: str,
+    confirmed: bool,
+    confirms: int | None = None,
+) -> int:
+    """Add an observation, observed now, inside the caller's transaction; returns its id."""
+    cursor = conn.execute(
+        "INSERT INTO seed_status (seed_id, capture_id, observed_at, status, reason, confirmed,"
+        " confirms) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (seed_id, capture_id, iso_ms(utc_now()), status, reason, int(confirmed), confirms),
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def confirm_status(conn: sqlite3.Connection, status_id: int) -> None:
+    """Mark a pending observation confirmed, inside the caller's transaction."""
+    conn.execute("UPDATE seed_status SET confirmed = 1 WHERE id = ?", (status_id,))
+
+
+def insert_event(
+    conn: sqlite3.Connection,
+    *,
+    seed_id: int,
+    url: str,
+    kind: str,
+    reason: str,
+    previous: str,
+    last_present: PresentCapture | None,
+    first_absent: str,
+    first_absent_at: str,
+    confirmed_by: str,
+) -> Event:
+    """Store a confirmed event, confirmed now, inside the caller's transaction."""
+    confirmed_at = iso_ms(utc_now())
+    cursor = conn.execute(
+        "INSERT INTO events (seed_id, url, kind, reason, previous, last_present, first_absent,"
+        " confirmed_by, confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (seed_id, url, kind, reason, previous,
+         last_present.capture_id if last_present else None, first_absent, confirmed_by,
+         confirmed_at),
+    )  # fmt: skip
+    return Event(
+        id=int(cursor.lastrowid or 0), seed_id=seed_id, url=url, kind=kind, reason=reason,
+        previous=previous,
+        last_present=last_present.capture_id if last_present else None,
+        last_present_at=last_present.captured_at if last_present else None,
+        first_absent=first_absent, first_absent_at=first_absent_at,
+        confirmed_by=confirmed_by, confirmed_at=confirmed_at,
+    )  # fmt: skip
+
+
+_EVENT_SELECT = """
+SELECT e.id, e.seed_id, e.url, e.kind, e.reason, e.previous, e.last_present, lp.captured_at,
+       e.first_absent, fa.captured_at, e.confirmed_by, e.confirmed_at
+FROM events e
+LEFT JOIN captures lp ON lp.id = e.last_present
+JOIN captures fa ON fa.id = e.first_absent
+"""
+
+
+def list_events(
+    catalog: Catalog,
+    *,
+    since: str | None = None,
+    seed_id: int | None = None,
+    kind: str | None = None,
+) -> list[Event]:
+    """Confirmed events in the order they were confirmed, filtered by the time they were
+    confirmed (``since``, a catalog time), their seed and their kind."""
+    sql, params = _EVENT_SELECT + " WHERE 1=1", []
+    if since is not None:
+        sql += " AND e.confirmed_at >= ?"
+        params.append(since)
+    if seed_id is not None:
+        sql += " AND e.seed_id = ?"
+        params.append(seed_id)
+    if kind is not None:
+        sql += " AND e.kind = ?"
+        params.append(kind)
+    return [Event(*row) for row in catalog.conn.execute(sql + " ORDER BY e.id", params)]
+
+
+def last_change_unconfirmed(catalog: Catalog, seed_id: int, *, ignoring: str) -> bool:
+    """Whether the seed's latest observation other than ``ignoring`` (the transient
+    status) is unconfirmed."""
+    row = catalog.conn.execute(
+        "SELECT status, confirmed FROM seed_status WHERE seed_id = ? AND status != ?"
+        " ORDER BY id DESC LIMIT 1",
+        (seed_id, ignoring),
+    ).fetchone()
+    return bool(row) and not row[1]
+
+
+def timeline(conn: sqlite3.Connection, seed_id: int) -> list[tuple[StatusRow, str]]:
+    """Every observation of the seed with its capture time, oldest first."""
+    rows = conn.execute(
+        "SELECT s.id, s.seed_id, s.capture_id, s.observed_at, s.status, s.reason, s.confirmed,"
+        " s.confirms, c.captured_at FROM seed_status s JOIN captures c ON c.id = s.capture_id"
+        " WHERE s.seed_id = ? ORDER BY s.id",
+        (seed_id,),
+    )
+    return [(_row(r[:8]), r[8]) for r in rows]

@@ -31,7 +31,6 @@ import io
 import json
 import os
 import shutil
-import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -41,16 +40,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from archiver import __version__
+from archiver.catalog import exports
 from archiver.catalog.db import Catalog
+from archiver.catalog.exports import ExportRow
 from archiver.errors import ArchiverError, IntegrityError
 from archiver.research.export.selection import (
-    CHOSEN_ROWS,
-    JOB_ROWS,
     FileRows,
     Selection,
     choose,
     entry_sizes,
-    originals_outside,
     row_members,
 )
 from archiver.research.export.warccopy import HashingWriter, Member, OutputError, copy_file
@@ -107,15 +105,10 @@ def export_wacz(
     summary = ExportSummary(path=target)
     created = datetime.now(UTC).replace(microsecond=0)
     when = created.timetuple()[:6]
-    conn = catalog.conn
     if selection.job is not None:
-        chosen = conn.execute(
-            "SELECT COUNT(*) FROM captures c JOIN jobs j ON j.id = c.job_id WHERE j.name = ?",
-            (selection.job,),
-        ).fetchone()[0]
+        chosen = exports.captures_in_job(catalog, selection.job)
     else:
-        with conn:
-            chosen = choose(conn, selection, s3_for_job)
+        chosen = choose(catalog, selection, s3_for_job)
     if not chosen:
         raise ArchiverError(
             f"nothing to export: {selection.description} has no captures "
@@ -123,7 +116,6 @@ def export_wacz(
         )
     partial: str | None = None
     sorter = SortingWriter(None, SORT_BUFFER)
-    cursor = conn.cursor()
     zf: zipfile.ZipFile | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -134,14 +126,15 @@ def export_wacz(
             zf = zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True)
             copy = _Copier(zf, sorter, pages, summary, selection, s3_for_job, when)
             if selection.job is not None:
-                copy.rows(cursor, JOB_ROWS, (selection.job,))
+                job = selection.job
+                copy.rows(catalog, lambda: exports.job_rows(catalog, job))
                 # Revisits in the job whose originals are in earlier jobs: those come too.
-                with conn:
-                    outside = choose(conn, originals_outside(selection.job), s3_for_job)
+                with catalog.transaction() as conn:
+                    outside = exports.start_originals_outside(conn, job)
                 if outside:
-                    copy.rows(cursor, CHOSEN_ROWS)
+                    copy.rows(catalog, lambda: exports.chosen_rows(catalog))
             else:
-                copy.rows(cursor, CHOSEN_ROWS)
+                copy.rows(catalog, lambda: exports.chosen_rows(catalog))
             if not summary.warc_files:
                 raise ArchiverError(
                     f"nothing to export: {selection.description} has only failed fetches, "
@@ -165,9 +158,7 @@ def export_wacz(
         _discard(zf, partial, sorter)
         raise
     finally:
-        cursor.close()
-        with conn:
-            conn.execute("DROP TABLE IF EXISTS temp.export_ids")
+        exports.drop_selection(catalog)
     return summary
 
 
@@ -179,20 +170,16 @@ class _Copier:
         self.selection, self.s3_for_job, self.when = selection, s3_for_job, when
         self.options: dict[str, S3Options | None] = {}
 
-    def rows(self, cursor: sqlite3.Cursor, query: str, params: tuple[Any, ...] = ()) -> None:
+    def rows(self, catalog: Catalog, read: Callable[[], Iterator[ExportRow]]) -> None:
         # Both passes read one snapshot, so rows a running crawl commits in between are
-        # neither sized nor copied (a WAL reader keeps its snapshot until it commits).
-        conn = cursor.connection
-        conn.execute("BEGIN")
-        try:
-            self._copy(cursor, query, params)
-        finally:
-            conn.commit()
+        # neither sized nor copied.
+        with exports.read_snapshot(catalog):
+            self._copy(read)
 
-    def _copy(self, cursor: sqlite3.Cursor, query: str, params: tuple[Any, ...]) -> None:
+    def _copy(self, read: Callable[[], Iterator[ExportRow]]) -> None:
         # Each file's entry size first (a pass over the same rows), for its ZIP header.
-        sizes = entry_sizes(cursor.execute(query, params))
-        files = FileRows(cursor.execute(query, params))
+        sizes = entry_sizes(read())
+        files = FileRows(read())
         self.summary.skipped_failed += files.skip_failed()
         while (group := files.next_file()) is not None:
             source, rows = group
@@ -200,7 +187,7 @@ class _Copier:
                 raise IntegrityError(f"{source.name} would be packaged twice")
 
             def members(
-                rows: Iterator[tuple] = rows, warcinfo: int = source.warcinfo_length
+                rows: Iterator[ExportRow] = rows, warcinfo: int = source.warcinfo_length
             ) -> Iterator[Member]:
                 yield Member(0, warcinfo, "warcinfo")
                 for row in rows:
@@ -236,19 +223,20 @@ def _discard(zf: zipfile.ZipFile | None, partial: str | None, sorter: Any) -> No
         Path(name).unlink(missing_ok=True)
 
 
-def _note_page(row: tuple, selection: Selection, pages: IO[str], summary: ExportSummary) -> None:
-    cid, url, kind, _state, captured_at, title, status, chosen = row[:8]
+def _note_page(
+    row: ExportRow, selection: Selection, pages: IO[str], summary: ExportSummary
+) -> None:
     summary.captures += 1
-    if chosen and (kind in PAGE_KINDS or selection.expand):
-        page: dict[str, Any] = {"id": cid, "url": url, "ts": captured_at}
-        if title:
-            page["title"] = title
-        if status is not None:
-            page["status"] = status
+    if row.chosen and (row.kind in PAGE_KINDS or selection.expand):
+        page: dict[str, Any] = {"id": row.id, "url": row.url, "ts": row.captured_at}
+        if row.title:
+            page["title"] = row.title
+        if row.http_status is not None:
+            page["status"] = row.http_status
         pages.write(json.dumps(page, ensure_ascii=False) + "\n")
         summary.pages += 1
-    if url == selection.main_url and captured_at > (summary.main_page_date or ""):
-        summary.main_page_date = captured_at
+    if row.url == selection.main_url and row.captured_at > (summary.main_page_date or ""):
+        summary.main_page_date = row.captured_at
 
 
 def _finish_package(

@@ -1,18 +1,21 @@
 """Choosing what an export packages, and reading it from the catalog in file order.
 
-``choose`` fills a temporary table with the selected captures and what their replay
-needs; the row queries return them ordered by WARC file and offset, so each file is
-read once, front to back, and ``FileRows`` hands them over one file at a time.
+``choose`` fills the catalog's export selection (archiver.catalog.exports) with the
+selected captures and what their replay needs; the catalog streams their rows ordered
+by WARC file and offset, so each file is read once, front to back, and ``FileRows``
+hands them over one file at a time.
 """
 
 from __future__ import annotations
 
 import itertools
-import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from archiver.catalog import exports
+from archiver.catalog.db import Catalog
+from archiver.catalog.exports import ExportRow
 from archiver.research.export.warccopy import Member, SourceFile
 from archiver.research.retrieval import open_ranges
 
@@ -45,114 +48,58 @@ def _outlinks(member: bytes) -> Iterator[tuple[str, str]]:
                 yield url, how
 
 
-def choose(conn: sqlite3.Connection, selection: Selection, s3_for_job: Callable[[str], Any]) -> int:
-    """Fill ``temp.export_ids`` with the selected captures and, unless a whole job was
-    chosen, what they need to replay: the requisites and redirect targets their metadata
-    records list (transitively: a stylesheet's fonts), captured in the same job, and the
-    originals their revisit records refer to. Returns how many were chosen directly."""
-    conn.execute("DROP TABLE IF EXISTS temp.export_ids")
-    conn.execute("CREATE TEMP TABLE export_ids (id TEXT PRIMARY KEY, chosen INTEGER)")
-    conn.execute(
-        "INSERT OR IGNORE INTO temp.export_ids SELECT c.id, 1 FROM captures c"
-        f" JOIN jobs j ON j.id = c.job_id WHERE {selection.where}",
-        selection.params,
-    )
-    chosen = int(conn.execute("SELECT COUNT(*) FROM temp.export_ids").fetchone()[0])
+def choose(catalog: Catalog, selection: Selection, s3_for_job: Callable[[str], Any]) -> int:
+    """Fill the catalog's export selection with the selected captures and, unless a whole
+    job was chosen, what they need to replay: the requisites and redirect targets their
+    metadata records list (transitively: a stylesheet's fonts), captured in the same job,
+    and the originals their revisit records refer to. Returns how many were chosen directly."""
+    with catalog.transaction() as conn:
+        return _choose(conn, selection, s3_for_job)
+
+
+def _choose(conn: Any, selection: Selection, s3_for_job: Callable[[str], Any]) -> int:
+    chosen = exports.start_selection(conn, selection.where, selection.params)
     if not selection.expand:
         return chosen
-    todo = [row[0] for row in conn.execute("SELECT id FROM temp.export_ids")]
+    todo = exports.selected_ids(conn)
     while todo:
         found: list[tuple[int, str]] = []
-        marks = ",".join("?" * len(todo[:500]))
-        for batch in (todo[i : i + 500] for i in range(0, len(todo), 500)):
-            marks = ",".join("?" * len(batch))
-            rows = conn.execute(
-                "SELECT c.job_id, j.name, c.warc_file, c.metadata_offset, c.metadata_length,"
-                " w.state, w.store_uri, w.storage_key, w.spool_path FROM captures c"
-                " JOIN jobs j ON j.id = c.job_id JOIN warc_files w ON w.name = c.warc_file"
-                f" WHERE c.id IN ({marks}) AND c.metadata_length IS NOT NULL"
-                " ORDER BY c.warc_file, c.metadata_offset",
-                batch,
-            ).fetchall()
-            for _name, group in itertools.groupby(rows, key=lambda r: r[2]):
+        for batch in exports.metadata_records(conn, todo):
+            for _name, group in itertools.groupby(batch, key=lambda r: r.warc_file):
                 group = list(group)
-                job_id, job, _, _, _, state, store_uri, key, spool = group[0]
-                with open_ranges(state, store_uri, key, spool, s3_for_job(job)) as read:
-                    for row in group:
-                        member = read(row[3], row[4])
-                        found += [(job_id, url) for url, _how in _outlinks(member)]
-        before = {row[0] for row in conn.execute("SELECT id FROM temp.export_ids")}
-        for job_id, url in found:
-            conn.execute(
-                "INSERT OR IGNORE INTO temp.export_ids SELECT id, 0 FROM captures"
-                " WHERE job_id = ? AND url = ? ORDER BY captured_at DESC LIMIT 1",
-                (job_id, url),
-            )
-        conn.execute(
-            "INSERT OR IGNORE INTO temp.export_ids SELECT p.revisit_of, 0 FROM captures p"
-            " JOIN temp.export_ids e ON e.id = p.id WHERE p.revisit_of IS NOT NULL"
-        )
-        todo = [r[0] for r in conn.execute("SELECT id FROM temp.export_ids") if r[0] not in before]
+                first = group[0]
+                with open_ranges(
+                    first.file_state, first.store_uri, first.storage_key, first.spool_path,
+                    s3_for_job(first.job),
+                ) as read:  # fmt: skip
+                    for record in group:
+                        member = read(record.offset, record.length)
+                        found += [(record.job_id, url) for url, _how in _outlinks(member)]
+        before = set(exports.selected_ids(conn))
+        exports.add_needed(conn, found)
+        exports.add_revisit_originals(conn)
+        todo = [cid for cid in exports.selected_ids(conn) if cid not in before]
     return chosen
-
-
-_COLUMNS = """
-SELECT c.id, c.url, c.kind, c.state, c.captured_at, c.title, c.http_status, {chosen},
-       c.record_id, c.record_digest, c.payload_digest,
-       c.warc_file, c.warc_offset, c.warc_length, c.request_offset, c.request_length,
-       c.metadata_offset, c.metadata_length,
-       j.name, w.state, w.store_uri, w.storage_key, w.spool_path, w.warcinfo_length,
-       (SELECT group_concat(r.warc_offset || ' ' || r.warc_length, ',')
-          FROM capture_resources r WHERE r.capture_id = c.id) AS resources
-"""
-# A whole job: straight from the captures_job_file index, in file and offset order.
-JOB_ROWS = (
-    _COLUMNS.format(chosen="1")
-    + """
-FROM captures c
-JOIN jobs j ON j.id = c.job_id
-LEFT JOIN warc_files w ON w.name = c.warc_file
-WHERE j.name = ?
-ORDER BY c.job_id, c.warc_file, c.warc_offset
-"""
-)
-CHOSEN_ROWS = (
-    _COLUMNS.format(chosen="e.chosen")
-    + """
-FROM temp.export_ids e
-JOIN captures c ON c.id = e.id
-JOIN jobs j ON j.id = c.job_id
-LEFT JOIN warc_files w ON w.name = c.warc_file
-ORDER BY c.warc_file, c.warc_offset
-"""
-)
-
-
-def originals_outside(job: str) -> Selection:
-    return Selection(
-        "c.id IN (SELECT r.revisit_of FROM captures r JOIN jobs rj ON rj.id = r.job_id"
-        " WHERE rj.name = ? AND r.revisit_of IS NOT NULL) AND j.name != ?",
-        (job, job),
-        f"originals of job {job}",
-        expand=False,
-    )
 
 
 class FileRows:
     """The selected rows of one WARC file at a time, streamed from the catalog cursor."""
 
-    def __init__(self, cursor: sqlite3.Cursor):
-        self._rows = (tuple(row) for row in cursor)
+    def __init__(self, rows: Iterable[ExportRow]):
+        self._rows = iter(rows)
         self._peek = next(self._rows, None)
 
-    def next_file(self) -> tuple[SourceFile, Iterator[tuple]] | None:
+    def next_file(self) -> tuple[SourceFile, Iterator[ExportRow]] | None:
         if self._peek is None:
             return None
         row = self._peek
-        source = SourceFile(row[11], row[18], row[19], row[20], row[21], row[22], row[23] or 0)
+        source = SourceFile(
+            row.warc_file, row.job, row.file_state, row.store_uri, row.storage_key,
+            row.spool_path, row.warcinfo_length or 0,
+        )  # fmt: skip
 
-        def rows() -> Iterator[tuple]:
-            while self._peek is not None and self._peek[11] == source.name:
+        def rows() -> Iterator[ExportRow]:
+            while self._peek is not None and self._peek.warc_file == source.name:
                 yield self._peek
                 self._peek = next(self._rows, None)
 
@@ -161,16 +108,18 @@ class FileRows:
     def skip_failed(self) -> int:
         """Rows without records (failed fetches) sort first (no file); count and skip them."""
         skipped = 0
-        while self._peek is not None and (self._peek[11] is None or self._peek[12] is None):
+        while self._peek is not None and (
+            self._peek.warc_file is None or self._peek.warc_offset is None
+        ):
             skipped += 1
             self._peek = next(self._rows, None)
         return skipped
 
 
-def entry_sizes(cursor: sqlite3.Cursor) -> dict[str, int]:
+def entry_sizes(rows: Iterable[ExportRow]) -> dict[str, int]:
     """The bytes each WARC file's entry in the package will hold: its warcinfo record and
     the members ``row_members`` gives for its rows (what ``copy_file`` copies)."""
-    files = FileRows(cursor)
+    files = FileRows(rows)
     files.skip_failed()
     sizes: dict[str, int] = {}
     while (group := files.next_file()) is not None:
@@ -190,18 +139,18 @@ def _resource_ranges(text: str | None) -> list[tuple[int, int, str]]:
     return out
 
 
-def row_members(row: tuple) -> Iterator[Member]:
-    cid, record_id, block, payload = row[0], row[8], row[9], row[10]
-    offset, length, req_offset, req_length, meta_offset, meta_length = row[12:18]
+def row_members(row: ExportRow) -> Iterator[Member]:
     parts = sorted(
         (start, size, kind)
         for start, size, kind in (
-            (req_offset, req_length, "request"),
-            (offset, length, "response"),
-            (meta_offset, meta_length, "metadata"),
-            *_resource_ranges(row[24]),
+            (row.request_offset, row.request_length, "request"),
+            (row.warc_offset, row.warc_length, "response"),
+            (row.metadata_offset, row.metadata_length, "metadata"),
+            *_resource_ranges(row.resources),
         )
         if start is not None and size
     )
     for start, size, kind in parts:
-        yield Member(start, size, kind, cid, record_id, block, payload)
+        yield Member(
+            start, size, kind, row.id, row.record_id, row.record_digest, row.payload_digest
+        )

@@ -9,8 +9,8 @@ if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pytest
-from rawserver import FIDELITY_RESPONSE, RawSocketServer
 from pgserver import fresh_database
+from rawserver import FIDELITY_RESPONSE, RawSocketServer
 from servers import FixtureSite
 
 # Every test server listens on loopback, which crawls refuse by default; the crawls the

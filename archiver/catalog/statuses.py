@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+from archiver.catalog.captures import TEXT_DIGEST
 from archiver.catalog.db import Catalog, iso_ms, utc_now
 
 # The connection of a transaction (``Catalog.transaction()``), for callers that pass one on.
@@ -57,13 +58,6 @@ class PresentCapture:
     capture_id: str
     captured_at: str
 
-
-# A browser capture's visible text (its urn:text: record): what a watched browser seed is
-# compared by, as its response is the page's shell. SQL for a capture aliased ``c``.
-TEXT_DIGEST = (
-    "(SELECT r.payload_digest FROM capture_resources r WHERE r.capture_id = c.id"
-    " AND r.kind = 'text')"
-)
 
 _COLUMNS = "id, seed_id, capture_id, observed_at, status, reason, confirmed, confirms"
 

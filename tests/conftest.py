@@ -9,7 +9,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pytest
-from pgserver import fresh_database
+from pgserver import POSTGRES_RUN, fresh_database
 from rawserver import FIDELITY_RESPONSE, RawSocketServer
 from servers import FixtureSite
 
@@ -49,3 +49,22 @@ def postgres_url() -> Iterator[str]:
     """The URL of a new, empty PostgreSQL database on loopback (see pgserver.py)."""
     with fresh_database() as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def catalog_engine(request, monkeypatch) -> Iterator[None]:
+    """With ARCHIVER_TEST_CATALOG=postgresql, every test's commands use a fresh PostgreSQL
+    database as their catalog (ARCHIVER_CATALOG), instead of the home's SQLite file.
+    Tests marked ``sqlite_only`` are skipped then; tests marked ``own_catalog`` use the
+    database their module-scoped fixture made (see module_catalog)."""
+    if not POSTGRES_RUN:
+        yield
+        return
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("reads or changes the home's SQLite file itself")
+    if request.node.get_closest_marker("own_catalog"):
+        yield
+        return
+    with fresh_database() as url:
+        monkeypatch.setenv("ARCHIVER_CATALOG", url)
+        yield

@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 
 ENV = "ARCHIVER_TEST_POSTGRES"
+# The suite's PostgreSQL run: every test's catalog is a fresh database (conftest.py).
+POSTGRES_RUN = os.environ.get("ARCHIVER_TEST_CATALOG") == "postgresql"
 _started: str | None = None
 
 
@@ -85,3 +87,17 @@ def fresh_database() -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def module_catalog() -> Iterator[None]:
+    """For a module-scoped fixture: its own PostgreSQL catalog in a PostgreSQL run."""
+    if not POSTGRES_RUN:
+        yield
+        return
+    with fresh_database() as url:
+        os.environ["ARCHIVER_CATALOG"] = url
+        try:
+            yield
+        finally:
+            del os.environ["ARCHIVER_CATALOG"]

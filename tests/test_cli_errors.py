@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from clihelp import run_cli
 
+from archiver.catalog import open_catalog
+from archiver.home import ArchiveHome
+
 # A seed URL on loopback with nothing listening: even a crawl that wrongly starts stays local.
 DEAD_URL = "http://127.0.0.1:9/"
 
@@ -68,16 +71,16 @@ def existing_job(name: str, status: str = "finished") -> Setup:
 
     def setup(tmp_path: Path, home: Path) -> None:
         add_seed()(tmp_path, home)
-        conn = sqlite3.connect(home / "catalog.sqlite")
+        catalog = open_catalog(ArchiveHome(home).catalog_location)  # SQLite, or PostgreSQL
         try:
-            with conn:
+            with catalog.conn as conn:
                 conn.execute(
                     "INSERT INTO jobs (name, status, started_at, settings, seed_ids)"
                     " VALUES (?, ?, '2024-01-01T00:00:00.000Z', '{}', '[1]')",
                     (name, status),
                 )
         finally:
-            conn.close()
+            catalog.close()
 
     return setup
 

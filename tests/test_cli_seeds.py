@@ -422,6 +422,7 @@ def test_import_is_all_or_nothing_then_skip_invalid(tmp_path: Path, home: Path) 
 # --- the archive home --------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only  # the home's catalog.sqlite itself
 def test_home_is_created_on_first_use(tmp_path: Path) -> None:
     home = tmp_path / "not" / "yet" / "home"
     assert not home.exists()
@@ -437,6 +438,7 @@ def test_read_only_command_on_a_new_home(tmp_path: Path) -> None:
     assert home.is_dir()
 
 
+@pytest.mark.sqlite_only  # the home's catalog.sqlite itself
 def test_archiver_home_environment_variable(tmp_path: Path) -> None:
     home = tmp_path / "from-env"
     env = {"ARCHIVER_HOME": str(home)}

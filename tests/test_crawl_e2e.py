@@ -13,13 +13,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from pgserver import module_catalog
 from servers import CHUNKED_GZIP_HTML, CHUNKED_HTML, GZIP_HTML, FixtureSite
 from warcs import archiver, captures_json, catalog_rows, raw_block, read_warc, warc_files
 
 BIN = Path(sys.executable).parent
 
 # One worker runs the module, so its module-scoped fixtures are made once.
-pytestmark = pytest.mark.xdist_group("crawl_e2e")
+pytestmark = [pytest.mark.xdist_group("crawl_e2e"), pytest.mark.own_catalog]
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +28,11 @@ def crawled(tmp_path_factory):
     site = FixtureSite().start()
     home = tmp_path_factory.mktemp("e2e") / "home"
     try:
-        added = archiver(home, "seeds", "add", site.url, "--scope", "host", "--tag", "fixture")
-        assert added.returncode == 0, added.stderr
-        result = archiver(home, "crawl", "--profile", "test", "--job", "e2e")
-        yield site, home, result
+        with module_catalog():
+            added = archiver(home, "seeds", "add", site.url, "--scope", "host", "--tag", "fixture")
+            assert added.returncode == 0, added.stderr
+            result = archiver(home, "crawl", "--profile", "test", "--job", "e2e")
+            yield site, home, result
     finally:
         site.close()
 
@@ -190,6 +192,7 @@ def test_cite_is_complete(crawled):
 
 
 @pytest.mark.parametrize("tamper", ["warc-bytes", "catalog-digest"])
+@pytest.mark.sqlite_only  # tampers with the SQLite file
 def test_get_refuses_bytes_that_do_not_match(fixture_site, tmp_path, tamper):
     home = tmp_path / "home"
     assert archiver(home, "crawl", "--profile", "test", fixture_site.url).returncode == 0

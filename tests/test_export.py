@@ -187,6 +187,7 @@ def test_a_flipped_byte_stops_the_export_and_leaves_nothing(tmp_path, fixture_si
     assert list(out_dir.iterdir()) == []
 
 
+@pytest.mark.sqlite_only  # writes to the SQLite file itself
 def test_a_catalog_that_disagrees_with_the_record_stops_the_export(tmp_path, fixture_site):
     import sqlite3
 
@@ -355,6 +356,7 @@ def synthetic_job(home: Path, count: int) -> None:
     conn.close()
 
 
+@pytest.mark.sqlite_only  # writes to the SQLite file itself
 def test_memory_stays_flat_with_the_number_of_captures(tmp_path, fixture_site):
     """The same export for 4,000 and for 60,000 captures: peak memory must not grow with
     the count. (Holding ~1 KB per capture, as a first version did, adds ~60 MB here;
@@ -379,6 +381,7 @@ def test_memory_stays_flat_with_the_number_of_captures(tmp_path, fixture_site):
     assert peaks[60_000] - peaks[4_000] < 30, peaks
 
 
+@pytest.mark.sqlite_only  # writes to the SQLite file itself
 def test_rows_committed_during_an_export_are_not_copied(tmp_path, fixture_site, monkeypatch):
     """A crawl may commit captures to the job while it is exported: the package holds the
     rows of one moment, sized and copied alike."""

@@ -13,6 +13,7 @@ from archiver.catalog import open_catalog
 from archiver.catalog.captures import CaptureRow, insert_captures
 from archiver.catalog.jobs import create_job
 from archiver.errors import ArchiverError
+from archiver.home import ArchiveHome
 from archiver.research.timetravel import (
     describe_distance,
     lookup,
@@ -27,7 +28,7 @@ TIMES = ["2020-02-12T06:00:00.000Z", "2020-02-12T09:12:00.000Z", "2020-02-13T00:
 
 @pytest.fixture
 def catalog(tmp_path):
-    catalog = open_catalog(tmp_path / "catalog.sqlite")
+    catalog = open_catalog(ArchiveHome(tmp_path).catalog_location)  # SQLite, or PostgreSQL
     job = create_job(catalog, "j", {}, [])
     rows = [
         CaptureRow(url=URL, final_url=URL, surt="org,example)/post/1", seed_id=None,

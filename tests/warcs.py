@@ -91,6 +91,17 @@ def warc_files(home: Path) -> list[Path]:
 
 
 def catalog_rows(home: Path, sql: str = "SELECT * FROM captures", params: tuple = ()) -> list[dict]:
+    """Rows of the catalog the tests' commands use: the home's SQLite file, or the
+    PostgreSQL database in ARCHIVER_CATALOG (the suite's PostgreSQL run)."""
+    if os.environ.get("ARCHIVER_CATALOG"):
+        from archiver.catalog import open_catalog
+
+        catalog = open_catalog(os.environ["ARCHIVER_CATALOG"])
+        try:
+            rows = catalog.conn.execute(sql, params)
+            return [dict(zip(row.keys(), row, strict=True)) for row in rows]
+        finally:
+            catalog.close()
     conn = sqlite3.connect(home / "catalog.sqlite")
     conn.row_factory = sqlite3.Row
     try:

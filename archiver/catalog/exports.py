@@ -8,6 +8,7 @@ adds what their replay needs (``add_needed``, ``add_revisit_originals``), then r
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -206,3 +207,22 @@ def job_rows(catalog: Catalog, job: str) -> Iterator[ExportRow]:
 def chosen_rows(catalog: Catalog) -> Iterator[ExportRow]:
     """The selection's captures, failed fetches (no file) first, then in file and offset order."""
     return _stream(catalog, _CHOSEN_ROWS, ())
+
+
+# What an export selects: a WHERE clause on captures ``c`` joined with jobs ``j``.
+
+
+def where_job(job: str) -> tuple[str, tuple[Any, ...]]:
+    return "j.name = ?", (job,)
+
+
+def where_seed(seed_id: int) -> tuple[str, tuple[Any, ...]]:
+    return "c.seed_id = ?", (seed_id,)
+
+
+def where_url(surt: str, url: str) -> tuple[str, tuple[Any, ...]]:
+    return "(c.surt = ? OR c.url = ?)", (surt, url)
+
+
+def where_ids(capture_ids: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+    return "c.id IN (SELECT value FROM json_each(?))", (json.dumps(list(capture_ids)),)

@@ -110,7 +110,7 @@ def add_seeds(catalog: Catalog, specs: Iterable[SeedSpec]) -> list[AddResult]:
                 # Adding an existing URL with --browser turns the browser on; never off.
                 conn.execute(
                     "UPDATE seeds SET updated_at = ?, removed_at = NULL,"
-                    " browser = MAX(browser, ?) WHERE id = ?",
+                    " browser = CASE WHEN ? = 1 THEN 1 ELSE browser END WHERE id = ?",
                     (now, int(spec.browser), seed_id),
                 )
             conn.executemany(

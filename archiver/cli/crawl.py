@@ -51,7 +51,7 @@ def _size(n: int) -> str:
 SHOWN_SUSPECTS = 20  # suspect pages listed in the summary
 
 
-def print_summary(catalog: Catalog, job_name: str, seconds: float) -> int:
+def print_summary(catalog: Catalog, home: ArchiveHome, job_name: str, seconds: float) -> int:
     """Print the job summary; return how many captures hold a response."""
     job = get_job(catalog, job_name)
     outcomes = job_outcomes(catalog, job.id)
@@ -94,7 +94,7 @@ def print_summary(catalog: Catalog, job_name: str, seconds: float) -> int:
         click.echo(
             f"  EVENT: seed {event.seed_id} {event.url} is {event.kind} (see 'archiver events')"
         )
-    log = catalog.path.parent / "jobs" / job.name / "crawl.log"
+    log = home.job_dir(job.name) / "crawl.log"
     if log.exists():
         click.echo(f"  log: {log}")
     return captured
@@ -247,7 +247,7 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_
         )
     finally:
         lock.release()
-    captured = print_summary(catalog, name, seconds)
+    captured = print_summary(catalog, obj.home, name, seconds)
     job = get_job(catalog, name)
     if job.status == "failed":
         raise ArchiverError(job.finish_reason or f"job {name} failed")

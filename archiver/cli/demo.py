@@ -57,7 +57,7 @@ def demo(ctx: click.Context) -> None:
             seconds = run_job(catalog, settings, [seed], profile="test", overrides=overrides)
         finally:
             lock.release()
-        print_summary(catalog, name, seconds)
+        print_summary(catalog, home, name, seconds)
         job = get_job(catalog, name)
         if job.status != "finished":
             raise ArchiverError(f"the demo job {job.status}: {job.finish_reason}")

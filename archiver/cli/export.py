@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from archiver.catalog import exports
 from archiver.catalog.captures import get_capture
 from archiver.catalog.jobs import get_job
 from archiver.catalog.seeds import get_seed
@@ -26,18 +26,16 @@ def _selection(catalog, job, seed_id, url, capture_ids) -> Selection:  # type: i
         )
     if job:
         get_job(catalog, job)
-        return Selection("j.name = ?", (job,), f"job {job}", expand=False, job=job)
+        return Selection(*exports.where_job(job), f"job {job}", expand=False, job=job)
     if seed_id:
         seed = get_seed(catalog, seed_id)
-        return Selection("c.seed_id = ?", (seed.id,), f"seed {seed.id}", main_url=seed.url)
+        return Selection(*exports.where_seed(seed.id), f"seed {seed.id}", main_url=seed.url)
     if url:
         target = normalize_url(url)
-        return Selection(
-            "(c.surt = ? OR c.url = ?)", (surt_key(target), target), target, main_url=target
-        )
+        return Selection(*exports.where_url(surt_key(target), target), target, main_url=target)
     ids = sorted({get_capture(catalog, cid).id for cid in capture_ids})
     described = f"capture {ids[0]}" if len(ids) == 1 else f"{len(ids)} captures"
-    return Selection("c.id IN (SELECT value FROM json_each(?))", (json.dumps(ids),), described)
+    return Selection(*exports.where_ids(ids), described)
 
 
 @click.command()

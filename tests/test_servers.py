@@ -194,7 +194,7 @@ def test_fixture_slow_drip(fixture_site: FixtureSite) -> None:
         conn.close()
     # headers come before the drip: in the first half of the exchange, whatever the load
     assert headers_at < elapsed / 2, (headers_at, elapsed)
-    assert len(body) == 3 == int(resp.getheader("Content-Length") or 0)
+    assert len(body) == 6 == int(resp.getheader("Content-Length") or 0)
     assert elapsed >= 1.0
 
 

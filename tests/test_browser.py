@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from mutablesite import MutableSite, Reply, page
+from pgserver import module_catalog
 from socialsite import MORE_TEXT, POST_TEXT, social_site
 from warcs import archiver, captures_json, read_warc, warc_files
 
@@ -43,7 +44,7 @@ def post_crawl(tmp_path_factory):
     if CHROMIUM is None and not os.environ.get("CI"):
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     home = tmp_path_factory.mktemp("post") / "home"
-    with MutableSite() as running:
+    with MutableSite() as running, module_catalog():
         site = social_site(running)
         assert archiver(home, "seeds", "add", site.url + "go/1", "--browser").returncode == 0
         result = crawl(home, "post")
@@ -69,6 +70,7 @@ def responses(records, url):  # type: ignore[no-untyped-def]
 
 
 @needs_chromium
+@pytest.mark.own_catalog  # post_crawl's
 def test_a_post_rendered_by_javascript_is_captured_whole(tmp_path, post_crawl):
     home, site, result, requests = post_crawl
     assert "browser pages: 1, 0 suspect" in result.stdout, result.stdout
@@ -127,6 +129,7 @@ def test_a_post_rendered_by_javascript_is_captured_whole(tmp_path, post_crawl):
 
 
 @needs_chromium
+@pytest.mark.own_catalog  # post_crawl's
 def test_browser_capture_is_read_by_independent_tools(tmp_path, post_crawl):
     home, site, _, _ = post_crawl
     for path in warc_files(home):
@@ -169,6 +172,7 @@ def test_a_login_wall_is_suspect_and_fetched_again(tmp_path, site):
 
 
 @needs_chromium
+@pytest.mark.sqlite_only  # two homes, so two catalogs
 def test_browser_hosts_and_the_http_path_side_by_side(tmp_path, site):
     """A host listed in ARCHIVER_BROWSER_HOSTS takes the browser without --browser; a
     seed on another host keeps the HTTP path (its requisites fetched by the spider)."""
@@ -219,6 +223,7 @@ def test_the_browser_requests_keep_the_hosts_politeness_and_address_policy(
     assert refused["state"] == "failed" and "loopback" in refused["error"].lower(), refused
 
 
+@pytest.mark.sqlite_only  # reads the SQLite file itself
 def test_without_chromium_browser_seeds_are_refused_and_http_still_works(tmp_path):
     with MutableSite() as site:
         site.set("/a", Reply(body=page("A", "static page")))
@@ -280,6 +285,7 @@ def test_a_watched_browser_seed_is_judged_by_what_it_shows(tmp_path, site):
 
 
 @needs_chromium
+@pytest.mark.own_catalog  # post_crawl's
 def test_pywb_replays_what_the_browser_loaded(tmp_path, post_crawl):
     """pywb serves the post's shell, its JSON API answer and the lazy image back as the
     server sent them (id_ mode), from the WARC the browser capture wrote."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pgserver import module_catalog
 from servers import FixtureSite
 from warcs import archiver, captures_json, read_warc, warc_files
 
@@ -40,6 +41,10 @@ FILES = {
 }
 
 
+# The tests read one crawl: in the PostgreSQL run, its catalog is the module's own.
+pytestmark = [pytest.mark.own_catalog, pytest.mark.xdist_group("link_outlinks")]
+
+
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
     root = tmp_path_factory.mktemp("docsite")
@@ -47,7 +52,7 @@ def crawled(tmp_path_factory):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(data)
     home: Path = tmp_path_factory.mktemp("links") / "home"
-    with FixtureSite(root) as site:
+    with FixtureSite(root) as site, module_catalog():
         seed = site.url + "docs/index.html"
         added = archiver(home, "seeds", "add", seed, "--scope", "prefix")
         assert added.returncode == 0, added.stderr

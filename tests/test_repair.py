@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcs import catalog_rows
 
@@ -106,6 +107,7 @@ def test_sigterm_stops_cleanly_and_the_job_resumes(tmp_path, fixture_site):
     assert slow in urls and fixture_site.url + "page2.html" in urls
 
 
+@pytest.mark.sqlite_only  # changes the SQLite file itself
 def test_a_file_renamed_just_before_a_crash_is_closed_and_stored(tmp_path, fixture_site):
     """The crash window between renaming X.warc.gz.open and cataloguing it as closed."""
     import sqlite3

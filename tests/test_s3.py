@@ -170,6 +170,7 @@ def test_object_lock_retention_and_legal_hold(tmp_path, moto, fixture_site):
     assert f["version_id"] and f["version_id"] == head["VersionId"]
 
 
+@pytest.mark.sqlite_only  # changes the SQLite file itself
 def test_object_lock_asked_of_a_bucket_without_it_is_a_clear_error(tmp_path, moto, fixture_site):
     name = bucket(moto)
     home = tmp_path / "home"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from warcs import archiver, captures_json, catalog_rows, warc_files
 
 
@@ -41,6 +42,7 @@ def test_verify_needs_one_selection(tmp_path):
     assert "choose what to verify: one of --job NAME, --seed ID or --all" in result.stderr
 
 
+@pytest.mark.sqlite_only  # changes the SQLite file itself
 def test_index_rebuilds_a_missing_index(tmp_path, fixture_site):
     import sqlite3
 

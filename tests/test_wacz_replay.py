@@ -65,6 +65,8 @@ class _StaticSite(BaseHTTPRequestHandler):
 
     def _send(self, body: bool) -> None:
         path = (self.root / self.path.split("?")[0].lstrip("/")).resolve()
+        if path.is_dir():  # as any static web server does (nginx's index)
+            path = path / "index.html"
         if not path.is_file() or self.root not in path.parents:
             self.send_error(404)
             return
@@ -158,7 +160,10 @@ def test_an_exported_crawl_replays_in_replayweb_page(tmp_path):
     result = archiver(home, "export", "--job", "x", "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert wacz_validate(out).returncode == 0
-    for name in ("ui.js", "sw.js"):
+    # replay/ as ReplayWeb.page's embedding docs lay it out; its index.html answers the
+    # replay frame if that loads before the service worker controls it (seen on a busy
+    # machine: the frame got a 404 and the replay never started).
+    for name in ("ui.js", "sw.js", "index.html"):
         shutil.copy(RWP / name, served / "replay" / name)
     (served / "index.html").write_text(EMBED.format(source="crawl.wacz", url=url))
     with _serve(served) as base:

@@ -256,18 +256,10 @@ class CaptureRecorder:
         state = "truncated" if exchange.truncated else "ok"
         content_type = exchange.header("Content-Type") or ""
         row = dict(
-            url=exchange.url,
+            **self._lineage(exchange.url, ctx),
             final_url=_redirect_target(exchange, status) or exchange.url,
-            surt=_surt(exchange.url),
-            seed_id=ctx.seed_id,
-            job_id=self.job_id,
-            kind=ctx.kind,
-            hops=ctx.hops,
-            hop_path=ctx.hop_path,
-            via=ctx.via,
             captured_at=date,
             state=state,
-            software=SOFTWARE,
             truncated=exchange.truncated,
             error=exchange.error,
             http_status=status,
@@ -280,8 +272,6 @@ class CaptureRecorder:
             record_digest=response.field("WARC-Block-Digest"),
             record_id=response_id,
             ip_address=exchange.ip_address,
-            user_agent=ctx.user_agent,
-            robots=ctx.robots,
             record_type="revisit" if original else "response",
             revisit_of=original.capture_id if original else None,
             etag=exchange.header("ETag"),
@@ -389,23 +379,30 @@ class CaptureRecorder:
             self._write_attempt(url, ctx, error, at)
         self.rows.queue(
             CaptureRow(
-                url=url,
+                **self._lineage(url, ctx),  # type: ignore[arg-type]
                 final_url=None,
-                surt=_surt(url),
-                seed_id=ctx.seed_id,
-                job_id=self.job_id,
-                kind=ctx.kind,
-                hops=ctx.hops,
-                hop_path=ctx.hop_path,
-                via=ctx.via,
                 captured_at=iso_ms(at),
                 state="failed",
-                software=SOFTWARE,
                 error=error,
-                user_agent=ctx.user_agent,
-                robots=ctx.robots,
             ),
             ctx.frontier_url,
+        )
+
+    def _lineage(self, url: str, ctx: FetchContext) -> dict[str, object]:
+        """The row fields that say what was fetched, for whom and how: the same for a
+        response, a revisit and a failed attempt."""
+        return dict(
+            url=url,
+            surt=_surt(url),
+            seed_id=ctx.seed_id,
+            job_id=self.job_id,
+            kind=ctx.kind,
+            hops=ctx.hops,
+            hop_path=ctx.hop_path,
+            via=ctx.via,
+            software=SOFTWARE,
+            user_agent=ctx.user_agent,
+            robots=ctx.robots,
         )
 
     def _write_attempt(self, url: str, ctx: FetchContext, error: str, at: datetime) -> None:

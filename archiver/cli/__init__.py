@@ -81,7 +81,7 @@ def main() -> None:
     cli(prog_name="archiver")
 
 
-from archiver.cli import captures, crawl, demo, export, seeds, store, watch  # noqa: E402
+from archiver.cli import captures, catalog, crawl, demo, export, seeds, store, watch  # noqa: E402
 
 cli.add_command(seeds.seeds)
 cli.add_command(crawl.crawl)
@@ -100,3 +100,4 @@ cli.add_command(demo.demo)
 cli.add_command(store.upload)
 cli.add_command(store.store)
 cli.add_command(store.index)
+cli.add_command(catalog.catalog)

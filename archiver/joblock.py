@@ -1,7 +1,8 @@
-"""One process per job: an advisory lock file in the job's folder.
+"""One process per job (or per seed being captured): an advisory lock file in the home.
 
 The lock is released by the kernel when the process ends, however it ends (kill -9
-included), so a stale lock never blocks a resume.
+included), so a stale lock never blocks a resume. A seed's lock lives in the catalog
+when the catalog is PostgreSQL, so that processes on several machines see it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import fcntl
 import os
 from pathlib import Path
 
+from archiver.catalog.db import Catalog
 from archiver.errors import ArchiverError
 
 
@@ -46,3 +48,32 @@ class JobLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+class CatalogLock:
+    """A lock in a PostgreSQL catalog, with JobLock's interface (archiver/catalog/locks.py)."""
+
+    def __init__(self, catalog: Catalog, name: str):
+        self.catalog, self.name = catalog, name
+        self._held = False
+
+    def acquire(self) -> bool:
+        from archiver.catalog import locks
+
+        self._held = locks.try_lock(self.catalog, self.name)
+        return self._held
+
+    def release(self) -> None:
+        from archiver.catalog import locks
+
+        if self._held:
+            locks.unlock(self.catalog, self.name)
+            self._held = False
+
+
+def seed_lock(catalog: Catalog, home_root: Path, seed_id: int) -> JobLock | CatalogLock:
+    """The lock held while a seed is captured by run-due or watch: a file in the home, or,
+    with a PostgreSQL catalog shared by several machines, a lock in the catalog."""
+    if catalog.dialect == "postgresql":
+        return CatalogLock(catalog, f"seed-{seed_id}")
+    return JobLock(home_root / "locks" / f"seed-{seed_id}")

@@ -104,3 +104,40 @@ def test_a_catalog_option_that_is_not_postgresql_is_an_error(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith("Error: --catalog 'h/db' is not a postgresql:// URL")
     assert "pw" not in result.stderr
+
+
+def test_run_due_on_two_machines_captures_each_seed_once(tmp_path, postgres_url):
+    """Two homes (two machines) on one PostgreSQL catalog run run-due at once: each seed
+    is locked in the catalog while it is captured, so none is captured twice."""
+    from mutablesite import MutableSite, Reply, page
+
+    shared = ("--catalog", postgres_url)
+    homes = [tmp_path / "a", tmp_path / "b"]
+    with MutableSite() as site:
+        for n in range(3):
+            site.set(f"/slow/{n}", Reply(body=page("Slow", "x" * 2000)))
+            added = archiver(homes[0], *shared, "seeds", "add", f"{site.url}slow/{n}",
+                             "--tag", "t")  # fmt: skip
+            assert added.returncode == 0, added.stderr
+        scheduled = archiver(homes[0], *shared, "schedule", "set", "--tag", "t", "--every", "1h")
+        assert scheduled.returncode == 0, scheduled.stderr
+        options = ["--profile", "test", "-s", "DOWNLOAD_DELAY=1",
+                   "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]  # fmt: skip
+        command = [sys.executable, "-m", "archiver", *shared, "run-due", *options]
+        runs = [
+            subprocess.Popen(
+                [*command[:3], "--home", str(home), *command[3:]],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for home in homes
+        ]
+        outputs = [p.communicate(timeout=180) for p in runs]
+        assert [p.returncode for p in runs] == [0, 0], outputs
+        asked = [path for path, _ in site.requests if path.startswith("/slow/")]
+    assert sorted(asked) == ["/slow/0", "/slow/1", "/slow/2"], (asked, outputs)
+    catalog = open_catalog(postgres_url)
+    rows = catalog.conn.execute("SELECT COUNT(*) FROM captures WHERE seed_id IS NOT NULL")
+    assert rows.fetchone()[0] == 3
+    catalog.close()

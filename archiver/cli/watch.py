@@ -16,7 +16,7 @@ from archiver.catalog.db import utc_now
 from archiver.catalog.seeds import get_seed
 from archiver.catalog.statuses import list_events
 from archiver.errors import ArchiverError
-from archiver.joblock import JobLock
+from archiver.joblock import CatalogLock, JobLock, seed_lock
 from archiver.watch.classify import ABSENT
 from archiver.watch.schedules import (
     all_schedules,
@@ -140,11 +140,11 @@ def run_due(ctx: click.Context, settings, profile, store) -> None:  # type: igno
     catalog = obj.catalog()
     now = now_for_schedules()
     due = [d for d in seed_dues(catalog) if d.is_due(now)]
-    locks: list[JobLock] = []
+    locks: list[JobLock | CatalogLock] = []
     try:
         mine = []
         for d in due:
-            lock = JobLock(obj.home.root / "locks" / f"seed-{d.seed.id}")
+            lock = seed_lock(catalog, obj.home.root, d.seed.id)
             if lock.acquire():
                 locks.append(lock)
                 mine.append(d.seed)

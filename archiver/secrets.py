@@ -139,8 +139,12 @@ def secret_values(settings: Mapping[str, Any], environ: Mapping[str, str] = os.e
                 found.update(part for part in str(value).split() if len(part) >= 8)
     for name in _PROXY_ENV:
         password = urlsplit(environ.get(name, "")).password
-        if environ.get("PGPASSWORD") and name == "ARCHIVER_CATALOG":
-            found.add(environ["PGPASSWORD"])
+        if name == "ARCHIVER_CATALOG":
+            from archiver.catalog.db import url_passwords
+
+            found |= url_passwords(environ.get(name, ""))
+            if environ.get("PGPASSWORD"):
+                found.add(environ["PGPASSWORD"])
         if password:
             found.update({password, unquote(password)})
     return found

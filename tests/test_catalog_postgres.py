@@ -99,6 +99,21 @@ def test_a_password_is_never_shown(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        # psycopg quotes a URL it cannot parse, password and all
+        "postgresql://archiver:S3cret%zzPw@127.0.0.1:1/archive",
+        "postgresql://archiver@127.0.0.1:1/archive?sslmode=disable&password=S3cret%20Pw",
+    ],
+)
+def test_a_password_in_any_form_is_never_shown(tmp_path, url):
+    result = archiver(tmp_path / "home", "--catalog", url, "seeds", "list")
+    assert result.returncode != 0 and result.stderr.startswith("Error: cannot open the catalog")
+    assert "S3cret" not in result.stderr + result.stdout, result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_catalog_option_that_is_not_postgresql_is_an_error(tmp_path):
     result = archiver(tmp_path / "home", "--catalog", "mysql://u:pw@h/db", "seeds", "list")
     assert result.returncode == 1

@@ -152,15 +152,33 @@ def open_catalog(location: Path | str) -> Catalog:
     return Catalog(conn, path)
 
 
+def url_passwords(url: str) -> set[str]:
+    """The password a catalog URL carries, in the user part or as ``?password=``, as
+    written and decoded: strings no message or log line may hold."""
+    from urllib.parse import unquote, unquote_plus, urlsplit
+
+    found: set[str] = set()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return found
+    written = [parts.netloc.rsplit("@", 1)[0].partition(":")[2] if "@" in parts.netloc else ""]
+    for pair in parts.query.split("&"):
+        key, _, value = pair.partition("=")
+        if unquote_plus(key) == "password":
+            written.append(value)
+    for value in written:
+        if value:
+            found |= {value, unquote(value), unquote_plus(value)}
+    return found
+
+
 def masked(url: str) -> str:
     """A catalog URL as it may be shown: never its password."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    return urlunsplit(parts._replace(netloc=netloc[0].split(":", 1)[0] + ":***@" + netloc[1]))
+    shown = url
+    for secret in sorted(url_passwords(url), key=len, reverse=True):
+        shown = shown.replace(secret, "***")
+    return shown
 
 
 def _open_postgres(url: str) -> Catalog:
@@ -181,8 +199,10 @@ def _open_postgres(url: str) -> Catalog:
         conn = PgConnection(raw)
         _migrate(conn)
     except psycopg.Error as exc:
-        # psycopg's messages name the host and user, never the password.
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        # A message about a URL psycopg cannot parse may quote it, password and all.
+        for secret in url_passwords(url):
+            reason = reason.replace(secret, "***")
         raise HomeError(
             f"cannot open the catalog {masked(url)}: {reason}; check --catalog or ARCHIVER_CATALOG"
         ) from None

@@ -8,5 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 
-# dialect: sqlite (a PostgreSQL catalog adds its driver's base error here)
 DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,)
+try:  # a PostgreSQL catalog's driver, where it is installed
+    import psycopg
+
+    DATABASE_ERRORS += (psycopg.Error,)
+except ImportError:  # pragma: no cover - psycopg is a dependency
+    pass

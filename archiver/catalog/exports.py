@@ -150,7 +150,10 @@ def read_snapshot(catalog: Catalog) -> Iterator[None]:
     """Reads inside see one snapshot: rows a running crawl commits meanwhile are not
     seen (a WAL reader keeps its snapshot until it commits)."""
     conn = catalog.conn
-    conn.execute("BEGIN")
+    # PostgreSQL's default (READ COMMITTED) gives each statement a snapshot of its own.
+    conn.execute(
+        "BEGIN" if catalog.dialect == "sqlite" else "BEGIN ISOLATION LEVEL REPEATABLE READ"
+    )
     try:
         yield
     finally:
@@ -168,6 +171,8 @@ SELECT c.id, c.url, c.kind, c.state, c.captured_at, c.title, c.http_status, {cho
           FROM capture_resources r WHERE r.capture_id = c.id) AS resources
 """
 # A whole job: straight from the captures_job_file index, in file and offset order.
+# Failed fetches (no file) first on both engines: NULLs sort first in SQLite, last in
+# PostgreSQL, hence NULLS FIRST (SQLite's own order, so its index still serves it).
 _JOB_ROWS = (
     _COLUMNS.format(chosen="1")
     + """
@@ -175,7 +180,7 @@ FROM captures c
 JOIN jobs j ON j.id = c.job_id
 LEFT JOIN warc_files w ON w.name = c.warc_file
 WHERE j.name = ?
-ORDER BY c.job_id, c.warc_file, c.warc_offset
+ORDER BY c.job_id, c.warc_file NULLS FIRST, c.warc_offset NULLS FIRST
 """
 )
 _CHOSEN_ROWS = (
@@ -185,7 +190,7 @@ FROM temp.export_ids e
 JOIN captures c ON c.id = e.id
 JOIN jobs j ON j.id = c.job_id
 LEFT JOIN warc_files w ON w.name = c.warc_file
-ORDER BY c.warc_file, c.warc_offset
+ORDER BY c.warc_file NULLS FIRST, c.warc_offset NULLS FIRST
 """
 )
 

@@ -97,7 +97,7 @@ def finish_job(catalog: Catalog, job_id: int, status: str, reason: str | None) -
                  failed = (SELECT COUNT(*) FROM captures WHERE job_id = jobs.id
                            AND state = 'failed'),
                  warc_files = (SELECT COUNT(*) FROM warc_files WHERE job_id = jobs.id),
-                 warc_bytes = (SELECT COALESCE(SUM(size), 0) FROM warc_files
+                 warc_bytes = (SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM warc_files
                                WHERE job_id = jobs.id)
                WHERE id = ?""",
             (status, iso_ms(utc_now()), reason, job_id),

@@ -25,7 +25,9 @@ from archiver.catalog import dialect
 from archiver.catalog.schema import MIGRATIONS
 
 _WRITES = re.compile(
-    r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|WITH\b.*\b(INSERT|UPDATE|DELETE))\b",
+    r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|WITH\b.*\b(INSERT|UPDATE|DELETE))\b"
+    # locking reads and transaction-scoped locks hold their locks only inside one
+    r"|.*\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE)\b|.*_xact_lock\(",
     re.IGNORECASE | re.DOTALL,
 )
 _BEGINS = re.compile(r"\s*BEGIN\b", re.IGNORECASE)

@@ -17,7 +17,8 @@ class WarcTotals:
 def warc_totals(catalog: Catalog, job_id: int) -> WarcTotals:
     """How many WARC files the job wrote, and their bytes."""
     row = catalog.conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM warc_files WHERE job_id = ?", (job_id,)
+        "SELECT COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM warc_files WHERE job_id = ?",
+        (job_id,),
     ).fetchone()
     return WarcTotals(row[0], row[1])
 
@@ -48,7 +49,8 @@ class BrowserPages:
 def browser_pages(catalog: Catalog, job_id: int) -> BrowserPages:
     """How many pages the job rendered in a browser, and how many of them look suspect."""
     row = catalog.conn.execute(
-        "SELECT COUNT(*), SUM(CASE WHEN quality = 'suspect' THEN 1 ELSE 0 END) FROM captures"
+        "SELECT COUNT(*), CAST(SUM(CASE WHEN quality = 'suspect' THEN 1 ELSE 0 END) AS BIGINT)"
+        " FROM captures"
         " WHERE job_id = ? AND quality IS NOT NULL",
         (job_id,),
     ).fetchone()

@@ -140,11 +140,14 @@ def open_catalog(location: Path | str) -> Catalog:
     try:
         conn = sqlite3.connect(path, timeout=30, isolation_level="DEFERRED")
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
+        # Two processes opening a new catalog at once: switching a new file to WAL takes
+        # an exclusive lock that SQLite may refuse at once ("database is locked") rather
+        # than wait for, so the switch is made under the migration lock too.
+        with _migration_lock(path):
+            conn.execute("PRAGMA journal_mode=WAL")
+            _migrate(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        with _migration_lock(path):  # two processes opening a new catalog at once
-            _migrate(conn)
     except sqlite3.DatabaseError as exc:
         raise HomeError(
             f"cannot open the catalog {str(path)!r}: {exc}; check the archive home (--home)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -11,21 +12,33 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# One worker builds the wheel: two builds at once in one source tree share build/ and
-# the egg-info folder, and one of them fails.
+# Tests sharing the built wheel stay on one worker, so it is built once.
 pytestmark = pytest.mark.xdist_group("packaging")
+# What a build reads. The wheel is built from a copy of these: an in-tree build writes
+# build/ and the egg-info folder into the checkout, which may be read-only or in use by
+# other tests running meanwhile.
+BUILD_INPUTS = ("pyproject.toml", "setup.py", "README.md", "archiver", "spiders", "settings",
+                "storage")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    source = tmp_path_factory.mktemp("source")
+    for name in BUILD_INPUTS:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))  # fmt: skip
+        else:
+            shutil.copy2(ROOT / name, source / name)
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
+    built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(ROOT)],
-        check=True, capture_output=True,
+         "-w", str(out), str(source)],
+        capture_output=True, text=True,
     )  # fmt: skip
-    [built] = out.glob("archiver-*.whl")
-    return built
+    assert built.returncode == 0, built.stdout + built.stderr
+    [wheel_file] = out.glob("archiver-*.whl")
+    return wheel_file
 
 
 @pytest.fixture(scope="module")

@@ -112,17 +112,41 @@ def repair_home(
             continue
         job_notes: list[str] = []
         try:
-            for open_file in sorted(job_dir.glob("*" + OPEN_SUFFIX)):
-                job_notes.append(_close_leftover(catalog, open_file))
-            job_notes += _close_renamed(catalog, job_dir.name)
-            if warcfiles.has_closed(catalog, job_dir.name):
-                job_notes += _store_closed(catalog, store_for(job_dir.name), job_dir.name)
+            job_notes += _repair_folder(catalog, job_dir, job_dir.name, store_for)
+            for folder, worker_lock in _dead_workers(job_dir):
+                try:
+                    job_notes += _repair_folder(catalog, folder, job_dir.name, store_for)
+                finally:
+                    worker_lock.release()
         finally:
             lock.release()
         _note_in_job_log(home, job_dir.name, job_notes)
         notes += job_notes
     for note in notes:
         logger.warning(note)
+    return notes
+
+
+def _dead_workers(job_dir: Path) -> list[tuple[Path, JobLock]]:
+    """The spool folders of a shared job's workers that are no longer running, each with
+    its lock, now held by this process: each worker spools into its own folder, locked
+    while it runs (archiver/crawl/shared.py)."""
+    found = []
+    for folder in sorted(p for p in job_dir.iterdir() if (p / "lock").is_file()):
+        lock = JobLock(folder)
+        if lock.acquire():
+            found.append((folder, lock))
+    return found
+
+
+def _repair_folder(
+    catalog: Catalog, folder: Path, job_name: str, store_for: Callable[[str], Store]
+) -> list[str]:
+    """A job's files in one spool folder: repair, catalogue and store what a crash left."""
+    notes = [_close_leftover(catalog, f) for f in sorted(folder.glob("*" + OPEN_SUFFIX))]
+    notes += _close_renamed(catalog, job_name, folder)
+    if warcfiles.has_closed(catalog, job_name):
+        notes += _store_closed(catalog, store_for(job_name), job_name, folder)
     return notes
 
 
@@ -154,12 +178,15 @@ def _close_leftover(catalog: Catalog, open_file: Path) -> str:
     )
 
 
-def _close_renamed(catalog: Catalog, job_name: str) -> list[str]:
+def _close_renamed(catalog: Catalog, job_name: str, folder: Path) -> list[str]:
     """Files a crash caught between their rename and the catalog's update: the row still
-    says ``open`` (with the ``.open`` path), the file is already closed on disk."""
+    says ``open`` (with the ``.open`` path), the file is already closed on disk. Only
+    the files in ``folder``: other workers' folders are theirs."""
     notes = []
     for row in warcfiles.open_files(catalog, job_name):
         closed_path = Path(row.spool_path.removesuffix(OPEN_SUFFIX))
+        if closed_path.parent != folder:
+            continue
         if Path(row.spool_path).exists() or not closed_path.exists():
             continue
         size = closed_path.stat().st_size
@@ -172,7 +199,7 @@ def _close_renamed(catalog: Catalog, job_name: str) -> list[str]:
     return notes
 
 
-def _store_closed(catalog: Catalog, store: Store, job_name: str) -> list[str]:
-    done, failed = upload_pending(catalog, lambda job: store, job=job_name)
+def _store_closed(catalog: Catalog, store: Store, job_name: str, folder: Path) -> list[str]:
+    done, failed = upload_pending(catalog, lambda job: store, job=job_name, folder=folder)
     notes = [f"stored {line}, which an earlier run had left in the spool" for line in done]
     return notes + [f"still waiting in the spool: {line}" for line in failed]

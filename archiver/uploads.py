@@ -94,10 +94,14 @@ def upload_pending(
     *,
     job: str | None = None,
     keep_local: bool = False,
+    folder: Path | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Send every pending file (of one job, or all). Returns (stored, still pending)."""
+    """Send every pending file (of one job, or all; of one spool folder, or any).
+    Returns (stored, still pending)."""
     done, failed = [], []
     for pending in pending_files(catalog, job):
+        if folder is not None and pending.path.parent != folder:
+            continue
         store = store_for(pending.job)
         try:
             stored = store_file(store, pending)

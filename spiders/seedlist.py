@@ -8,11 +8,13 @@ spider before a ``Request`` is built (PERF.md: per-link work dominates).
 from __future__ import annotations
 
 import contextlib
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
@@ -76,8 +78,22 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
         crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         return spider
 
+    @property
+    def shared(self) -> Any:
+        """The job's frontier shared with other workers (crawl/shared.py), or None."""
+        return self.session.shared
+
     async def start(self) -> AsyncIterator[Request]:
-        """Fresh job: the seeds. Resumed job: what its frontier still holds."""
+        """Fresh job: the seeds. Resumed job: what its frontier still holds. A worker on
+        a shared frontier: what it leases (the seeds were entered when the job was)."""
+        if self.shared is not None:
+            pages, self.rejected = self.session.resume_guards()
+            for url in pages:
+                self._gate().admit(url)
+            self.seen |= set(pages)
+            for request in self.feed_shared():
+                yield request
+            return
         todo, known = self.session.resume_point()
         if known:
             self.seen |= known
@@ -105,9 +121,12 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
         redirects: int = 0,
         path: str | None = None,
     ) -> Request | None:
-        """A request for a URL not seen before in this job, entered in its frontier."""
+        """A request for a URL not seen before in this job, entered in its frontier. On a
+        shared frontier the entry waits there for a lease (this worker's or another's)."""
         entry = self._discover(url, seed_id, kind, hops, via, embeds, redirects, path)
-        return self._make_request(entry) if entry is not None else None
+        if entry is None or self.shared is not None:
+            return None
+        return self._make_request(entry)
 
     def _discover(
         self, url: str, seed_id: int, kind: str, hops: int, via: str | None,
@@ -159,19 +178,38 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
         ``FEED`` waiting. Pages wait in the backlog as small frontier entries, not as
         Request objects in the scheduler: on a link-rich site most of a crawl's memory
         was pages found and not fetched yet (benchmarks/crawl_speed.py --memory)."""
+        if self.shared is not None:
+            return self.feed_shared()
         scheduler = self.crawler.engine.scheduler
         waiting = len(scheduler) if scheduler is not None else 0  # type: ignore[arg-type]
         room = min(FEED - waiting, len(self.backlog))
         return [self._make_request(self.backlog.popleft()) for _ in range(max(room, 0))]
 
+    def feed_shared(self) -> list[Request]:
+        """Requests for leased URLs, as many as keep Scrapy's scheduler at ``FEED``."""
+        scheduler = self.crawler.engine.scheduler
+        waiting = len(scheduler) if scheduler is not None else 0  # type: ignore[arg-type]
+        return [
+            self._make_request(entry, lease=token)
+            for entry, token in self.shared.take(FEED - waiting)
+        ]
+
     def _idle(self) -> None:
-        """Scrapy has nothing left to do: the backlog still may."""
+        """Scrapy has nothing left to do: the backlog still may. A worker on a shared
+        frontier waits while any worker holds or may lease the job's URLs."""
+        if self.shared is not None:
+            requests = self.feed_shared()
+            for request in requests:
+                self.crawler.engine.crawl(request)
+            if requests or self.shared.has_work_here() or not self.shared.job_done():
+                raise DontCloseSpider
+            return
         if self.backlog:
             for request in self._feed() or [self._make_request(self.backlog.popleft())]:
                 self.crawler.engine.crawl(request)
             raise DontCloseSpider
 
-    def _make_request(self, entry: FrontierEntry) -> Request:
+    def _make_request(self, entry: FrontierEntry, lease: str | None = None) -> Request:
         robots = self.seeds[entry.seed_id].robots if entry.seed_id in self.seeds else "obey"
         headers = {}
         if entry.kind == "requisite" and self.session.config.conditional:
@@ -199,6 +237,7 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
                     "embeds": entry.embeds,
                     "redirects": entry.redirects,
                     "path": entry.path,
+                    "lease": lease,
                 },
                 "handle_httpstatus_all": True,
                 "dont_redirect": True,
@@ -275,7 +314,7 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
             entry = self._discover(
                 url, seed_id, "page", hops + 1, response.url, path=extend_path(path, "L")
             )
-            if entry is not None:
+            if entry is not None and self.shared is None:
                 self.backlog.append(entry)
         outlinks = _outlink_lines(extracted, redirect, http_redirect=300 <= response.status < 400)
         facts = PageFacts(extracted.title, extracted.site_name, extracted.published)
@@ -288,6 +327,10 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
                 text=self._page_text(response) if 200 <= response.status < 300 else None,
             )
             requests.append(self._observe(seed_id, fetch, response.meta.get(CONFIRMS)))
+        if response.status in (429, 503) and b"Retry-After" in response.headers:
+            seconds = _retry_after_seconds(response.headers[b"Retry-After"])
+            if seconds is not None:
+                self.session.retry_after(urlsplit(response.url).hostname or "", seconds)
         requests += self._feed()
         return [request for request in requests if request is not None]
 
@@ -369,6 +412,20 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
             if confirm is not None:
                 return [confirm, *self._feed()]
         return self._feed()
+
+
+def _retry_after_seconds(value: bytes) -> float | None:
+    """RFC 9110 §10.2.3: a number of seconds, or an HTTP date."""
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
 
 
 def _outlink_lines(extracted: Extracted, redirect: list[str], http_redirect: bool) -> list[str]:

@@ -123,6 +123,7 @@ class FetchContext:
     user_agent: str | None = None
     frontier_url: str | None = None  # the job's frontier entry this fetch completes
     hop_path: str | None = None  # Heritrix's hop letters from the seed: "", "E", "LLE", "R"
+    lease: str | None = None  # the lease token it was fetched under (shared frontier)
 
 
 class CaptureRecorder:
@@ -311,6 +312,7 @@ class CaptureRecorder:
             ),
             ctx.frontier_url,
             made_rows,
+            lease=ctx.lease,
         )
         return state
 
@@ -386,6 +388,7 @@ class CaptureRecorder:
                 error=error,
             ),
             ctx.frontier_url,
+            lease=ctx.lease,
         )
 
     def _lineage(self, url: str, ctx: FetchContext) -> dict[str, object]:

@@ -29,7 +29,7 @@ class _Batch:
     rows: list[CaptureRow]
     resources: list[tuple[int, ResourceRow]]  # (index in rows, resource)
     discovered: list[FrontierEntry]
-    done: list[str]
+    done: list[tuple[str, str | None]]  # (frontier URL, lease token)
     rejected: list[Rejection]
 
 
@@ -50,12 +50,14 @@ class RowCommits:
         self._pending: list[CaptureRow] = []
         self._resources: list[tuple[int, ResourceRow]] = []  # (index in _pending, row)
         self._discovered: list[FrontierEntry] = []
-        self._done: list[str] = []
+        self._done: list[tuple[str, str | None]] = []
         self._rejected: list[Rejection] = []
         self._last_commit = time.monotonic()
         # Set by the crawl session: fsync on another thread, and where its errors go.
         self.syncer: Syncer | None = None
         self.on_error: Callable[[Exception], None] | None = None
+        # Set for a shared frontier: told of each leased URL whose row is queued.
+        self.on_recorded: Callable[[str], None] | None = None
         self._inflight: _Batch | None = None
         self._token = 0
         self._more = False
@@ -73,12 +75,15 @@ class RowCommits:
         row: CaptureRow,
         frontier_url: str | None,
         resources: Sequence[ResourceRow] = (),
+        lease: str | None = None,
     ) -> None:
         """Queue a capture's row (and its resource rows); commit when a batch is due."""
         self._resources += [(len(self._pending), resource) for resource in resources]
         self._pending.append(row)
         if frontier_url is not None:
-            self._done.append(frontier_url)
+            self._done.append((frontier_url, lease))
+            if lease is not None and self.on_recorded is not None:
+                self.on_recorded(lease)
         if (
             len(self._pending) >= self.commit_every
             or time.monotonic() - self._last_commit >= self.commit_seconds

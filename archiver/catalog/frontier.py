@@ -37,21 +37,34 @@ def extend_path(path: str | None, hop: str) -> str | None:
 
 
 def add_entries(conn: sqlite3.Connection, job_id: int, entries: Iterable[FrontierEntry]) -> None:
+    from archiver.catalog.leases import add_hosts, host_of
+
+    rows = [
+        (job_id, e.url, e.seed_id, e.kind, e.hops, e.via, e.embeds, e.redirects, e.path,
+         host_of(e.url))
+        for e in entries
+    ]  # fmt: skip
+    if not rows:
+        return
     conn.executemany(
         "INSERT OR IGNORE INTO frontier"
-        " (job_id, url, seed_id, kind, hops, via, embeds, redirects, hop_path)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (job_id, e.url, e.seed_id, e.kind, e.hops, e.via, e.embeds, e.redirects, e.path)
-            for e in entries
-        ],
+        " (job_id, url, seed_id, kind, hops, via, embeds, redirects, hop_path, host)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
     )
+    add_hosts(conn, {row[-1] for row in rows})
 
 
-def mark_done(conn: sqlite3.Connection, job_id: int, urls: Iterable[str]) -> None:
+def mark_done(
+    conn: sqlite3.Connection, job_id: int, done: Iterable[tuple[str, str | None]]
+) -> None:
+    """Mark URLs done, each with the lease token it was fetched under (None: not leased).
+    Fenced: a row another worker has leased since stays that worker's (archiver/catalog/
+    leases.py); the capture committed with this call is kept either way."""
     conn.executemany(
-        "UPDATE frontier SET done = 1 WHERE job_id = ? AND url = ?",
-        [(job_id, url) for url in urls],
+        "UPDATE frontier SET done = 1, lease_token = NULL, lease_until = NULL"
+        " WHERE job_id = ? AND url = ? AND (lease_token IS NULL OR lease_token = ?)",
+        [(job_id, url, token) for url, token in done],
     )
 
 

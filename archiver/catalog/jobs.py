@@ -74,6 +74,40 @@ def create_job(
     return get_job(catalog, name)
 
 
+def submit_job(
+    catalog: Catalog,
+    name: str,
+    settings: Mapping[str, object],
+    seed_ids: Sequence[int],
+    entries: Sequence[object],
+) -> Job:
+    """A job for workers: its row and its seeds' frontier entries, in one transaction."""
+    from archiver.catalog.frontier import add_entries
+
+    check_job_name(name)
+    if job_exists(catalog, name):
+        raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")
+    with catalog.transaction() as conn:
+        conn.execute(
+            "INSERT INTO jobs (name, status, started_at, settings, seed_ids) VALUES (?,?,?,?,?)",
+            (
+                name,
+                "running",
+                iso_ms(utc_now()),
+                json.dumps(dict(settings), sort_keys=True, default=str),
+                json.dumps(list(seed_ids)),
+            ),
+        )
+        job_id = conn.execute("SELECT id FROM jobs WHERE name = ?", (name,)).fetchone()[0]
+        add_entries(conn, job_id, entries)  # type: ignore[arg-type]
+    return get_job(catalog, name)
+
+
+def is_shared(job: Job) -> bool:
+    """Is the job's frontier shared by workers (submitted, or on PostgreSQL)?"""
+    return job.settings.get("frontier") == "shared"
+
+
 def resume_job(catalog: Catalog, job_id: int, settings: Mapping[str, object]) -> None:
     """Mark a stopped or crashed job running again, with the settings it resumes with;
     its start time and rows stay."""

@@ -239,4 +239,47 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE captures ADD COLUMN hop_path TEXT;
         """,
     ),
+    (
+        9,
+        "a frontier shared by workers: URL and host leases, host politeness, workers",
+        """
+        ALTER TABLE frontier ADD COLUMN host TEXT;
+        ALTER TABLE frontier ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE frontier ADD COLUMN lease_token TEXT;
+        ALTER TABLE frontier ADD COLUMN lease_until DOUBLE PRECISION;
+        ALTER TABLE frontier ADD COLUMN worker TEXT;
+        ALTER TABLE frontier ADD COLUMN error TEXT;
+        CREATE INDEX frontier_todo ON frontier(job_id, host, id) WHERE done = 0;
+        CREATE INDEX frontier_lease ON frontier(lease_token) WHERE lease_token IS NOT NULL;
+        CREATE TABLE crawl_hosts (
+            host         TEXT NOT NULL,
+            slot         INTEGER NOT NULL DEFAULT 0,
+            next_fetch   DOUBLE PRECISION NOT NULL DEFAULT 0,
+            lease_token  TEXT,
+            lease_until  DOUBLE PRECISION,
+            worker       TEXT,
+            job_id       INTEGER,
+            PRIMARY KEY (host, slot)
+        );
+        CREATE INDEX crawl_hosts_due ON crawl_hosts(next_fetch);
+        CREATE TABLE job_robots (
+            job_id      INTEGER NOT NULL REFERENCES jobs(id),
+            netloc      TEXT NOT NULL,
+            body        TEXT NOT NULL,
+            fetched_at  DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (job_id, netloc)
+        );
+        CREATE TABLE workers (
+            id            TEXT PRIMARY KEY,
+            hostname      TEXT NOT NULL,
+            pid           INTEGER NOT NULL,
+            job           TEXT,
+            state         TEXT NOT NULL,
+            started_at    DOUBLE PRECISION NOT NULL,
+            heartbeat_at  DOUBLE PRECISION NOT NULL,
+            fetched       INTEGER NOT NULL DEFAULT 0,
+            reason        TEXT
+        );
+        """,
+    ),
 )

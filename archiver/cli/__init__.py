@@ -81,7 +81,17 @@ def main() -> None:
     cli(prog_name="archiver")
 
 
-from archiver.cli import captures, catalog, crawl, demo, export, seeds, store, watch  # noqa: E402
+from archiver.cli import (  # noqa: E402
+    captures,
+    catalog,
+    crawl,
+    demo,
+    export,
+    seeds,
+    store,
+    watch,
+    workers,
+)
 
 cli.add_command(seeds.seeds)
 cli.add_command(crawl.crawl)
@@ -101,3 +111,6 @@ cli.add_command(store.upload)
 cli.add_command(store.store)
 cli.add_command(store.index)
 cli.add_command(catalog.catalog)
+cli.add_command(workers.worker)
+cli.add_command(workers.workers_command)
+cli.add_command(workers.jobs)

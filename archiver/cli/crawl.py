@@ -12,6 +12,7 @@ from archiver.catalog.jobs import (
     Job,
     check_job_name,
     get_job,
+    is_shared,
     job_exists,
     job_outcomes,
     new_job_name,
@@ -191,8 +192,15 @@ def _check_store(target: Store) -> None:
     "--header-for", "header_for", nargs=2, multiple=True, metavar="HOST 'NAME: VALUE'",
     help="Send this header (credentials) to HOST only; never stored (repeatable).",
 )  # fmt: skip
+@click.option(
+    "--submit", is_flag=True,
+    help="Record the job and its frontier for workers ('archiver worker'), print its name"
+    " and exit without crawling.",
+)  # fmt: skip
+@click.option("--as-worker", is_flag=True, hidden=True)  # 'archiver worker' runs crawls so
 @click.pass_obj
-def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_for=()) -> None:  # type: ignore[no-untyped-def]
+def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_for=(),  # type: ignore[no-untyped-def]
+          submit=False, as_worker=False) -> None:  # fmt: skip
     """Capture seeds into WARC files and record every capture in the catalog.
 
     With no selection, crawls every active seed. URLs given here are added as
@@ -202,6 +210,10 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_
     --header-for HOST 'Name: value' sends a header (Authorization, Cookie, an API
     key) to that host only; the credentials file (HOME/credentials or
     $ARCHIVER_CREDENTIALS) gives them to every crawl, scheduled ones too.
+
+    --submit records the job for workers on any machine sharing the catalog
+    ('archiver worker') instead of crawling. On a PostgreSQL catalog a crawl is one
+    worker on its job's shared frontier, and other workers may join it.
 
     Example: archiver crawl --tag weibo --job weibo-morning -s DOWNLOAD_DELAY=1
     """
@@ -236,6 +248,15 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_
             selected = select_seeds(catalog)  # every active seed
     if not selected:
         raise ArchiverError("no seeds to crawl: add some with 'archiver seeds add URL'")
+    if submit and resume is not None:
+        raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")
+    if submit or as_worker or catalog.dialect == "postgresql" or (resume and is_shared(resume)):
+        seconds = _crawl_shared(
+            obj, catalog, name, resume, selected, scrapy_settings, profile, overrides, submit
+        )
+        if seconds is not None:
+            _report(catalog, obj.home, name, seconds)
+        return
     lock = JobLock(obj.home.job_dir(name)).acquire_or_fail(name)
     try:
         for note in repair_home(catalog, obj.home, _job_store(catalog, obj.home), own_job=name):
@@ -247,8 +268,66 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_
         )
     finally:
         lock.release()
-    captured = print_summary(catalog, obj.home, name, seconds)
+    _report(catalog, obj.home, name, seconds)
+
+
+def _crawl_shared(  # type: ignore[no-untyped-def]
+    obj, catalog, name, resume, selected, scrapy_settings, profile, overrides, submit
+) -> float | None:
+    """A job whose frontier workers share: submit it, or work it as one worker. Returns
+    the seconds worked, or None when only submitted."""
+    from archiver.catalog.jobs import resume_job
+    from archiver.crawl.runner import run_worker, submit_job
+    from archiver.crawl.shared import new_worker_id
+
+    if resume is None:
+        submit_job(catalog, scrapy_settings, selected, profile=profile, overrides=overrides)
+        if submit:
+            click.echo(name)
+            click.echo(
+                f"job {name}: submitted {len(selected)} seed(s); workers take it on with"
+                f" 'archiver worker' (or 'archiver worker --job {name}')",
+                err=True,
+            )
+            return None
+    elif resume.status != "running":
+        resume_job(catalog, resume.id, {**resume.settings, "frontier": "shared"})
+    worker_id = new_worker_id()
+    scrapy_settings.set("ARCHIVER_WORKER", worker_id, priority="cmdline")
+    lock = JobLock(obj.home.spool_dir / name / worker_id).acquire_or_fail(name)
+    try:
+        for note in repair_home(catalog, obj.home, _job_store(catalog, obj.home), own_job=""):
+            click.echo(f"archiver: {note}", err=True)
+        click.echo(
+            f"job {name}: worker {worker_id} on {len(selected)} seed(s) into {obj.home.root}",
+            err=True,
+        )
+        seconds = run_worker(scrapy_settings, selected)
+    finally:
+        lock.release()
+    from archiver.catalog import workers
+
+    failed = workers.failure(catalog, worker_id)
+    if failed:
+        print_summary(catalog, obj.home, name, seconds)
+        raise ArchiverError(f"worker {worker_id} failed: {failed}")
+    return seconds
+
+
+def _report(catalog: Catalog, home: ArchiveHome, name: str, seconds: float) -> None:
+    """The job's summary, and an error for a job that did not end well."""
+    captured = print_summary(catalog, home, name, seconds)
     job = get_job(catalog, name)
+    if job.status == "running" and is_shared(job):
+        from archiver.catalog.leases import job_counts
+
+        left = sum(c.queued + c.leased for c in job_counts(catalog, job.id))
+        click.echo(
+            f"job {name}: this worker stopped; {left} URL(s) of the job are still queued or"
+            f" leased, for other workers ('archiver worker --job {name}' carries on)",
+            err=True,
+        )
+        return
     if job.status == "failed":
         raise ArchiverError(job.finish_reason or f"job {name} failed")
     if job.status == "stopped":

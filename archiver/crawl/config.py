@@ -46,6 +46,27 @@ ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
         None,
         "Override the user agent; default names the project and the operator contact.",
     ),
+    "ARCHIVER_WORKER": (
+        None,
+        "This crawl's worker id on a shared frontier (set by 'archiver worker' and by"
+        " 'archiver crawl' on a PostgreSQL catalog).",
+    ),
+    "ARCHIVER_LEASE_SECONDS": (
+        60,
+        "How long a worker's lease on a host and its URLs lasts unless renewed (every 10 s)."
+        " A dead worker's URLs go back to the queue after this.",
+    ),
+    "ARCHIVER_HOST_WORKERS": (
+        1,
+        "How many workers may fetch from one host at once. 1: one, and the host's delay"
+        " holds across all workers; more multiplies the load on each host (for sites of"
+        " your own).",
+    ),
+    "ARCHIVER_LEASE_ATTEMPTS": (
+        3,
+        "A URL leased this many times without being completed (its workers died on it) is"
+        " failed with the reason.",
+    ),
     "ARCHIVER_COMMIT_EVERY": (
         1,
         "Commit catalog rows after this many captures (each commit fsyncs the WARC first);"
@@ -331,6 +352,10 @@ class CrawlConfig:
     browser: BrowserOptions = field(default_factory=BrowserOptions)
     exclude: tuple[str, ...] = ()
     traps: TrapLimits = field(default_factory=TrapLimits)
+    worker_id: str | None = None  # set: the job's frontier is shared (crawl/shared.py)
+    lease_seconds: float = 60.0
+    lease_attempts: int = 3
+    host_workers: int = 1
 
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlConfig:
@@ -393,7 +418,19 @@ class CrawlConfig:
             ),
             exclude=exclude_patterns(settings),
             traps=TrapLimits.from_settings(settings),
+            worker_id=settings.get("ARCHIVER_WORKER") or None,
+            lease_seconds=_lease_seconds(settings),
+            lease_attempts=_int(settings, "ARCHIVER_LEASE_ATTEMPTS", 1, 100),
+            host_workers=_int(settings, "ARCHIVER_HOST_WORKERS", 1, 64),
         )
+
+
+def _lease_seconds(settings: Any) -> float:
+    """Leases are renewed every 10 s and used until 15 s before they expire."""
+    seconds = _float(settings, "ARCHIVER_LEASE_SECONDS", 86400)
+    if seconds < 30:
+        raise ArchiverError(f"setting ARCHIVER_LEASE_SECONDS={seconds:g} must be at least 30")
+    return seconds
 
 
 def validate_overrides(overrides: dict[str, str]) -> None:

@@ -50,7 +50,7 @@ def _check_scrapy_values(settings: Settings, overrides: Mapping[str, str]) -> No
             ) from None
 
 
-_NOT_FROM_ENV = ("ARCHIVER_HOME", "ARCHIVER_JOB", "ARCHIVER_STORE")
+_NOT_FROM_ENV = ("ARCHIVER_HOME", "ARCHIVER_JOB", "ARCHIVER_STORE", "ARCHIVER_WORKER")
 
 
 def build_settings(
@@ -192,6 +192,44 @@ def run_job(
         resume_job(catalog, resume.id, snapshot)
     else:
         create_job(catalog, name, snapshot, [seed.id for seed in seeds])
+    started = time.monotonic()
+    run_crawl(
+        settings,
+        [
+            SeedTarget(s.id, s.url, s.scope, s.depth, s.robots, s.browser, s.include, s.exclude)
+            for s in seeds
+        ],
+    )
+    return time.monotonic() - started
+
+
+def submit_job(
+    catalog: Catalog,
+    settings: Settings,
+    seeds: Sequence[Seed],
+    *,
+    profile: str,
+    overrides: Mapping[str, str],
+) -> Job:
+    """Record a job whose frontier workers share (archiver/crawl/shared.py): its settings
+    and seeds, and the seeds as its first frontier entries, committed together."""
+    from archiver.catalog.frontier import FrontierEntry
+    from archiver.catalog.jobs import submit_job as record
+
+    snapshot = {
+        **settings_snapshot(settings, profile, overrides),
+        "robots_summary": robots_summary(seeds),
+        "frontier": "shared",
+    }
+    enable_browser(settings, seeds)  # a missing Chromium stops here, before the job exists
+    entries = [FrontierEntry(s.url, s.id, "seed", 0, None) for s in seeds]
+    return record(catalog, settings["ARCHIVER_JOB"], snapshot, [s.id for s in seeds], entries)
+
+
+def run_worker(settings: Settings, seeds: Sequence[Seed]) -> float:
+    """Work a shared job's frontier as one worker until it is done or this one stops;
+    returns the seconds it took."""
+    enable_browser(settings, seeds)
     started = time.monotonic()
     run_crawl(
         settings,

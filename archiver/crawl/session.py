@@ -8,6 +8,7 @@ commits, closes and stores the last WARC file and marks the job finished.
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
 import time
@@ -24,7 +25,7 @@ from archiver import SOFTWARE
 from archiver.capture.exchange import Exchange
 from archiver.capture.recorder import CaptureRecorder, FetchContext, Quality, Resource
 from archiver.capture.syncer import Syncer
-from archiver.catalog import frontier, open_catalog
+from archiver.catalog import frontier, open_catalog, workers
 from archiver.catalog.captures import last_original, latest_in_job
 from archiver.catalog.db import utc_now
 from archiver.catalog.errors import DATABASE_ERRORS
@@ -32,6 +33,7 @@ from archiver.catalog.frontier import FrontierEntry, Rejection
 from archiver.catalog.jobs import finish_job, get_job
 from archiver.crawl import hostheaders
 from archiver.crawl.config import CrawlConfig
+from archiver.crawl.shared import HEARTBEAT, SharedFrontier
 from archiver.crawl.uploader import Uploader
 from archiver.home import ArchiveHome
 from archiver.pagefacts import PageFacts
@@ -102,6 +104,7 @@ def fetch_context(request: Any) -> FetchContext:
         robots=info.get("robots"),
         user_agent=user_agent.decode("latin-1") if user_agent else None,
         frontier_url=info.get("url"),
+        lease=info.get("lease"),
     )
 
 
@@ -110,7 +113,11 @@ class ArchiveSession:
         self.crawler = crawler
         self.config = config
         home = ArchiveHome(config.home).ensure()
-        self.body_spool_dir = home.spool_dir / config.job_name / "bodies"
+        # A worker on a shared frontier spools into its own folder (its lock is there).
+        spool = home.spool_dir / config.job_name
+        if config.worker_id:
+            spool = spool / config.worker_id
+        self.body_spool_dir = spool / "bodies"
         self.body_spool_dir.mkdir(parents=True, exist_ok=True)
         self.catalog = open_catalog(home.catalog_location)
         self.job = get_job(self.catalog, config.job_name)
@@ -118,10 +125,10 @@ class ArchiveSession:
         self.robots_summary = str(self.job.settings.get("robots_summary", "obey"))
         self.host_ip = _host_ip(config.hostname)
         self.writer = WarcWriter(
-            home.spool_dir / config.job_name,
+            spool,
             warcinfo_fields=self._warcinfo_fields,
             prefix=config.warc_prefix,
-            host=config.hostname,
+            host=config.worker_id or config.hostname,
             max_size=config.warc_max_size,
             compress_level=config.compress_level,
         )
@@ -150,6 +157,19 @@ class ArchiveSession:
         # fsync on its own thread; the rows are committed on this one when it is done.
         self.recorder.rows.syncer = Syncer(reactor.callFromThread)
         self.recorder.rows.on_error = self.stop_unwritable
+        self.shared: SharedFrontier | None = None
+        if config.worker_id:
+            self.shared = SharedFrontier(
+                self.catalog, self.job.id, config.worker_id,
+                lease_seconds=config.lease_seconds, max_attempts=config.lease_attempts,
+                slots=config.host_workers, delay_for=self._host_delay,
+            )  # fmt: skip
+            self.recorder.rows.on_recorded = self.shared.recorded
+            workers.register(
+                self.catalog, config.worker_id, config.hostname, os.getpid(), config.job_name
+            )
+        self._shared_tasks: list[Any] = []
+        self._closing = False
         self._held: dict[int, tuple[Exchange, Any]] = {}
         self.counts = {"ok": 0, "truncated": 0, "failed": 0, "pages": 0}
         self.browser_enabled = bool(crawler.settings.getbool("BROWSER_CAPTURE"))
@@ -380,6 +400,56 @@ class ArchiveSession:
             self._progress_task.start(self.config.progress_interval, now=False)
         self._commit_task = task.LoopingCall(self._commit_if_due)
         self._commit_task.start(self.recorder.commit_seconds, now=False)
+        if self.shared is not None:
+            feed = task.LoopingCall(self._feed_shared, spider)
+            feed.start(0.25, now=False)
+            beat = task.LoopingCall(self._heartbeat)
+            beat.start(HEARTBEAT, now=False)
+            self._shared_tasks = [feed, beat]
+
+    # -- a shared frontier ----------------------------------------------------------------
+
+    def _host_delay(self, host: str) -> float:
+        """The wait before the next fetch from ``host`` by any worker: this crawl's delay
+        for it (AutoThrottle's, when it raised it)."""
+        delay = self.crawler.settings.getfloat("DOWNLOAD_DELAY")
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        slot = downloader.slots.get(host) if downloader is not None else None
+        return max(delay, getattr(slot, "delay", 0.0) or 0.0)
+
+    def _feed_shared(self, spider: Any) -> None:
+        """Release the hosts whose URLs are recorded, and keep Scrapy fed from the leases."""
+        if self.fatal or self.shared is None:
+            return
+        with self._writing():
+            self.shared.release_done(self.recorder.sync)
+            requests = spider.feed_shared()
+            for request in requests:
+                self.crawler.engine.crawl(request)
+            engine = self.crawler.engine
+            if (
+                not requests
+                and not self._closing
+                and engine.spider_is_idle()
+                and not self.shared.has_work_here()
+                and self.shared.job_done()
+            ):
+                # Done: no need to wait for Scrapy's next idle check (5 s).
+                self._closing = True
+                deferred_from_coro(engine.close_spider_async(reason="finished"))
+
+    def _heartbeat(self) -> None:
+        if self.fatal or self.shared is None:
+            return
+        try:
+            self.shared.heartbeat()
+        except DATABASE_ERRORS as exc:  # the catalog unreachable: leases run out on their own
+            logger.warning("could not renew leases: %s", exc)
+
+    def retry_after(self, host: str, seconds: float) -> None:
+        if self.shared is not None and not self.fatal:
+            with self._writing():
+                self.shared.retry_after(host, seconds)
 
     def _commit_if_due(self) -> None:
         with self._writing():
@@ -398,7 +468,7 @@ class ArchiveSession:
     def spider_closed(self, spider: Any, reason: str) -> Any:
         """Write what is held, close the last WARC file, wait for the uploads (Scrapy
         waits for the Deferred returned here), then close the job."""
-        for looping in (self._progress_task, self._commit_task):
+        for looping in (self._progress_task, self._commit_task, *self._shared_tasks):
             if looping is not None and looping.running:
                 looping.stop()
         try:
@@ -409,6 +479,9 @@ class ArchiveSession:
             # record, so what was written is committed, closed and stored.
             with self._writing():
                 self.recorder.close()
+            if self.shared is not None:
+                with self._writing():
+                    self.shared.close(lambda: None)  # recorder.close committed every row
         except BaseException:
             self._finish(reason)
             raise
@@ -421,7 +494,18 @@ class ArchiveSession:
         if self.fatal:
             status, reason = "failed", self.fatal
         try:
-            finish_job(self.catalog, self.job.id, status, reason)
+            if self.shared is not None:
+                workers.stopped(
+                    self.catalog, self.shared.worker_id, self.shared.fetched, self.fatal
+                )
+                # Other workers may carry on: the job is finished once its frontier is
+                # empty, whoever sees that; a worker that stops leaves the job running.
+                if self.shared.job_done():
+                    finish_job(self.catalog, self.job.id, "finished", "finished")
+                elif self.fatal:
+                    logger.error("worker %s stopped: %s", self.shared.worker_id, self.fatal)
+            else:
+                finish_job(self.catalog, self.job.id, status, reason)
         except Exception:
             logger.exception("could not mark job %s %s", self.job.name, status)
         self.catalog.close()

@@ -1,0 +1,215 @@
+"""``archiver worker``, ``archiver workers`` and ``archiver jobs``: crawl workers sharing a
+catalog (and so a frontier), on one machine or several."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import click
+
+from archiver.catalog import leases
+from archiver.catalog import workers as worker_rows
+from archiver.catalog.jobs import get_job, is_shared
+from archiver.errors import ArchiverError
+
+POLL_SECONDS = 2.0  # how often an idle worker looks for work
+FAILED_JOB_PAUSE = 60.0  # a job whose worker failed is tried again after this
+
+
+@click.command()
+@click.option("--job", "jobs", multiple=True, help="Work this job only (repeatable).")
+@click.option(
+    "--exit-when-idle", is_flag=True, help="Exit once no job has URLs left to fetch or lease."
+)
+@click.pass_obj
+def worker(obj, jobs, exit_when_idle) -> None:  # type: ignore[no-untyped-def]
+    """Work the frontier of every running job (or the named ones) until stopped.
+
+    Workers on any machine that share the catalog (--catalog / ARCHIVER_CATALOG, a
+    PostgreSQL URL) and the store (S3, or a folder every worker mounts) share the
+    jobs' URLs by leases, with each host's delay kept across them. SIGTERM or Ctrl-C
+    finishes the fetches in hand, closes this worker's WARC files and exits 0.
+
+    Example: archiver --catalog postgresql://archiver@db/archive worker --exit-when-idle
+    """
+    catalog = obj.catalog()
+    for name in jobs:
+        job = get_job(catalog, name)
+        if not is_shared(job) and catalog.dialect != "postgresql":
+            raise ArchiverError(
+                f"job {name!r} is not shared by workers: submit jobs for workers with"
+                " 'archiver crawl --submit', or resume this one with 'archiver crawl --job"
+                f" {name}'"
+            )
+    stop = threading.Event()
+    child: list[subprocess.Popen[bytes]] = []
+
+    def on_signal(signum, frame):  # type: ignore[no-untyped-def]
+        stop.set()
+        for process in child:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    paused: dict[str, float] = {}
+    while not stop.is_set():
+        name = _next_job(catalog, jobs, paused)
+        if name is None:
+            if exit_when_idle and not _work_left(catalog, jobs):
+                click.echo("archiver: worker idle: no job has URLs left", err=True)
+                return
+            stop.wait(POLL_SECONDS)
+            continue
+        command = [sys.executable, "-m", "archiver", "--home", str(obj.home.root), "crawl",
+                   "--job", name, "--as-worker"]  # fmt: skip
+        process = subprocess.Popen(command)
+        child[:] = [process]
+        code = process.wait()
+        child.clear()
+        if code != 0 and not stop.is_set():
+            click.echo(
+                f"archiver: worker on job {name} exited {code}; trying it again in"
+                f" {FAILED_JOB_PAUSE:.0f} s",
+                err=True,
+            )
+            paused[name] = time.monotonic() + FAILED_JOB_PAUSE
+
+
+def _next_job(catalog, names, paused) -> str | None:  # type: ignore[no-untyped-def]
+    now = time.monotonic()
+    for name in leases.jobs_with_work(catalog):
+        wanted = (not names or name in names) and paused.get(name, 0) <= now
+        if wanted and (catalog.dialect == "postgresql" or is_shared(get_job(catalog, name))):
+            return name
+    return None
+
+
+def _work_left(catalog, names) -> bool:  # type: ignore[no-untyped-def]
+    return any(not names or name in names for name in leases.jobs_with_work(catalog))
+
+
+@click.command(name="workers")
+@click.option("--all", "show_all", is_flag=True, help="Also list workers that stopped.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per worker, a list.")
+@click.pass_obj
+def workers_command(obj, show_all, as_json) -> None:  # type: ignore[no-untyped-def]
+    """List the crawl workers on this catalog: machine, pid, job, heartbeat, URLs/s.
+
+    A worker whose heartbeat is older than 30 s is shown as dead: its leases expire
+    and its URLs go back to the queue.
+
+    Example: archiver workers --json
+    """
+    found = worker_rows.list_workers(obj.catalog(), include_stopped=show_all)
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": w.id,
+                        "hostname": w.hostname,
+                        "pid": w.pid,
+                        "job": w.job,
+                        "state": w.state,
+                        "started": _iso(w.started_at),
+                        "last_heartbeat": _iso(w.heartbeat_at),
+                        "seconds_since_heartbeat": round(w.seconds_since_heartbeat, 1),
+                        "fetched": w.fetched,
+                        "urls_per_second": round(w.urls_per_second, 2),
+                        "reason": w.reason,
+                    }
+                    for w in found
+                ],
+                indent=2,
+            )
+        )
+        return
+    if not found:
+        click.echo("no workers running" + ("" if show_all else " (--all lists stopped ones)"))
+        return
+    for w in found:
+        click.echo(
+            f"{w.id}  {w.state:<7}  {w.hostname}  pid {w.pid}  job {w.job}  started"
+            f" {_iso(w.started_at)}  heartbeat {w.seconds_since_heartbeat:.0f} s ago"
+            f"  {w.fetched} fetched, {w.urls_per_second:.1f} URLs/s"
+            + (f"  ({w.reason})" if w.reason else "")
+        )
+
+
+@click.group()
+def jobs() -> None:
+    """Crawl jobs: what a job's frontier holds, per host."""
+
+
+@jobs.command(name="show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="The job and its counts as JSON.")
+@click.pass_obj
+def jobs_show(obj, name, as_json) -> None:  # type: ignore[no-untyped-def]
+    """A job's state and its URLs by host: queued, leased, done and failed.
+
+    Example: archiver jobs show weibo-morning
+    """
+    catalog = obj.catalog()
+    job = get_job(catalog, name)
+    hosts = leases.job_counts(catalog, job.id)
+    failed = leases.failed_entries(catalog, job.id)
+    totals = {
+        key: sum(getattr(h, key) for h in hosts) for key in ("queued", "leased", "done", "failed")
+    }
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "job": job.name,
+                    "status": job.status,
+                    "started": job.started_at,
+                    "ended": job.ended_at,
+                    "shared": is_shared(job),
+                    "urls": totals,
+                    "hosts": [
+                        {
+                            "host": h.host,
+                            "queued": h.queued,
+                            "leased": h.leased,
+                            "done": h.done,
+                            "failed": h.failed,
+                        }
+                        for h in hosts
+                    ],
+                    "failed": [
+                        {"url": f.url, "attempts": f.attempts, "reason": f.reason} for f in failed
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return
+    click.echo(
+        f"job {job.name} {job.status}{' (shared by workers)' if is_shared(job) else ''}:"
+        f" {totals['queued']} queued, {totals['leased']} leased, {totals['done']} done,"
+        f" {totals['failed']} failed"
+    )
+    width = max((len(h.host) for h in hosts), default=4)
+    if hosts:
+        click.echo(f"  {'host':<{width}}  queued  leased    done  failed")
+    for h in hosts:
+        click.echo(
+            f"  {h.host or '?':<{width}}  {h.queued:>6}  {h.leased:>6}  {h.done:>6}  {h.failed:>6}"
+        )
+    for f in failed:
+        click.echo(f"  FAILED {f.url}: {f.reason}")
+
+
+def _iso(epoch: float) -> str:
+    from datetime import UTC, datetime
+
+    from archiver.catalog.db import iso_ms
+
+    return iso_ms(datetime.fromtimestamp(epoch, UTC))

@@ -115,9 +115,11 @@ def repair_home(
             job_notes += _repair_folder(catalog, job_dir, job_dir.name, store_for)
             for folder, worker_lock in _dead_workers(job_dir):
                 try:
+                    job_notes += _expire_leases(catalog, job_dir.name, folder.name)
                     job_notes += _repair_folder(catalog, folder, job_dir.name, store_for)
                 finally:
                     worker_lock.release()
+                _remove_if_spent(folder)
         finally:
             lock.release()
         _note_in_job_log(home, job_dir.name, job_notes)
@@ -137,6 +139,32 @@ def _dead_workers(job_dir: Path) -> list[tuple[Path, JobLock]]:
         if lock.acquire():
             found.append((folder, lock))
     return found
+
+
+def _remove_if_spent(folder: Path) -> None:
+    """A dead worker's folder goes once no WARC file is left in it (all stored)."""
+    import shutil
+
+    if not any(folder.glob("*.warc.gz*")):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _expire_leases(catalog: Catalog, job_name: str, worker: str) -> list[str]:
+    """A dead worker's leases end now, not when they would expire (archiver/catalog/
+    leases.py); its hosts wait the job's delay (at least 5 s) first."""
+    from archiver.catalog import leases
+    from archiver.catalog.jobs import get_job
+    from archiver.errors import NotFound
+
+    try:
+        recorded = get_job(catalog, job_name).settings.get("settings", {})
+    except NotFound:
+        return []
+    delay = float(recorded.get("DOWNLOAD_DELAY") or 0)  # type: ignore[union-attr]
+    held = leases.expire_worker(catalog, worker, max(delay, 5.0))
+    if not held:
+        return []
+    return [f"worker {worker} of job {job_name} is gone: its {held} leased URL(s) are queued"]
 
 
 def _repair_folder(

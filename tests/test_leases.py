@@ -89,6 +89,7 @@ def test_after_max_attempts_a_url_is_failed_with_its_reason_never_deleted(catalo
     for worker in ("w1", "w2", "w3"):
         [lease], expired = leases.claim(catalog, worker, job, max_attempts=3)
         assert expired == []
+        leases.fetching(catalog, job, lease.token, [e.url for e in lease.entries])
         with catalog.transaction() as conn:  # the second URL completes each time... once
             mark_done(conn, job, [("http://a.test/2", lease.token)])
         _backdate(catalog, lease.token)
@@ -101,6 +102,21 @@ def test_after_max_attempts_a_url_is_failed_with_its_reason_never_deleted(catalo
     counts = {c.host: c for c in leases.job_counts(catalog, job)}
     assert (counts["a.test"].done, counts["a.test"].failed, counts["a.test"].queued) == (1, 1, 0)
     assert not leases.has_open_entries(catalog, job)
+
+
+def test_urls_only_waiting_in_a_dead_workers_lease_count_no_attempt(catalog):
+    """Three workers die fetching the first URL; the second only waited in their leases."""
+    job = _job(catalog, ["http://a.test/1", "http://a.test/2"])
+    for worker in ("w1", "w2", "w3"):
+        [lease], _ = leases.claim(catalog, worker, job, max_attempts=3)
+        assert [e.url for e in lease.entries] == ["http://a.test/1", "http://a.test/2"]
+        leases.fetching(catalog, job, lease.token, ["http://a.test/1"])
+        _backdate(catalog, lease.token)
+    [lease], expired = leases.claim(catalog, "w4", job, max_attempts=3)
+    assert [e.url for e in expired] == ["http://a.test/1"]
+    assert [e.url for e in lease.entries] == ["http://a.test/2"]
+    rows = dict(catalog.conn.execute("SELECT url, attempts FROM frontier").fetchall())
+    assert rows == {"http://a.test/1": 3, "http://a.test/2": 0}
 
 
 def test_release_returns_unfetched_urls_and_spaces_the_next_fetch(catalog):

@@ -89,7 +89,7 @@ def test_sigterm_stops_cleanly_and_the_job_resumes(tmp_path, fixture_site):
     # job has written records: the stop must close what is written and leave the rest.
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (
-        "/slow?seconds=4" in fixture_site.requests and list(home.glob("spool/t/*.open"))
+        "/slow?seconds=4" in fixture_site.requests and list(home.glob("spool/t/**/*.open"))
     ):
         time.sleep(0.05)
     process.send_signal(signal.SIGTERM)

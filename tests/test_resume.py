@@ -80,7 +80,7 @@ def start_crawl(home: Path, *args: str) -> subprocess.Popen:
 
 
 def open_files(home: Path) -> dict[Path, int]:
-    return {f: f.stat().st_size for f in home.glob("spool/j/*.open") if f.exists()}
+    return {f: f.stat().st_size for f in home.glob("spool/j/**/*.open") if f.exists()}
 
 
 def wait_for_records(home: Path, process: subprocess.Popen, seconds: float = 60) -> bool:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 from archiver.catalog.db import Catalog
 
@@ -36,9 +38,21 @@ def extend_path(path: str | None, hop: str) -> str | None:
     return None if path is None else path + hop
 
 
-def add_entries(conn: sqlite3.Connection, job_id: int, entries: Iterable[FrontierEntry]) -> None:
-    from archiver.catalog.leases import add_hosts, host_of
+def host_of(url: str) -> str:
+    """The host a URL's fetches are spaced on (as Scrapy's download slots are keyed)."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
 
+
+def add_hosts(conn: Any, hosts: Iterable[str]) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO crawl_hosts (host) VALUES (?)", [(h,) for h in sorted(set(hosts))]
+    )
+
+
+def add_entries(conn: sqlite3.Connection, job_id: int, entries: Iterable[FrontierEntry]) -> None:
     rows = [
         (job_id, e.url, e.seed_id, e.kind, e.hops, e.via, e.embeds, e.redirects, e.path,
          host_of(e.url))

@@ -10,8 +10,9 @@ A URL is marked done only in the transaction that commits its capture, and only 
 lease on it is still the worker's (``frontier.mark_done``): a worker whose lease expired
 keeps its capture (a second capture of the URL, if another worker fetched it meanwhile)
 and its row is never lost. A lease that expires (its worker died or stalled) puts the
-URL back in the queue; a URL claimed ``max_attempts`` times without being completed is
-marked failed with the reason, never deleted.
+URL back in the queue; a URL fetched ``max_attempts`` times without being completed is
+marked failed with the reason, never deleted. An attempt is counted when the worker
+hands the URL to its crawl (``fetching``), not when it leases it.
 
 On PostgreSQL, hosts are claimed with ``SELECT … FOR UPDATE SKIP LOCKED``; on SQLite a
 claim holds the database's write lock (``BEGIN IMMEDIATE``) for its few statements.
@@ -24,10 +25,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from archiver.catalog.db import Catalog
-from archiver.catalog.frontier import FrontierEntry
+from archiver.catalog.frontier import FrontierEntry, add_hosts, host_of
 
 LEASE_SECONDS = 60.0
 MAX_ATTEMPTS = 3
@@ -36,14 +36,6 @@ _NOW = {
     "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
     "postgresql": "extract(epoch from clock_timestamp())::double precision",
 }
-
-
-def host_of(url: str) -> str:
-    """The host a URL's fetches are spaced on (as Scrapy's download slots are keyed)."""
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
 
 
 @dataclass(frozen=True)
@@ -96,12 +88,6 @@ def fill_hosts(catalog: Catalog, job_id: int) -> None:
             "UPDATE frontier SET host = ? WHERE id = ?", [(host_of(url), id_) for id_, url in rows]
         )
         add_hosts(conn, {host_of(url) for _, url in rows})
-
-
-def add_hosts(conn: Any, hosts: Iterable[str]) -> None:
-    conn.executemany(
-        "INSERT OR IGNORE INTO crawl_hosts (host) VALUES (?)", [(h,) for h in sorted(set(hosts))]
-    )
 
 
 def claim(
@@ -222,8 +208,8 @@ def _lease_urls(
     conn.executemany(
         clock_sql(
             catalog,
-            "UPDATE frontier SET lease_token = ?, lease_until = {now} + ?, worker = ?,"
-            " attempts = attempts + 1 WHERE id = ?",
+            "UPDATE frontier SET lease_token = ?, lease_until = {now} + ?, worker = ?"
+            " WHERE id = ?",
         ),
         [(token, seconds, worker, row["id"]) for row in take],
     )
@@ -259,6 +245,30 @@ def add_slots(catalog: Catalog, job_id: int, slots: int) -> None:
         )
 
 
+def fetching(catalog: Catalog, job_id: int, token: str, urls: Sequence[str]) -> None:
+    """Leased URLs handed to the crawl: each counts one attempt (a URL whose workers die
+    while fetching it ``max_attempts`` times is failed; one only waiting in a dead
+    worker's lease is not)."""
+    with catalog.transaction() as conn:
+        conn.executemany(
+            "UPDATE frontier SET attempts = attempts + 1"
+            " WHERE job_id = ? AND url = ? AND lease_token = ?",
+            [(job_id, url, token) for url in urls],
+        )
+
+
+def retry(catalog: Catalog, job_id: int) -> int:
+    """A job resumed by hand: every URL not done gets its attempts back, and those failed
+    for running out of them are queued again. Returns how many were failed."""
+    with catalog.transaction() as conn:
+        failed = conn.execute(
+            "UPDATE frontier SET done = 0, error = NULL WHERE job_id = ? AND done = 2",
+            (job_id,),
+        ).rowcount
+        conn.execute("UPDATE frontier SET attempts = 0 WHERE job_id = ? AND done = 0", (job_id,))
+    return failed
+
+
 def renew(catalog: Catalog, tokens: Iterable[str], seconds: float = LEASE_SECONDS) -> set[str]:
     """Extend the leases still held; returns the tokens that are (a lease that expired
     and was claimed by another worker is lost)."""
@@ -286,13 +296,13 @@ def renew(catalog: Catalog, tokens: Iterable[str], seconds: float = LEASE_SECOND
 
 
 def release(catalog: Catalog, token: str, delay: float) -> None:
-    """Give a host back: its URLs not fetched return to the queue (their attempt not
-    counted), and the next fetch from the host waits ``delay`` seconds."""
+    """Give a host back: its URLs not fetched return to the queue, and the next fetch
+    from the host waits ``delay`` seconds."""
     later = "{now} + ?"
     with catalog.transaction() as conn:
         conn.execute(
-            "UPDATE frontier SET lease_token = NULL, lease_until = NULL,"
-            " attempts = attempts - 1 WHERE lease_token = ? AND done = 0",
+            "UPDATE frontier SET lease_token = NULL, lease_until = NULL"
+            " WHERE lease_token = ? AND done = 0",
             (token,),
         )
         conn.execute(
@@ -304,6 +314,38 @@ def release(catalog: Catalog, token: str, delay: float) -> None:
             ),
             (delay, delay, token),
         )
+
+
+def expire_worker(catalog: Catalog, worker: str, hold: float) -> int:
+    """A worker known dead (its lock in the home is free): its leases end now, so its URLs
+    go back to the queue without waiting for them to expire (their attempt counts). Its
+    hosts wait ``hold`` seconds first: it may have fetched from them just before it
+    died. Returns how many URLs it held."""
+    later = "{now} + ?"
+    with catalog.transaction() as conn:
+        held = conn.execute(
+            clock_sql(
+                catalog,
+                "UPDATE frontier SET lease_until = {now} - 1"
+                " WHERE worker = ? AND done = 0 AND lease_until >= {now}",
+            ),
+            (worker,),
+        ).rowcount
+        conn.execute(
+            clock_sql(
+                catalog,
+                "UPDATE crawl_hosts SET lease_token = NULL, lease_until = NULL, worker = NULL,"
+                f" next_fetch = CASE WHEN next_fetch > {later} THEN next_fetch ELSE {later} END"
+                " WHERE worker = ?",
+            ),
+            (hold, hold, worker),
+        )
+        conn.execute(
+            "UPDATE workers SET state = 'dead', reason = 'its process ended without stopping'"
+            " WHERE id = ? AND state = 'running'",
+            (worker,),
+        )
+    return held
 
 
 def back_off(catalog: Catalog, host: str, seconds: float) -> None:

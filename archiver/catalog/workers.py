@@ -40,8 +40,15 @@ def beat(catalog: Catalog, worker_id: str, fetched: int, job: str | None = None)
         )
 
 
-def stopped(catalog: Catalog, worker_id: str, fetched: int, failure: str | None = None) -> None:
-    """The worker ended: ``stopped``, or ``failed`` with why (a full disk, say)."""
+def stopped(
+    catalog: Catalog,
+    worker_id: str,
+    fetched: int,
+    failure: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """The worker ended: ``stopped`` (with Scrapy's reason: finished, shutdown), or
+    ``failed`` with why (a full disk, say)."""
     with catalog.transaction() as conn:
         conn.execute(
             clock_sql(
@@ -49,8 +56,22 @@ def stopped(catalog: Catalog, worker_id: str, fetched: int, failure: str | None 
                 "UPDATE workers SET state = ?, reason = ?, heartbeat_at = {now}, fetched = ?"
                 " WHERE id = ?",
             ),
-            ("failed" if failure else "stopped", failure, fetched, worker_id),
+            ("failed" if failure else "stopped", failure or reason, fetched, worker_id),
         )
+
+
+def others_on_job(catalog: Catalog, job: str, worker_id: str) -> list[str]:
+    """The other workers on a job that are alive (their heartbeat recent)."""
+    return [
+        w.id
+        for w in list_workers(catalog)
+        if w.job == job and w.id != worker_id and w.state == "running"
+    ]
+
+
+def stop_reason(catalog: Catalog, worker_id: str) -> str | None:
+    row = catalog.conn.execute("SELECT reason FROM workers WHERE id = ?", (worker_id,)).fetchone()
+    return row[0] if row else None
 
 
 def failure(catalog: Catalog, worker_id: str) -> str | None:

@@ -252,8 +252,9 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_
         raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")
     if submit or as_worker or catalog.dialect == "postgresql" or (resume and is_shared(resume)):
         seconds = _crawl_shared(
-            obj, catalog, name, resume, selected, scrapy_settings, profile, overrides, submit
-        )
+            obj, catalog, name, resume, selected, scrapy_settings, profile, overrides, submit,
+            as_worker,
+        )  # fmt: skip
         if seconds is not None:
             _report(catalog, obj.home, name, seconds)
         return
@@ -272,10 +273,13 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_
 
 
 def _crawl_shared(  # type: ignore[no-untyped-def]
-    obj, catalog, name, resume, selected, scrapy_settings, profile, overrides, submit
-) -> float | None:
+    obj, catalog, name, resume, selected, scrapy_settings, profile, overrides, submit,
+    as_worker,
+) -> float | None:  # fmt: skip
     """A job whose frontier workers share: submit it, or work it as one worker. Returns
-    the seconds worked, or None when only submitted."""
+    the seconds worked, or None when only submitted. A crawl stopped before its job is
+    done stops the job as well when no other worker is on it, unless it was started by
+    'archiver worker' (whose jobs stay running for the workers to come)."""
     from archiver.catalog.jobs import resume_job
     from archiver.crawl.runner import run_worker, submit_job
     from archiver.crawl.shared import new_worker_id
@@ -290,24 +294,42 @@ def _crawl_shared(  # type: ignore[no-untyped-def]
                 err=True,
             )
             return None
-    elif resume.status != "running":
-        resume_job(catalog, resume.id, {**resume.settings, "frontier": "shared"})
+    else:
+        if resume.status != "running":
+            resume_job(catalog, resume.id, {**resume.settings, "frontier": "shared"})
+        if not as_worker:  # resumed by hand: its URLs are tried again, failed ones too
+            from archiver.catalog.leases import retry
+
+            again = retry(catalog, resume.id)
+            if again:
+                click.echo(f"job {name}: {again} failed URL(s) queued again", err=True)
     worker_id = new_worker_id()
     scrapy_settings.set("ARCHIVER_WORKER", worker_id, priority="cmdline")
     lock = JobLock(obj.home.spool_dir / name / worker_id).acquire_or_fail(name)
     try:
         for note in repair_home(catalog, obj.home, _job_store(catalog, obj.home), own_job=""):
             click.echo(f"archiver: {note}", err=True)
+        verb = "resuming" if resume is not None else "crawling"
         click.echo(
-            f"job {name}: worker {worker_id} on {len(selected)} seed(s) into {obj.home.root}",
+            f"job {name}: {verb} {len(selected)} seed(s) into {obj.home.root}"
+            f" (worker {worker_id}; other workers may join)",
             err=True,
         )
         seconds = run_worker(scrapy_settings, selected)
     finally:
         lock.release()
     from archiver.catalog import workers
+    from archiver.catalog.jobs import finish_job
 
     failed = workers.failure(catalog, worker_id)
+    job = get_job(catalog, name)
+    if (
+        not as_worker
+        and job.status == "running"
+        and not workers.others_on_job(catalog, name, worker_id)
+    ):
+        finish_job(catalog, job.id, "failed" if failed else "stopped",
+                   failed or workers.stop_reason(catalog, worker_id))  # fmt: skip
     if failed:
         print_summary(catalog, obj.home, name, seconds)
         raise ArchiverError(f"worker {worker_id} failed: {failed}")

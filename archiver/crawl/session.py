@@ -496,7 +496,7 @@ class ArchiveSession:
         try:
             if self.shared is not None:
                 workers.stopped(
-                    self.catalog, self.shared.worker_id, self.shared.fetched, self.fatal
+                    self.catalog, self.shared.worker_id, self.shared.fetched, self.fatal, reason
                 )
                 # Other workers may carry on: the job is finished once its frontier is
                 # empty, whoever sees that; a worker that stops leaves the job running.

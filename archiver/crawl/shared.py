@@ -108,6 +108,11 @@ class SharedFrontier:
                     progressed = True
             if not progressed:
                 break
+        by_token: dict[str, list[str]] = {}
+        for entry, token in out:
+            by_token.setdefault(token, []).append(entry.url)
+        for token, urls in by_token.items():
+            leases.fetching(self.catalog, self.job_id, token, urls)
         return out
 
     def _needs_more(self) -> bool:

@@ -332,7 +332,7 @@ def _crawl_shared(  # type: ignore[no-untyped-def]
                    failed or workers.stop_reason(catalog, worker_id))  # fmt: skip
     if failed:
         print_summary(catalog, obj.home, name, seconds)
-        raise ArchiverError(f"worker {worker_id} failed: {failed}")
+        raise ArchiverError(f"{failed} (worker {worker_id} of job {name})")
     return seconds
 
 

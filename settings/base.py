@@ -55,6 +55,9 @@ COOKIES_ENABLED = True
 # The spider undoes content-encoding itself, bounded (archiver/spiders/decode.py).
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    # Scrapy's robots.txt rules, shared by the workers of a job (fetched once per host).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "archiver.crawl.robots.SharedRobotsTxt": 100,
     # Between RobotsTxtMiddleware (100) and the downloader: robots.txt as RFC 9309 reads it.
     "archiver.crawl.robots.PrepareRobotsTxt": 110,
     # Under --robots ignore, each host's robots.txt is still archived (never applied).

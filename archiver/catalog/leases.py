@@ -208,8 +208,7 @@ def _lease_urls(
     conn.executemany(
         clock_sql(
             catalog,
-            "UPDATE frontier SET lease_token = ?, lease_until = {now} + ?, worker = ?"
-            " WHERE id = ?",
+            "UPDATE frontier SET lease_token = ?, lease_until = {now} + ?, worker = ? WHERE id = ?",
         ),
         [(token, seconds, worker, row["id"]) for row in take],
     )
@@ -428,3 +427,41 @@ def jobs_with_work(catalog: Catalog) -> list[str]:
         " (SELECT 1 FROM frontier f WHERE f.job_id = j.id AND f.done = 0) ORDER BY j.id"
     ).fetchall()
     return [row[0] for row in rows]
+
+
+def stored_robots(catalog: Catalog, job_id: int, netloc: str) -> bytes | None:
+    """The robots.txt a worker of the job fetched for ``netloc``, as its rules were read."""
+    row = catalog.conn.execute(
+        "SELECT body FROM job_robots WHERE job_id = ? AND netloc = ?", (job_id, netloc)
+    ).fetchone()
+    return row[0].encode("utf-8") if row else None
+
+
+def store_robots(catalog: Catalog, job_id: int, netloc: str, body: bytes) -> None:
+    """Keep a host's robots.txt for the job's other workers (the first one kept stays)."""
+    with catalog.transaction() as conn:
+        conn.execute(
+            clock_sql(
+                catalog,
+                "INSERT OR IGNORE INTO job_robots (job_id, netloc, body, fetched_at)"
+                " VALUES (?, ?, ?, {now})",
+            ),
+            (job_id, netloc, body.decode("utf-8", "replace")),
+        )
+
+
+def fair_share(catalog: Catalog, job_id: int, job_name: str, dead_after: float) -> int:
+    """How many of the job's hosts one worker should hold: its hosts with URLs not done,
+    split among the job's live workers (rounded up; at least one)."""
+    hosts = catalog.conn.execute(
+        "SELECT COUNT(DISTINCT host) FROM frontier WHERE job_id = ? AND done = 0", (job_id,)
+    ).fetchone()[0]
+    alive = catalog.conn.execute(
+        clock_sql(
+            catalog,
+            "SELECT COUNT(*) FROM workers WHERE job = ? AND state = 'running'"
+            " AND heartbeat_at > {now} - ?",
+        ),
+        (job_name, dead_after),
+    ).fetchone()[0]
+    return max(1, -(-int(hosts) // max(int(alive), 1)))

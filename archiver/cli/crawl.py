@@ -256,7 +256,7 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_
             as_worker,
         )  # fmt: skip
         if seconds is not None:
-            _report(catalog, obj.home, name, seconds)
+            _report(catalog, obj.home, name, seconds, shared=True)
         return
     lock = JobLock(obj.home.job_dir(name)).acquire_or_fail(name)
     try:
@@ -336,8 +336,11 @@ def _crawl_shared(  # type: ignore[no-untyped-def]
     return seconds
 
 
-def _report(catalog: Catalog, home: ArchiveHome, name: str, seconds: float) -> None:
-    """The job's summary, and an error for a job that did not end well."""
+def _report(
+    catalog: Catalog, home: ArchiveHome, name: str, seconds: float, shared: bool = False
+) -> None:
+    """The job's summary, and an error for a job that did not end well. A worker on a
+    shared frontier answers for the files of its own home's spool only."""
     captured = print_summary(catalog, home, name, seconds)
     job = get_job(catalog, name)
     if job.status == "running" and is_shared(job):
@@ -358,6 +361,9 @@ def _report(catalog: Catalog, home: ArchiveHome, name: str, seconds: float) -> N
             f" resume it with 'archiver crawl --job {name}'"
         )
     unstored = pending_files(catalog, name)
+    if shared:
+        spool = home.spool_dir.resolve()
+        unstored = [f for f in unstored if spool in f.path.resolve().parents]
     if unstored:
         raise UploadsPending(
             f"uploads pending: {len(unstored)} WARC file(s) of job {name} could not be put in"

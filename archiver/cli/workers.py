@@ -57,6 +57,7 @@ def worker(obj, jobs, exit_when_idle) -> None:  # type: ignore[no-untyped-def]
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    _repair(obj, catalog)  # what a worker that died in this home left behind
     paused: dict[str, float] = {}
     while not stop.is_set():
         name = _next_job(catalog, jobs, paused)
@@ -79,6 +80,16 @@ def worker(obj, jobs, exit_when_idle) -> None:  # type: ignore[no-untyped-def]
                 err=True,
             )
             paused[name] = time.monotonic() + FAILED_JOB_PAUSE
+
+
+def _repair(obj, catalog) -> None:  # type: ignore[no-untyped-def]
+    from archiver.jobstores import job_store
+    from archiver.repair import repair_home
+
+    home = obj.home
+    store_for = lambda job: job_store(catalog, home.warcs_dir, job)  # noqa: E731
+    for note in repair_home(catalog, home.ensure(), store_for, own_job=""):
+        click.echo(f"archiver: {note}", err=True)
 
 
 def _next_job(catalog, names, paused) -> str | None:  # type: ignore[no-untyped-def]

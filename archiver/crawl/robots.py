@@ -24,7 +24,9 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
 
+from archiver.catalog.errors import DATABASE_ERRORS
 from archiver.crawl.session import META
 from archiver.spiders.decode import decoded_body
 
@@ -50,6 +52,35 @@ class PrepareRobotsTxt:
         # Undecodable: read as no rules, the same as a missing robots.txt.
         body = decoded_body(response.body, encoding, ROBOTS_LIMIT)
         return response.replace(body=body or b"", headers=headers)
+
+
+class SharedRobotsTxt(RobotsTxtMiddleware):
+    """Scrapy's robots.txt rules, fetched once per host per job when workers share the
+    job's frontier: the first worker to fetch a host's robots.txt (and archive it) keeps
+    it in the catalog, and the others read their rules from there."""
+
+    async def robot_parser(self, request: Any) -> Any:
+        session = getattr(self.crawler, "archiver_session", None)
+        shared = session is not None and session.shared is not None
+        netloc = urlparse_cached(request).netloc
+        if shared and netloc not in self._parsers:
+            from archiver.catalog.leases import stored_robots
+
+            body = stored_robots(session.catalog, session.job.id, netloc)
+            if body is not None:
+                self._parsers[netloc] = build_from_crawler(self._parserimpl, self.crawler, body)
+        return await super().robot_parser(request)
+
+    async def _parse_robots(self, response: Any, netloc: str, request: Any) -> None:
+        await super()._parse_robots(response, netloc, request)
+        session = getattr(self.crawler, "archiver_session", None)
+        if session is not None and session.shared is not None and not session.fatal:
+            from archiver.catalog.leases import store_robots
+
+            try:
+                store_robots(session.catalog, session.job.id, netloc, response.body)
+            except DATABASE_ERRORS as exc:  # the rules apply here anyway; others fetch again
+                logger.warning("robots.txt of %s not shared: %s", netloc, exc)
 
 
 class ArchiveIgnoredRobotsTxt:

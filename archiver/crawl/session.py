@@ -160,7 +160,7 @@ class ArchiveSession:
         self.shared: SharedFrontier | None = None
         if config.worker_id:
             self.shared = SharedFrontier(
-                self.catalog, self.job.id, config.worker_id,
+                self.catalog, self.job.id, config.worker_id, job_name=config.job_name,
                 lease_seconds=config.lease_seconds, max_attempts=config.lease_attempts,
                 slots=config.host_workers, delay_for=self._host_delay,
             )  # fmt: skip

@@ -61,6 +61,7 @@ class SharedFrontier:
         job_id: int,
         worker_id: str,
         *,
+        job_name: str = "",
         host_slots: int = 8,
         per_host: int = 20,
         lease_seconds: float = leases.LEASE_SECONDS,
@@ -82,6 +83,9 @@ class SharedFrontier:
         self.fetched = 0
         self.expired: list[leases.Expired] = []
         self._last_claim = 0.0
+        self.job_name = job_name
+        self.share = host_slots  # hosts this worker may hold: its fair share (see _reshare)
+        self._last_share = 0.0
         leases.fill_hosts(catalog, job_id)
         leases.add_slots(catalog, job_id, slots)
 
@@ -115,16 +119,26 @@ class SharedFrontier:
             leases.fetching(self.catalog, self.job_id, token, urls)
         return out
 
+    def _reshare(self) -> None:
+        """Hold no more than a fair share of the job's hosts, so that workers joining a
+        job get hosts too (a host goes back at the end of a batch, see release_done)."""
+        if time.monotonic() - self._last_share < 1.0:
+            return
+        self._last_share = time.monotonic()
+        fair = leases.fair_share(self.catalog, self.job_id, self.job_name, workers.DEAD_AFTER)
+        self.share = min(self.host_slots, fair)
+
     def _needs_more(self) -> bool:
+        self._reshare()
         waiting = sum(len(h.waiting) for h in self.held.values())
-        return len(self.held) < self.host_slots and waiting < self.per_host
+        return len(self.held) < self.share and waiting < self.per_host
 
     def _claim(self) -> None:
         self._last_claim = time.monotonic()
         started = time.monotonic()
         got, expired = leases.claim(
             self.catalog, self.worker_id, self.job_id,
-            hosts=self.host_slots - len(self.held), per_host=self.per_host,
+            hosts=self.share - len(self.held), per_host=self.per_host,
             seconds=self.lease_seconds, max_attempts=self.max_attempts,
             avoid=[h.host for h in self.held.values()], slots=self.slots,
         )  # fmt: skip
@@ -138,6 +152,8 @@ class SharedFrontier:
         """Keep a held host's queue from running dry while its fetches go on: the URLs
         found on it since the claim, committed meanwhile, join the same lease."""
         self._last_claim = time.monotonic()
+        if len(self.held) > self.share:  # hosts to give back at the end of their batch
+            return
         for held in list(self.held.values()):
             if held.out and len(held.waiting) < self.per_host // 4:
                 started = time.monotonic()
@@ -207,7 +223,13 @@ class SharedFrontier:
             if held is None:
                 continue
             # The host's URLs found since the claim (now committed) go on under the same
-            # lease; the host is given back when it has none left.
+            # lease; the host is given back when it has none left, or when this worker
+            # holds more than its share of the job's hosts.
+            self._reshare()
+            if len(self.held) > self.share:
+                self.held.pop(token)
+                leases.release(self.catalog, token, self.delay_for(held.host))
+                continue
             started = time.monotonic()
             entries, expired = leases.more(
                 self.catalog, self.worker_id, held.lease, per_host=self.per_host,

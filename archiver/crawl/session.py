@@ -33,7 +33,7 @@ from archiver.catalog.frontier import FrontierEntry, Rejection
 from archiver.catalog.jobs import finish_job, get_job
 from archiver.crawl import hostheaders
 from archiver.crawl.config import CrawlConfig
-from archiver.crawl.shared import HEARTBEAT, SharedFrontier
+from archiver.crawl.shared import HEARTBEAT, RETRY_AFTER_CAP, SharedFrontier
 from archiver.crawl.uploader import Uploader
 from archiver.home import ArchiveHome
 from archiver.pagefacts import PageFacts
@@ -170,6 +170,7 @@ class ArchiveSession:
             )
         self._shared_tasks: list[Any] = []
         self._closing = False
+        self._host_holds: dict[str, float] = {}  # host -> monotonic time it may be fetched
         self._held: dict[int, tuple[Exchange, Any]] = {}
         self.counts = {"ok": 0, "truncated": 0, "failed": 0, "pages": 0}
         self.browser_enabled = bool(crawler.settings.getbool("BROWSER_CAPTURE"))
@@ -447,9 +448,24 @@ class ArchiveSession:
             logger.warning("could not renew leases: %s", exc)
 
     def retry_after(self, host: str, seconds: float) -> None:
+        """A 429 or 503 with Retry-After: no request to ``host`` until then (at most an
+        hour), from this crawl or, on a shared frontier, any worker."""
+        seconds = min(max(seconds, 0.0), RETRY_AFTER_CAP)
+        until = time.monotonic() + seconds
+        self._host_holds[host] = max(self._host_holds.get(host, 0.0), until)
+        logger.info("%s asked to wait %.0f s (Retry-After): its requests wait", host, seconds)
         if self.shared is not None and not self.fatal:
             with self._writing():
                 self.shared.retry_after(host, seconds)
+
+    def host_wait(self, url: str) -> float:
+        """Seconds a request to ``url`` must still wait for its host's Retry-After."""
+        if not self._host_holds:
+            return 0.0
+        from urllib.parse import urlsplit
+
+        until = self._host_holds.get((urlsplit(url).hostname or "").lower(), 0.0)
+        return max(until - time.monotonic(), 0.0)
 
     def _commit_if_due(self) -> None:
         with self._writing():

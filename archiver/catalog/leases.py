@@ -208,8 +208,7 @@ def _lease_urls(
     conn.executemany(
         clock_sql(
             catalog,
-            "UPDATE frontier SET lease_token = ?, lease_until = {now} + ?, worker = ?"
-            " WHERE id = ?",
+            "UPDATE frontier SET lease_token = ?, lease_until = {now} + ?, worker = ? WHERE id = ?",
         ),
         [(token, seconds, worker, row["id"]) for row in take],
     )

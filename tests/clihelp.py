@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["CLI_TIMEOUT", "run_cli"]
+__all__ = ["CLI_TIMEOUT", "run_cli", "start_cli"]
 
 CLI_TIMEOUT = 180  # seconds; a hung command fails the test instead of blocking the run
 
@@ -27,6 +27,30 @@ def _default_cwd(home: Path | None) -> Path:
         if folder.is_dir():
             return folder
     raise ValueError(f"no existing folder above {home}")
+
+
+def _prepared(
+    home: str | os.PathLike[str] | None,
+    args: tuple[str, ...],
+    env: Mapping[str, str | None] | None,
+    cwd: str | os.PathLike[str] | None,
+) -> tuple[list[str], dict[str, str], Path]:
+    """The command, environment and folder ``run_cli`` and ``start_cli`` run in."""
+    home_path = Path(home) if home is not None else None
+    run_dir = Path(cwd) if cwd is not None else _default_cwd(home_path)
+    full_env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    full_env["XDG_DATA_HOME"] = str(run_dir / ".xdg-data")
+    full_env["PYTHONIOENCODING"] = "utf-8"
+    for key, value in (env or {}).items():
+        if value is None:
+            full_env.pop(key, None)
+        else:
+            full_env[key] = value
+    command = [sys.executable, "-m", "archiver"]
+    if home_path is not None:
+        command += ["--home", str(home_path)]
+    command += list(args)
+    return command, full_env, run_dir
 
 
 def run_cli(
@@ -45,20 +69,7 @@ def run_cli(
     ``home`` is None. ``XDG_DATA_HOME`` points into ``cwd`` so the default home can never
     be the developer's real one. Output is decoded as UTF-8 (undecodable bytes replaced).
     """
-    home_path = Path(home) if home is not None else None
-    run_dir = Path(cwd) if cwd is not None else _default_cwd(home_path)
-    full_env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
-    full_env["XDG_DATA_HOME"] = str(run_dir / ".xdg-data")
-    full_env["PYTHONIOENCODING"] = "utf-8"
-    for key, value in (env or {}).items():
-        if value is None:
-            full_env.pop(key, None)
-        else:
-            full_env[key] = value
-    command = [sys.executable, "-m", "archiver"]
-    if home_path is not None:
-        command += ["--home", str(home_path)]
-    command += list(args)
+    command, full_env, run_dir = _prepared(home, args, env, cwd)
     return subprocess.run(
         command,
         cwd=run_dir,
@@ -71,4 +82,30 @@ def run_cli(
         errors="replace",
         timeout=CLI_TIMEOUT,
         check=False,
+    )
+
+
+def start_cli(
+    home: str | os.PathLike[str] | None,
+    *args: str,
+    env: Mapping[str, str | None] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+    new_session: bool = False,
+) -> subprocess.Popen[str]:
+    """Start ``python -m archiver [--home HOME] ARGS...`` as ``run_cli`` runs it, without
+    waiting: for commands that run until stopped (signal it, then ``communicate``).
+    ``new_session``: in a session and process group of its own, as a command typed in a
+    terminal is (``os.killpg(process.pid, signal.SIGINT)`` is then the terminal's Ctrl-C)."""
+    command, full_env, run_dir = _prepared(home, args, env, cwd)
+    return subprocess.Popen(
+        command,
+        cwd=run_dir,
+        env=full_env,
+        start_new_session=new_session,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
     )

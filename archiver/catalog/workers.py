@@ -127,6 +127,7 @@ def list_workers(catalog: Catalog, include_stopped: bool = False) -> list[Worker
                 float(row[6]),
                 int(row[7]),
                 float(row[8]),
+                row[9],
             )
         )
     return found

@@ -227,6 +227,8 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_
     specs = [SeedSpec.build(url) for url in urls]
     catalog = obj.catalog()
     resume = get_job(catalog, name) if job_exists(catalog, name) else None
+    if submit and resume is not None:  # whatever its state: a submit never resumes
+        raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")
     if resume is not None:
         profile, overrides, store = _resume_settings(resume, urls, seed_ids, tags, overrides)
         _check_resume_headers(resume, host_headers)
@@ -248,8 +250,6 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_
             selected = select_seeds(catalog)  # every active seed
     if not selected:
         raise ArchiverError("no seeds to crawl: add some with 'archiver seeds add URL'")
-    if submit and resume is not None:
-        raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")
     if submit or as_worker or catalog.dialect == "postgresql" or (resume and is_shared(resume)):
         seconds = _crawl_shared(
             obj, catalog, name, resume, selected, scrapy_settings, profile, overrides, submit,

@@ -41,10 +41,13 @@ def worker(obj, jobs, exit_when_idle) -> None:  # type: ignore[no-untyped-def]
     for name in jobs:
         job = get_job(catalog, name)
         if not is_shared(job) and catalog.dialect != "postgresql":
+            resume = (
+                "" if job.status == "finished"
+                else f", or resume this one with 'archiver crawl --job {name}'"
+            )  # fmt: skip
             raise ArchiverError(
                 f"job {name!r} is not shared by workers: submit jobs for workers with"
-                " 'archiver crawl --submit', or resume this one with 'archiver crawl --job"
-                f" {name}'"
+                f" 'archiver crawl --submit'{resume}"
             )
     stop = threading.Event()
     child: list[subprocess.Popen[bytes]] = []
@@ -73,7 +76,10 @@ def worker(obj, jobs, exit_when_idle) -> None:  # type: ignore[no-untyped-def]
             continue
         command = [sys.executable, "-m", "archiver", "--home", str(obj.home.root), "crawl",
                    "--job", name, "--as-worker"]  # fmt: skip
-        process = subprocess.Popen(command)
+        # In a process group of its own: a terminal's Ctrl-C (SIGINT to the foreground
+        # group) reaches this worker alone, which passes it on once. Had the crawl its own
+        # SIGINT as well, it would take the second signal as 'force an unclean shutdown'.
+        process = subprocess.Popen(command, process_group=0)
         child[:] = [process]
         code = process.wait()
         child.clear()

@@ -11,6 +11,7 @@ the catalog, never by waiting a lease out.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -108,8 +109,7 @@ def _cli(home: Path, catalog: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def _start_worker(home: Path, catalog: str, log: Path) -> subprocess.Popen:
-    """A worker in its own process group: a kill takes it and its crawl down together,
-    as a machine's crash would."""
+    """A worker in its own process group (see _kill)."""
     home.mkdir(parents=True, exist_ok=True)
     return subprocess.Popen(
         [sys.executable, "-m", "archiver", "--home", str(home), "--catalog", catalog,
@@ -140,8 +140,13 @@ def _wait_mid_fetch(
     return None
 
 
-def _kill(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGKILL)
+def _kill(process: subprocess.Popen, worker: str) -> None:
+    """SIGKILL the worker and its crawl (which runs in a process group of its own, its
+    pid in the worker id ``host-PID-xxxx``), as a machine's crash would."""
+    crawl_pid = int(worker.rsplit("-", 2)[1])
+    for group in (process.pid, crawl_pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
     process.wait()
 
 
@@ -180,7 +185,7 @@ def test_workers_killed_mid_fetch_lose_nothing_and_stay_polite(tmp_path, polite_
                     break
         if victim is None:  # the workers finished first: nothing left to kill
             break
-        _kill(process)
+        _kill(process, victim)
         killed.append(victim)
         if round_ % 2 == 0:
             # Replaced on the same machine: the new worker finds the dead one's folder

@@ -53,14 +53,13 @@ def worker(obj, jobs, exit_when_idle) -> None:  # type: ignore[no-untyped-def]
     child: list[subprocess.Popen[bytes]] = []
 
     def on_signal(signum, frame):  # type: ignore[no-untyped-def]
+        # The crawl runs in its own process group, so Ctrl-C in a terminal (or a signal to
+        # this process alone) reaches it once, from here: Scrapy finishes the fetches in
+        # hand. A second signal is passed on too, and makes Scrapy stop at once.
         stop.set()
-        # Ctrl-C reaches the crawl too (one process group); a SIGTERM sent to this process
-        # alone (kill, systemd's KillMode=mixed) is passed on. A second signal would make
-        # Scrapy stop at once instead of finishing the fetches in hand.
-        if signum == signal.SIGTERM:
-            for process in child:
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
+        for process in child:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)

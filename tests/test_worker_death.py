@@ -144,7 +144,7 @@ def _kill(process: subprocess.Popen, worker: str) -> None:
     """SIGKILL the worker and its crawl (which runs in a process group of its own, its
     pid in the worker id ``host-PID-xxxx``), as a machine's crash would."""
     crawl_pid = int(worker.rsplit("-", 2)[1])
-    for group in (process.pid, crawl_pid):
+    for group in (crawl_pid, process.pid):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signal.SIGKILL)
     process.wait()

@@ -3,6 +3,7 @@ catalog (and so a frontier), on one machine or several."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -78,7 +79,7 @@ def worker(obj, jobs, exit_when_idle) -> None:  # type: ignore[no-untyped-def]
         # In a process group of its own: a terminal's Ctrl-C (SIGINT to the foreground
         # group) reaches this worker alone, which passes it on once. Had the crawl its own
         # SIGINT as well, it would take the second signal as 'force an unclean shutdown'.
-        process = subprocess.Popen(command, process_group=0)
+        process = subprocess.Popen(command, process_group=0, preexec_fn=_stop_with_parent)
         child[:] = [process]
         code = process.wait()
         child.clear()
@@ -89,6 +90,17 @@ def worker(obj, jobs, exit_when_idle) -> None:  # type: ignore[no-untyped-def]
                 err=True,
             )
             paused[name] = time.monotonic() + FAILED_JOB_PAUSE
+
+
+def _stop_with_parent() -> None:
+    """In the crawl's process, before it runs: should the worker die (kill -9), the kernel
+    sends the crawl SIGTERM, and it stops as if the worker had been stopped."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    # Not on Linux: the crawl then runs on to its job's end.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _repair(obj, catalog) -> None:  # type: ignore[no-untyped-def]

@@ -48,6 +48,7 @@ class _Held:
     valid_until: float  # this worker's monotonic clock
     waiting: deque[FrontierEntry] = field(default_factory=deque)
     out: int = 0  # handed to the crawl, not recorded yet
+    topped_up: float = 0.0  # when more of its URLs were last asked for (monotonic)
 
     @property
     def host(self) -> str:
@@ -155,8 +156,10 @@ class SharedFrontier:
         if len(self.held) > self.share:  # hosts to give back at the end of their batch
             return
         for held in list(self.held.values()):
-            if held.out and len(held.waiting) < self.per_host // 4:
-                started = time.monotonic()
+            started = time.monotonic()
+            running_dry = held.out and len(held.waiting) < self.per_host // 4
+            if running_dry and started - held.topped_up >= 1.0:  # once a second a host
+                held.topped_up = started
                 entries, expired = leases.more(
                     self.catalog, self.worker_id, held.lease, per_host=self.per_host,
                     seconds=self.lease_seconds, max_attempts=self.max_attempts,

@@ -18,8 +18,11 @@ from archiver.capture.syncer import Syncer
 from archiver.catalog import frontier
 from archiver.catalog.captures import CaptureRow, ResourceRow, insert_captures, insert_resources
 from archiver.catalog.db import Catalog
+from archiver.catalog.errors import DATABASE_ERRORS, is_transient
 from archiver.catalog.frontier import FrontierEntry, Rejection
 from archiver.warc.writer import WarcWriter
+
+RETRIES = 5  # a transaction rolled back by a deadlock with another worker's is run again
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,17 @@ class RowCommits:
         return batch
 
     def _insert(self, batch: _Batch) -> None:
+        """One transaction; run again when the database broke a deadlock with another
+        worker's transaction by rolling this one back (nothing of it was kept)."""
+        for attempt in range(1, RETRIES + 1):
+            try:
+                self._insert_once(batch)
+                return
+            except DATABASE_ERRORS as exc:
+                if attempt == RETRIES or not is_transient(exc):
+                    raise
+
+    def _insert_once(self, batch: _Batch) -> None:
         with self.catalog.transaction() as conn:
             frontier.add_entries(conn, self.job_id, batch.discovered)
             frontier.add_rejections(conn, self.job_id, batch.rejected)

@@ -15,3 +15,9 @@ try:  # a PostgreSQL catalog's driver, where it is installed
     DATABASE_ERRORS += (psycopg.Error,)
 except ImportError:  # pragma: no cover - psycopg is a dependency
     pass
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A transaction the database rolled back to break a deadlock or a serialization
+    conflict between workers: running it again is safe and expected to succeed."""
+    return getattr(exc, "sqlstate", None) in ("40P01", "40001")

@@ -53,11 +53,13 @@ def add_hosts(conn: Any, hosts: Iterable[str]) -> None:
 
 
 def add_entries(conn: sqlite3.Connection, job_id: int, entries: Iterable[FrontierEntry]) -> None:
-    rows = [
-        (job_id, e.url, e.seed_id, e.kind, e.hops, e.via, e.embeds, e.redirects, e.path,
-         host_of(e.url))
-        for e in entries
-    ]  # fmt: skip
+    # In URL order: workers inserting the same URLs at once take their row locks in one
+    # order, so they wait for each other instead of deadlocking (PostgreSQL).
+    rows = sorted(
+        ((job_id, e.url, e.seed_id, e.kind, e.hops, e.via, e.embeds, e.redirects, e.path,
+          host_of(e.url)) for e in entries),
+        key=lambda row: row[1],
+    )  # fmt: skip
     if not rows:
         return
     conn.executemany(
@@ -78,7 +80,7 @@ def mark_done(
     conn.executemany(
         "UPDATE frontier SET done = 1, lease_token = NULL, lease_until = NULL"
         " WHERE job_id = ? AND url = ? AND (lease_token IS NULL OR lease_token = ?)",
-        [(job_id, url, token) for url, token in done],
+        sorted(((job_id, url, token) for url, token in done), key=lambda row: row[1]),
     )
 
 
@@ -117,7 +119,10 @@ def add_rejections(conn: sqlite3.Connection, job_id: int, rejected: Iterable[Rej
     conn.executemany(
         "INSERT OR IGNORE INTO rejected (job_id, url, seed_id, via, reason, rule)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        [(job_id, r.url, r.seed_id, r.via, r.reason, r.rule) for r in rejected],
+        sorted(
+            ((job_id, r.url, r.seed_id, r.via, r.reason, r.rule) for r in rejected),
+            key=lambda row: row[1],
+        ),
     )
 
 

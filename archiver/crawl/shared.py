@@ -64,7 +64,7 @@ class SharedFrontier:
         *,
         job_name: str = "",
         host_slots: int = 8,
-        per_host: int = 20,
+        per_host: int = 100,
         lease_seconds: float = leases.LEASE_SECONDS,
         max_attempts: int = leases.MAX_ATTEMPTS,
         slots: int = 1,
@@ -157,8 +157,8 @@ class SharedFrontier:
             return
         for held in list(self.held.values()):
             started = time.monotonic()
-            running_dry = held.out and len(held.waiting) < self.per_host // 4
-            if running_dry and started - held.topped_up >= 1.0:  # once a second a host
+            running_dry = held.out and len(held.waiting) < self.per_host // 2
+            if running_dry and started - held.topped_up >= 0.25:  # at most 4 a second
                 held.topped_up = started
                 entries, expired = leases.more(
                     self.catalog, self.worker_id, held.lease, per_host=self.per_host,

@@ -188,3 +188,36 @@ def test_concurrent_claims_never_share_a_host(location):
     assert errors == []
     hosts = [host for host, _ in claimed]
     assert sorted(hosts) == sorted(f"h{i}.test" for i in range(40))
+
+
+def test_workers_inserting_the_same_urls_in_any_order_never_deadlock(postgres_url):
+    """Two workers' commits enter overlapping links found in different orders: rows go in
+    URL order, so one waits for the other instead of PostgreSQL breaking a deadlock."""
+    setup = open_catalog(postgres_url)
+    job = create_job(setup, "j", {}, []).id
+    setup.close()
+    errors: list[BaseException] = []
+
+    def commit(urls: list[str], start: threading.Barrier) -> None:
+        catalog = open_catalog(postgres_url)
+        try:
+            start.wait()
+            with catalog.transaction() as conn:
+                add_entries(conn, job, [FrontierEntry(u, None, "page", 1, None) for u in urls])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            catalog.close()
+
+    for round_ in range(10):
+        urls = [f"http://h{i % 7}.test/{round_}/{i}" for i in range(400)]
+        start = threading.Barrier(2)
+        threads = [
+            threading.Thread(target=commit, args=(urls, start)),
+            threading.Thread(target=commit, args=(urls[::-1], start)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []

@@ -186,9 +186,13 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
         return [self._make_request(self.backlog.popleft()) for _ in range(max(room, 0))]
 
     def feed_shared(self) -> list[Request]:
-        """Requests for leased URLs, as many as keep Scrapy's scheduler at ``FEED``."""
+        """Requests for leased URLs, as many as keep Scrapy's scheduler at ``FEED``, in
+        batches of at least half of it: handing URLs out is a catalog statement (their
+        attempts), so it is done once per batch, not once per response."""
         scheduler = self.crawler.engine.scheduler
         waiting = len(scheduler) if scheduler is not None else 0  # type: ignore[arg-type]
+        if waiting > FEED // 2:
+            return []
         return [
             self._make_request(entry, lease=token)
             for entry, token in self.shared.take(FEED - waiting)

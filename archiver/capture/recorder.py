@@ -145,6 +145,9 @@ class CaptureRecorder:
         self.job_id = job_id
         self.job_name = job_name
         self.revisits = revisits
+        # URLs known to have no earlier capture (a shared frontier checks each leased
+        # batch at once): their revisit lookup is skipped. Each is used once.
+        self.never_captured: set[str] = set()
         writer.on_open = self.on_warc_opened
         writer.on_close = self.on_warc_closed
         self.rows = RowCommits(catalog, writer, job_id, commit_every, commit_seconds)
@@ -366,6 +369,9 @@ class CaptureRecorder:
             original = last_original(self.catalog.conn, exchange.url)
             return original, NOT_MODIFIED
         if not 200 <= status < 300 or exchange.body_length == 0:
+            return None, ""
+        if exchange.url in self.never_captured:
+            self.never_captured.discard(exchange.url)
             return None, ""
         original = last_original(self.catalog.conn, exchange.url)
         if original is not None and original.payload_digest == payload_digest:

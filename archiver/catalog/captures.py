@@ -227,6 +227,19 @@ def last_original(conn: sqlite3.Connection, url: str) -> Original | None:
     return Original(*original, etag=etag, last_modified=last_modified)
 
 
+def captured_before(conn: sqlite3.Connection, urls: list[str]) -> set[str]:
+    """Which of ``urls`` have a successful capture that a revisit could refer to (one
+    statement for a batch, where ``last_original`` is one per URL)."""
+    import json
+
+    rows = conn.execute(
+        "SELECT DISTINCT url FROM captures WHERE url IN (SELECT value FROM json_each(?))"
+        " AND state = 'ok' AND http_status BETWEEN 200 AND 299 AND payload_digest IS NOT NULL",
+        (json.dumps(urls),),
+    )
+    return {row[0] for row in rows}
+
+
 def count_for_seed(catalog: Catalog, seed_id: int) -> int:
     """How many captures (every state) were made for a seed."""
     row = catalog.conn.execute("SELECT COUNT(*) FROM captures WHERE seed_id = ?", (seed_id,))

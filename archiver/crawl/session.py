@@ -165,6 +165,7 @@ class ArchiveSession:
                 slots=config.host_workers, delay_for=self._host_delay,
             )  # fmt: skip
             self.recorder.rows.on_recorded = self.shared.recorded
+            self.recorder.never_captured = self.shared.never_captured  # the same set
             workers.register(
                 self.catalog, config.worker_id, config.hostname, os.getpid(), config.job_name
             )

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from archiver.catalog import leases, workers
+from archiver.catalog.captures import captured_before
 from archiver.catalog.db import Catalog
 from archiver.catalog.frontier import FrontierEntry
 from archiver.warc.writer import safe_host
@@ -83,6 +84,8 @@ class SharedFrontier:
         self.releasing: list[str] = []  # tokens whose URLs are all recorded
         self.fetched = 0
         self.expired: list[leases.Expired] = []
+        # Leased URLs with no earlier capture: the recorder skips their revisit lookup.
+        self.never_captured: set[str] = set()
         self._last_claim = 0.0
         self.job_name = job_name
         self.share = host_slots  # hosts this worker may hold: its fair share (see _reshare)
@@ -145,6 +148,7 @@ class SharedFrontier:
         )  # fmt: skip
         self._note_expired(expired)
         for lease in got:
+            self._leased(lease.entries)
             self.held[lease.token] = _Held(
                 lease, started + lease.seconds - MARGIN, deque(lease.entries)
             )
@@ -166,8 +170,16 @@ class SharedFrontier:
                 )  # fmt: skip
                 self._note_expired(expired)
                 if entries:
+                    self._leased(entries)
                     held.waiting.extend(entries)
                     held.valid_until = started + self.lease_seconds - MARGIN
+
+    def _leased(self, entries: tuple[FrontierEntry, ...]) -> None:
+        """Note which newly leased URLs were never captured (one statement a batch)."""
+        if not entries:
+            return
+        urls = [entry.url for entry in entries]
+        self.never_captured |= set(urls) - captured_before(self.catalog.conn, urls)
 
     def _note_expired(self, expired: list[leases.Expired]) -> None:
         for item in expired:
@@ -240,6 +252,7 @@ class SharedFrontier:
             )  # fmt: skip
             self._note_expired(expired)
             if entries:
+                self._leased(entries)
                 held.waiting.extend(entries)
                 held.valid_until = started + self.lease_seconds - MARGIN
                 continue

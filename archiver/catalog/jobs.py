@@ -55,33 +55,13 @@ def job_exists(catalog: Catalog, name: str) -> bool:
 
 
 def create_job(
-    catalog: Catalog, name: str, settings: Mapping[str, object], seed_ids: Sequence[int]
-) -> Job:
-    check_job_name(name)
-    if job_exists(catalog, name):
-        raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")
-    with catalog.transaction() as conn:
-        conn.execute(
-            "INSERT INTO jobs (name, status, started_at, settings, seed_ids) VALUES (?,?,?,?,?)",
-            (
-                name,
-                "running",
-                iso_ms(utc_now()),
-                json.dumps(dict(settings), sort_keys=True, default=str),
-                json.dumps(list(seed_ids)),
-            ),
-        )
-    return get_job(catalog, name)
-
-
-def submit_job(
     catalog: Catalog,
     name: str,
     settings: Mapping[str, object],
     seed_ids: Sequence[int],
-    entries: Sequence[object],
+    entries: Sequence[object] = (),
 ) -> Job:
-    """A job for workers: its row and its seeds' frontier entries, in one transaction."""
+    """Record a job; ``entries`` (frontier entries, for workers) go in the same transaction."""
     from archiver.catalog.frontier import add_entries
 
     check_job_name(name)
@@ -98,8 +78,9 @@ def submit_job(
                 json.dumps(list(seed_ids)),
             ),
         )
-        job_id = conn.execute("SELECT id FROM jobs WHERE name = ?", (name,)).fetchone()[0]
-        add_entries(conn, job_id, entries)  # type: ignore[arg-type]
+        if entries:
+            row = conn.execute("SELECT id FROM jobs WHERE name = ?", (name,)).fetchone()
+            add_entries(conn, row[0], entries)  # type: ignore[arg-type]
     return get_job(catalog, name)
 
 

@@ -214,7 +214,6 @@ def submit_job(
     """Record a job whose frontier workers share (archiver/crawl/shared.py): its settings
     and seeds, and the seeds as its first frontier entries, committed together."""
     from archiver.catalog.frontier import FrontierEntry
-    from archiver.catalog.jobs import submit_job as record
 
     snapshot = {
         **settings_snapshot(settings, profile, overrides),
@@ -223,7 +222,7 @@ def submit_job(
     }
     enable_browser(settings, seeds)  # a missing Chromium stops here, before the job exists
     entries = [FrontierEntry(s.url, s.id, "seed", 0, None) for s in seeds]
-    return record(catalog, settings["ARCHIVER_JOB"], snapshot, [s.id for s in seeds], entries)
+    return create_job(catalog, settings["ARCHIVER_JOB"], snapshot, [s.id for s in seeds], entries)
 
 
 def run_worker(settings: Settings, seeds: Sequence[Seed]) -> float:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -21,7 +20,6 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
-from archiver import SOFTWARE
 from archiver.capture.exchange import Exchange
 from archiver.capture.recorder import CaptureRecorder, FetchContext, Quality, Resource
 from archiver.capture.syncer import Syncer
@@ -33,12 +31,13 @@ from archiver.catalog.frontier import FrontierEntry, Rejection
 from archiver.catalog.jobs import finish_job, get_job
 from archiver.crawl import hostheaders
 from archiver.crawl.config import CrawlConfig
-from archiver.crawl.shared import HEARTBEAT, RETRY_AFTER_CAP, SharedFrontier
+from archiver.crawl.delay import HostHolds
+from archiver.crawl.shared import HEARTBEAT, SharedFrontier
 from archiver.crawl.uploader import Uploader
+from archiver.crawl.warcinfo import host_ip, warcinfo_fields
 from archiver.home import ArchiveHome
 from archiver.pagefacts import PageFacts
 from archiver.storage import open_store
-from archiver.warc.records import CONFORMS_TO
 from archiver.warc.writer import WarcWriter
 from archiver.watch.classify import Fetch, classify
 from archiver.watch.hooks import notify
@@ -68,27 +67,6 @@ class PageEvidence:
     resources: tuple[Resource, ...]
     quality: Quality
     loaded: tuple[str, ...]  # every URL the page loaded, for the metadata record
-
-
-def software_versions() -> str:
-    """The warcinfo's ``software``: this crawler and the HTTP stack that fetched."""
-    import OpenSSL
-    import scrapy
-    import twisted
-
-    openssl = OpenSSL.SSL.OpenSSL_version(OpenSSL.SSL.OPENSSL_VERSION).decode("ascii", "replace")
-    return (
-        f"{SOFTWARE} (Scrapy {scrapy.__version__}; Twisted {twisted.__version__};"
-        f" pyOpenSSL {OpenSSL.__version__}; {openssl})"
-    )
-
-
-def _host_ip(hostname: str) -> str | None:
-    """The crawling host's address as its own name resolves (Heritrix's warcinfo ``ip``)."""
-    try:
-        return socket.gethostbyname(hostname)
-    except OSError:
-        return None
 
 
 def fetch_context(request: Any) -> FetchContext:
@@ -123,7 +101,7 @@ class ArchiveSession:
         self.job = get_job(self.catalog, config.job_name)
         self.store = open_store(config.store_uri or home.warcs_dir, s3=config.s3)
         self.robots_summary = str(self.job.settings.get("robots_summary", "obey"))
-        self.host_ip = _host_ip(config.hostname)
+        self.host_ip = host_ip(config.hostname)
         self.writer = WarcWriter(
             spool,
             warcinfo_fields=self._warcinfo_fields,
@@ -171,7 +149,7 @@ class ArchiveSession:
             )
         self._shared_tasks: list[Any] = []
         self._closing = False
-        self._host_holds: dict[str, float] = {}  # host -> monotonic time it may be fetched
+        self.host_holds = HostHolds()  # Retry-After, read by DelayMiddleware
         self._held: dict[int, tuple[Exchange, Any]] = {}
         self.counts = {"ok": 0, "truncated": 0, "failed": 0, "pages": 0}
         self.browser_enabled = bool(crawler.settings.getbool("BROWSER_CAPTURE"))
@@ -196,22 +174,7 @@ class ArchiveSession:
         return session
 
     def _warcinfo_fields(self, filename: str) -> list[tuple[str, str]]:
-        # WARC 1.1 §6.2 / IIPC warcinfo fields. The record is dated when its file opens.
-        fields = [
-            ("software", software_versions()),
-            ("format", "WARC File Format 1.1"),
-            ("conformsTo", CONFORMS_TO),
-            ("isPartOf", self.config.job_name),
-            ("operator", self.config.operator or "unspecified"),
-            ("robots", self.robots_summary),
-            ("http-header-user-agent", self.config.user_agent),
-        ]
-        if self.config.from_header:
-            fields.append(("http-header-from", self.config.from_header))
-        fields.append(("hostname", self.config.hostname))
-        if self.host_ip:
-            fields.append(("ip", self.host_ip))
-        return fields
+        return warcinfo_fields(self.config, self.robots_summary, self.host_ip)
 
     # -- exchanges from the download handler -----------------------------------------
 
@@ -451,22 +414,11 @@ class ArchiveSession:
     def retry_after(self, host: str, seconds: float) -> None:
         """A 429 or 503 with Retry-After: no request to ``host`` until then (at most an
         hour), from this crawl or, on a shared frontier, any worker."""
-        seconds = min(max(seconds, 0.0), RETRY_AFTER_CAP)
-        until = time.monotonic() + seconds
-        self._host_holds[host] = max(self._host_holds.get(host, 0.0), until)
+        seconds = self.host_holds.hold(host, seconds)
         logger.info("%s asked to wait %.0f s (Retry-After): its requests wait", host, seconds)
         if self.shared is not None and not self.fatal:
             with self._writing():
                 self.shared.retry_after(host, seconds)
-
-    def host_wait(self, url: str) -> float:
-        """Seconds a request to ``url`` must still wait for its host's Retry-After."""
-        if not self._host_holds:
-            return 0.0
-        from urllib.parse import urlsplit
-
-        until = self._host_holds.get((urlsplit(url).hostname or "").lower(), 0.0)
-        return max(until - time.monotonic(), 0.0)
 
     def _commit_if_due(self) -> None:
         with self._writing():

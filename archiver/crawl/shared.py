@@ -34,7 +34,6 @@ logger = logging.getLogger(__name__)
 
 MARGIN = 15.0  # seconds before a lease's expiry this worker stops using it
 HEARTBEAT = 10.0  # seconds between lease renewals and heartbeats
-RETRY_AFTER_CAP = 3600.0  # a Retry-After longer than an hour is held for an hour
 
 
 def new_worker_id(hostname: str | None = None) -> str:
@@ -164,15 +163,22 @@ class SharedFrontier:
             running_dry = held.out and len(held.waiting) < self.per_host // 2
             if running_dry and started - held.topped_up >= 0.25:  # at most 4 a second
                 held.topped_up = started
-                entries, expired = leases.more(
-                    self.catalog, self.worker_id, held.lease, per_host=self.per_host,
-                    seconds=self.lease_seconds, max_attempts=self.max_attempts,
-                )  # fmt: skip
-                self._note_expired(expired)
-                if entries:
-                    self._leased(entries)
-                    held.waiting.extend(entries)
-                    held.valid_until = started + self.lease_seconds - MARGIN
+                self._more(held)
+
+    def _more(self, held: _Held) -> bool:
+        """More of a held host's URLs under its lease (renewed with it); False if none."""
+        started = time.monotonic()
+        entries, expired = leases.more(
+            self.catalog, self.worker_id, held.lease, per_host=self.per_host,
+            seconds=self.lease_seconds, max_attempts=self.max_attempts,
+        )  # fmt: skip
+        self._note_expired(expired)
+        if not entries:
+            return False
+        self._leased(entries)
+        held.waiting.extend(entries)
+        held.valid_until = started + self.lease_seconds - MARGIN
+        return True
 
     def _leased(self, entries: tuple[FrontierEntry, ...]) -> None:
         """Note which newly leased URLs were never captured (one statement a batch)."""
@@ -219,7 +225,6 @@ class SharedFrontier:
     def retry_after(self, host: str, seconds: float) -> None:
         """The host asked every client to wait: no worker fetches from it meanwhile, and
         this worker's waiting URLs for it go back to the queue."""
-        seconds = min(max(seconds, 0.0), RETRY_AFTER_CAP)
         leases.back_off(self.catalog, host, seconds)
         for token, held in self.held.items():
             if held.host == host and held.waiting:
@@ -245,16 +250,7 @@ class SharedFrontier:
                 self.held.pop(token)
                 leases.release(self.catalog, token, self.delay_for(held.host))
                 continue
-            started = time.monotonic()
-            entries, expired = leases.more(
-                self.catalog, self.worker_id, held.lease, per_host=self.per_host,
-                seconds=self.lease_seconds, max_attempts=self.max_attempts,
-            )  # fmt: skip
-            self._note_expired(expired)
-            if entries:
-                self._leased(entries)
-                held.waiting.extend(entries)
-                held.valid_until = started + self.lease_seconds - MARGIN
+            if self._more(held):
                 continue
             self.held.pop(token)
             leases.release(self.catalog, token, self.delay_for(held.host))

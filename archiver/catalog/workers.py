@@ -69,17 +69,12 @@ def others_on_job(catalog: Catalog, job: str, worker_id: str) -> list[str]:
     ]
 
 
-def stop_reason(catalog: Catalog, worker_id: str) -> str | None:
-    row = catalog.conn.execute("SELECT reason FROM workers WHERE id = ?", (worker_id,)).fetchone()
-    return row[0] if row else None
-
-
-def failure(catalog: Catalog, worker_id: str) -> str | None:
-    """Why the worker failed, if it did."""
+def ending(catalog: Catalog, worker_id: str) -> tuple[str | None, str | None]:
+    """How the worker ended: its state (stopped, failed) and the reason recorded."""
     row = catalog.conn.execute(
-        "SELECT reason FROM workers WHERE id = ? AND state = 'failed'", (worker_id,)
+        "SELECT state, reason FROM workers WHERE id = ?", (worker_id,)
     ).fetchone()
-    return row[0] if row else None
+    return (row[0], row[1]) if row else (None, None)
 
 
 @dataclass(frozen=True)

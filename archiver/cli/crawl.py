@@ -321,7 +321,8 @@ def _crawl_shared(  # type: ignore[no-untyped-def]
     from archiver.catalog import workers
     from archiver.catalog.jobs import finish_job
 
-    failed = workers.failure(catalog, worker_id)
+    state, reason = workers.ending(catalog, worker_id)
+    failed = reason if state == "failed" else None
     job = get_job(catalog, name)
     if (
         not as_worker
@@ -329,7 +330,7 @@ def _crawl_shared(  # type: ignore[no-untyped-def]
         and not workers.others_on_job(catalog, name, worker_id)
     ):
         finish_job(catalog, job.id, "failed" if failed else "stopped",
-                   failed or workers.stop_reason(catalog, worker_id))  # fmt: skip
+                   reason)  # fmt: skip
     if failed:
         print_summary(catalog, obj.home, name, seconds)
         raise ArchiverError(f"{failed} (worker {worker_id} of job {name})")

@@ -82,7 +82,6 @@ class SharedFrontier:
         self.held: dict[str, _Held] = {}  # by token
         self.releasing: list[str] = []  # tokens whose URLs are all recorded
         self.fetched = 0
-        self.expired: list[leases.Expired] = []
         # Leased URLs with no earlier capture: the recorder skips their revisit lookup.
         self.never_captured: set[str] = set()
         self._last_claim = 0.0
@@ -190,7 +189,6 @@ class SharedFrontier:
     def _note_expired(self, expired: list[leases.Expired]) -> None:
         for item in expired:
             logger.warning("failed %s: %s", item.url, item.reason)
-        self.expired += expired
 
     def _drop_stale(self) -> None:
         """Stop using leases whose validity this worker can no longer vouch for."""

@@ -80,7 +80,13 @@ def start_crawl(home: Path, *args: str) -> subprocess.Popen:
 
 
 def open_files(home: Path) -> dict[Path, int]:
-    return {f: f.stat().st_size for f in home.glob("spool/j/**/*.open") if f.exists()}
+    """The open WARC files in the job's spool, a worker's folder included. A repair may
+    remove a dead worker's folder while this looks: that look is taken again."""
+    while True:
+        try:
+            return {f: f.stat().st_size for f in home.glob("spool/j/**/*.open")}
+        except FileNotFoundError:
+            continue
 
 
 def wait_for_records(home: Path, process: subprocess.Popen, seconds: float = 60) -> bool:

@@ -92,7 +92,7 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, root: Path, work: Path):
+    def __init__(self, root: Path, work: Path, gzip: bool = True):
         self.port = free_port()
         self.process: subprocess.Popen | None = None
         nginx = shutil.which("nginx") or (
@@ -116,7 +116,7 @@ class Server:
                     fastcgi_temp_path {work}/nginx-tmp;
                     uwsgi_temp_path {work}/nginx-tmp;
                     scgi_temp_path {work}/nginx-tmp;
-                    gzip on;
+                    gzip {"on" if gzip else "off"};
                     gzip_types text/css application/javascript text/plain;
                     server {{ listen 127.0.0.1:{self.port}; root {root}; }}
                 }}

@@ -5,9 +5,14 @@ A benchmark script, not a test. It serves two sites from memory with an HTTP/1.1
 of its own on loopback (keep-alive, one thread running asyncio):
 
 - ``latency``: many hosts (127.0.0.2, 127.0.0.3, …, one per address), small pages, each
-  response held 50-100 ms by the server. The crawl waits on the network, not the CPU.
-- ``cpu``: crawl_speed.py's link-dense site on 127.0.0.1, answered at once. The crawl is
-  bound by parsing, link extraction and writing the archive.
+  response held 50-100 ms by the server. Each worker has 8 requests in flight at most
+  (``--latency-concurrency``), two per host, so one worker waits on the network, not the
+  CPU: about 90 URLs/s, half a core here. (With Scrapy's 32 in flight one worker is
+  already CPU-bound on this 2-core machine, and the crawl measures the CPU again.)
+- ``cpu``: crawl_speed.py's link-dense site on 127.0.0.1, answered at once by nginx when
+  it is installed (``--cpu-server``; a server in C leaves the CPU to the workers), else by
+  the benchmark's own server. The crawl is bound by parsing, link extraction and writing
+  the archive.
 
 It starts a throwaway PostgreSQL cluster (loopback only, fsync off) and, for each
 configuration, submits the job (``archiver crawl --submit``, not timed) into a fresh
@@ -15,7 +20,8 @@ database, then starts N ``archiver worker --job J --exit-when-idle`` processes a
 each with a home of its own as separate machines would have, and times them from their
 start to the last one's exit. Configurations:
 
-- latency crawl, PostgreSQL, 1, 2 and 4 workers (``CONCURRENT_REQUESTS_PER_DOMAIN=2``),
+- latency crawl, PostgreSQL, 1, 2 and 4 workers (``CONCURRENT_REQUESTS_PER_DOMAIN=2``,
+  ``CONCURRENT_REQUESTS=8``),
 - cpu crawl, PostgreSQL, 1, 2 and 4 workers with ``ARCHIVER_HOST_WORKERS`` = workers,
 - cpu crawl, one worker on SQLite (the catalog in the home),
 - cpu crawl, a plain ``archiver crawl`` on SQLite (the frontier not shared; process start
@@ -29,8 +35,11 @@ first crawl's start to the last one's end, by Scrapy's stats in each home's craw
 wall time less process start-up and exit), the CPU time of the workers' processes per
 URL (PostgreSQL's own not counted), the URLs each worker fetched, and any worker crawl
 that failed with the first error of its log (the job still finishes: the other workers
-take its URLs over, so a failure shows as a slow run). Each ratio is given over the wall
-time (the goal) and over the crawling time.
+take its URLs over, so a failure shows as a slow run), and the cores the whole machine
+kept busy over the run (from /proc/stat: 2.00 is all of both). Each ratio is given over
+the wall time (the goal) and over the crawling time. Before the crawls, a baseline: the
+crawl's own CPU work (link extraction, gzip, SHA-256) in one process and in two at once,
+which bounds what two CPU-bound workers can reach on this machine.
 
     python benchmarks/workers.py              # 2 rounds
     python benchmarks/workers.py --quick      # small sites, for a quick look
@@ -62,7 +71,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crawl_speed import generate_site, machine
+from crawl_speed import Server, generate_site, machine
 
 Pages = dict[tuple[str, str], tuple[bytes, str]]  # (address, path) -> (body, content type)
 
@@ -255,6 +264,7 @@ class Run:
     wall: float  # seconds from the workers' start to the last one's exit
     crawling: float  # seconds from the first crawl's start to the last one's end
     cpu: float  # CPU seconds of the workers' processes (PostgreSQL's own not counted)
+    busy: float  # CPU seconds the whole machine spent over the run (/proc/stat), all cores
     shares: list[int]  # URLs each worker's crawls fetched
     failures: list[str]  # why worker crawls failed ('archiver worker' carries on without them)
 
@@ -313,6 +323,7 @@ def run_config(config: Config, seeds: list[str], postgres: Postgres, work: Path)
         with ExitStack() as files:
             errors = [files.enter_context(open(run / f"worker-{n}.err", "w")) for n in
                       range(len(commands))]  # fmt: skip
+            busy_before = machine_busy()
             started = time.perf_counter()
             processes = [
                 subprocess.Popen(command, cwd=run, env=env, stdout=subprocess.DEVNULL, stderr=err)
@@ -321,6 +332,7 @@ def run_config(config: Config, seeds: list[str], postgres: Postgres, work: Path)
             # wait4: a worker's CPU time includes its crawl's (a child it waited for).
             ended = [os.wait4(process.pid, 0) for process in processes]
             wall = time.perf_counter() - started
+            busy = machine_busy() - busy_before
         codes = [os.waitstatus_to_exitcode(status) for _, status, _ in ended]
         cpu = sum(usage.ru_utime + usage.ru_stime for _, _, usage in ended)
         if any(codes):
@@ -336,7 +348,44 @@ def run_config(config: Config, seeds: list[str], postgres: Postgres, work: Path)
     shares = [w["fetched"] for w in crawls]
     failed = sum(w["state"] == "failed" for w in crawls)
     failures = (failure_reasons(run) + ["(no reason in the crawl logs)"] * failed)[:failed]
-    config.runs.append(Run(urls, wall, crawl_span(run), cpu, shares, failures))
+    config.runs.append(Run(urls, wall, crawl_span(run), cpu, busy, shares, failures))
+
+
+CPU_WORK = r"""
+import hashlib, sys, time, zlib
+from pathlib import Path
+from archiver.spiders.links import extract_html
+pages = [p.read_bytes() for p in sorted(Path(sys.argv[1]).glob("p/*.html"))[:400]]
+started = time.perf_counter()
+for body in pages * 3:
+    extract_html(body, "http://127.0.0.1/p/0.html")
+    hashlib.sha256(zlib.compress(body, 6)).digest()
+print(time.perf_counter() - started)
+"""
+
+
+def machine_scaling(site: Path, rounds: int = 3) -> float:
+    """The same CPU work as a crawl's own (link extraction, gzip, SHA-256 of the cpu site's
+    pages) in two processes at once against one alone: how much two CPU-bound processes
+    gain on this machine, with nothing else running (best of ``rounds``)."""
+
+    def timed(processes: int) -> float:
+        command = [sys.executable, "-c", CPU_WORK, str(site)]
+        started = [
+            subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(processes)
+        ]
+        return max(float(p.communicate()[0]) for p in started)
+
+    alone = min(timed(1) for _ in range(rounds))
+    both = min(timed(2) for _ in range(rounds))
+    return 2 * alone / both
+
+
+def machine_busy() -> float:
+    """CPU seconds spent by every core so far (not idle, not waiting on the disk)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 STAMP = re.compile(r"'(start|finish)_time': datetime\.datetime\(([\d, ]+)")
@@ -371,8 +420,10 @@ def _no_database() -> Iterator[None]:
     yield None
 
 
-def configurations() -> list[Config]:
-    polite = ["CONCURRENT_REQUESTS_PER_DOMAIN=2"]
+def configurations(latency_concurrency: int) -> list[Config]:
+    # Per worker: at most this many requests in flight, two per host. On the latency site
+    # one worker then waits on the network, not on the CPU (see the module's docstring).
+    polite = ["CONCURRENT_REQUESTS_PER_DOMAIN=2", f"CONCURRENT_REQUESTS={latency_concurrency}"]
     found = [
         Config(f"latency-pg-{n}", "latency", "postgresql", n, polite) for n in (1, 2, 4)
     ] + [
@@ -393,17 +444,29 @@ def main() -> int:
     parser.add_argument("--only", help="run the configurations whose name contains this")
     parser.add_argument("--keep", action="store_true", help="keep the homes and crawl logs")
     parser.add_argument("--hosts", type=int, help="hosts of the latency site (default 32)")
-    parser.add_argument("--host-pages", type=int, help="pages per host there (default 12)")
-    parser.add_argument("--pages", type=int, help="pages of the cpu site (default 600)")
+    parser.add_argument("--host-pages", type=int, help="pages per host there (default 60)")
+    parser.add_argument(
+        "--latency-concurrency",
+        type=int,
+        default=8,
+        help="requests in flight per worker on the latency site (default 8)",
+    )
+    parser.add_argument("--pages", type=int, help="pages of the cpu site (default 6000)")
+    parser.add_argument(
+        "--cpu-server",
+        choices=["nginx", "python"],
+        default="nginx" if Path("/usr/sbin/nginx").exists() else "python",
+        help="what serves the cpu site (default: nginx when installed)",
+    )
     args = parser.parse_args()
     rounds = args.rounds or (1 if args.quick else 2)
-    hosts, host_pages, cpu_pages = (16, 6, 150) if args.quick else (32, 12, 600)
+    hosts, host_pages, cpu_pages = (16, 6, 150) if args.quick else (32, 60, 6000)
     hosts, host_pages = args.hosts or hosts, args.host_pages or host_pages
     cpu_pages = args.pages or cpu_pages
     work = Path(tempfile.mkdtemp(prefix="archiver-bench-workers-"))
     print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at start")
     postgres = Postgres()
-    servers: dict[str, tuple[SiteServer, list[str]]] = {}
+    servers: dict[str, tuple[SiteServer | Server, list[str]]] = {}
     try:
         print(f"catalog: {postgres.version}, loopback, fsync off; work in {work}")
         site, addresses, path = latency_site(hosts, host_pages)
@@ -412,17 +475,35 @@ def main() -> int:
         print(f"latency site: {hosts} hosts of {host_pages} pages + index + stylesheet,"
               " each answer held 50-100 ms")  # fmt: skip
         site, addresses, path = cpu_site(work / "site", cpu_pages)
-        server = SiteServer(site, addresses, lambda address, path: 0.0)
-        servers["cpu"] = (server, [f"http://{a}:{server.port}{path}" for a in addresses])
-        print(f"cpu site: crawl_speed.py's, {cpu_pages} pages, no delay")
-        chosen = [c for c in configurations() if not args.only or args.only in c.name]
+        if args.cpu_server == "nginx":  # C: the CPU left for the workers is theirs
+            nginx = Server(work / "site", work, gzip=False)
+            if nginx.kind != "nginx":
+                raise SystemExit("nginx is not installed (Debian: apt-get install nginx-light)")
+            servers["cpu"] = (nginx, [nginx.url])
+        else:
+            server = SiteServer(site, addresses, lambda address, path: 0.0)
+            servers["cpu"] = (server, [f"http://{a}:{server.port}{path}" for a in addresses])
+        print(
+            f"cpu site: crawl_speed.py's, {cpu_pages} pages, no delay, served by {args.cpu_server}"
+        )
+        scaling = machine_scaling(work / "site")
+        print(
+            f"the machine: the crawl's CPU work in 2 processes at once gets {scaling:.2f}"
+            " times as much done as in one (what 2 CPU-bound workers can reach here)"
+        )
+        chosen = [
+            c
+            for c in configurations(args.latency_concurrency)
+            if not args.only or args.only in c.name
+        ]
         for n in range(rounds):
             for config in chosen if n % 2 == 0 else chosen[::-1]:
                 run_config(config, servers[config.site][1], postgres, work)
                 r = config.runs[-1]
                 print(f"round {n + 1} {config.name:>17}: {r.urls:>5} URLs in {r.wall:6.2f} s"
                       f" = {r.speed:6.1f} URLs/s (crawling {r.crawling:.2f} s, CPU"
-                      f" {r.cpu:.2f} s, URLs by worker {'/'.join(map(str, r.shares)) or '-'})",
+                      f" {r.cpu:.2f} s, cores busy {r.busy / r.wall:.2f},"
+                      f" URLs by worker {'/'.join(map(str, r.shares)) or '-'})",
                       flush=True)  # fmt: skip
                 for reason in r.failures:
                     print(f"  a worker's crawl failed: {' '.join(reason.split())[:300]}")
@@ -441,14 +522,15 @@ def main() -> int:
 def report(chosen: list[Config]) -> None:
     print()
     print("| configuration | catalog | workers | URLs | wall s | URLs/s | crawling s |"
-          " CPU ms/URL | every run's URLs/s | worker crawls failed, all runs |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          " CPU ms/URL | cores busy | every run's URLs/s |"
+          " worker crawls failed, all runs |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for c in chosen:
         r = c.best
         every = ", ".join(f"{run.speed:.1f}" for run in c.runs)
         workers = str(c.workers) if c.workers else "plain crawl"
         print(f"| {c.name} | {c.catalog} | {workers} | {r.urls} | {r.wall:.2f} | {r.speed:.1f} |"
-              f" {r.crawling:.2f} | {1000 * r.cpu / r.urls:.1f} | {every} |"
+              f" {r.crawling:.2f} | {1000 * r.cpu / r.urls:.1f} | {r.busy / r.wall:.2f} | {every} |"
               f" {sum(len(run.failures) for run in c.runs)} |")  # fmt: skip
     best = {c.name: c.best for c in chosen}
 

@@ -50,3 +50,34 @@ def test_capture_ids_accept_any_case_and_dash(typed):
 def test_malformed_capture_ids_are_refused(typed):
     with pytest.raises(NotFound, match="not a capture id"):
         parse_capture_id(typed)
+
+
+def test_captures_inserted_many_a_statement_each_get_a_free_id(tmp_path, monkeypatch):
+    from archiver.catalog import captures
+    from archiver.catalog.captures import CaptureRow, get_capture, insert_captures
+    from archiver.catalog.jobs import create_job
+    from archiver.home import ArchiveHome
+
+    catalog = open_catalog(ArchiveHome(tmp_path).catalog_location)  # SQLite, or PostgreSQL
+    job = create_job(catalog, "j", {}, [])
+
+    def row(n: int) -> CaptureRow:
+        url = f"https://example.org/{n}"
+        return CaptureRow(url=url, final_url=url, surt=f"org,example)/{n}", seed_id=None,
+                          job_id=job.id, kind="seed", hops=0, via=None,
+                          captured_at="2026-01-01T00:00:00.000Z", state="ok",
+                          software="archiver/test", http_status=200)  # fmt: skip
+
+    with catalog.transaction() as conn:
+        (taken,) = insert_captures(conn, [row(0)])
+    # Drawn: the id taken already, then the same fresh id twice in one statement, then
+    # ids as usual. Every row still gets an id of its own, in the order of the rows.
+    drawn = iter([taken, "AAAA-AAAA", "AAAA-AAAA"])
+    monkeypatch.setattr(captures, "new_capture_id", lambda: next(drawn, None) or new_capture_id())
+    rows = [row(n) for n in range(1, 1 + captures.INSERT_CHUNK + 20)]  # two statements
+    with catalog.transaction() as conn:
+        ids = insert_captures(conn, rows)
+    assert len(set(ids)) == len(rows) and taken not in ids
+    for n, capture_id in enumerate(ids, start=1):
+        assert get_capture(catalog, capture_id).url == f"https://example.org/{n}"
+    assert get_capture(catalog, taken).url == "https://example.org/0"

@@ -76,3 +76,18 @@ def test_sync_commits_everything_and_a_late_callback_does_nothing(tmp_path):
     assert rows(catalog) == ["http://a.example/1", "http://a.example/2"]
     made.close()
     assert made.captures_committed == 2
+
+
+def test_each_commit_is_told_once_its_rows_are_in_the_catalog(tmp_path):
+    # A worker on a shared frontier feeds Scrapy when told: the URLs found are leasable
+    # only once committed, so it is told after the transaction, never before.
+    made, catalog = recorder(tmp_path)
+    seen: list[list[str]] = []
+    made.rows.on_committed = lambda: seen.append(rows(catalog))
+    fail(made, "http://a.example/1")
+    assert seen == []  # the fsync is not done: nothing committed, nothing told
+    made.rows.syncer.finish()
+    assert seen == [["http://a.example/1"]]
+    fail(made, "http://a.example/2")
+    made.sync()
+    assert seen == [["http://a.example/1"], ["http://a.example/1", "http://a.example/2"]]

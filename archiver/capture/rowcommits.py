@@ -59,8 +59,10 @@ class RowCommits:
         # Set by the crawl session: fsync on another thread, and where its errors go.
         self.syncer: Syncer | None = None
         self.on_error: Callable[[Exception], None] | None = None
-        # Set for a shared frontier: told of each leased URL whose row is queued.
+        # Set for a shared frontier: told of each leased URL whose row is queued, and of
+        # each commit (the URLs found are in the catalog now, for this worker's leases).
         self.on_recorded: Callable[[str], None] | None = None
+        self.on_committed: Callable[[], None] | None = None
         self._inflight: _Batch | None = None
         self._token = 0
         self._more = False
@@ -176,10 +178,13 @@ class RowCommits:
         for attempt in range(1, RETRIES + 1):
             try:
                 self._insert_once(batch)
-                return
             except DATABASE_ERRORS as exc:
                 if attempt == RETRIES or not is_transient(exc):
                     raise
+            else:
+                if self.on_committed is not None:
+                    self.on_committed()
+                return
 
     def _insert_once(self, batch: _Batch) -> None:
         with self.catalog.transaction() as conn:

@@ -18,7 +18,7 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 
 from archiver.capture.exchange import Exchange
 from archiver.capture.recorder import CaptureRecorder, FetchContext, Quality, Resource
@@ -143,11 +143,13 @@ class ArchiveSession:
                 slots=config.host_workers, delay_for=self._host_delay,
             )  # fmt: skip
             self.recorder.rows.on_recorded = self.shared.recorded
+            self.recorder.rows.on_committed = self._feed_soon_if_starved
             self.recorder.never_captured = self.shared.never_captured  # the same set
             workers.register(
                 self.catalog, config.worker_id, config.hostname, os.getpid(), config.job_name
             )
         self._shared_tasks: list[Any] = []
+        self._feed_call: Any = None  # a feed of the shared frontier, due at once
         self._closing = False
         self.host_holds = HostHolds()  # Retry-After, read by DelayMiddleware
         self._held: dict[int, tuple[Exchange, Any]] = {}
@@ -403,6 +405,19 @@ class ArchiveSession:
                 self._closing = True
                 deferred_from_coro(engine.close_spider_async(reason="finished"))
 
+    def _feed_soon_if_starved(self) -> None:
+        """Rows were committed: when Scrapy has nothing waiting, feed it now (the URLs
+        just found, a host to release, or the job's end) rather than at the next tick."""
+        engine = self.crawler.engine
+        spider = getattr(engine, "spider", None) if engine is not None else None
+        if spider is None or self._closing or (self._feed_call and self._feed_call.active()):
+            return
+        if engine.scheduler is not None and len(engine.scheduler) == 0:  # type: ignore[arg-type]
+            from twisted.internet import reactor
+
+            # After the commit's own callback has returned: feeding may commit again.
+            self._feed_call = reactor.callLater(0, self._feed_shared, spider)
+
     def _heartbeat(self) -> None:
         if self.fatal or self.shared is None:
             return
@@ -434,9 +449,9 @@ class ArchiveSession:
         )
         sys.stderr.flush()
 
-    def spider_closed(self, spider: Any, reason: str) -> Any:
+    async def spider_closed(self, spider: Any, reason: str) -> None:
         """Write what is held, close the last WARC file, wait for the uploads (Scrapy
-        waits for the Deferred returned here), then close the job."""
+        waits for this coroutine), then close the job."""
         for looping in (self._progress_task, self._commit_task, *self._shared_tasks):
             if looping is not None and looping.running:
                 looping.stop()
@@ -454,7 +469,12 @@ class ArchiveSession:
         except BaseException:
             self._finish(reason)
             raise
-        return self.uploader.close().addBoth(lambda _: self._finish(reason))
+        try:
+            await maybe_deferred_to_future(self.uploader.close())
+        except Exception:  # what is not stored is left pending, and said so by the uploader
+            logger.exception("the uploads did not close cleanly")
+        finally:
+            self._finish(reason)
 
     def _finish(self, reason: str) -> None:
         for thread in self._notifiers:  # events are told before the job is closed

@@ -190,6 +190,8 @@ ROWS = [
     ("crawl-set-empty-name", ["crawl", "-s", "=1"], add_seed(), 1, r"bad setting '=1'"),
     ("crawl-set-unknown-archiver", ["crawl", "-s", "ARCHIVER_NO_SUCH=1"], add_seed(), 1,
      r"unknown setting ARCHIVER_NO_SUCH"),
+    ("crawl-set-typo", ["crawl", "-s", "DOWNLOAD_DELAYY=1"], add_seed(), 1,
+     r"unknown setting DOWNLOAD_DELAYY: did you mean DOWNLOAD_DELAY\?"),
     ("crawl-set-bad-int", ["crawl", "-s", "ARCHIVER_WARC_MAX_SIZE=big"], add_seed(), 1,
      r"ARCHIVER_WARC_MAX_SIZE='big' is not a whole number"),
     ("crawl-set-out-of-range", ["crawl", "-s", "ARCHIVER_WARC_COMPRESS_LEVEL=0"], add_seed(), 1,

@@ -33,6 +33,8 @@ class ArchiverGroup(click.Group):
 class CliState:
     home: ArchiveHome
     _catalog: Catalog | None = field(default=None, repr=False)
+    # Environment variables given their value by HOME/archiver.toml (none set them).
+    from_config: set[str] = field(default_factory=set)
 
     def catalog(self) -> Catalog:
         if self._catalog is None:
@@ -64,6 +66,12 @@ def cli(ctx: click.Context, home: str | None, catalog: str | None) -> None:
 
     Example: archiver seeds add https://example.org/report --tag ngo && archiver crawl
     """
+    resolved = ArchiveHome.resolve(home)
+    # HOME/archiver.toml, below the command line and the environment: its values stand
+    # in for the variables the environment does not set, before any command reads them.
+    from archiver.config import load as load_config
+
+    from_config = load_config(resolved.root).apply_to_environment(os.environ)
     if catalog:
         from archiver.catalog.db import is_postgres
 
@@ -74,7 +82,7 @@ def cli(ctx: click.Context, home: str | None, catalog: str | None) -> None:
                 " use catalog.sqlite in the home"
             )
         os.environ["ARCHIVER_CATALOG"] = catalog  # the crawl processes started open it too
-    ctx.obj = CliState(ArchiveHome.resolve(home))
+    ctx.obj = CliState(resolved, from_config=from_config)
 
 
 def main() -> None:
@@ -84,6 +92,7 @@ def main() -> None:
 from archiver.cli import (  # noqa: E402
     captures,
     catalog,
+    config,
     crawl,
     demo,
     export,
@@ -94,6 +103,7 @@ from archiver.cli import (  # noqa: E402
 )
 
 cli.add_command(seeds.seeds)
+cli.add_command(config.config)
 cli.add_command(crawl.crawl)
 cli.add_command(captures.captures)
 cli.add_command(captures.get)

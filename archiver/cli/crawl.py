@@ -174,6 +174,13 @@ def _check_store(target: Store) -> None:
             return
 
 
+NO_OPERATOR = (
+    "archiver: warning: no operator set, so this crawl's WARC files say 'operator: unspecified'"
+    " and its user agent gives no contact; set it once for this home with"
+    " 'archiver config set operator \"Name <you@example.org>\"' (or ARCHIVER_OPERATOR)"
+)
+
+
 @click.command()
 @click.argument("urls", nargs=-1)
 @click.option("--tag", "tags", multiple=True, help="Crawl seeds with this tag (repeatable).")
@@ -183,7 +190,11 @@ def _check_store(target: Store) -> None:
     "-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="Override a setting."
 )
 @click.option(
-    "--profile", default="local", show_default=True, help="Settings profile: local or test."
+    "--profile",
+    default="local",
+    show_default=True,
+    envvar="ARCHIVER_PROFILE",
+    help="Settings profile: local or test (or ARCHIVER_PROFILE, or profile in archiver.toml).",
 )
 @click.option(
     "--store", envvar="ARCHIVER_STORE", help="Where closed WARCs go (default: HOME/warcs)."
@@ -236,6 +247,8 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_
     from archiver.crawl.runner import build_settings, run_job
 
     scrapy_settings = build_settings(profile, obj.home.root, name, overrides, store, host_headers)
+    if not as_worker and not scrapy_settings.get("ARCHIVER_OPERATOR"):
+        click.echo(NO_OPERATOR, err=True)
     if store:
         _check_store(open_store(store, s3=CrawlConfig.from_settings(scrapy_settings).s3))
     if resume is not None:

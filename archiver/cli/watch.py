@@ -40,7 +40,10 @@ def crawl_options(command):  # type: ignore[no-untyped-def]
     for option in reversed((
         click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
                      help="Override a setting."),
-        click.option("--profile", default="local", show_default=True, help="Settings profile."),
+        click.option(
+            "--profile", default="local", show_default=True, envvar="ARCHIVER_PROFILE",
+            help="Settings profile (or ARCHIVER_PROFILE, or profile in archiver.toml).",
+        ),
         click.option("--store", envvar="ARCHIVER_STORE", help="Where closed WARCs go."),
     )):  # fmt: skip
         command = option(command)

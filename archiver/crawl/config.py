@@ -433,12 +433,34 @@ def _lease_seconds(settings: Any) -> float:
     return seconds
 
 
+def known_setting_names() -> set[str]:
+    """Every setting a crawl reads: Scrapy's, the profiles', archiver's own."""
+    import importlib
+
+    from scrapy.settings import default_settings
+
+    names = {name for name in dir(default_settings) if name.isupper()}
+    profile = importlib.import_module("archiver.settings.base")
+    names |= {name for name in dir(profile) if name.isupper()}
+    return names | set(ARCHIVER_SETTINGS) | {"BROWSER_CAPTURE"}
+
+
 def validate_overrides(overrides: dict[str, str]) -> None:
-    """Reject unknown ARCHIVER_* names and bad values before a crawl starts."""
+    """Reject unknown setting names (with the nearest known one) and bad values before a
+    crawl starts: Scrapy ignores a name it does not know, so DOWNLOAD_DELAYY would do
+    nothing at all."""
+    known = known_setting_names()
     for name in overrides:
-        if name.startswith("ARCHIVER_") and name not in ARCHIVER_SETTINGS:
-            known = ", ".join(sorted(ARCHIVER_SETTINGS))
-            raise ArchiverError(f"unknown setting {name}: known ARCHIVER_ settings are {known}")
+        if name in known or name.startswith("PLAYWRIGHT_"):  # scrapy-playwright's own
+            continue
+        import difflib
+
+        close = difflib.get_close_matches(name.upper(), sorted(known), n=1, cutoff=0.75)
+        hint = f": did you mean {close[0]}?" if close else (
+            ": settings are Scrapy's (docs.scrapy.org/en/latest/topics/settings.html) or"
+            " archiver's ARCHIVER_* ones (README, Settings)"
+        )  # fmt: skip
+        raise ArchiverError(f"unknown setting {name}{hint}")
     probe = {"ARCHIVER_HOME": "/", "ARCHIVER_JOB": "probe", **overrides}
     config = CrawlConfig.from_settings(probe)
     if config.removal_patterns:

@@ -17,6 +17,7 @@ from archiver.browser.launch import browser_settings
 from archiver.catalog import Catalog
 from archiver.catalog.jobs import Job, create_job, resume_job
 from archiver.catalog.seeds import Seed
+from archiver.config import load as load_config
 from archiver.crawl import hostheaders
 from archiver.crawl.config import ARCHIVER_SETTINGS, CrawlConfig, validate_overrides
 from archiver.errors import ArchiverError
@@ -67,13 +68,15 @@ def build_settings(
         raise ArchiverError(
             f"unknown settings profile {profile!r}: choose one of {', '.join(PROFILES)}"
         )
-    # ARCHIVER_* settings may come from the environment too (cron, systemd); -s wins.
+    # ARCHIVER_* settings may come from the environment too (cron, systemd), and any
+    # setting from the home's archiver.toml [settings]; -s wins, then the environment.
     from_env = {
         name: value
         for name, value in os.environ.items()
         if name in ARCHIVER_SETTINGS and name not in _NOT_FROM_ENV and name not in overrides
     }
-    overrides = {**from_env, **overrides}
+    from_file = load_config(home).settings
+    overrides = {**from_file, **from_env, **overrides}
     validate_overrides(dict(overrides))
     settings = Settings()
     settings.setmodule(importlib.import_module(f"archiver.settings.{profile}"), priority="project")

@@ -283,13 +283,19 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
             )  # fmt: skip
             confirming = response.meta.get(CONFIRMS)
             follow_up = None
+            queued = False  # entered in a shared frontier: fetched (and judged) from there
             if confirming is None:
-                follow_up = self._request(
-                    entry.url, seed_id, kind=kind, hops=hops, via=response.url,
-                    embeds=entry.embeds, redirects=entry.redirects, path=entry.path,
+                found = self._discover(
+                    entry.url, seed_id, kind, hops, response.url, entry.embeds,
+                    entry.redirects, entry.path,
                 )  # fmt: skip
-            if follow_up is None:  # a confirmation, or a target this job fetched already:
-                follow_up = self._make_request(entry)  # the seed is judged where it ends
+                queued = found is not None and self.shared is not None
+                if found is not None and self.shared is None:
+                    follow_up = self._make_request(found)
+            if follow_up is None and not queued:
+                # A confirmation, or a target this job fetched already: fetched again, so
+                # that the seed is judged where it ends.
+                follow_up = self._make_request(entry)
                 if confirming is not None:
                     follow_up.meta[CONFIRMS] = confirming
             requests.append(follow_up)

@@ -24,8 +24,16 @@ class LocalStore:
             raise StorageError(f"unsafe storage key {key!r}")
         return self.root.joinpath(*parts)
 
-    def check(self) -> None:
-        """Fail now, with a clear message, if files cannot be stored here."""
+    def check(self, *, create: bool = True) -> None:
+        """Fail now, with a clear message, if files cannot be stored here. Without
+        ``create`` (``archiver store check``), a folder that does not exist is a problem
+        reported, not made."""
+        if not create and not self.root.is_dir():
+            what = "is not a folder" if self.root.exists() else "does not exist"
+            raise StorageError(
+                f"the store folder {self.root} {what}: check the path; a crawl with"
+                f" --store {self.root} creates it"
+            )
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             probe = self.root / ".archiver-write-test"

@@ -1,8 +1,11 @@
 """Seed specifications and seed-list files (.txt, .csv, .json, .jsonl).
 
-``SeedSpec.build`` validates one seed. ``parse_seed_file`` reads a whole file: problems
-with the file itself raise :class:`~archiver.errors.SeedFileError`; problems with single
-rows are collected as :class:`RowError` so every bad row can be reported at once.
+``SeedSpec.build`` validates one seed; ``SeedFields.build`` validates some fields of a
+seed (what ``seeds edit`` changes, what ``seeds import`` gives every row).
+``parse_seed_file`` reads a whole file (``parse_seed_data`` the bytes of one read from
+stdin): problems with the file itself raise :class:`~archiver.errors.SeedFileError`;
+problems with single rows are collected as :class:`RowError` so every bad row can be
+reported at once.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +38,10 @@ MAX_PATTERN, MAX_PATTERNS = 1000, 100
 
 _ALIASES = {"tag": "tags", "nominated-by": "nominated_by"}
 _ACCEPTED = ", ".join(FIELDS) + " (also 'tag' and 'nominated-by')"
-_TAG_SEP_RE = re.compile(r"[;,|]")
+# Tags are separated by ',' ';' '|' in files, and by the full-width comma and semicolon
+# and the ideographic comma a Chinese or Japanese keyboard types in their place.
+_TAG_SEP_RE = re.compile(r"[;,|，、；]")
+_OPTION_TAG_SEP_RE = re.compile(r"[;,，、；]")  # on the command line '|' stays an error
 _INLINE_COMMENT_RE = re.compile(r"\s+#")
 
 
@@ -69,12 +75,17 @@ def _tags(value: object) -> tuple[str, ...]:
         if tag is None or _TAG_SEP_RE.search(tag) or not tag.isprintable() or len(tag) > MAX_TAG:
             raise InvalidSeed(
                 f"invalid tag {_show(item, 60)}: a tag is text of at most {MAX_TAG} printable "
-                "characters without ',', ';' or '|' (they separate tags)"
+                "characters without ',', ';' or '|' (they separate tags, as do '，', '、' and '；')"
             )
         if tag and tag.casefold() not in seen:
             seen.add(tag.casefold())
             tags.append(tag)
     return tuple(tags)
+
+
+def split_tag_options(values: Iterable[str]) -> list[str]:
+    """Tags as given to ``--tag`` (repeatable, and each may hold several)."""
+    return [part for value in values for part in _OPTION_TAG_SEP_RE.split(value)]
 
 
 def compile_pattern(field: str, pattern: str) -> re.Pattern[str]:
@@ -125,7 +136,7 @@ MAX_DEPTH = 10_000  # beyond any real site; keeps values inside SQLite's integer
 
 
 def _depth(value: object) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
@@ -136,7 +147,7 @@ def _depth(value: object) -> int | None:
     if number < 0 or number > MAX_DEPTH:
         raise InvalidSeed(
             f"invalid depth {_show(value)}: use a whole number from 0 to {MAX_DEPTH}, "
-            "or leave it empty for the scope's default"
+            "or 'none' (or nothing) for the scope's default"
         )
     return number
 
@@ -173,6 +184,34 @@ def _text(field: str, value: object, limit: int) -> str:
     return text
 
 
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# The fields a seed holds one value of, each with its check (None or "" gives the default).
+_SETTINGS: dict[str, Callable[[object], object]] = {
+    "category": lambda value: _choice("category", value, CATEGORIES, "other"),
+    "scope": lambda value: _choice("scope", value, SCOPES, "page"),
+    "depth": _depth,
+    "robots": lambda value: _choice("robots", value, ROBOTS, "obey"),
+    "risk": lambda value: _choice("risk", value, RISKS, "medium"),
+    "note": lambda value: _text("note", value, MAX_NOTE),
+    "nominated_by": lambda value: _text("nominated_by", value, MAX_NOMINATED_BY),
+    "browser": lambda value: _flag("browser", value),
+}
+SETTINGS = tuple(_SETTINGS)
+LISTS = ("tags", "include", "exclude")  # the fields a seed holds several values of
+
+
+def _settings(values: Mapping[str, object]) -> dict[str, object]:
+    return {name: _SETTINGS[name](value) for name, value in values.items()}
+
+
+def list_key(name: str) -> Callable[[str], str]:
+    """How items of a list field compare: tags case-insensitively, regexes exactly."""
+    return str.casefold if name == "tags" else str
+
+
 @dataclass(frozen=True)
 class SeedSpec:
     url: str  # normalized
@@ -187,6 +226,9 @@ class SeedSpec:
     browser: bool = False  # captured with a headless browser (JavaScript-rendered pages)
     include: tuple[str, ...] = ()  # URL regexes followed besides the scope (spiders/scope.py)
     exclude: tuple[str, ...] = ()  # URL regexes never followed as links
+    # The settings given rather than defaulted: adding a URL that is already a seed reports
+    # those that differ from the seed's own.
+    given: frozenset[str] = field(default=frozenset(), compare=False)
 
     @classmethod
     def build(
@@ -206,20 +248,97 @@ class SeedSpec:
         exclude: str | Iterable[str] | None = (),
     ) -> SeedSpec:
         """Validate every field (None or "" means default); raise InvalidURL / InvalidSeed."""
+        settings = {
+            "category": category, "scope": scope, "depth": depth, "robots": robots,
+            "risk": risk, "note": note, "nominated_by": nominated_by, "browser": browser,
+        }  # fmt: skip
         return cls(
             url=normalize_url(url),
             tags=_tags(tags),
-            category=_choice("category", category, CATEGORIES, "other"),
-            scope=_choice("scope", scope, SCOPES, "page"),
-            depth=_depth(depth),
-            robots=_choice("robots", robots, ROBOTS, "obey"),
-            risk=_choice("risk", risk, RISKS, "medium"),
-            note=_text("note", note, MAX_NOTE),
-            nominated_by=_text("nominated_by", nominated_by, MAX_NOMINATED_BY),
-            browser=_flag("browser", browser),
+            **_settings(settings),  # type: ignore[arg-type]
             include=patterns("include", include),
             exclude=patterns("exclude", exclude),
+            given=frozenset(name for name, value in settings.items() if not _blank(value)),
         )
+
+
+@dataclass(frozen=True)
+class SeedFields:
+    """Checked values for some of a seed's settings, and tags and URL regexes to add or
+    remove: what ``seeds edit`` changes, and what ``seeds import`` gives every row."""
+
+    settings: Mapping[str, object] = field(default_factory=dict)  # only those given
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+    add_include: tuple[str, ...] = ()
+    remove_include: tuple[str, ...] = ()
+    add_exclude: tuple[str, ...] = ()
+    remove_exclude: tuple[str, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        settings: Mapping[str, object],
+        *,
+        add_tags: Iterable[str] = (),
+        remove_tags: Iterable[str] = (),
+        add_include: Iterable[str] = (),
+        remove_include: Iterable[str] = (),
+        add_exclude: Iterable[str] = (),
+        remove_exclude: Iterable[str] = (),
+    ) -> SeedFields:
+        """``settings`` maps setting names to values as typed; None means not given, ""
+        (and "none" for depth) the default. Raise InvalidSeed for a bad value."""
+        unknown = sorted(set(settings) - set(_SETTINGS))
+        if unknown:
+            raise InvalidSeed(f"unknown seed field(s) {', '.join(unknown)}")
+        return cls(
+            settings=_settings({k: v for k, v in settings.items() if v is not None}),
+            add_tags=_tags(list(add_tags)),
+            remove_tags=_tags(list(remove_tags)),
+            add_include=patterns("include", tuple(add_include)),
+            remove_include=tuple(remove_include),  # removed as written: no check needed
+            add_exclude=patterns("exclude", tuple(add_exclude)),
+            remove_exclude=tuple(remove_exclude),
+        )
+
+    @property
+    def empty(self) -> bool:
+        return not self.settings and not any(
+            (self.add_tags, self.remove_tags, self.add_include, self.remove_include,
+             self.add_exclude, self.remove_exclude)
+        )  # fmt: skip
+
+    @classmethod
+    def adding(cls, spec: SeedSpec) -> SeedFields:
+        """The tags and regexes of ``spec``, to add to a seed's own."""
+        return cls(add_tags=spec.tags, add_include=spec.include, add_exclude=spec.exclude)
+
+    def list_after(self, name: str, old: tuple[str, ...]) -> tuple[str, ...]:
+        """The list field ``name`` ("tags", "include", "exclude") holding ``old``, with
+        the items this removes taken out and those it adds put at the end."""
+        key = list_key(name)
+        removed = {key(item) for item in getattr(self, f"remove_{name}")}
+        kept = [item for item in old if key(item) not in removed]
+        seen = {key(item) for item in kept}
+        for item in getattr(self, f"add_{name}"):
+            if key(item) not in seen:
+                seen.add(key(item))
+                kept.append(item)
+        return tuple(kept)
+
+    def not_held(self, name: str, old: tuple[str, ...]) -> tuple[str, ...]:
+        """The items this removes from the list field ``name`` that ``old`` lacks."""
+        key = list_key(name)
+        held = {key(item) for item in old}
+        return tuple(item for item in getattr(self, f"remove_{name}") if key(item) not in held)
+
+    def fill(self, spec: SeedSpec) -> SeedSpec:
+        """``spec`` with these settings where it gave none of its own, and these tags and
+        regexes added to its own (an import's options, for each of its rows)."""
+        filled = {k: v for k, v in self.settings.items() if k not in spec.given}
+        lists = {name: self.list_after(name, getattr(spec, name)) for name in LISTS}
+        return replace(spec, **filled, **lists, given=spec.given | set(filled))  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -236,21 +355,24 @@ class RowError:
 class ParsedSeedFile:
     rows: tuple[tuple[int, SeedSpec], ...]  # (line number, spec), in file order
     errors: tuple[RowError, ...]
+    unit: str = "line"  # what a row's number counts: "line", or "entry" in a .json array
 
 
 class _Collector:
-    def __init__(self) -> None:
+    def __init__(self, defaults: SeedFields | None) -> None:
         self.rows: list[tuple[int, SeedSpec]] = []
         self.errors: list[RowError] = []
+        self.defaults = defaults
 
     def error(self, num: int, reason: str, where: str = "line") -> None:
         self.errors.append(RowError(num, reason, where))
 
     def build(self, num: int, fields: dict[str, Any], where: str = "line") -> None:
         try:
-            self.rows.append((num, SeedSpec.build(**fields)))
+            spec = SeedSpec.build(**fields)
         except (InvalidURL, InvalidSeed) as exc:
-            self.error(num, str(exc), where)
+            return self.error(num, str(exc), where)
+        self.rows.append((num, self.defaults.fill(spec) if self.defaults else spec))
 
     def entry(self, num: int, value: object, where: str) -> None:
         """One JSON value: a URL string or an object with seed keys."""
@@ -384,13 +506,10 @@ def _parse_jsonl(text: str, name: str, out: _Collector) -> None:
 
 
 _PARSERS = {".txt": _parse_txt, ".csv": _parse_csv, ".json": _parse_json, ".jsonl": _parse_jsonl}
+FORMATS = tuple(suffix.lstrip(".") for suffix in SUFFIXES)
 
 
-def _read_text(path: Path, name: str) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SeedFileError(f"cannot read seed file {name}: {exc.strerror or exc}") from None
+def _decode(data: bytes, name: str) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise SeedFileError(f"seed file {name} is UTF-16 encoded: save it as UTF-8")
     nul = data.find(b"\x00")
@@ -412,20 +531,37 @@ def _read_text(path: Path, name: str) -> str:
         ) from None
 
 
-def parse_seed_file(path: str | os.PathLike[str]) -> ParsedSeedFile:
-    """Parse a seed list; the format is chosen by the file extension."""
+def parse_seed_data(
+    data: bytes, name: str, fmt: str, defaults: SeedFields | None = None
+) -> ParsedSeedFile:
+    """Parse a seed list held in memory (``fmt``: txt, csv, json or jsonl). ``name`` names
+    it in messages; ``defaults`` are given to every row (see :meth:`SeedFields.fill`)."""
+    parser = _PARSERS.get("." + fmt.lower())
+    if parser is None:
+        raise SeedFileError(f"unknown seed list format {fmt!r}: use one of {', '.join(FORMATS)}")
+    out = _Collector(defaults)
+    parser(_decode(data, name), name, out)
+    unit = "entry" if parser is _parse_json else "line"
+    return ParsedSeedFile(rows=tuple(out.rows), errors=tuple(out.errors), unit=unit)
+
+
+def parse_seed_file(
+    path: str | os.PathLike[str], defaults: SeedFields | None = None, fmt: str | None = None
+) -> ParsedSeedFile:
+    """Parse a seed list; the format is ``fmt``, else chosen by the file extension."""
     p = Path(path)
     name = repr(os.fspath(p))
     if p.is_dir():
         raise SeedFileError(f"seed file {name} is a directory: give the path of a file")
     if not p.exists():
         raise SeedFileError(f"seed file {name} not found: check the path")
-    parser = _PARSERS.get(p.suffix.lower())
-    if parser is None:
+    if fmt is None and p.suffix.lower() not in _PARSERS:
         raise SeedFileError(
             f"seed file {name} has unsupported extension {p.suffix!r}: "
-            f"use one of {', '.join(SUFFIXES)}"
+            f"use one of {', '.join(SUFFIXES)} (or say which with --format)"
         )
-    out = _Collector()
-    parser(_read_text(p, name), name, out)
-    return ParsedSeedFile(rows=tuple(out.rows), errors=tuple(out.errors))
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise SeedFileError(f"cannot read seed file {name}: {exc.strerror or exc}") from None
+    return parse_seed_data(data, name, fmt or p.suffix.lstrip("."), defaults)

@@ -207,7 +207,7 @@ def _settings(values: Mapping[str, object]) -> dict[str, object]:
     return {name: _SETTINGS[name](value) for name, value in values.items()}
 
 
-def list_key(name: str) -> Callable[[str], str]:
+def _list_key(name: str) -> Callable[[str], str]:
     """How items of a list field compare: tags case-insensitively, regexes exactly."""
     return str.casefold if name == "tags" else str
 
@@ -317,7 +317,7 @@ class SeedFields:
     def list_after(self, name: str, old: tuple[str, ...]) -> tuple[str, ...]:
         """The list field ``name`` ("tags", "include", "exclude") holding ``old``, with
         the items this removes taken out and those it adds put at the end."""
-        key = list_key(name)
+        key = _list_key(name)
         removed = {key(item) for item in getattr(self, f"remove_{name}")}
         kept = [item for item in old if key(item) not in removed]
         seen = {key(item) for item in kept}
@@ -329,7 +329,7 @@ class SeedFields:
 
     def not_held(self, name: str, old: tuple[str, ...]) -> tuple[str, ...]:
         """The items this removes from the list field ``name`` that ``old`` lacks."""
-        key = list_key(name)
+        key = _list_key(name)
         held = {key(item) for item in old}
         return tuple(item for item in getattr(self, f"remove_{name}") if key(item) not in held)
 

@@ -28,10 +28,13 @@ class LocalStore:
         """Fail now, with a clear message, if files cannot be stored here. Without
         ``create`` (``archiver store check``), a folder that does not exist is a problem
         reported, not made."""
-        if not create and not self.root.is_dir():
-            what = "is not a folder" if self.root.exists() else "does not exist"
+        if not create and self.root.exists() and not self.root.is_dir():
             raise StorageError(
-                f"the store folder {self.root} {what}: check the path; a crawl with"
+                f"the store {self.root} is a file, not a folder: choose another path with --store"
+            )
+        if not create and not self.root.exists():
+            raise StorageError(
+                f"the store folder {self.root} does not exist: check the path; a crawl with"
                 f" --store {self.root} creates it"
             )
         try:

@@ -113,7 +113,7 @@ def test_check_reports_a_missing_folder_without_making_it(tmp_path):
     )
     assert not (tmp_path / "no").exists()
     (tmp_path / "afile").write_text("x")
-    with pytest.raises(StorageError, match="afile is not a folder"):
+    with pytest.raises(StorageError, match="afile is a file, not a folder: choose another path"):
         LocalStore(tmp_path / "afile").check(create=False)
     LocalStore(missing).check()  # a crawl's check makes the folder it will store into
     assert missing.is_dir() and list(missing.iterdir()) == []

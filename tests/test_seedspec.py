@@ -7,17 +7,14 @@ from pathlib import Path
 import pytest
 
 from archiver.errors import InvalidSeed, InvalidURL, SeedFileError
+from archiver.seedfiles import ParsedSeedFile, RowError, parse_seed_data, parse_seed_file
 from archiver.seedspec import (
     CATEGORIES,
     RISKS,
     ROBOTS,
     SCOPES,
-    ParsedSeedFile,
-    RowError,
     SeedFields,
     SeedSpec,
-    parse_seed_data,
-    parse_seed_file,
     split_tag_options,
 )
 

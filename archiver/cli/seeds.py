@@ -18,16 +18,14 @@ from archiver.catalog.seeds import (
 )
 from archiver.cli.seedoutcomes import changes_json, changes_text, outcome_text, outcomes_json
 from archiver.errors import ArchiverError
+from archiver.seedfiles import FORMATS, parse_seed_data, parse_seed_file
 from archiver.seedspec import (
     CATEGORIES,
-    FORMATS,
     RISKS,
     ROBOTS,
     SCOPES,
     SeedFields,
     SeedSpec,
-    parse_seed_data,
-    parse_seed_file,
     split_tag_options,
 )
 from archiver.watch.status import timeline

@@ -1,24 +1,15 @@
-"""Seed specifications and seed-list files (.txt, .csv, .json, .jsonl).
-
-``SeedSpec.build`` validates one seed. ``parse_seed_file`` reads a whole file: problems
-with the file itself raise :class:`~archiver.errors.SeedFileError`; problems with single
-rows are collected as :class:`RowError` so every bad row can be reported at once.
+"""Seed specifications: ``SeedSpec.build`` validates one seed; ``SeedFields.build``
+validates some fields of a seed (what ``seeds edit`` changes, what ``seeds import`` gives
+every row). Seed-list files are read by :mod:`archiver.seedfiles`.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import json
-import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
-from archiver.errors import InvalidSeed, InvalidURL, SeedFileError
+from archiver.errors import InvalidSeed
 from archiver.urls import normalize_url
 
 CATEGORIES = ("social", "news", "ngo", "other")
@@ -29,17 +20,17 @@ FIELDS = (
     "url", "tags", "category", "scope", "depth", "robots", "risk", "note", "nominated_by",
     "browser", "include", "exclude",
 )  # fmt: skip
-SUFFIXES = (".txt", ".csv", ".json", ".jsonl")
 MAX_TAG, MAX_NOTE, MAX_NOMINATED_BY = 100, 2000, 200
 MAX_PATTERN, MAX_PATTERNS = 1000, 100
 
-_ALIASES = {"tag": "tags", "nominated-by": "nominated_by"}
-_ACCEPTED = ", ".join(FIELDS) + " (also 'tag' and 'nominated-by')"
-_TAG_SEP_RE = re.compile(r"[;,|]")
-_INLINE_COMMENT_RE = re.compile(r"\s+#")
+# Tags are separated by ',' ';' '|' in files, and by the full-width comma and semicolon
+# and the ideographic comma a Chinese or Japanese keyboard types in their place.
+_TAG_SEP_RE = re.compile(r"[;,|，、；]")
+_OPTION_TAG_SEP_RE = re.compile(r"[;,，、；]")  # on the command line '|' stays an error
 
 
-def _show(value: object, limit: int = 200) -> str:
+def excerpt(value: object, limit: int = 200) -> str:
+    """A value as a message quotes it: repr'd, and cut at ``limit`` characters."""
     text = value if isinstance(value, str) else repr(value)
     return repr(text[:limit] + "..." if len(text) > limit else text)
 
@@ -49,7 +40,7 @@ def _choice(field: str, value: object, allowed: tuple[str, ...], default: str) -
         return default
     choice = value.strip().lower() if isinstance(value, str) else None
     if choice not in allowed:
-        raise InvalidSeed(f"invalid {field} {_show(value)}: choose one of {', '.join(allowed)}")
+        raise InvalidSeed(f"invalid {field} {excerpt(value)}: choose one of {', '.join(allowed)}")
     return choice
 
 
@@ -61,15 +52,15 @@ def _tags(value: object) -> tuple[str, ...]:
     elif isinstance(value, Iterable) and not isinstance(value, Mapping | bytes):
         items = value
     else:
-        raise InvalidSeed(f"invalid tags {_show(value)}: give a list of tags or 'a;b;c'")
+        raise InvalidSeed(f"invalid tags {excerpt(value)}: give a list of tags or 'a;b;c'")
     tags: list[str] = []
     seen: set[str] = set()
     for item in items:
         tag = item.strip() if isinstance(item, str) else None
         if tag is None or _TAG_SEP_RE.search(tag) or not tag.isprintable() or len(tag) > MAX_TAG:
             raise InvalidSeed(
-                f"invalid tag {_show(item, 60)}: a tag is text of at most {MAX_TAG} printable "
-                "characters without ',', ';' or '|' (they separate tags)"
+                f"invalid tag {excerpt(item, 60)}: a tag is text of at most {MAX_TAG} printable "
+                "characters without ',', ';' or '|' (they separate tags, as do '，', '、' and '；')"
             )
         if tag and tag.casefold() not in seen:
             seen.add(tag.casefold())
@@ -77,18 +68,23 @@ def _tags(value: object) -> tuple[str, ...]:
     return tuple(tags)
 
 
+def split_tag_options(values: Iterable[str]) -> list[str]:
+    """Tags as given to ``--tag`` (repeatable, and each may hold several)."""
+    return [part for value in values for part in _OPTION_TAG_SEP_RE.split(value)]
+
+
 def compile_pattern(field: str, pattern: str) -> re.Pattern[str]:
     """One URL regex, checked now so a bad one is named before anything is crawled."""
     if not pattern or len(pattern) > MAX_PATTERN or not pattern.isprintable():
         raise InvalidSeed(
-            f"invalid {field} regex {_show(pattern, 60)}: give a regular expression of 1 to"
+            f"invalid {field} regex {excerpt(pattern, 60)}: give a regular expression of 1 to"
             f" {MAX_PATTERN} printable characters"
         )
     try:
         return re.compile(pattern)
     except re.error as exc:
         raise InvalidSeed(
-            f"invalid {field} regex {_show(pattern, 100)}: {exc} (Python regular expression"
+            f"invalid {field} regex {excerpt(pattern, 100)}: {exc} (Python regular expression"
             " syntax; escape a literal '.', '?', '+' or '(' with a backslash)"
         ) from None
 
@@ -104,12 +100,13 @@ def patterns(field: str, value: object) -> tuple[str, ...]:
         items = list(value)
     else:
         raise InvalidSeed(
-            f"invalid {field} {_show(value)}: give a list of regexes or several separated by spaces"
+            f"invalid {field} {excerpt(value)}: give a list of regexes or several separated by"
+            " spaces"
         )
     found: list[str] = []
     for item in items:
         if not isinstance(item, str):
-            raise InvalidSeed(f"invalid {field} regex {_show(item, 60)}: must be text")
+            raise InvalidSeed(f"invalid {field} regex {excerpt(item, 60)}: must be text")
         pattern = item.strip()
         if not pattern:
             continue
@@ -125,7 +122,7 @@ MAX_DEPTH = 10_000  # beyond any real site; keeps values inside SQLite's integer
 
 
 def _depth(value: object) -> int | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
@@ -135,8 +132,8 @@ def _depth(value: object) -> int | None:
         number = -1
     if number < 0 or number > MAX_DEPTH:
         raise InvalidSeed(
-            f"invalid depth {_show(value)}: use a whole number from 0 to {MAX_DEPTH}, "
-            "or leave it empty for the scope's default"
+            f"invalid depth {excerpt(value)}: use a whole number from 0 to {MAX_DEPTH}, "
+            "or 'none' (or nothing) for the scope's default"
         )
     return number
 
@@ -156,21 +153,49 @@ def _flag(field: str, value: object) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise InvalidSeed(f"invalid {field} {_show(value)}: use yes or no (true/false, 1/0)")
+    raise InvalidSeed(f"invalid {field} {excerpt(value)}: use yes or no (true/false, 1/0)")
 
 
 def _text(field: str, value: object, limit: int) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidSeed(f"invalid {field} {_show(value)}: must be text")
+        raise InvalidSeed(f"invalid {field} {excerpt(value)}: must be text")
     text = value.strip()
     if len(text) > limit:
         raise InvalidSeed(
-            f"{field} too long ({len(text)} characters, starting {_show(text, 40)}): "
+            f"{field} too long ({len(text)} characters, starting {excerpt(text, 40)}): "
             f"keep it to at most {limit} characters"
         )
     return text
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# The fields a seed holds one value of, each with its check (None or "" gives the default).
+_SETTINGS: dict[str, Callable[[object], object]] = {
+    "category": lambda value: _choice("category", value, CATEGORIES, "other"),
+    "scope": lambda value: _choice("scope", value, SCOPES, "page"),
+    "depth": _depth,
+    "robots": lambda value: _choice("robots", value, ROBOTS, "obey"),
+    "risk": lambda value: _choice("risk", value, RISKS, "medium"),
+    "note": lambda value: _text("note", value, MAX_NOTE),
+    "nominated_by": lambda value: _text("nominated_by", value, MAX_NOMINATED_BY),
+    "browser": lambda value: _flag("browser", value),
+}
+SETTINGS = tuple(_SETTINGS)
+LISTS = ("tags", "include", "exclude")  # the fields a seed holds several values of
+
+
+def _settings(values: Mapping[str, object]) -> dict[str, object]:
+    return {name: _SETTINGS[name](value) for name, value in values.items()}
+
+
+def _list_key(name: str) -> Callable[[str], str]:
+    """How items of a list field compare: tags case-insensitively, regexes exactly."""
+    return str.casefold if name == "tags" else str
 
 
 @dataclass(frozen=True)
@@ -187,6 +212,9 @@ class SeedSpec:
     browser: bool = False  # captured with a headless browser (JavaScript-rendered pages)
     include: tuple[str, ...] = ()  # URL regexes followed besides the scope (spiders/scope.py)
     exclude: tuple[str, ...] = ()  # URL regexes never followed as links
+    # The settings given rather than defaulted: adding a URL that is already a seed reports
+    # those that differ from the seed's own.
+    given: frozenset[str] = field(default=frozenset(), compare=False)
 
     @classmethod
     def build(
@@ -206,226 +234,94 @@ class SeedSpec:
         exclude: str | Iterable[str] | None = (),
     ) -> SeedSpec:
         """Validate every field (None or "" means default); raise InvalidURL / InvalidSeed."""
+        settings = {
+            "category": category, "scope": scope, "depth": depth, "robots": robots,
+            "risk": risk, "note": note, "nominated_by": nominated_by, "browser": browser,
+        }  # fmt: skip
         return cls(
             url=normalize_url(url),
             tags=_tags(tags),
-            category=_choice("category", category, CATEGORIES, "other"),
-            scope=_choice("scope", scope, SCOPES, "page"),
-            depth=_depth(depth),
-            robots=_choice("robots", robots, ROBOTS, "obey"),
-            risk=_choice("risk", risk, RISKS, "medium"),
-            note=_text("note", note, MAX_NOTE),
-            nominated_by=_text("nominated_by", nominated_by, MAX_NOMINATED_BY),
-            browser=_flag("browser", browser),
+            **_settings(settings),  # type: ignore[arg-type]
             include=patterns("include", include),
             exclude=patterns("exclude", exclude),
+            given=frozenset(name for name, value in settings.items() if not _blank(value)),
         )
 
 
 @dataclass(frozen=True)
-class RowError:
-    line: int  # 1-based line number, or for .json arrays the 1-based entry index
-    reason: str
-    where: str = "line"  # "line" or "entry"
+class SeedFields:
+    """Checked values for some of a seed's settings, and tags and URL regexes to add or
+    remove: what ``seeds edit`` changes, and what ``seeds import`` gives every row."""
 
-    def __str__(self) -> str:
-        return f"{self.where} {self.line}: {self.reason}"
+    settings: Mapping[str, object] = field(default_factory=dict)  # only those given
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+    add_include: tuple[str, ...] = ()
+    remove_include: tuple[str, ...] = ()
+    add_exclude: tuple[str, ...] = ()
+    remove_exclude: tuple[str, ...] = ()
 
-
-@dataclass(frozen=True)
-class ParsedSeedFile:
-    rows: tuple[tuple[int, SeedSpec], ...]  # (line number, spec), in file order
-    errors: tuple[RowError, ...]
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.rows: list[tuple[int, SeedSpec]] = []
-        self.errors: list[RowError] = []
-
-    def error(self, num: int, reason: str, where: str = "line") -> None:
-        self.errors.append(RowError(num, reason, where))
-
-    def build(self, num: int, fields: dict[str, Any], where: str = "line") -> None:
-        try:
-            self.rows.append((num, SeedSpec.build(**fields)))
-        except (InvalidURL, InvalidSeed) as exc:
-            self.error(num, str(exc), where)
-
-    def entry(self, num: int, value: object, where: str) -> None:
-        """One JSON value: a URL string or an object with seed keys."""
-        if isinstance(value, str):
-            return self.build(num, {"url": value}, where)
-        if not isinstance(value, dict):
-            kind = {list: "an array", bool: "true/false", type(None): "null"}.get(
-                type(value), "a number"
-            )
-            return self.error(
-                num, f"expected an object with a 'url' key or a URL string, not {kind}", where
-            )
-        fields: dict[str, Any] = {}
-        for key, item in value.items():
-            name = _ALIASES.get(key.strip().lower(), key.strip().lower())
-            if name not in FIELDS or name in fields:
-                what = "repeats a field" if name in fields else "is unknown"
-                return self.error(num, f"key {key!r} {what}: accepted keys are {_ACCEPTED}", where)
-            fields[name] = item
-        if fields.get("url") in (None, ""):
-            return self.error(num, "missing 'url'", where)
-        return self.build(num, fields, where)
-
-
-def _lines(text: str) -> Iterator[tuple[int, str]]:
-    return enumerate(io.StringIO(text, newline=""), 1)
-
-
-def _parse_txt(text: str, name: str, out: _Collector) -> None:
-    for num, line in _lines(text):
-        s = line.strip()
-        if not s or s.startswith("#"):
-            continue
-        s = _INLINE_COMMENT_RE.split(s, maxsplit=1)[0]
-        url, *extra = s.split(None, 1)
-        if extra:
-            out.error(
-                num,
-                f"unexpected text {_show(extra[0], 60)} after the URL {_show(url, 100)}: "
-                "write one URL per line, encode spaces as %20, start comments with ' #'",
-            )
-        else:
-            out.build(num, {"url": url})
-
-
-def _csv_header(header: list[str], name: str) -> list[str | None]:
-    columns = [_ALIASES.get(h.strip().lower(), h.strip().lower()) or None for h in header]
-    if "url" not in columns and any(h.strip().lower().startswith("http") for h in header):
-        raise SeedFileError(
-            f"CSV seed file {name} has no header row: the first line must name the columns, "
-            "e.g. 'url,tags,category'"
+    @classmethod
+    def build(
+        cls,
+        settings: Mapping[str, object],
+        *,
+        add_tags: Iterable[str] = (),
+        remove_tags: Iterable[str] = (),
+        add_include: Iterable[str] = (),
+        remove_include: Iterable[str] = (),
+        add_exclude: Iterable[str] = (),
+        remove_exclude: Iterable[str] = (),
+    ) -> SeedFields:
+        """``settings`` maps setting names to values as typed; None means not given, ""
+        (and "none" for depth) the default. Raise InvalidSeed for a bad value."""
+        unknown = sorted(set(settings) - set(_SETTINGS))
+        if unknown:
+            raise InvalidSeed(f"unknown seed field(s) {', '.join(unknown)}")
+        return cls(
+            settings=_settings({k: v for k, v in settings.items() if v is not None}),
+            add_tags=_tags(list(add_tags)),
+            remove_tags=_tags(list(remove_tags)),
+            add_include=patterns("include", tuple(add_include)),
+            remove_include=tuple(remove_include),  # removed as written: no check needed
+            add_exclude=patterns("exclude", tuple(add_exclude)),
+            remove_exclude=tuple(remove_exclude),
         )
-    unknown = [h.strip() for h, c in zip(header, columns, strict=True) if c and c not in FIELDS]
-    if unknown:
-        raise SeedFileError(
-            f"CSV seed file {name} has unknown column(s) {', '.join(map(repr, unknown))}: "
-            f"accepted columns are {_ACCEPTED}"
-        )
-    repeated = sorted({c for c in columns if c and columns.count(c) > 1})
-    if repeated:
-        raise SeedFileError(f"CSV seed file {name} has column {repeated[0]!r} more than once")
-    if "url" not in columns:
-        raise SeedFileError(f"CSV seed file {name} has no 'url' column: add a header cell 'url'")
-    return columns
 
+    @property
+    def empty(self) -> bool:
+        return not self.settings and not any(
+            (self.add_tags, self.remove_tags, self.add_include, self.remove_include,
+             self.add_exclude, self.remove_exclude)
+        )  # fmt: skip
 
-def _parse_csv(text: str, name: str, out: _Collector) -> None:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next((row for row in reader if any(cell.strip() for cell in row)), None)
-        if header is None:
-            raise SeedFileError(f"CSV seed file {name} is empty: add a header row 'url,...'")
-        columns = _csv_header(header, name)
-        previous = reader.line_num
-        for row in reader:
-            num, previous = previous + 1, reader.line_num  # a quoted row may span lines
-            if not any(cell.strip() for cell in row):
-                continue
-            if any(cell.strip() for cell in row[len(columns) :]):
-                out.error(
-                    num,
-                    f"row has {len(row)} fields but the header has {len(columns)}: "
-                    "put values that contain commas in double quotes",
-                )
-                continue
-            fields = {c: cell for c, cell in zip(columns, row, strict=False) if c}
-            if not fields.get("url", "").strip():
-                out.error(num, "missing URL in the 'url' column")
-                continue
-            out.build(num, fields)
-    except csv.Error as exc:
-        raise SeedFileError(f"CSV seed file {name} line {reader.line_num}: {exc}") from None
+    @classmethod
+    def adding(cls, spec: SeedSpec) -> SeedFields:
+        """The tags and regexes of ``spec``, to add to a seed's own."""
+        return cls(add_tags=spec.tags, add_include=spec.include, add_exclude=spec.exclude)
 
+    def list_after(self, name: str, old: tuple[str, ...]) -> tuple[str, ...]:
+        """The list field ``name`` ("tags", "include", "exclude") holding ``old``, with
+        the items this removes taken out and those it adds put at the end."""
+        key = _list_key(name)
+        removed = {key(item) for item in getattr(self, f"remove_{name}")}
+        kept = [item for item in old if key(item) not in removed]
+        seen = {key(item) for item in kept}
+        for item in getattr(self, f"add_{name}"):
+            if key(item) not in seen:
+                seen.add(key(item))
+                kept.append(item)
+        return tuple(kept)
 
-def _parse_json(text: str, name: str, out: _Collector) -> None:
-    if not text.strip():
-        raise SeedFileError(f"JSON seed file {name} is empty: expected an array of seeds")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SeedFileError(
-            f"JSON seed file {name} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg}): fix the syntax there"
-        ) from None
-    except RecursionError:
-        raise SeedFileError(
-            f"JSON seed file {name} is nested too deeply: expected an array of seed objects"
-        ) from None
-    entries = data.get("seeds") if isinstance(data, dict) else data
-    if not isinstance(entries, list):
-        raise SeedFileError(
-            f"JSON seed file {name} must hold an array of seeds or an object with a 'seeds' array"
-        )
-    for num, entry in enumerate(entries, 1):
-        out.entry(num, entry, "entry")
+    def not_held(self, name: str, old: tuple[str, ...]) -> tuple[str, ...]:
+        """The items this removes from the list field ``name`` that ``old`` lacks."""
+        key = _list_key(name)
+        held = {key(item) for item in old}
+        return tuple(item for item in getattr(self, f"remove_{name}") if key(item) not in held)
 
-
-def _parse_jsonl(text: str, name: str, out: _Collector) -> None:
-    for num, line in _lines(text):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            out.error(num, f"not valid JSON (column {exc.colno}: {exc.msg})")
-            continue
-        except RecursionError:
-            out.error(num, "JSON nested too deeply: expected a seed object or a URL string")
-            continue
-        out.entry(num, value, "line")
-
-
-_PARSERS = {".txt": _parse_txt, ".csv": _parse_csv, ".json": _parse_json, ".jsonl": _parse_jsonl}
-
-
-def _read_text(path: Path, name: str) -> str:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SeedFileError(f"cannot read seed file {name}: {exc.strerror or exc}") from None
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise SeedFileError(f"seed file {name} is UTF-16 encoded: save it as UTF-8")
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        hint = " (an Excel or zip file? export it as CSV UTF-8)" if data[:2] == b"PK" else ""
-        raise SeedFileError(
-            f"seed file {name} looks binary: it has a NUL byte at byte offset "
-            f"{nul}{hint}; seed files must be UTF-8 text"
-        )
-    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    try:
-        return data[bom:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        offset = exc.start + bom
-        line = data[:offset].count(b"\n") + 1
-        raise SeedFileError(
-            f"seed file {name} is not valid UTF-8 (byte 0x{data[offset]:02X} at byte offset "
-            f"{offset}, line {line}): save it as UTF-8 and try again"
-        ) from None
-
-
-def parse_seed_file(path: str | os.PathLike[str]) -> ParsedSeedFile:
-    """Parse a seed list; the format is chosen by the file extension."""
-    p = Path(path)
-    name = repr(os.fspath(p))
-    if p.is_dir():
-        raise SeedFileError(f"seed file {name} is a directory: give the path of a file")
-    if not p.exists():
-        raise SeedFileError(f"seed file {name} not found: check the path")
-    parser = _PARSERS.get(p.suffix.lower())
-    if parser is None:
-        raise SeedFileError(
-            f"seed file {name} has unsupported extension {p.suffix!r}: "
-            f"use one of {', '.join(SUFFIXES)}"
-        )
-    out = _Collector()
-    parser(_read_text(p, name), name, out)
-    return ParsedSeedFile(rows=tuple(out.rows), errors=tuple(out.errors))
+    def fill(self, spec: SeedSpec) -> SeedSpec:
+        """``spec`` with these settings where it gave none of its own, and these tags and
+        regexes added to its own (an import's options, for each of its rows)."""
+        filled = {k: v for k, v in self.settings.items() if k not in spec.given}
+        lists = {name: self.list_after(name, getattr(spec, name)) for name in LISTS}
+        return replace(spec, **filled, **lists, given=spec.given | set(filled))  # type: ignore[arg-type]

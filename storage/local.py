@@ -24,8 +24,19 @@ class LocalStore:
             raise StorageError(f"unsafe storage key {key!r}")
         return self.root.joinpath(*parts)
 
-    def check(self) -> None:
-        """Fail now, with a clear message, if files cannot be stored here."""
+    def check(self, *, create: bool = True) -> None:
+        """Fail now, with a clear message, if files cannot be stored here. Without
+        ``create`` (``archiver store check``), a folder that does not exist is a problem
+        reported, not made."""
+        if not create and self.root.exists() and not self.root.is_dir():
+            raise StorageError(
+                f"the store {self.root} is a file, not a folder: choose another path with --store"
+            )
+        if not create and not self.root.exists():
+            raise StorageError(
+                f"the store folder {self.root} does not exist: check the path; a crawl with"
+                f" --store {self.root} creates it"
+            )
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             probe = self.root / ".archiver-write-test"

@@ -172,6 +172,42 @@ def test_a_login_wall_is_suspect_and_fetched_again(tmp_path, site):
     assert dom and b"Log in to see this post" in dom[0].raw_block
 
 
+SHORT_POST = "律师被带走了，家人不知情"  # a real post can be this short: 12 characters
+
+
+@needs_chromium
+def test_a_short_chinese_post_is_not_an_empty_render(tmp_path):
+    """Text is counted by script: twelve Chinese characters are a post; a page showing
+    only a loading notice is still an empty render."""
+    from mutablesite import Reply
+
+    def doc(text: str) -> bytes:
+        return (
+            "<!doctype html><html><head><meta charset='utf-8'><title>微博正文</title></head>"
+            f"<body><p>{text}</p></body></html>"
+        ).encode()
+
+    home = tmp_path / "home"
+    with MutableSite() as site:
+        site.set("/post/short", Reply(body=doc(SHORT_POST)))
+        site.set("/post/loading", Reply(body=doc("加载中…")))
+        added = archiver(home, "seeds", "add", site.url + "post/short", site.url + "post/loading",
+                         "--browser")  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        result = crawl(home, "short", "-s", "ARCHIVER_SUSPECT_RETRY_DELAY=0.5")
+    # The loading page and its one retry are suspect; the post is not.
+    assert "browser pages: 3, 2 suspect" in result.stdout, result.stdout
+    rows = {(r["url"], r["quality"], r["quality_reason"]) for r in captures_json(home)}
+    assert (site.url + "post/short", "ok", None) in rows
+    assert (
+        site.url + "post/loading",
+        "suspect",
+        "empty render: 4 characters of text and no media",
+    ) in rows
+    text = [r for r in records_of(home) if uri(r) == "urn:text:" + site.url + "post/short"]
+    assert text and SHORT_POST.encode() in text[0].raw_block
+
+
 @needs_chromium
 @pytest.mark.sqlite_only  # two homes, so two catalogs
 def test_browser_hosts_and_the_http_path_side_by_side(tmp_path, site):

@@ -6,7 +6,7 @@ import pytest
 
 from archiver.browser.behaviours import platform_for, weibo, x
 from archiver.browser.options import BrowserOptions, find_chromium, parse_hosts
-from archiver.browser.quality import PageSignals, assess
+from archiver.browser.quality import PageSignals, assess, text_size
 from archiver.errors import ArchiverError, InvalidSeed
 from archiver.seedspec import SeedSpec
 
@@ -30,6 +30,13 @@ POST = "Lawyer detained after posting about the anniversary. " * 5
          "unavailable placeholder"),
         (PageSignals(text="抱歉，该内容已被删除"), "example.cn", "unavailable placeholder"),
         (PageSignals(text="   "), "example.org", "empty render"),
+        # Counted by script: a dozen Chinese characters are a post, not an empty page...
+        (PageSignals(text="律师被带走了，家人不知情"), "weibo.com", None),
+        (PageSignals(text="ログインしてください"), "example.jp", None),
+        # ...but a loading notice, in any script, is still empty.
+        (PageSignals(text="加载中..."), "example.cn", "empty render"),
+        (PageSignals(text="로그인하세요"), "example.kr", "empty render"),
+        (PageSignals(text="Loading..."), "example.org", "empty render"),
         (PageSignals(text="", media=2), "example.org", None),  # a photo post with no caption
         # Per platform: patterns only that platform shows.
         (PageSignals(text=POST, title="Log in to X / X"), "x.com", "login wall"),
@@ -52,6 +59,16 @@ def test_assess(signals, host, reason):
     else:
         assert verdict.suspect and verdict.reason.startswith(reason), verdict
         assert verdict.quality == "suspect"
+
+
+def test_text_size_counts_by_script():
+    assert text_size("律师被带走了，家人不知情") == 11 * 3 + 1  # 11 Han characters and a comma
+    assert text_size("ログイン") == 4 * 2  # katakana
+    assert text_size("로그인") == 3 * 2  # Hangul syllables
+    assert text_size(" a b\n c ") == 3  # whitespace counts nothing
+    assert text_size("𠀀") == 3  # beyond the Basic Multilingual Plane (Extension B)
+    verdict = assess(PageSignals(text="加载中"), "example.cn")
+    assert verdict.reason == "empty render: 3 characters of text and no media"
 
 
 def test_an_error_page_is_suspect():

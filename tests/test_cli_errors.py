@@ -122,6 +122,50 @@ ROWS = [
         "remove-huge-id", ["seeds", "remove", "99999999999999999999"], add_seed(), 1,
         r"no seed with id",
     ),
+    ("show-unknown-url", ["seeds", "show", "https://nope.example/x"], add_seed(), 1,
+     r"^Error: no seed with URL 'https://nope.example/x': add it with 'archiver seeds add"
+     r" https://nope.example/x', or list the seeds with 'archiver seeds list'$"),
+    ("remove-bad-url", ["seeds", "remove", "ftp://example.org/file"], add_seed(), 1,
+     r"unsupported URL scheme 'ftp:'"),
+    # --- seeds edit ---------------------------------------------------------------------
+    ("edit-nothing", ["seeds", "edit", "1"], add_seed(), 2,
+     r"^Error: nothing to change: give at least one option, such as --risk high or"
+     r" --add-tag T \(see 'archiver seeds edit --help'\)$"),
+    ("edit-999", ["seeds", "edit", "999", "--risk", "high"], add_seed(), 1,
+     r"^Error: no seed with id '999': give a seed's id or URL"),
+    ("edit-unknown-url", ["seeds", "edit", "https://nope.example/", "--risk", "high"],
+     add_seed(), 1, r"^Error: no seed with URL 'https://nope.example/'"),
+    ("edit-remove-absent-tag", ["seeds", "edit", "1", "--risk", "high", "--remove-tag", "gone"],
+     add_seed(), 1,
+     r"^Error: seed 1 has no tag 'gone' to remove \(it has: 'present'\); nothing was changed$"),
+    ("edit-remove-absent-regex", ["seeds", "edit", DEAD_URL, "--remove-exclude", "/x/"],
+     add_seed(), 1, r"^Error: seed 1 has no exclude regex '/x/' to remove \(it has: none\)"),
+    ("edit-bad-depth", ["seeds", "edit", "1", "--depth", "-3"], add_seed(), 1,
+     r"^Error: invalid depth '-3': use a whole number from 0 to 10000, or 'none'"),
+    ("edit-bad-regex", ["seeds", "edit", "1", "--add-include", "a("], add_seed(), 1,
+     r"^Error: invalid include regex 'a\('"),
+    ("edit-bad-scope", ["seeds", "edit", "1", "--scope", "galaxy"], add_seed(), 2,
+     r"--scope.*galaxy"),
+    ("edit-bad-tag", ["seeds", "edit", "1", "--add-tag", "a|b"], add_seed(), 1,
+     r"invalid tag 'a\|b'"),
+    # --- a home with no archive: read-only commands say so and create nothing -----------
+    *[
+        (f"no-archive-{'-'.join(args[:2])}", list(args), None, 1,
+         r"^Error: no archive in ('.*/home': it has no catalog\.sqlite|the catalog .*: the"
+         r" database has no archiver tables yet)")
+        for args in (
+            ("seeds", "list"), ("seeds", "show", "1"), ("seeds", "remove", "1"),
+            ("seeds", "edit", "1", "--risk", "high"), ("captures",), ("get", "3467-9ACD"),
+            ("cite", "3467-9ACD"), ("lookup", "https://example.org/", "--at", "2020-02-12"),
+            ("timemap", "https://example.org/"), ("verify", "--all"), ("export", "-o", "out.wacz"),
+            ("schedule", "list"), ("schedule", "set", "--seed", "1", "--every", "6h"),
+            ("events",), ("upload",), ("index",), ("workers",), ("jobs", "show", "j"),
+            ("run-due",),
+        )
+    ],
+    ("store-check-missing-folder", ["store", "check", "--store", "no/such/store"], add_seed(),
+     1, r"^Error: the store folder .*/no/such/store does not exist: check the path; a crawl"
+     r" with --store .*/no/such/store creates it$"),
     # --- seeds import -------------------------------------------------------------------
     ("import-missing", ["seeds", "import", "missing.csv"], add_seed(), 1,
      r"seed file 'missing.csv' not found"),
@@ -151,6 +195,12 @@ ROWS = [
      r"empty"),
     ("import-bad-rows", ["seeds", "import", "rows.csv"], write_file("rows.csv", BAD_CSV), 1,
      r"2 invalid row\(s\).*nothing imported"),
+    ("import-stdin-empty", ["seeds", "import", "-"], add_seed(), 1,
+     r"^Error: no seeds found in stdin$"),
+    ("import-unknown-format", ["seeds", "import", "seeds.xlsx", "--format", "xlsx"],
+     write_file("seeds.xlsx", "url\n"), 2, r"--format.*xlsx"),
+    ("import-bad-option", ["seeds", "import", "ok.txt", "--include", "a)"],
+     write_file("ok.txt", "http://127.0.0.1:9/a\n"), 1, r"invalid include regex 'a\)'"),
     ("import-no-seeds", ["seeds", "import", "comments.txt"],
      write_file("comments.txt", "# nothing here yet\n\n"), 1, r"no seeds found"),
     pytest.param(
@@ -169,13 +219,15 @@ ROWS = [
         "captures-seed-huge", ["captures", "--seed", "99999999999999999999"], add_seed(), 1,
         r"no seed with id",
     ),
-    ("get-not-an-id", ["get", "NOPE-NOPE"], None, 1, r"'NOPE-NOPE' is not a capture id"),
-    ("get-unknown-id", ["get", "3467-9ACD"], None, 1, r"no capture with id 3467-9ACD"),
-    ("get-unknown-id-lowercase", ["get", "34679acd"], None, 1, r"no capture with id 3467-9ACD"),
+    ("get-not-an-id", ["get", "NOPE-NOPE"], add_seed(), 1, r"'NOPE-NOPE' is not a capture id"),
+    ("get-unknown-id", ["get", "3467-9ACD"], add_seed(), 1, r"no capture with id 3467-9ACD"),
+    ("get-unknown-id-lowercase", ["get", "34679acd"], add_seed(), 1,
+     r"no capture with id 3467-9ACD"),
     ("cite-unknown-id", ["cite", "3467-9ACD"], add_seed(), 1, r"no capture with id 3467-9ACD"),
-    ("cite-not-an-id", ["cite", "hello"], None, 1, r"'hello' is not a capture id"),
+    ("cite-not-an-id", ["cite", "hello"], add_seed(), 1, r"'hello' is not a capture id"),
     # --- crawl: every one must fail before a job is created ----------------------------
-    ("crawl-no-seeds", ["crawl"], None, 1, r"no seeds to crawl"),
+    ("crawl-no-archive", ["crawl"], None, 1,
+     r"no archive in .*start an archive there with 'archiver seeds add URL'"),
     ("crawl-only-removed-seeds", ["crawl"],
      removed_seed, 1, r"no seeds to crawl"),
     ("crawl-seed-999", ["crawl", "--seed", "999"], add_seed(), 1, r"no seed with id '999'"),
@@ -253,7 +305,7 @@ ROWS = [
     ),
     # --- the archive home ---------------------------------------------------------------
     ("home-under-a-file", ["seeds", "list"], home_under_a_file, 1,
-     r"cannot use archive home '.*afile/home'.*--home or ARCHIVER_HOME"),
+     r"no archive in ('.*afile/home'|the catalog).*--(home|catalog)"),
     ("home-under-a-file-add", ["seeds", "add", "https://e.example/"], home_under_a_file, 1,
      r"cannot use archive home"),
     ("home-is-a-file", ["seeds", "list"], home_is_a_file, 2, r"'--home'.*homefile.*is a file"),
@@ -264,8 +316,11 @@ def _usable(home: Path) -> bool:
     return not any(p.exists() and not p.is_dir() for p in (home, *home.parents))
 
 
-def _seeds(home: Path) -> list[dict[str, object]]:
+def _seeds(home: Path) -> list[dict[str, object]] | None:
+    """The seed list, or None where there is no archive yet."""
     result = run_cli(home, "seeds", "list", "--json")
+    if result.returncode == 1 and result.stderr.startswith("Error: no archive in "):
+        return None
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -303,7 +358,7 @@ def test_user_error(
     if setup is not None:
         home = setup(tmp_path, home) or home
     usable = _usable(home)
-    seeds_before = _seeds(home) if usable and home.exists() else []
+    seeds_before = _seeds(home) if usable else None
     jobs_before = _jobs(home)
 
     result = run_cli(home, *args, cwd=tmp_path)
@@ -319,7 +374,8 @@ def test_user_error(
         f"no 'Error: ' line matches {pattern!r}\n{output}"
     )
 
-    # Nothing half-written: no job created, the seed list unchanged.
+    # Nothing half-written: no job created, the seed list unchanged (and no archive
+    # started where there was none).
     assert _jobs(home) == jobs_before, output
     if usable:
         assert _seeds(home) == seeds_before, output

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from clihelp import run_cli
+from pgserver import POSTGRES_RUN
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
@@ -17,6 +18,12 @@ def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[
     )
     assert "Traceback" not in result.stdout + result.stderr
     return result
+
+
+def assert_no_archive(home: Path) -> None:
+    result = run_cli(home, "seeds", "list")
+    assert result.returncode == 1, result.stdout
+    assert result.stderr.startswith("Error: no archive in "), result.stderr
 
 
 def seeds_json(home: Path, *args: str) -> list[dict[str, Any]]:
@@ -159,18 +166,31 @@ def test_adding_an_existing_url_merges_tags_without_duplicating(home: Path) -> N
             "second",
         )
     )
-    assert result.stdout.strip() == "already a seed, tags merged: 1 http://example.org/a"
-
+    # Tags merge; the other settings given are not applied, and the add says so.
+    assert result.stdout.splitlines() == [
+        "updated 1 http://example.org/a (tags +two)",
+        "  not applied, the seed keeps its own: risk medium (given high),"
+        " note 'first' (given 'second')",
+        "  to apply them: archiver seeds edit 1 --risk high --note second",
+    ]
     [seed] = seeds_json(home)
     assert seed["id"] == 1
     assert seed["url"] == "http://example.org/a"
     assert seed["tags"] == ["one", "two"]  # "ONE" is the same tag as "one"
-    # Only tags merge: the other fields of the existing seed are kept.
     assert seed["risk"] == "medium"
     assert seed["note"] == "first"
 
-    # The exact same URL again, and several spellings in one command.
-    ok(run_cli(home, "seeds", "add", "http://example.org/a", "http://EXAMPLE.org/./a"))
+    # The command it suggests applies them.
+    edited = ok(run_cli(home, "seeds", "edit", "1", "--risk", "high", "--note", "second"))
+    assert edited.stdout.strip() == (
+        "edited 1 http://example.org/a: risk medium -> high; note 'first' -> 'second'"
+    )
+    [seed] = seeds_json(home)
+    assert (seed["risk"], seed["note"]) == ("high", "second")
+
+    # The exact same URL again, and several spellings in one command: nothing to do.
+    result = ok(run_cli(home, "seeds", "add", "http://example.org/a", "http://EXAMPLE.org/./a"))
+    assert result.stdout.splitlines() == ["unchanged 1 http://example.org/a"] * 2
     assert len(seeds_json(home)) == 1
 
 
@@ -203,8 +223,11 @@ def test_list_filters_by_tag(home: Path) -> None:
 
 
 def test_list_of_an_empty_registry(home: Path) -> None:
+    ok(run_cli(home, "seeds", "add", "https://example.org/"))
+    ok(run_cli(home, "seeds", "remove", "https://example.org/"))
     assert seeds_json(home) == []
-    assert "no seeds" in ok(run_cli(home, "seeds", "list")).stdout
+    listed = ok(run_cli(home, "seeds", "list")).stdout
+    assert listed == "no seeds: add some with 'archiver seeds add URL'\n"
 
 
 def test_show_text_and_json(home: Path) -> None:
@@ -277,7 +300,7 @@ def test_remove_hides_the_seed_and_re_adding_reactivates_it(home: Path) -> None:
 
     # re-adding (in another spelling) brings the same seed back, with merged tags
     result = ok(run_cli(home, "seeds", "add", "HTTPS://GONE.example/page", "--tag", "new"))
-    assert "already a seed" in result.stdout
+    assert result.stdout == "reactivated 2 https://gone.example/page (tags +new)\n"
     seeds = seeds_json(home)
     assert [s["url"] for s in seeds] == ["https://keep.example/", "https://gone.example/page"]
     back = by_url(seeds)["https://gone.example/page"]
@@ -355,7 +378,7 @@ URLS = ["https://a.example/one", "http://b.example/two", "https://c.example/thre
 def test_import_each_format(tmp_path: Path, home: Path, name: str) -> None:
     (tmp_path / name).write_text(IMPORT_FILES[name], encoding="utf-8")
     result = ok(run_cli(home, "seeds", "import", name))
-    assert "imported 3 seed(s): 3 new, 0 merged" in result.stdout
+    assert result.stdout == ("imported 3 seed(s): 3 new, 0 updated, 0 reactivated, 0 unchanged\n")
 
     seeds = seeds_json(home)
     assert [s["url"] for s in seeds] == URLS
@@ -373,7 +396,7 @@ def test_import_each_format(tmp_path: Path, home: Path, name: str) -> None:
 
     # importing again merges instead of duplicating
     result = ok(run_cli(home, "seeds", "import", name))
-    assert "imported 3 seed(s): 0 new, 3 merged" in result.stdout
+    assert result.stdout == ("imported 3 seed(s): 0 new, 0 updated, 0 reactivated, 3 unchanged\n")
     assert [s["url"] for s in seeds_json(home)] == URLS
 
 
@@ -403,12 +426,15 @@ def test_import_is_all_or_nothing_then_skip_invalid(tmp_path: Path, home: Path) 
     assert any(line.startswith("Error: ") for line in err.splitlines()), err
     assert "nothing imported" in err
     assert "imported" not in result.stdout
-    assert seeds_json(home) == []
+    assert_no_archive(home)  # not even an empty one
 
     result = ok(run_cli(home, "seeds", "import", "nominations.csv", "--skip-invalid"))
     assert "line 3:" in result.stderr
     assert "line 5:" in result.stderr
-    assert "imported 3 seed(s): 3 new, 0 merged, skipped 2 invalid row(s)" in result.stdout
+    assert result.stdout == (
+        "imported 3 seed(s): 3 new, 0 updated, 0 reactivated, 0 unchanged,"
+        " skipped 2 invalid row(s)\n"
+    )
     seeds = seeds_json(home)
     assert [s["url"] for s in seeds] == [
         "https://good.example/1",
@@ -432,10 +458,36 @@ def test_home_is_created_on_first_use(tmp_path: Path) -> None:
     assert [s["url"] for s in seeds_json(home)] == ["https://example.org/"]
 
 
-def test_read_only_command_on_a_new_home(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [("seeds", "list"), ("seeds", "list", "--json"), ("seeds", "show", "https://example.org/"),
+     ("captures",), ("lookup", "https://example.org/", "--at", "2020-02-12"),
+     ("schedule", "list"), ("events", "--json")],
+)  # fmt: skip
+def test_read_only_command_on_a_home_with_no_archive(tmp_path: Path, args: tuple[str]) -> None:
+    """A mistyped --home is not an empty archive: the command says there is none there,
+    exits 1, and creates nothing."""
     home = tmp_path / "fresh"
-    assert seeds_json(home) == []
-    assert home.is_dir()
+    result = run_cli(home, *args)
+    assert (result.returncode, result.stdout) == (1, "")
+    if POSTGRES_RUN:
+        assert result.stderr.startswith("Error: no archive in the catalog postgresql://")
+        assert result.stderr.endswith(
+            ": the database has no archiver tables yet. Check --catalog (or ARCHIVER_CATALOG),"
+            " or start an archive there with 'archiver seeds add URL'\n"
+        )
+    else:
+        assert result.stderr == (
+            f"Error: no archive in '{home}': it has no catalog.sqlite. Give the archive's folder"
+            " with --home (or ARCHIVER_HOME), or start an archive there with"
+            " 'archiver seeds add URL'\n"
+        )
+    assert not home.exists()
+    assert_no_archive(home)
+    # An existing folder without a catalog is no archive either, and stays as it was.
+    home.mkdir()
+    assert run_cli(home, *args).returncode == 1
+    assert list(home.iterdir()) == []
 
 
 @pytest.mark.sqlite_only  # the home's catalog.sqlite itself
@@ -453,9 +505,11 @@ def test_archiver_home_environment_variable(tmp_path: Path) -> None:
 
     # --home wins over ARCHIVER_HOME
     other = tmp_path / "other"
-    listed = json.loads(ok(run_cli(other, "seeds", "list", "--json", env=env, cwd=tmp_path)).stdout)
-    assert listed == []
+    result = run_cli(other, "seeds", "list", "--json", env=env, cwd=tmp_path)
+    assert result.returncode == 1 and f"no archive in '{other}'" in result.stderr
+    ok(run_cli(other, "seeds", "add", "https://other.example/", env=env, cwd=tmp_path))
     assert (other / "catalog.sqlite").is_file()
+    assert [s["url"] for s in seeds_json(home)] == ["https://env.example/"]
 
 
 # --- include / exclude -------------------------------------------------------------------
@@ -479,4 +533,222 @@ def test_bad_regex_is_an_error_naming_it(home: Path) -> None:
         "Error: invalid exclude regex '/a/(b': missing ), unterminated subpattern at position 3"
     )
     assert "Traceback" not in result.stderr
-    assert seeds_json(home) == []  # nothing added
+    assert_no_archive(home)  # nothing added, not even an empty archive
+
+
+# --- seeds edit --------------------------------------------------------------------------
+
+
+def test_edit_every_setting_by_id_and_by_url(home: Path) -> None:
+    url = "https://example.org/blog/"
+    ok(run_cli(home, "seeds", "add", url, "--tag", "draft,ngo", "--exclude", "/print/"))
+    result = ok(
+        run_cli(
+            home, "seeds", "edit", "1", "--scope", "prefix", "--depth", "2", "--robots",
+            "ignore", "--risk", "high", "--note", "moved to a new host", "--category", "ngo",
+            "--nominated-by", "desk", "--browser", "--add-tag", "china，人权", "--remove-tag",
+            "DRAFT", "--add-include", "/media/", "--remove-exclude", "/print/",
+        )
+    )  # fmt: skip
+    assert result.stdout == (
+        "edited 1 https://example.org/blog/: category other -> ngo; scope page -> prefix;"
+        " depth none -> 2; robots obey -> ignore; risk medium -> high;"
+        " note '' -> 'moved to a new host'; nominated_by '' -> 'desk'; browser no -> yes;"
+        " tags +china +人权 -draft; include +/media/; exclude -/print/\n"
+    )
+    [seed] = seeds_json(home)
+    assert {k: seed[k] for k in ("scope", "depth", "robots", "risk", "category", "browser")} == {
+        "scope": "prefix", "depth": 2, "robots": "ignore", "risk": "high", "category": "ngo",
+        "browser": True,
+    }  # fmt: skip
+    assert (seed["note"], seed["nominated_by"]) == ("moved to a new host", "desk")
+    assert seed["tags"] == ["ngo", "china", "人权"]
+    assert (seed["include"], seed["exclude"]) == (["/media/"], [])
+    assert seed["updated_at"] > seed["added_at"]
+
+    # By URL, in another spelling; --depth none and --no-browser undo; --json says what changed.
+    data = json.loads(
+        ok(
+            run_cli(home, "seeds", "edit", "HTTPS://EXAMPLE.org/blog/", "--depth", "none",
+                    "--no-browser", "--note", "", "--json")
+        ).stdout
+    )  # fmt: skip
+    assert data == {
+        "seed_id": 1,
+        "url": url,
+        "outcome": "edited",
+        "changes": {
+            "note": {"old": "moved to a new host", "new": ""},
+            "depth": {"old": 2, "new": None},
+            "browser": {"old": True, "new": False},
+        },
+    }
+    [seed] = seeds_json(home)
+    assert (seed["depth"], seed["browser"], seed["note"]) == (None, False, "")
+
+    # The same values again change nothing.
+    again = ok(run_cli(home, "seeds", "edit", url, "--risk", "high", "--add-tag", "CHINA"))
+    assert again.stdout == f"unchanged 1 {url}: it already has these values\n"
+
+
+def test_edit_a_removed_seed_keeps_it_removed(home: Path) -> None:
+    ok(run_cli(home, "seeds", "add", "https://example.org/"))
+    ok(run_cli(home, "seeds", "remove", "1"))
+    result = ok(run_cli(home, "seeds", "edit", "1", "--risk", "low"))
+    assert result.stdout.splitlines() == [
+        "edited 1 https://example.org/: risk medium -> low",
+        "  seed 1 is removed: 'archiver seeds add https://example.org/' brings it back",
+    ]
+    assert seeds_json(home) == []
+
+
+# --- a seed's URL wherever its id is taken -----------------------------------------------
+
+
+def test_a_url_names_a_seed_wherever_an_id_does(home: Path) -> None:
+    ok(run_cli(home, "seeds", "add", "https://a.example/", "https://b.example/post/7"))
+    spelled = "HTTPS://B.Example:443/post/7#comments"
+
+    shown = json.loads(ok(run_cli(home, "seeds", "show", spelled, "--json")).stdout)
+    assert (shown["id"], shown["url"]) == (2, "https://b.example/post/7")
+
+    made = ok(run_cli(home, "schedule", "set", "--seed", spelled, "--every", "6h"))
+    assert made.stdout.startswith("schedule 1: seed 2, ")
+    listed = json.loads(ok(run_cli(home, "schedule", "list", "--json")).stdout)
+    assert [s["seed_id"] for s in listed["schedules"]] == [2]
+    ok(run_cli(home, "schedule", "remove", "--seed", spelled))
+    assert json.loads(ok(run_cli(home, "schedule", "list", "--json")).stdout)["schedules"] == []
+
+    assert ok(run_cli(home, "captures", "--seed", spelled, "--json")).stdout.strip() == "[]"
+    verified = ok(run_cli(home, "verify", "--seed", spelled))
+    assert verified.stdout == "verified 0 capture(s) of seed 2: 0 ok, 0 failed\n"
+    assert ok(run_cli(home, "events", "--seed", spelled, "--json")).stdout.strip() == "[]"
+
+    removed = ok(run_cli(home, "seeds", "remove", spelled))
+    assert removed.stdout == "removed 2 https://b.example/post/7 (its captures are kept)\n"
+    assert [s["url"] for s in seeds_json(home)] == ["https://a.example/"]
+    refused = run_cli(home, "crawl", "--seed", spelled)
+    assert (refused.returncode, refused.stderr) == (
+        1, "Error: seed 2 was removed: add its URL again to crawl it\n",
+    )  # fmt: skip
+
+
+# --- tags typed with a Chinese or Japanese keyboard --------------------------------------
+
+
+def test_full_width_and_ideographic_commas_separate_tags(tmp_path: Path, home: Path) -> None:
+    ok(run_cli(home, "seeds", "add", "https://a.example/", "--tag", "微博，人权、律师；709"))
+    (tmp_path / "s.csv").write_text("url,tags\nhttps://b.example/,新闻、香港，NGO\n")
+    ok(run_cli(home, "seeds", "import", "s.csv"))
+    seeds = by_url(seeds_json(home))
+    assert seeds["https://a.example/"]["tags"] == ["微博", "人权", "律师", "709"]
+    assert seeds["https://b.example/"]["tags"] == ["新闻", "香港", "NGO"]
+    listed = seeds_json(home, "--tag", "律师、香港")
+    assert [s["url"] for s in listed] == ["https://a.example/", "https://b.example/"]
+
+
+# --- import options and standard input --------------------------------------------------
+
+
+def test_import_options_apply_to_every_row_and_dash_reads_stdin(tmp_path: Path, home: Path) -> None:
+    urls = "https://a.example/\n# a comment\nhttps://b.example/x  # why\n"
+    result = ok(
+        run_cli(
+            home, "seeds", "import", "-", "--tag", "weibo", "--tag", "2026", "--scope", "host",
+            "--depth", "1", "--risk", "high", "--robots", "ignore", "--category", "social",
+            "--note", "from the desk", "--nominated-by", "ann", "--browser", "--exclude",
+            "/login", input=urls,
+        )
+    )  # fmt: skip
+    assert result.stdout == "imported 2 seed(s): 2 new, 0 updated, 0 reactivated, 0 unchanged\n"
+    for seed in seeds_json(home):
+        assert seed["tags"] == ["weibo", "2026"]
+        assert (seed["scope"], seed["depth"], seed["risk"], seed["robots"]) == (
+            "host", 1, "high", "ignore",
+        )  # fmt: skip
+        assert (seed["category"], seed["note"], seed["nominated_by"]) == (
+            "social", "from the desk", "ann",
+        )  # fmt: skip
+        assert seed["browser"] is True and seed["exclude"] == ["/login"]
+
+    # A row's own value wins over the option; tags and regexes add to the row's.
+    (tmp_path / "rows.csv").write_text(
+        "url,tags,risk,scope\nhttps://c.example/,own,low,\nhttps://d.example/,,,page\n"
+    )
+    ok(run_cli(home, "seeds", "import", "rows.csv", "--tag", "batch", "--risk", "medium",
+               "--scope", "domain"))  # fmt: skip
+    seeds = by_url(seeds_json(home))
+    c, d = seeds["https://c.example/"], seeds["https://d.example/"]
+    assert (c["tags"], c["risk"], c["scope"]) == (["own", "batch"], "low", "domain")
+    assert (d["tags"], d["risk"], d["scope"]) == (["batch"], "medium", "page")
+
+    # --format reads other formats from stdin.
+    rows = json.dumps([{"url": "https://e.example/", "tags": ["json"]}])
+    ok(run_cli(home, "seeds", "import", "-", "--format", "json", input=rows))
+    assert by_url(seeds_json(home))["https://e.example/"]["tags"] == ["json"]
+
+
+def test_reimport_reports_what_it_did_not_apply(tmp_path: Path, home: Path) -> None:
+    ok(run_cli(home, "seeds", "add", "https://a.example/", "--risk", "high", "--scope", "host"))
+    ok(run_cli(home, "seeds", "add", "https://b.example/", "--tag", "old"))
+    ok(run_cli(home, "seeds", "remove", "2"))
+    ok(run_cli(home, "seeds", "add", "https://c.example/"))
+    (tmp_path / "s.csv").write_text(
+        "url,tags,risk,scope,note\n"
+        "https://a.example/,,low,host,\n"  # line 2: risk differs, scope the same
+        "https://b.example/,new,,,\n"  # line 3: removed, comes back
+        "https://c.example/,,,,\n"  # line 4: unchanged
+        "https://d.example/,,,,fresh\n"  # line 5: new
+        "https://c.example/,x,,,\n"  # line 6: updated (a tag)
+    )
+    result = ok(run_cli(home, "seeds", "import", "s.csv"))
+    assert result.stdout.splitlines() == [
+        "line 2: unchanged 1 https://a.example/",
+        "  not applied, the seed keeps its own: risk high (given low)",
+        "  to apply them: archiver seeds edit 1 --risk low",
+        "line 3: reactivated 2 https://b.example/ (tags +new)",
+        "imported 5 seed(s): 1 new, 1 updated, 1 reactivated, 2 unchanged",
+    ]
+    assert by_url(seeds_json(home))["https://a.example/"]["risk"] == "high"
+
+
+def test_add_and_import_json_output(tmp_path: Path, home: Path) -> None:
+    ok(run_cli(home, "seeds", "add", "https://a.example/", "--note", "first"))
+    data = json.loads(
+        ok(
+            run_cli(home, "seeds", "add", "https://a.example/", "https://b.example/", "--note",
+                    "second", "--tag", "t", "--json")
+        ).stdout
+    )  # fmt: skip
+    assert data == {
+        "seeds": [
+            {
+                "seed_id": 1,
+                "url": "https://a.example/",
+                "outcome": "updated",
+                "changes": {"tags": {"old": [], "new": ["t"]}},
+                "not_applied": {"note": {"kept": "first", "given": "second"}},
+            },
+            {"seed_id": 2, "url": "https://b.example/", "outcome": "added", "changes": {},
+             "not_applied": {}},
+        ],
+        "counts": {"added": 1, "updated": 1, "reactivated": 0, "unchanged": 0},
+    }  # fmt: skip
+
+    ok(run_cli(home, "seeds", "remove", "https://b.example/"))
+    (tmp_path / "s.jsonl").write_text(
+        '{"url": "https://b.example/"}\n"ftp://bad.example/"\n{"url": "https://a.example/"}\n'
+    )
+    result = ok(run_cli(home, "seeds", "import", "s.jsonl", "--skip-invalid", "--json"))
+    assert result.stderr == (
+        "s.jsonl: line 2: unsupported URL scheme 'ftp:' in 'ftp://bad.example/':"
+        " only http and https URLs can be archived\n"
+    )
+    data = json.loads(result.stdout)
+    assert [(s["line"], s["seed_id"], s["outcome"]) for s in data["seeds"]] == [
+        (1, 2, "reactivated"),
+        (3, 1, "unchanged"),
+    ]
+    assert data["counts"] == {"added": 0, "updated": 0, "reactivated": 1, "unchanged": 1}
+    assert [entry["line"] for entry in data["invalid"]] == [2]
+    assert "ftp" in data["invalid"][0]["error"]

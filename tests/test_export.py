@@ -217,7 +217,11 @@ def test_a_catalog_that_disagrees_with_the_record_stops_the_export(tmp_path, fix
     ],
 )
 def test_bad_export_requests_get_clear_errors(tmp_path, fixture_site, args, message):
-    home = crawled(tmp_path, fixture_site) if args and args[0] != "--capture" else tmp_path / "h"
+    if args and args[0] != "--capture":
+        home = crawled(tmp_path, fixture_site)
+    else:  # an archive with nothing captured
+        home = tmp_path / "h"
+        assert archiver(home, "seeds", "add", fixture_site.url).returncode == 0
     out = tmp_path / "bad.wacz"
     result = archiver(home, "export", *args, "-o", str(out))
     assert result.returncode == 1, result.stdout + result.stderr

@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 
 from archiver.errors import InvalidSeed, InvalidURL, SeedFileError
+from archiver.seedfiles import ParsedSeedFile, RowError, parse_seed_data, parse_seed_file
 from archiver.seedspec import (
     CATEGORIES,
     RISKS,
     ROBOTS,
     SCOPES,
-    ParsedSeedFile,
-    RowError,
+    SeedFields,
     SeedSpec,
-    parse_seed_file,
+    split_tag_options,
 )
 
 
@@ -400,3 +400,78 @@ def test_bad_regexes_are_reported_by_line(tmp_path: Path) -> None:
     }
     with pytest.raises(InvalidSeed, match="give a list of regexes"):
         SeedSpec.build("https://a.org/", include={"a": 1})  # type: ignore[arg-type]
+
+
+# --- tags typed with a Chinese or Japanese keyboard -----------------------------------------
+
+
+def test_full_width_commas_and_semicolons_separate_tags(tmp_path: Path) -> None:
+    spec = SeedSpec.build("https://e.org/", tags="微博，人权、律师；709|NGO")
+    assert spec.tags == ("微博", "人权", "律师", "709", "NGO")
+    assert split_tag_options(["a，b", "c、d；e", "f"]) == ["a", "b", "c", "d", "e", "f"]
+    assert split_tag_options(["a|b"]) == ["a|b"]  # on the command line '|' is no separator
+    with pytest.raises(InvalidSeed, match="as do '，', '、' and '；'"):
+        SeedSpec.build("https://e.org/", tags=["a、b"])
+    parsed = parse_seed_file(write(tmp_path, "s.csv", "url,tags\nhttps://a.org/,新闻、香港\n"))
+    assert parsed.rows[0][1].tags == ("新闻", "香港")
+
+
+# --- which settings a row gave, and settings given to every row -----------------------------
+
+
+def test_given_names_the_settings_not_defaulted() -> None:
+    assert SeedSpec.build("https://e.org/").given == frozenset()
+    spec = SeedSpec.build("https://e.org/", risk="medium", note="", depth="2", browser=False)
+    assert spec.given == {"risk", "depth", "browser"}  # "" is the default, False is given
+    assert spec == SeedSpec(url="https://e.org/", depth=2)  # not part of equality
+
+
+def test_seed_fields_fill_each_row(tmp_path: Path) -> None:
+    defaults = SeedFields.build(
+        {"risk": "HIGH", "scope": "host", "depth": None, "browser": True},
+        add_tags=["batch"],
+        add_exclude=["/login"],
+    )
+    assert defaults.settings == {"risk": "high", "scope": "host", "browser": True}
+    content = "url,tags,risk,exclude\nhttps://a.org/,own,low,/print/\nhttps://b.org/,,,\n"
+    parsed = parse_seed_file(write(tmp_path, "s.csv", content), defaults)
+    a, b = (spec for _, spec in parsed.rows)
+    assert (a.tags, a.risk, a.scope, a.browser) == (("own", "batch"), "low", "host", True)
+    assert a.exclude == ("/print/", "/login")
+    assert (b.tags, b.risk, b.exclude) == (("batch",), "high", ("/login",))
+    assert b.given == {"risk", "scope", "browser"}
+
+
+def test_seed_fields_lists_and_checks() -> None:
+    fields = SeedFields.build({}, add_tags=["New", "x"], remove_tags=["OLD"])
+    assert fields.list_after("tags", ("old", "new", "keep")) == ("new", "keep", "x")
+    assert fields.not_held("tags", ("keep",)) == ("OLD",)
+    assert not fields.empty and SeedFields.build({"note": None}).empty
+    assert SeedFields.build({"depth": "none"}).settings == {"depth": None}
+    assert SeedFields.build({"note": ""}).settings == {"note": ""}
+    with pytest.raises(InvalidSeed, match="invalid depth '-1'"):
+        SeedFields.build({"depth": "-1"})
+    with pytest.raises(InvalidSeed, match="invalid include regex"):
+        SeedFields.build({}, add_include=["("])
+    with pytest.raises(InvalidSeed, match="unknown seed field"):
+        SeedFields.build({"colour": "red"})
+
+
+# --- a seed list from standard input ---------------------------------------------------------
+
+
+def test_parse_seed_data_in_each_format() -> None:
+    txt = parse_seed_data(b"https://a.org/\n# c\nftp://b.org/\n", "stdin", "txt")
+    assert [(n, s.url) for n, s in txt.rows] == [(1, "https://a.org/")]
+    assert [e.line for e in txt.errors] == [3] and txt.unit == "line"
+    data = json.dumps(["https://a.org/", {"url": "https://b.org/"}]).encode()
+    assert parse_seed_data(data, "stdin", "json").unit == "entry"
+    with pytest.raises(SeedFileError, match="unknown seed list format 'xml'"):
+        parse_seed_data(b"", "stdin", "xml")
+    with pytest.raises(SeedFileError, match="seed file stdin is UTF-16"):
+        parse_seed_data("https://a.org/".encode("utf-16"), "stdin", "txt")
+
+
+def test_format_overrides_the_extension(tmp_path: Path) -> None:
+    path = write(tmp_path, "nominations", "url,tags\nhttps://a.org/,x\n")
+    assert parse_seed_file(path, fmt="csv").rows[0][1].tags == ("x",)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from clihelp import run_cli
 
 from archiver.errors import IntegrityError, StorageError
 from archiver.storage import LocalStore, open_store
@@ -100,3 +101,42 @@ def test_store_uris(tmp_path):
     assert open_store(tmp_path.as_uri()).root == tmp_path
     with pytest.raises(StorageError, match="unknown store scheme 'ftp'"):
         open_store("ftp://example.org/x")
+
+
+def test_check_reports_a_missing_folder_without_making_it(tmp_path):
+    missing = tmp_path / "no" / "such" / "store"
+    with pytest.raises(StorageError) as info:
+        LocalStore(missing).check(create=False)
+    assert str(info.value) == (
+        f"the store folder {missing} does not exist: check the path; a crawl with"
+        f" --store {missing} creates it"
+    )
+    assert not (tmp_path / "no").exists()
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(StorageError, match="afile is a file, not a folder: choose another path"):
+        LocalStore(tmp_path / "afile").check(create=False)
+    LocalStore(missing).check()  # a crawl's check makes the folder it will store into
+    assert missing.is_dir() and list(missing.iterdir()) == []
+    LocalStore(missing).check(create=False)
+
+
+def test_store_check_command_creates_nothing(tmp_path):
+    """`archiver store check` only looks: a mistyped --store is reported, not made, and a
+    home with no archive stays as it was."""
+    home = tmp_path / "home"
+    missing = tmp_path / "nonexistent"
+    result = run_cli(home, "store", "check", "--store", str(missing))
+    assert result.returncode == 1
+    assert result.stdout == f"store: {missing.as_uri()}\n"
+    assert result.stderr == (
+        f"Error: the store folder {missing} does not exist: check the path; a crawl with"
+        f" --store {missing} creates it\n"
+    )
+    assert not missing.exists() and not home.exists()
+    missing.mkdir()
+    result = run_cli(home, "store", "check", "--store", str(missing))
+    assert (result.returncode, result.stdout) == (
+        0,
+        f"store: {missing.as_uri()}\nok: can write to {missing}\n",
+    )
+    assert list(missing.iterdir()) == [] and not home.exists()

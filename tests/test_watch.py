@@ -395,14 +395,21 @@ def test_sigterm_during_a_capture_finishes_it_and_exits(tmp_path, site):
 
 
 def test_processes_starting_together_on_a_new_home_all_work(tmp_path):
-    """Cron may start several runs at once on a home nobody has opened yet."""
+    """Several processes may start at once on a home nobody has opened yet (a script
+    adding seeds in parallel): each of them creates it, none trips on another."""
     home = tmp_path / "home"
-    command = [sys.executable, "-m", "archiver", "--home", str(home), "schedule", "list"]
-    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            for _ in range(6)]  # fmt: skip
+    command = [sys.executable, "-m", "archiver", "--home", str(home), "seeds", "add"]
+    runs = [subprocess.Popen([*command, f"https://example.org/{n}"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+            for n in range(6)]  # fmt: skip
     outputs = [p.communicate(timeout=60) for p in runs]
     assert [p.returncode for p in runs] == [0] * 6, outputs
-    assert all("no schedules" in out for out, _ in outputs)
+    assert all(out.startswith("added ") for out, _ in outputs)
+    listed = run(home, "schedule", "list")
+    assert (listed.returncode, listed.stdout) == (
+        0,
+        "no schedules (add one with 'archiver schedule set')\n",
+    )
 
 
 def test_absent_then_absent_otherwise_is_still_an_event(tmp_path, site):

@@ -12,8 +12,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Below this much visible text, with nothing visual on the page, a render is empty.
+# Below this much visible text, with nothing visual on the page, a render is empty. Text
+# is counted by script (text_size): a real post in Chinese can be a dozen characters.
 MIN_TEXT = 20
+
+# Scripts whose characters carry more than a Latin letter, and what each counts for: a
+# Han character is a word or most of one (Chinese runs about a third as many characters
+# as the same text in English); a kana or a Hangul syllable block is a syllable.
+_SCRIPT_WEIGHTS = (
+    (re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"), 3),
+    (re.compile("[\u3040-\u30ff\u31f0-\u31ff\uac00-\ud7af]"), 2),
+)
+
+
+def text_size(text: str) -> int:
+    """Visible text in Latin-letter equivalents: whitespace counts nothing, a Han
+    character 3, a kana or a Hangul syllable 2, anything else 1."""
+    letters = "".join(text.split())
+    size = len(letters)
+    for pattern, weight in _SCRIPT_WEIGHTS:
+        size += (weight - 1) * len(pattern.findall(letters))
+    return size
 
 
 @dataclass(frozen=True)
@@ -137,6 +156,6 @@ def assess(signals: PageSignals, host: str = "", status: int = 200) -> Verdict:
     match = UNAVAILABLE.search(seen)
     if match and len(text) < SHORT:
         return Verdict(True, f"unavailable placeholder: {_quote(match)}")
-    if len("".join(text.split())) < MIN_TEXT and not signals.media:
+    if text_size(text) < MIN_TEXT and not signals.media:
         return Verdict(True, f"empty render: {len(text)} characters of text and no media")
     return OK

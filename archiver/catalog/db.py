@@ -131,12 +131,19 @@ def _migration_lock(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def open_catalog(location: Path | str) -> Catalog:
-    """Open (creating and migrating if needed) the catalog at ``location``: an SQLite
-    file, or a ``postgresql://`` URL."""
+def open_catalog(location: Path | str, *, create: bool = True) -> Catalog:
+    """Open (migrating if needed) the catalog at ``location``: an SQLite file, or a
+    ``postgresql://`` URL. Without ``create``, a catalog that does not exist yet (no
+    file, or a database without our tables) is an error, and nothing is created."""
     if is_postgres(location):
-        return _open_postgres(str(location))
+        return _open_postgres(str(location), create)
     path = Path(location)
+    if not create and not path.is_file():
+        raise HomeError(
+            f"no archive in {str(path.parent)!r}: it has no {path.name}. Give the archive's"
+            " folder with --home (or ARCHIVER_HOME), or start an archive there with"
+            " 'archiver seeds add URL'"
+        )
     try:
         conn = sqlite3.connect(path, timeout=30, isolation_level="DEFERRED")
         conn.row_factory = sqlite3.Row
@@ -184,7 +191,12 @@ def masked(url: str) -> str:
     return shown
 
 
-def _open_postgres(url: str) -> Catalog:
+def _has_tables(conn: Any) -> bool:
+    row = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
+    return bool(row[0])
+
+
+def _open_postgres(url: str, create: bool = True) -> Catalog:
     try:
         import psycopg
     except ImportError:
@@ -200,6 +212,13 @@ def _open_postgres(url: str) -> Catalog:
 
         raw.adapters.register_loader("json", TextLoader)
         conn = PgConnection(raw)
+        if not create and not _has_tables(conn):
+            conn.close()
+            raise HomeError(
+                f"no archive in the catalog {masked(url)}: the database has no archiver tables"
+                " yet. Check --catalog (or ARCHIVER_CATALOG), or start an archive there with"
+                " 'archiver seeds add URL'"
+            )
         _migrate(conn)
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

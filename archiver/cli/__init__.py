@@ -36,10 +36,14 @@ class CliState:
     # Environment variables given their value by HOME/archiver.toml (none set them).
     from_config: set[str] = field(default_factory=set)
 
-    def catalog(self) -> Catalog:
+    def catalog(self, *, create: bool = False) -> Catalog:
+        """The archive's catalog. Commands that start an archive (``seeds add``, ``crawl``)
+        pass ``create``; for the others a home or catalog with no archive is an error,
+        and nothing is created."""
         if self._catalog is None:
-            self.home.ensure()
-            self._catalog = open_catalog(self.home.catalog_location)
+            if create:
+                self.home.ensure()
+            self._catalog = open_catalog(self.home.catalog_location, create=create)
         return self._catalog
 
 

@@ -236,7 +236,7 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_
     host_headers = hostheaders.collect(obj.home.root, header_for)
     name = check_job_name(job_name) if job_name else new_job_name()
     specs = [SeedSpec.build(url) for url in urls]
-    catalog = obj.catalog()
+    catalog = obj.catalog(create=bool(urls))  # with no URL to add, the seeds must exist
     resume = get_job(catalog, name) if job_exists(catalog, name) else None
     if submit and resume is not None:  # whatever its state: a submit never resumes
         raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import click
 
 from archiver.catalog.captures import count_for_seed
-from archiver.catalog.seeds import Seed, add_seeds, get_seed, list_seeds, remove_seed
+from archiver.catalog.seeds import (
+    Seed,
+    add_seeds,
+    edit_seed,
+    get_seed,
+    list_seeds,
+    remove_seed,
+)
+from archiver.cli.seedoutcomes import changes_json, changes_text, outcome_text, outcomes_json
 from archiver.errors import ArchiverError
-from archiver.seedspec import CATEGORIES, RISKS, ROBOTS, SCOPES, SeedSpec, parse_seed_file
+from archiver.seedfiles import FORMATS, parse_seed_data, parse_seed_file
+from archiver.seedspec import (
+    CATEGORIES,
+    RISKS,
+    ROBOTS,
+    SCOPES,
+    SeedFields,
+    SeedSpec,
+    split_tag_options,
+)
 from archiver.watch.status import timeline
-
-
-def _split_tags(values: tuple[str, ...]) -> list[str]:
-    return [part for value in values for part in value.replace(";", ",").split(",")]
 
 
 def _describe(seed: Seed) -> str:
@@ -29,6 +43,44 @@ def _describe(seed: Seed) -> str:
     )
 
 
+def setting_options(command):  # type: ignore[no-untyped-def]
+    """The options of a seed's settings that add, import and edit share."""
+    for option in reversed((
+        click.option("--category", type=click.Choice(CATEGORIES),
+                     help="Kind of source (default other)."),
+        click.option("--scope", type=click.Choice(SCOPES),
+                     help="What to follow from the seed (default page)."),
+        click.option("--robots", type=click.Choice(ROBOTS),
+                     help="robots.txt policy (default obey)."),
+        click.option("--risk", type=click.Choice(RISKS), help="Risk of deletion (default medium)."),
+        click.option("--note", help="Why this was nominated."),
+        click.option("--nominated-by", help="Who nominated it."),
+    )):  # fmt: skip
+        command = option(command)
+    return command
+
+
+def new_seed_options(command):  # type: ignore[no-untyped-def]
+    """The options add and import share besides the settings: tags, depth, browser, regexes."""
+    for option in reversed((
+        click.option("--tag", "tags", multiple=True,
+                     help="Tag (repeatable; ',' and ';' split too, and '，' '、')."),
+        click.option("--depth", type=click.IntRange(min=0), help="Link hops from the seed."),
+        click.option("--browser", is_flag=True, default=None,
+                     help="Capture with a headless browser (pages rendered by JavaScript,"
+                     " social posts)."),
+        click.option("--include", "include", multiple=True, metavar="REGEX",
+                     help="Also follow links matching this regex, beyond the scope (repeatable)."),
+        click.option("--exclude", "exclude", multiple=True, metavar="REGEX",
+                     help="Never follow links matching this regex (repeatable; wins over scope"
+                     " and --include)."),
+        click.option("--json", "as_json", is_flag=True,
+                     help="JSON output: each seed's outcome, what changed, what was not applied."),
+    )):  # fmt: skip
+        command = option(command)
+    return command
+
+
 @click.group()
 def seeds() -> None:
     """Manage the seed list: what to capture, with tags, scope and why."""
@@ -36,95 +88,149 @@ def seeds() -> None:
 
 @seeds.command("add")
 @click.argument("urls", nargs=-1, required=True)
-@click.option("--tag", "tags", multiple=True, help="Tag (repeatable; commas split too).")
-@click.option("--category", type=click.Choice(CATEGORIES), help="Kind of source (default other).")
-@click.option(
-    "--scope", type=click.Choice(SCOPES), help="What to follow from the seed (default page)."
-)
-@click.option("--depth", type=click.IntRange(min=0), help="Link hops from the seed.")
-@click.option("--robots", type=click.Choice(ROBOTS), help="robots.txt policy (default obey).")
-@click.option("--risk", type=click.Choice(RISKS), help="Risk of deletion (default medium).")
-@click.option("--note", help="Why this was nominated.")
-@click.option("--nominated-by", help="Who nominated it.")
-@click.option(
-    "--browser",
-    is_flag=True,
-    help="Capture with a headless browser (pages rendered by JavaScript, social posts).",
-)
-@click.option(
-    "--include",
-    "include",
-    multiple=True,
-    metavar="REGEX",
-    help="Also follow links matching this regex, beyond the scope (repeatable).",
-)
-@click.option(
-    "--exclude",
-    "exclude",
-    multiple=True,
-    metavar="REGEX",
-    help="Never follow links matching this regex (repeatable; wins over scope and --include).",
-)
+@setting_options
+@new_seed_options
 @click.pass_obj
-def seeds_add(
-    obj, urls, tags, category, scope, depth, robots, risk, note, nominated_by, browser,
-    include, exclude,
-) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
-    """Add seeds. A URL that is already a seed gets the new tags merged in
-    (and --browser turned on, and new --include/--exclude regexes added).
+def seeds_add(obj, urls, tags, include, exclude, as_json, **settings) -> None:  # type: ignore[no-untyped-def]
+    """Add seeds. A URL that is already a seed gets the new tags and --include/--exclude
+    regexes merged in (and --browser turned on), and comes back if it had been removed;
+    other settings that differ are listed as not applied: change them with 'seeds edit'.
 
     Example: archiver seeds add https://weibo.com/123/abc --tag weibo --risk high --browser
 
     Example: archiver seeds add https://example.org/ --scope host --exclude '[?&]replytocom='
     """
+    settings["browser"] = settings["browser"] or None  # not given: nothing to report
     specs = [
         SeedSpec.build(
-            url,
-            tags=_split_tags(tags),
-            category=category,
-            scope=scope,
-            depth=depth,
-            robots=robots,
-            risk=risk,
-            note=note,
-            nominated_by=nominated_by,
-            browser=browser,
-            include=include,
-            exclude=exclude,
+            url, tags=split_tag_options(tags), include=include, exclude=exclude, **settings
         )
         for url in urls
     ]
-    for result in add_seeds(obj.catalog(), specs):
-        verb = "added" if result.created else "already a seed, tags merged:"
-        click.echo(f"{verb} {result.seed.id} {result.seed.url}")
+    results = add_seeds(obj.catalog(create=True), specs)
+    if as_json:
+        click.echo(outcomes_json([(result, {}) for result in results]))
+        return
+    for result in results:
+        click.echo(outcome_text(result))
 
 
 @seeds.command("import")
-@click.argument("file", type=click.Path(dir_okay=True))
+@click.argument("file", type=click.Path(dir_okay=True, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="The file's format (default: its extension; txt for '-').")  # fmt: skip
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows and report the bad ones.")
+@setting_options
+@new_seed_options
 @click.pass_obj
-def seeds_import(obj, file: str, skip_invalid: bool) -> None:  # type: ignore[no-untyped-def]
-    """Import seeds from a .txt, .csv, .json or .jsonl file.
+def seeds_import(obj, file, fmt, skip_invalid, tags, include, exclude, as_json, **settings) -> None:  # type: ignore[no-untyped-def]
+    """Import seeds from a .txt, .csv, .json or .jsonl file, or '-' for standard input.
+    The options are given to every row: a row's own value wins, and tags and regexes are
+    added to the row's.
 
     All or nothing by default: every bad row is reported with its line number and
     nothing is imported. Example: archiver seeds import nominations.csv
+
+    Example: grep weibo.com urls.txt | archiver seeds import - --tag weibo --browser
     """
-    parsed = parse_seed_file(file)
+    settings["browser"] = settings["browser"] or None  # not given: each row's own
+    defaults = SeedFields.build(
+        settings, add_tags=split_tag_options(tags), add_include=include, add_exclude=exclude
+    )
+    shown = "stdin" if file == "-" else file
+    if file == "-":
+        data = click.get_binary_stream("stdin").read()
+        parsed = parse_seed_data(data, "stdin", fmt or "txt", defaults)
+    else:
+        parsed = parse_seed_file(file, defaults, fmt)
     for problem in parsed.errors:
-        click.echo(f"{file}: {problem}", err=True)
+        click.echo(f"{shown}: {problem}", err=True)
     if parsed.errors and not skip_invalid:
         raise ArchiverError(
-            f"{len(parsed.errors)} invalid row(s) in {file}; nothing imported "
+            f"{len(parsed.errors)} invalid row(s) in {shown}; nothing imported "
             "(fix them, or use --skip-invalid to import the valid rows)"
         )
     if not parsed.rows:
-        raise ArchiverError(f"no seeds found in {file}")
-    results = add_seeds(obj.catalog(), [spec for _, spec in parsed.rows])
-    created = sum(1 for r in results if r.created)
+        raise ArchiverError(f"no seeds found in {shown}")
+    results = add_seeds(obj.catalog(create=True), [spec for _, spec in parsed.rows])
+    rows = [
+        (result, {parsed.unit: num}) for (num, _), result in zip(parsed.rows, results, strict=True)
+    ]
+    if as_json:
+        invalid = [
+            {problem.where: problem.line, "error": problem.reason} for problem in parsed.errors
+        ]
+        click.echo(outcomes_json(rows, invalid=invalid))
+        return
+    for result, where in rows:
+        if result.outcome == "reactivated" or result.not_applied:
+            [(unit, num)] = where.items()
+            click.echo(f"{unit} {num}: {outcome_text(result)}")
+    counts = Counter(result.outcome for result in results)
     skipped = f", skipped {len(parsed.errors)} invalid row(s)" if parsed.errors else ""
     click.echo(
-        f"imported {len(results)} seed(s): {created} new, {len(results) - created} merged{skipped}"
+        f"imported {len(results)} seed(s): {counts['added']} new, {counts['updated']} updated,"
+        f" {counts['reactivated']} reactivated, {counts['unchanged']} unchanged{skipped}"
     )
+
+
+@seeds.command("edit")
+@click.argument("seed", metavar="ID|URL")
+@setting_options
+@click.option(
+    "--depth", metavar="N|none", help="Link hops from the seed; none: the scope's default."
+)
+@click.option(
+    "--browser/--no-browser", default=None, help="Capture with a headless browser, or not."
+)
+@click.option("--add-tag", "add_tags", multiple=True, help="Add a tag (repeatable; commas split).")
+@click.option("--remove-tag", "remove_tags", multiple=True, help="Remove a tag (repeatable).")
+@click.option("--add-include", multiple=True, metavar="REGEX", help="Add an include regex.")
+@click.option("--remove-include", multiple=True, metavar="REGEX", help="Remove an include regex.")
+@click.option("--add-exclude", multiple=True, metavar="REGEX", help="Add an exclude regex.")
+@click.option("--remove-exclude", multiple=True, metavar="REGEX", help="Remove an exclude regex.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output: what changed.")
+@click.pass_obj
+def seeds_edit(
+    obj, seed, add_tags, remove_tags, add_include, remove_include, add_exclude, remove_exclude,
+    as_json, **settings,
+) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+    """Change a seed, named by its id or its URL. Its captures keep the settings they
+    were made with; the next crawl uses the new ones.
+
+    Example: archiver seeds edit 3 --risk high --scope host --depth 2
+
+    Example: archiver seeds edit https://example.org/ --add-tag china --remove-tag draft
+    """
+    fields = SeedFields.build(
+        settings,
+        add_tags=split_tag_options(add_tags),
+        remove_tags=split_tag_options(remove_tags),
+        add_include=add_include,
+        remove_include=remove_include,
+        add_exclude=add_exclude,
+        remove_exclude=remove_exclude,
+    )
+    if fields.empty:
+        raise click.UsageError(
+            "nothing to change: give at least one option, such as --risk high or --add-tag T"
+            " (see 'archiver seeds edit --help')"
+        )
+    edited, changes = edit_seed(obj.catalog(), seed, fields)
+    if as_json:
+        outcome = "edited" if changes else "unchanged"
+        data = {"seed_id": edited.id, "url": edited.url, "outcome": outcome,
+                "changes": changes_json(changes)}  # fmt: skip
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if changes:
+        click.echo(f"edited {edited.id} {edited.url}: {changes_text(changes)}")
+    else:
+        click.echo(f"unchanged {edited.id} {edited.url}: it already has these values")
+    if not edited.active:
+        click.echo(
+            f"  seed {edited.id} is removed: 'archiver seeds add {edited.url}' brings it back"
+        )
 
 
 @seeds.command("list")
@@ -133,7 +239,7 @@ def seeds_import(obj, file: str, skip_invalid: bool) -> None:  # type: ignore[no
 @click.pass_obj
 def seeds_list(obj, tags: tuple[str, ...], as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """List active seeds. Example: archiver seeds list --tag weibo --json"""
-    found = list_seeds(obj.catalog(), tags=_split_tags(tags))
+    found = list_seeds(obj.catalog(), tags=split_tag_options(tags))
     if as_json:
         click.echo(json.dumps([seed.to_json() for seed in found], ensure_ascii=False, indent=2))
         return
@@ -146,11 +252,11 @@ def seeds_list(obj, tags: tuple[str, ...], as_json: bool) -> None:  # type: igno
 
 
 @seeds.command("show")
-@click.argument("seed_id")
+@click.argument("seed_id", metavar="ID|URL")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 @click.pass_obj
 def seeds_show(obj, seed_id: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
-    """Show one seed. Example: archiver seeds show 3"""
+    """Show one seed, named by its id or its URL. Example: archiver seeds show 3"""
     catalog = obj.catalog()
     seed = get_seed(catalog, seed_id)
     count = count_for_seed(catalog, seed.id)
@@ -180,9 +286,10 @@ def seeds_show(obj, seed_id: str, as_json: bool) -> None:  # type: ignore[no-unt
 
 
 @seeds.command("remove")
-@click.argument("seed_id")
+@click.argument("seed_id", metavar="ID|URL")
 @click.pass_obj
 def seeds_remove(obj, seed_id: str) -> None:  # type: ignore[no-untyped-def]
-    """Stop crawling a seed. Its captures keep their lineage. Example: archiver seeds remove 3"""
+    """Stop crawling a seed (by id or URL). Its captures keep their lineage.
+    Example: archiver seeds remove 3"""
     seed = remove_seed(obj.catalog(), seed_id)
     click.echo(f"removed {seed.id} {seed.url} (its captures are kept)")

@@ -91,7 +91,7 @@ def store_check(obj, store_uri: str | None) -> None:  # type: ignore[no-untyped-
     target = open_store(store_uri or obj.home.warcs_dir, s3=s3_options_from_env())
     click.echo(f"store: {target.uri}")
     if isinstance(target, LocalStore):
-        target.check()
+        target.check(create=False)  # a check makes nothing
         click.echo(f"ok: can write to {target.root}")
         return
     lines = target.report()  # type: ignore[attr-defined]

@@ -38,7 +38,7 @@ def worker(obj, jobs, exit_when_idle) -> None:  # type: ignore[no-untyped-def]
 
     Example: archiver --catalog postgresql://archiver@db/archive worker --exit-when-idle
     """
-    catalog = obj.catalog()
+    catalog = obj.catalog(create=True)
     for name in jobs:
         job = get_job(catalog, name)
         if not is_shared(job) and catalog.dialect != "postgresql":

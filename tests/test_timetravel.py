@@ -14,13 +14,8 @@ from archiver.catalog.captures import CaptureRow, insert_captures
 from archiver.catalog.jobs import create_job
 from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
-from archiver.research.timetravel import (
-    describe_distance,
-    lookup,
-    mementos,
-    parse_when,
-    timemap_link,
-)
+from archiver.research.dates import parse_when
+from archiver.research.timetravel import describe_distance, lookup, mementos, timemap_link
 
 URL = "https://example.org/post/1"
 TIMES = ["2020-02-12T06:00:00.000Z", "2020-02-12T09:12:00.000Z", "2020-02-13T00:00:00.500Z"]

@@ -123,6 +123,17 @@ def last_present_before(
     return PresentCapture(row[0], row[1]) if row else None
 
 
+def observation_of(catalog: Catalog, capture_id: str) -> str | None:
+    """What watching its seed made of a capture (``removed``, ``gone``, ``changed``, ...),
+    the latest observation when it was looked at more than once; None for a capture no
+    seed's status was judged by."""
+    row = catalog.conn.execute(
+        "SELECT status FROM seed_status WHERE capture_id = ? ORDER BY id DESC LIMIT 1",
+        (capture_id,),
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
 def captured_at(conn: sqlite3.Connection, capture_id: str) -> str:
     """When a capture (one the timeline points at, so it exists) was made."""
     row = conn.execute("SELECT captured_at FROM captures WHERE id = ?", (capture_id,))

@@ -245,7 +245,7 @@ def events(obj, since, seed_id, kind, as_json: bool) -> None:  # type: ignore[no
     Example: archiver events --since 2026-11-01 --kind removed --json
     """
     from archiver.catalog.db import iso_ms
-    from archiver.research.timetravel import parse_when
+    from archiver.research.dates import parse_when
 
     catalog = obj.catalog()
     seed = get_seed(catalog, seed_id).id if seed_id is not None else None

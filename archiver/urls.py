@@ -16,7 +16,7 @@ import idna
 
 from archiver.errors import InvalidURL
 
-__all__ = ["display_iri", "normalize_url", "surt_key", "url_host"]
+__all__ = ["display_host", "display_iri", "normalize_url", "surt_key", "url_host"]
 
 _MAX_SHOWN = 200
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -272,7 +272,8 @@ def _decode_escapes(match: re.Match[str]) -> str:
     return "".join(out)
 
 
-def _unicode_host(host: str) -> str:
+def display_host(host: str) -> str:
+    """A host name as people read it: punycode labels (``xn--``) in Unicode."""
     labels = []
     for label in host.split("."):
         try:
@@ -293,5 +294,5 @@ def display_iri(url: str) -> str:
     authority, tail = (rest[: end.start()], rest[end.start() :]) if end else (rest, "")
     if not authority.startswith("["):
         host, colon, port = authority.partition(":")
-        authority = _unicode_host(host) + colon + port
+        authority = display_host(host) + colon + port
     return f"{scheme}://{authority}{_ESCAPES_RE.sub(_decode_escapes, tail)}"

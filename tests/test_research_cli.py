@@ -123,13 +123,13 @@ def test_captures_refuses_bad_filters(home, ids, args, code, error):
 
 def test_captures_lists_iris(home, ids):
     out = ok(run_cli(home, "captures", "--prefix", "https://中国.example/")).stdout
-    assert out.split() == [
-        ids["idn"],
-        "2020-03-02T10:00:00.000Z",
-        "200",
-        "0",
-        "https://中国.example/新闻/1",
-    ]
+    shown = [ids["idn"], "2020-03-02T10:00:00.000Z", "200", "0", "https://中国.example/新闻/1"]
+    assert out.split() == shown
+    ok(run_cli(home, "seeds", "add", "https://中国.example/新闻/1"))
+    assert "   2  https://中国.example/新闻/1\n" in ok(run_cli(home, "seeds", "list")).stdout
+    [seed] = [s for s in json.loads(ok(run_cli(home, "seeds", "list", "--json")).stdout)
+              if s["seed_id"] == 2]  # fmt: skip
+    assert seed["url"] == IDN  # machine output keeps the URI
 
 
 def test_cite_without_a_replay_base_names_the_archive_and_warns_once(home, ids):
@@ -251,3 +251,41 @@ def test_lookup_refuses_what_it_would_have_to_guess(home, ids, args, code, error
     assert result.returncode == code, result.stderr
     assert result.stderr.strip().splitlines()[-1] == error
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_every_listing_names_its_records_the_same_way(home, ids):
+    """A record's own id is ``<kind>_id`` (``id`` stays as a deprecated copy); seeds,
+    captures and jobs are ``seed_id``, ``capture_id`` and ``job`` wherever they appear."""
+    from archiver.catalog.statuses import PresentCapture, insert_event
+    from archiver.catalog.workers import register
+
+    catalog = open_catalog(ArchiveHome(home).catalog_location)
+    with catalog.transaction() as conn:
+        insert_event(conn, seed_id=1, url=POST, kind="removed", reason="removal notice",
+                     previous="present",
+                     last_present=PresentCapture(ids["second"], "2020-02-12T09:12:00.000Z"),
+                     first_absent=ids["third"], first_absent_at="2020-02-13T00:00:00.500Z",
+                     confirmed_by=ids["third"])  # fmt: skip
+    register(catalog, "vm-1-abcd", "vm", 1, "j")
+    catalog.close()
+    ok(run_cli(home, "schedule", "set", "--seed", "1", "--every", "6h"))
+
+    [seed] = json.loads(ok(run_cli(home, "seeds", "list", "--json")).stdout)
+    assert seed["seed_id"] == seed["id"] == 1 and seed["url"] == POST
+    shown = json.loads(ok(run_cli(home, "seeds", "show", "1", "--json")).stdout)
+    assert shown["seed_id"] == 1
+    assert shown["timeline"][0]["capture_id"] == ids["third"]
+    assert shown["timeline"][0]["captured_at"] == "2020-02-13T00:00:00.500Z"
+    [event] = json.loads(ok(run_cli(home, "events", "--json")).stdout)
+    assert event["event_id"] == event["id"] and event["seed_id"] == 1 and event["url"] == POST
+    assert (event["last_present"], event["last_present_at"]) == (
+        ids["second"],
+        "2020-02-12T09:12:00.000Z",
+    )
+    schedules = json.loads(ok(run_cli(home, "schedule", "list", "--json")).stdout)
+    [schedule] = schedules["schedules"]
+    assert schedule["schedule_id"] == schedule["id"] and schedule["seed_id"] == 1
+    [due] = schedules["seeds"]
+    assert due["seed_id"] == 1 and due["schedule_id"] == schedule["schedule_id"]
+    [worker] = json.loads(ok(run_cli(home, "workers", "--json")).stdout)
+    assert worker["worker_id"] == worker["id"] == "vm-1-abcd" and worker["job"] == "j"

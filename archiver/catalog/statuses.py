@@ -48,7 +48,7 @@ class Event:
     confirmed_at: str
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        return {"event_id": self.id, **asdict(self)}  # "id": its deprecated name
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from archiver import SOFTWARE
 from archiver.catalog.captures import Capture
 from archiver.research.replay import replay_url
-from archiver.urls import display_iri
+from archiver.urls import display_host, display_iri
 
 FORMATS = ("text", "apa", "chicago", "bluebook", "bibtex", "csl-json", "ris", "robust-link")
 _BLUEBOOK_MONTHS = (
@@ -64,7 +64,7 @@ class Citation:
         replay = None
         if replay_base and capture.state != "failed":  # a failed fetch has no memento
             replay = replay_url(replay_base.rstrip("/"), f"{moment:%Y%m%d%H%M%S}", capture.url)
-        host = display_iri(f"http://{urlsplit(capture.url).hostname or ''}/")[7:-1]
+        host = display_host(urlsplit(capture.url).hostname or "")
         note = None
         if capture.state == "truncated":
             note = f"this capture is truncated ({capture.truncated})"

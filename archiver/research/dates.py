@@ -40,7 +40,7 @@ _NOT_ZONES = frozenset((
     "AUG", "SEP", "SEPT", "OCT", "NOV", "DEC", "MON", "TUE", "TUES", "WED", "THU", "THUR",
     "THURS", "FRI", "SAT", "SUN",
 ))  # fmt: skip
-_IANA_ZONE = re.compile(r"(?<![\w/])([A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)+)(?![\w/])")
+_IANA_ZONE = re.compile(r"(?<![\w/])([A-Za-z_]+(?:/[A-Za-z][A-Za-z0-9_+-]*)+)(?![\w/])")
 _NUMERIC_DATE = re.compile(
     r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/.-])"
 )  # fmt: skip

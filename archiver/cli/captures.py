@@ -176,12 +176,8 @@ def get(obj, capture_id: str, output: str | None, force: bool, resource: str | N
     catalog = obj.catalog()
     capture = get_capture(catalog, capture_id)
     suffix = {"screenshot": ".png", "dom": ".html", "text": ".txt", None: ".warc.gz"}[resource]
-    to_stdout = output == "-"
-    target = (
-        None
-        if to_stdout
-        else Path(output or f"{capture.id}{'-' + resource if resource else ''}{suffix}")
-    )
+    default = f"{capture.id}-{resource}{suffix}" if resource else f"{capture.id}{suffix}"
+    target = None if output == "-" else Path(output or default)
     if target is not None:
         _writable(target, force)
     elif sys.stdout.isatty():
@@ -212,7 +208,7 @@ def get(obj, capture_id: str, output: str | None, force: bool, resource: str | N
         else ""
     )
     where = "stdout" if target is None else str(target)
-    click.echo(f"wrote {where} ({len(data)} bytes; digests verified{held})", err=to_stdout)
+    click.echo(f"wrote {where} ({len(data)} bytes; digests verified{held})", err=target is None)
 
 
 @click.command()

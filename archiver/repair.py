@@ -229,5 +229,5 @@ def _close_renamed(catalog: Catalog, job_name: str, folder: Path) -> list[str]:
 
 def _store_closed(catalog: Catalog, store: Store, job_name: str, folder: Path) -> list[str]:
     done, failed = upload_pending(catalog, lambda job: store, job=job_name, folder=folder)
-    notes = [f"stored {line}, which an earlier run had left in the spool" for line in done]
-    return notes + [f"still waiting in the spool: {line}" for line in failed]
+    notes = [f"stored {o.line}, which an earlier run had left in the spool" for o in done]
+    return notes + [f"still waiting in the spool: {o.line}" for o in failed]

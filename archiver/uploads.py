@@ -88,6 +88,21 @@ def pending_files(catalog: Catalog, job: str | None = None) -> list[PendingFile]
     ]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one pending file: stored at ``uri``, or still pending (``problem``)."""
+
+    file: PendingFile
+    uri: str | None = None
+    problem: str | None = None
+
+    @property
+    def line(self) -> str:
+        if self.problem is not None:
+            return f"{self.file.name}: {self.problem}"
+        return f"{self.file.name} -> {self.uri}"
+
+
 def upload_pending(
     catalog: Catalog,
     store_for: Callable[[str], Store],
@@ -95,7 +110,7 @@ def upload_pending(
     job: str | None = None,
     keep_local: bool = False,
     folder: Path | None = None,
-) -> tuple[list[str], list[str]]:
+) -> tuple[list[Outcome], list[Outcome]]:
     """Send every pending file (of one job, or all; of one spool folder, or any).
     Returns (stored, still pending)."""
     done, failed = [], []
@@ -106,8 +121,8 @@ def upload_pending(
         try:
             stored = store_file(store, pending)
         except (ArchiverError, OSError) as exc:
-            failed.append(f"{pending.name}: {exc}")
+            failed.append(Outcome(pending, problem=str(exc)))
             continue
         record_stored(catalog, store, pending, stored, keep_local)
-        done.append(f"{pending.name} -> {stored.warc.uri}")
+        done.append(Outcome(pending, uri=stored.warc.uri))
     return done, failed

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 
 import idna
 
 from archiver.errors import InvalidURL
 
-__all__ = ["normalize_url", "surt_key", "url_host"]
+__all__ = ["display_host", "display_iri", "normalize_url", "surt_key", "url_host"]
 
 _MAX_SHOWN = 200
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -231,3 +232,67 @@ def surt_key(url: str) -> str:
     import surt  # imported here: it pulls in requests and tldextract (~80 ms at start-up)
 
     return surt.surt(url)
+
+
+_ESCAPES_RE = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+# UTF-8 sequence length by the lead byte's high nibble (0xC2-0xDF: 2, 0xE_: 3, 0xF_: 4).
+_UTF8_SIZES = {0xC: 2, 0xD: 2, 0xE: 3, 0xF: 4}
+
+
+def _shown_char(char: str) -> bool:
+    """Whether a decoded character may be shown as itself in an IRI: not a control,
+    format or space character, and not right-to-left (RFC 3987 §3.2 and §4.1 keep
+    those percent-encoded, as they can make a URL read as another)."""
+    category = unicodedata.category(char)
+    if category[0] in "CZ":
+        return False
+    return unicodedata.bidirectional(char) not in ("R", "AL", "RLE", "RLO", "LRE", "LRO")
+
+
+def _decode_escapes(match: re.Match[str]) -> str:
+    """A run of ``%XX`` escapes with the UTF-8 sequences of non-ASCII characters decoded;
+    escaped ASCII (``%2F``, ``%20``) and invalid UTF-8 stay escaped."""
+    escapes = match.group(0)
+    octets = bytes.fromhex(escapes.replace("%", ""))
+    out, i = [], 0
+    while i < len(octets):
+        lead = octets[i]
+        size = _UTF8_SIZES.get(lead >> 4, 1) if lead >= 0xC2 else 1
+        chunk = octets[i : i + size]
+        try:
+            char = chunk.decode("utf-8") if lead >= 0x80 and len(chunk) == size else ""
+        except UnicodeDecodeError:
+            char = ""
+        if char and _shown_char(char):
+            out.append(char)
+            i += size
+        else:
+            out.append(escapes[3 * i : 3 * i + 3])
+            i += 1
+    return "".join(out)
+
+
+def display_host(host: str) -> str:
+    """A host name as people read it: punycode labels (``xn--``) in Unicode."""
+    labels = []
+    for label in host.split("."):
+        try:
+            labels.append(idna.decode(label) if label.startswith("xn--") else label)
+        except idna.IDNAError:
+            labels.append(label)  # not valid IDNA 2008: shown as it is
+    return ".".join(labels)
+
+
+def display_iri(url: str) -> str:
+    """A URL as people read it (RFC 3987 §3.2): punycode host labels as Unicode, and
+    percent-encoded UTF-8 in the path, query and fragment as the characters it encodes.
+    For text meant for readers; catalogs, indexes and structured formats keep the URI."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = _AUTHORITY_END_RE.search(rest)
+    authority, tail = (rest[: end.start()], rest[end.start() :]) if end else (rest, "")
+    if not authority.startswith("["):
+        host, colon, port = authority.partition(":")
+        authority = display_host(host) + colon + port
+    return f"{scheme}://{authority}{_ESCAPES_RE.sub(_decode_escapes, tail)}"

@@ -47,7 +47,8 @@ def main() -> int:
     conn.close()
     print(f"catalog: {args.captures + 1} captures, built in {time.perf_counter() - started:.0f} s")
     env = {**os.environ}
-    for command in (["cite", row["id"]], ["get", row["id"], "-o", str(work / "one.warc.gz")],
+    got = str(work / "one.warc.gz")
+    for command in (["cite", row["id"]], ["get", row["id"], "-o", got, "--force"],
                     ["--version"]):  # fmt: skip
         times = []
         for _ in range(args.runs):

@@ -3,6 +3,7 @@ back by independent parsers (bibtexparser, citeproc-py)."""
 
 from __future__ import annotations
 
+import html
 import json
 
 import pytest
@@ -100,10 +101,70 @@ def test_every_format_carries_the_essentials(citation):
         assert REPLAY in text or fmt == "text", fmt
 
 
-def test_without_a_replay_base_the_storage_uri_is_the_location():
-    plain = Citation.of(CAPTURE)
-    assert plain.replay_url is None and plain.location == STORE
-    assert STORE in render(plain, "apa") and "replay" not in render(plain, "apa")
+LOCAL = Capture(
+    **{**CAPTURE.to_json(), "storage_uri": "file:///srv/archive/warcs/china-2020-02/x.warc.gz"}
+)
+ARCHIVE = "NCHRD Evidence Archive"
+EVIDENCE = f"(capture K7QD-3XMA, SHA-256 {SHA})"
+
+GOLDEN_NO_REPLAY = {
+    "apa": (
+        "Defending Human Rights in the Era of Dystopia & 100% #China. (n.d.). nchrd.org."
+        " Retrieved February 12, 2020, from https://www.nchrd.org/2020/02/defenders-2019/."
+        f" Archived 2020-02-12 06:00:00.123 UTC in {ARCHIVE} {EVIDENCE}."
+    ),
+    "chicago": (
+        "“Defending Human Rights in the Era of Dystopia & 100% #China.” nchrd.org. Archived"
+        " February 12, 2020, 06:00 UTC. https://www.nchrd.org/2020/02/defenders-2019/."
+        f" Archived copy: {ARCHIVE} {EVIDENCE}."
+    ),
+    "bluebook": (
+        "Defending Human Rights in the Era of Dystopia & 100% #China, NCHRD.ORG"
+        " (Feb. 12, 2020, 6:00 AM UTC), https://www.nchrd.org/2020/02/defenders-2019/"
+        f" [{ARCHIVE}] {EVIDENCE}."
+    ),
+    "ris": "\n".join([
+        "TY  - ELEC",
+        "TI  - Defending Human Rights in the Era of Dystopia & 100% #China",
+        "UR  - https://www.nchrd.org/2020/02/defenders-2019/",
+        "PB  - nchrd.org",
+        "Y2  - 2020/02/12/",
+        f"DB  - {ARCHIVE}",
+        "AN  - K7QD-3XMA",
+        f"N1  - Archived 2020-02-12T06:00:00.123Z; capture K7QD-3XMA, SHA-256 {SHA}",
+        "ER  - ",
+    ]),
+    "robust-link": (
+        '<a href="https://www.nchrd.org/2020/02/defenders-2019/"'
+        ' data-originalurl="https://www.nchrd.org/2020/02/defenders-2019/"'
+        ' data-versiondate="2020-02-12T06:00:00Z"'
+        f' data-capture-id="K7QD-3XMA" data-sha256="{SHA}">'
+        "Defending Human Rights in the Era of Dystopia &amp; 100% #China</a>"
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", sorted(GOLDEN_NO_REPLAY))
+def test_without_a_replay_base_the_archive_and_capture_id_are_cited(fmt):
+    assert render(Citation.of(LOCAL, archive=ARCHIVE), fmt) == GOLDEN_NO_REPLAY[fmt]
+
+
+def test_no_styled_citation_carries_a_file_path():
+    cited = Citation.of(LOCAL, archive=ARCHIVE)
+    assert cited.replay_url is None
+    for fmt in FORMATS:
+        if fmt != "text":  # the technical record: it says where the WARC file is stored
+            assert "file:" not in render(cited, fmt), fmt
+    [item] = json.loads(render(cited, "csl-json"))
+    assert item["archive"] == ARCHIVE and item["archive_location"] == "K7QD-3XMA"
+    import bibtexparser
+
+    [entry] = bibtexparser.parse_string(render(cited, "bibtex")).entries
+    note = {f.key: f.value for f in entry.fields}["note"]
+    assert note.endswith(f"SHA-256 {SHA}; archived in {ARCHIVE}") and "file:" not in note
+    text = render(cited, "text")
+    assert f"Archived 2020-02-12 06:00:00.123 UTC in {ARCHIVE}, capture K7QD-3XMA" in text
+    assert "Stored at: file:///srv/archive/warcs/china-2020-02/x.warc.gz" in text
 
 
 def test_text_names_record_and_store(citation):
@@ -250,3 +311,105 @@ def test_csl_json_is_valid_against_the_csl_data_schema(capture):
     jsonschema.validate(items, CSL_DATA_SCHEMA)
     with pytest.raises(jsonschema.ValidationError):  # the check has teeth
         jsonschema.validate([{**items[0], "archive-location": "x"}], CSL_DATA_SCHEMA)
+
+
+def test_bluebook_gives_the_page_s_own_date_and_the_capture_time_after():
+    cited = Citation.of(PUBLISHED, "https://replay.example/archive")
+    assert render(cited, "bluebook") == (
+        "Defending Human Rights in the Era of Dystopia & 100% #China, NCHRD (Feb. 11, 2020),"
+        f" https://www.nchrd.org/2020/02/defenders-2019/ [{REPLAY}]"
+        f" (archived Feb. 12, 2020, 6:00 AM UTC; capture K7QD-3XMA, SHA-256 {SHA})."
+    )
+    month_only = Capture(**{**PUBLISHED.to_json(), "published": "2019-09"})
+    assert " (Sept. 2019), " in render(Citation.of(month_only), "bluebook")
+
+
+GONE = Capture(
+    **{**CAPTURE.to_json(), "url": "http://127.0.0.1:8000/missing", "title": None,
+       "http_status": 404, "site_name": None}
+)  # fmt: skip
+
+
+def test_a_404_is_cited_as_what_it_is():
+    cited = Citation.of(GONE, archive="A")
+    assert cited.captured_as == "HTTP 404"
+    assert render(cited, "apa") == (
+        "[Captured as HTTP 404]. (n.d.). 127.0.0.1. Retrieved February 12, 2020, from"
+        f" http://127.0.0.1:8000/missing. Archived 2020-02-12 06:00:00.123 UTC in A {EVIDENCE}."
+    )
+    assert render(cited, "bluebook").startswith(
+        "[Captured as HTTP 404], 127.0.0.1 (Feb. 12, 2020, 6:00 AM UTC),"
+    )
+    assert render(cited, "chicago").startswith("Captured as HTTP 404. 127.0.0.1. Archived")
+    assert "\n  Captured as HTTP 404.\n" in render(cited, "text")
+    titled = Citation.of(Capture(**{**GONE.to_json(), "title": "Not Found"}), archive="A")
+    assert render(titled, "apa").startswith("Not Found [Captured as HTTP 404]. (n.d.). 127.0.0.1.")
+    assert render(titled, "chicago").startswith("“Not Found” (captured as HTTP 404). 127.0.0.1.")
+    import bibtexparser
+
+    [entry] = bibtexparser.parse_string(render(titled, "bibtex")).entries
+    assert {f.key: f.value for f in entry.fields}["titleaddon"] == "captured as HTTP 404"
+    [item] = json.loads(render(titled, "csl-json"))
+    assert item["genre"] == "Captured as HTTP 404"
+    assert "N1  - Archived 2020-02-12T06:00:00.123Z; captured as HTTP 404; capture" in render(
+        titled, "ris"
+    )
+    assert cited.to_json()["captured_as"] == "HTTP 404"
+
+
+@pytest.mark.parametrize(
+    ("changes", "observation", "expected"),
+    [
+        ({"http_status": 200}, "removed", "a removal notice"),
+        ({"http_status": 410}, "gone", "HTTP 410"),
+        ({"http_status": 451}, "blocked", "HTTP 451"),
+        ({"http_status": 302}, "soft404", "HTTP 302"),
+        ({"http_status": 200, "quality": "suspect",
+          "quality_reason": "login wall: weibo.com page shows '微博登录'"}, None, "a login wall"),
+        ({"http_status": 200, "quality": "suspect",
+          "quality_reason": "unavailable placeholder: 'this post is unavailable'"}, None,
+         "an unavailable placeholder"),
+        ({"http_status": None, "state": "failed", "error": "dns: no such host",
+          "payload_digest": None}, None, "a failed fetch (dns: no such host)"),
+        ({"http_status": 200}, "changed", None),
+        ({"http_status": 304}, "unchanged", None),
+    ],
+)  # fmt: skip
+def test_what_a_capture_shows_is_named(changes, observation, expected):
+    capture = Capture(**{**CAPTURE.to_json(), **changes})
+    cited = Citation.of(capture, "https://replay.example/archive", observation=observation)
+    assert cited.captured_as == expected
+    if expected:
+        assert f"[Captured as {expected}]. (n.d.)." in render(cited, "apa")
+    if capture.state == "failed":
+        assert cited.replay_url is None  # a failed fetch has no memento to replay
+
+
+IDN = Capture(
+    **{**CAPTURE.to_json(), "title": "新闻", "site_name": None,
+       "url": "https://xn--fiqs8s.example/%E6%96%B0%E9%97%BB/1?q=%E5%A4%A7&p=%2F%20"}
+)  # fmt: skip
+IRI = "https://中国.example/新闻/1?q=大&p=%2F%20"
+
+
+def test_text_citations_show_iris_and_structured_formats_keep_the_uri():
+    import bibtexparser
+
+    cited = Citation.of(IDN, "https://replay.example/archive", archive="A")
+    for fmt in ("text", "apa", "chicago", "bluebook"):
+        shown = render(cited, fmt)
+        assert IRI in shown and "xn--" not in shown.replace(cited.replay_url or "", ""), fmt
+    assert cited.site == "中国.example"
+    [entry] = bibtexparser.parse_string(render(cited, "bibtex")).entries
+    assert {f.key: f.value for f in entry.fields}["url"] == IDN.url
+    assert json.loads(render(cited, "csl-json"))[0]["URL"] == IDN.url
+    assert f"UR  - {IDN.url}" in render(cited, "ris")
+    assert f'data-originalurl="{html.escape(IDN.url)}"' in render(cited, "robust-link")
+    assert cited.replay_url.endswith("/" + IDN.url) and cited.to_json()["url"] == IDN.url
+
+
+@pytest.mark.parametrize("capture", [GONE, IDN, LOCAL], ids=["404", "idn", "no-replay"])
+def test_every_variant_is_valid_csl_data(capture):
+    import jsonschema
+
+    jsonschema.validate(json.loads(render(Citation.of(capture), "csl-json")), CSL_DATA_SCHEMA)

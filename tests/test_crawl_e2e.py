@@ -302,7 +302,7 @@ def test_cite_formats_from_the_cli(crawled):
     as_json = archiver(home, "cite", ids[0], "--format", "bibtex", "--json")
     [data] = json.loads(as_json.stdout)
     assert data["capture_id"] == ids[0] and data["citation"].startswith("@online{")
-    assert data["sha256"] == rows[0]["payload_digest"].removeprefix("sha256:")
+    assert data["payload_digest"] == rows[0]["payload_digest"]
     bad = archiver(home, "cite", ids[0], "--format", "mla")
     assert bad.returncode == 2 and "Invalid value for '--format'" in bad.stderr
 

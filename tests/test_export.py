@@ -137,6 +137,15 @@ def test_one_capture_export_holds_its_records_and_what_it_needs_to_replay(tmp_pa
     pages = [json.loads(line) for line in files["pages/pages.jsonl"].decode().splitlines()[1:]]
     assert [p["id"] for p in pages] == [page2["id"]]
     assert "mainPageUrl" not in json.loads(files["datapackage.json"])
+    again = tmp_path / "again.wacz"
+    as_json = archiver(home, "export", "--capture", cid, "-o", str(again), "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == {
+        "path": str(again), "job": None, "seed_id": None, "url": None,
+        "capture_ids": [page2["capture_id"]], "captures": len(responses), "pages": 1,
+        "warc_files": 1, "warc_bytes": len(pack_bytes), "failed_fetches": 0,
+        "wacz_sha256": hashlib.sha256(again.read_bytes()).hexdigest(),
+    }  # fmt: skip
 
 
 def test_a_chosen_redirect_brings_its_target(tmp_path, fixture_site):

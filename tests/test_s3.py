@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -133,6 +134,45 @@ def test_store_down_for_the_whole_crawl_then_upload(tmp_path, moto, big_site):
     assert {f["state"] for f in catalog_rows(home, "SELECT state FROM warc_files")} == {"stored"}
     twice = archiver(home, "upload", env=up)
     assert twice.returncode == 0 and "nothing to upload" in twice.stdout
+
+
+def test_upload_and_store_check_report_in_json(tmp_path, moto, fixture_site):
+    name = bucket(moto)
+    home = tmp_path / "home"
+    down = environ_with(moto, AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}")
+    down["ARCHIVER_UPLOAD_ATTEMPTS"] = "1"
+    assert crawl(home, fixture_site.url, f"s3://{name}/x", down).returncode == 4
+    [f] = catalog_rows(home, "SELECT * FROM warc_files")
+    waiting = {"job": "s3job", "warc_file": f["name"], "warc_sha256": f["sha256"],
+               "spool_path": f["spool_path"]}  # fmt: skip
+    listed = archiver(home, "upload", "--list", "--json", env=down)
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == {"pending": [{**waiting, "problem": None}]}
+    again = archiver(home, "upload", "--json", env=down)
+    assert again.returncode == 4
+    report = json.loads(again.stdout)
+    assert report["stored"] == [] and report["skipped_jobs"] == []
+    [pending] = report["pending"]
+    assert "cannot connect to the S3 endpoint" in pending.pop("problem") and pending == waiting
+    assert again.stderr == "Error: 1 WARC file(s) still pending: see the reasons above\n"
+    sent = archiver(home, "upload", "--json", env=environ_with(moto))
+    assert sent.returncode == 0, sent.stderr
+    assert json.loads(sent.stdout) == {
+        "stored": [{"job": "s3job", "warc_file": f["name"], "warc_sha256": f["sha256"],
+                    "storage_uri": f"s3://{name}/x/s3job/{f['name']}"}],
+        "pending": [], "skipped_jobs": [],
+    }  # fmt: skip
+    checked = archiver(home, "store", "check", "--store", f"s3://{name}/x", "--json",
+                       env=environ_with(moto))  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    report = json.loads(checked.stdout)
+    assert report["store"] == f"s3://{name}/x/" and report["ok"] is True
+    assert {"ok": True, "message": f"can write to s3://{name}/x/"} in report["checks"]
+    missing = archiver(home, "store", "check", "--store", "s3://no-such-bucket-here/x", "--json",
+                       env=environ_with(moto))  # fmt: skip
+    assert missing.returncode == 1
+    report = json.loads(missing.stdout)
+    assert report["ok"] is False and "no such bucket" in report["checks"][0]["message"]
 
 
 def test_a_crash_between_upload_and_catalog_update_is_reconciled(tmp_path, moto, big_site):

@@ -14,13 +14,8 @@ from archiver.catalog.captures import CaptureRow, insert_captures
 from archiver.catalog.jobs import create_job
 from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
-from archiver.research.timetravel import (
-    describe_distance,
-    lookup,
-    mementos,
-    parse_when,
-    timemap_link,
-)
+from archiver.research.dates import parse_when
+from archiver.research.timetravel import describe_distance, lookup, mementos, timemap_link
 
 URL = "https://example.org/post/1"
 TIMES = ["2020-02-12T06:00:00.000Z", "2020-02-12T09:12:00.000Z", "2020-02-13T00:00:00.500Z"]
@@ -55,10 +50,64 @@ def catalog(tmp_path):
         ("Wed, 12 Feb 2020 06:00:00 GMT", "2020-02-12T06:00:00+00:00"),
         ("2020-02-11T22:00:00-08:00", "2020-02-12T06:00:00+00:00"),
         ("February 12, 2020 3:00 PM +0900", "2020-02-12T06:00:00+00:00"),
+        ("2020-02-12 14:00 Asia/Shanghai", "2020-02-12T06:00:00+00:00"),
+        ("2020-07-01 02:00 America/New_York", "2020-07-01T06:00:00+00:00"),  # EDT, UTC-4
+        ("2020-02-12 01:00 America/New_York", "2020-02-12T06:00:00+00:00"),  # EST, UTC-5
+        ("20200212060000", "2020-02-12T06:00:00+00:00"),
+        ("202002", "2020-02-01T00:00:00+00:00"),
+        ("2020", "2020-01-01T00:00:00+00:00"),
+        ("2020年2月12日", "2020-02-12T00:00:00+00:00"),
+        ("２０２０年２月１２日 下午2点 北京时间", "2020-02-12T06:00:00+00:00"),
+        ("2020年2月12日 14:00 Asia/Shanghai", "2020-02-12T06:00:00+00:00"),
+        ("Feb 2020", "2020-02-01T00:00:00+00:00"),
+        ("13/02/2020", "2020-02-13T00:00:00+00:00"),  # only one reading: 13 is no month
+        ("12/12/2020", "2020-12-12T00:00:00+00:00"),
     ],
 )
 def test_dates_as_people_type_them(typed, expected):
     assert parse_when(typed).isoformat() == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "end"),
+    [
+        ("2020-02-12", "2020-02-12T23:59:59.999000+00:00"),
+        ("Feb 2020", "2020-02-29T23:59:59.999000+00:00"),
+        ("202002", "2020-02-29T23:59:59.999000+00:00"),
+        ("2020", "2020-12-31T23:59:59.999000+00:00"),
+        ("2020-02-12 14:00 +0800", "2020-02-12T06:00:59.999000+00:00"),
+        ("2020-02-12 Asia/Shanghai", "2020-02-12T15:59:59.999000+00:00"),
+    ],
+)
+def test_an_end_takes_in_the_whole_period_named(typed, end):
+    assert parse_when(typed, end=True).isoformat() == end
+
+
+def test_now_is_now():
+    before = datetime.now(UTC)
+    assert before <= parse_when("now") <= datetime.now(UTC)
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("03/04/2026", "the date '03/04/2026' is ambiguous (day or month first?): write it as"
+         " 2026-04-03 (3 April) or 2026-03-04 (March 4)"),
+        ("03.04.2026 10:00", "the date '03.04.2026 10:00' is ambiguous (day or month first?)"),
+        ("03/04/26", "the date '03/04/26' is ambiguous (which part is the year?)"),
+        ("2020-02-12 14:00 CST", "the time zone in '2020-02-12 14:00 CST' is unknown or"
+         " ambiguous"),
+        ("2020-02-12 Mars/Olympus", "unknown time zone 'Mars/Olympus'"),
+        ("2020-02-12 10:00 +0100 Europe/Paris",
+         "'2020-02-12 10:00 +0100 Europe/Paris' gives two time zones: keep one"),
+        ("20201345", "cannot read the date '20201345': as a timestamp (YYYYMMDDhhmmss) it names"
+         " no real time"),
+    ],
+)  # fmt: skip
+def test_what_would_have_to_be_guessed_is_refused(typed, message):
+    with pytest.raises(ArchiverError) as caught:
+        parse_when(typed)
+    assert str(caught.value).startswith(message)
 
 
 def test_an_unreadable_date_is_a_clear_error():

@@ -165,3 +165,24 @@ def test_surt_key() -> None:
     assert surt_key("http://example.org/") == "org,example)/"
     assert surt_key("https://www.Example.org/a?b=1&a=2") == "org,example)/a?a=2&b=1"
     assert surt_key(normalize_url("http://example.org:8080/x")) == "org,example:8080)/x"
+
+
+@pytest.mark.parametrize(
+    ("uri", "shown"),
+    [
+        ("https://xn--fiqs8s.xn--fiqz9s/%E4%B8%AD%E6%96%87/?q=%E5%A4%A7#%E4%BA%BA",
+         "https://中国.中國/中文/?q=大#人"),
+        ("https://xn--bcher-kva.example:8443/a%C3%A9", "https://bücher.example:8443/aé"),
+        # Escaped ASCII stays escaped: %2F is not a path separator, %20 not a space.
+        ("https://example.org/a%2Fb%20c?x=%26", "https://example.org/a%2Fb%20c?x=%26"),
+        # Right-to-left, invisible and invalid UTF-8 stay escaped (RFC 3987 3.2, 4.1).
+        ("https://example.org/%D7%A9%E2%80%8B/%E4%B8/%FF", "https://example.org/%D7%A9%E2%80%8B/%E4%B8/%FF"),
+        ("http://[::1]:8080/%F0%9F%98%80", "http://[::1]:8080/😀"),
+        ("https://xn--zz.example/", "https://xn--zz.example/"),  # not valid IDNA: as it is
+    ],
+)  # fmt: skip
+def test_display_iri(uri, shown):
+    from archiver.urls import display_iri
+
+    assert display_iri(uri) == shown
+    assert normalize_url(shown) == normalize_url(uri)  # the IRI leads back to the same URI

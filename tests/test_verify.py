@@ -24,16 +24,27 @@ def test_verify_passes_then_catches_a_flipped_byte(tmp_path, fixture_site):
     warc.write_bytes(bytes(data))
     audit = archiver(home, "verify", "--job", "v")
     assert audit.returncode == 3
-    assert f"FAILED {victim['id']}  {victim['url']}" in audit.stderr
+    assert f"FAILED {victim['capture_id']}  {victim['url']}" in audit.stderr
     assert f"{len(rows) - 1} ok, 1 failed" in audit.stdout
     assert "Traceback" not in audit.stderr
+    as_json = archiver(home, "verify", "--job", "v", "--json")
+    assert as_json.returncode == 3
+    report = json.loads(as_json.stdout)
+    [failure] = report.pop("failures")
+    assert report == {"scope": "job v", "job": "v", "seed_id": None, "checked": len(rows),
+                      "ok": len(rows) - 1, "failed": 1}  # fmt: skip
+    assert failure["capture_id"] == victim["capture_id"] and failure["url"] == victim["url"]
+    assert "record is damaged" in failure["problem"]
+    assert as_json.stderr.splitlines()[-1] == (
+        "Error: 1 capture(s) do not match their digests (listed above)"
+    )
 
     sampled = archiver(home, "verify", "--all", "--sample", "3")
     assert "verified 3 capture(s) of all" in sampled.stdout
     audits = catalog_rows(home, "SELECT * FROM audits ORDER BY id")
     assert [(a["scope"], a["checked"], a["failed"]) for a in audits[:2]] == [
         ("job v", len(rows), 0), ("job v", len(rows), 1)]  # fmt: skip
-    assert json.loads(audits[1]["failures"])[0][0] == victim["id"]
+    assert json.loads(audits[1]["failures"])[0][0] == victim["capture_id"]
 
 
 def test_verify_needs_one_selection(tmp_path):

@@ -192,10 +192,17 @@ def find_captures(
     catalog: Catalog,
     *,
     url: str | None = None,
+    surt_prefix: str | None = None,
     seed_id: int | None = None,
     job: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    http_statuses: Sequence[tuple[int, int]] = (),
     limit: int | None = None,
 ) -> list[Capture]:
+    """Captures oldest first: of a URL (by SURT, or by a SURT prefix), a seed, a job,
+    captured between ``since`` and ``until`` (catalog times, both included), with an HTTP
+    status in one of the ``(low, high)`` ranges."""
     sql = _SELECT + " WHERE 1=1"
     params: list[object] = []
     if url is not None:
@@ -203,12 +210,25 @@ def find_captures(
         # case and a leading "www." do not split one page's captures.
         sql += " AND (c.surt = ? OR c.url = ?)"
         params += [surt_key(url), url]
+    if surt_prefix is not None:
+        # substr, not LIKE: LIKE ignores case on SQLite and not on PostgreSQL.
+        sql += " AND substr(c.surt, 1, ?) = ?"
+        params += [len(surt_prefix), surt_prefix]
     if seed_id is not None:
         sql += " AND c.seed_id = ?"
         params.append(seed_id)
     if job is not None:
         sql += " AND j.name = ?"
         params.append(job)
+    if since is not None:
+        sql += " AND c.captured_at >= ?"
+        params.append(since)
+    if until is not None:
+        sql += " AND c.captured_at <= ?"
+        params.append(until)
+    if http_statuses:
+        sql += " AND (" + " OR ".join(["c.http_status BETWEEN ? AND ?"] * len(http_statuses)) + ")"
+        params += [bound for pair in http_statuses for bound in pair]
     sql += " ORDER BY c.captured_at, c.rowid"
     if limit:
         sql += f" LIMIT {int(limit)}"

@@ -37,7 +37,7 @@ class Seed:
         return self.removed_at is None
 
     def to_json(self) -> dict[str, object]:
-        data = asdict(self)
+        data: dict[str, object] = {"seed_id": self.id, **asdict(self)}  # "id": deprecated
         data["tags"] = list(self.tags)
         data["include"] = list(self.include)
         data["exclude"] = list(self.exclude)

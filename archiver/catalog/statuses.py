@@ -48,7 +48,7 @@ class Event:
     confirmed_at: str
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        return {"event_id": self.id, **asdict(self)}  # "id": its deprecated name
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,17 @@ def last_present_before(
         (seed_id, *statuses, before_id),
     ).fetchone()
     return PresentCapture(row[0], row[1]) if row else None
+
+
+def observation_of(catalog: Catalog, capture_id: str) -> str | None:
+    """What watching its seed made of a capture (``removed``, ``gone``, ``changed``, ...),
+    the latest observation when it was looked at more than once; None for a capture no
+    seed's status was judged by."""
+    row = catalog.conn.execute(
+        "SELECT status FROM seed_status WHERE capture_id = ? ORDER BY id DESC LIMIT 1",
+        (capture_id,),
+    ).fetchone()
+    return str(row[0]) if row else None
 
 
 def captured_at(conn: sqlite3.Connection, capture_id: str) -> str:

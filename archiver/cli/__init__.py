@@ -96,12 +96,14 @@ def main() -> None:
 from archiver.cli import (  # noqa: E402
     captures,
     catalog,
+    cite,
     config,
     crawl,
     demo,
     export,
     seeds,
     store,
+    timetravel,
     watch,
     workers,
 )
@@ -111,9 +113,9 @@ cli.add_command(config.config)
 cli.add_command(crawl.crawl)
 cli.add_command(captures.captures)
 cli.add_command(captures.get)
-cli.add_command(captures.cite)
-cli.add_command(captures.lookup)
-cli.add_command(captures.timemap)
+cli.add_command(cite.cite)
+cli.add_command(timetravel.lookup)
+cli.add_command(timetravel.timemap)
 cli.add_command(captures.verify)
 cli.add_command(export.export)
 cli.add_command(watch.schedule)

@@ -1,76 +1,96 @@
-"""Researcher commands: ``captures``, ``get`` and ``cite``. They never import Scrapy."""
+"""Researcher commands on captures: ``captures``, ``get`` and ``verify``. They never
+import Scrapy."""
 
 from __future__ import annotations
 
-import json
 import os
+import re
+import sys
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 
 import click
 
-from archiver.catalog.captures import find_captures, get_capture
+from archiver.catalog.captures import Capture, find_captures, get_capture
+from archiver.catalog.db import iso_ms
 from archiver.catalog.jobs import get_job
 from archiver.catalog.seeds import get_seed
+from archiver.cli.jsonout import capture_json, echo_json
 from archiver.errors import ArchiverError, IntegrityError
 from archiver.jobstores import job_s3_options
-from archiver.research.citation import FORMATS, Citation, render
+from archiver.research.dates import parse_when
 from archiver.research.fixity import audit
-from archiver.research.retrieval import read_capture
-from archiver.research.timetravel import (
-    DEFAULT_REPLAY_BASE,
-    REPLAY_ENV,
-    mementos,
-    parse_when,
-    timemap_json,
-    timemap_link,
-)
-from archiver.research.timetravel import lookup as tt_lookup
-from archiver.research.timetravel import replay_base as tt_replay_base
-from archiver.urls import normalize_url
+from archiver.research.retrieval import read_capture, read_original
+from archiver.urls import display_iri, normalize_url, surt_key
 
-JSON_KEYS = (
-    "id", "url", "final_url", "captured_at", "state", "http_status", "mime", "size", "title",
-    "payload_digest", "record_digest", "record_id", "warc_file", "offset", "length",
-    "storage_uri", "seed_id", "job", "kind", "hops", "hop_path", "via", "truncated", "error",
-    "site_name", "published", "record_type", "revisit_of", "quality", "quality_reason",
-    "resources",
-)  # fmt: skip
+_STATUS = re.compile(r"([1-5])(\d\d|xx)", re.IGNORECASE)
 
 
-def capture_json(capture) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    data = capture.to_json()
-    data["offset"] = capture.warc_offset
-    data["length"] = capture.warc_length
-    data["resources"] = [asdict(resource) for resource in capture.resources]
-    return {key: data.get(key) for key in JSON_KEYS}
+def _http_statuses(ctx, param, values: tuple[str, ...]) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+    """``--status 404``, ``--status 4xx``, ``--status 404,410``: (low, high) ranges."""
+    ranges = []
+    for value in (part.strip() for given in values for part in given.split(",")):
+        match = _STATUS.fullmatch(value)
+        if match is None:
+            raise click.BadParameter(
+                f"{value!r} is not an HTTP status: write a code (404), a class (4xx),"
+                " or several (404,410)"
+            )
+        if match.group(2).lower() == "xx":
+            low = int(match.group(1)) * 100
+            ranges.append((low, low + 99))
+        else:
+            ranges.append((int(value), int(value)))
+    return ranges
 
 
 @click.command()
 @click.option("--url", help="Captures of this URL.")
+@click.option("--prefix", help="Captures of URLs starting with this one (either scheme).")
 @click.option("--seed", "seed_id", help="Captures made for this seed id.")
 @click.option("--job", help="Captures made in this job.")
+@click.option("--from", "since", metavar="DATE", help="Captured at or after this time.")
+@click.option("--to", "until", metavar="DATE",
+              help="Captured at or before this time (a day alone: to its end).")  # fmt: skip
+@click.option("--status", "statuses", multiple=True, callback=_http_statuses,
+              help="HTTP status: 200, 4xx, or several: 404,410 (repeatable).")  # fmt: skip
+@click.option("--limit", type=click.IntRange(min=1), help="At most N captures (the oldest).")
 @click.option(
     "--suspect", is_flag=True, help="Only browser captures found suspect (login wall, ...)."
 )
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 @click.pass_obj
-def captures(
-    obj, url: str | None, seed_id: str | None, job: str | None, suspect: bool, as_json: bool
-) -> None:  # type: ignore[no-untyped-def]
+def captures(  # type: ignore[no-untyped-def]
+    obj, url, prefix, seed_id, job, since, until, statuses, limit, suspect, as_json: bool
+) -> None:
     """List captures, oldest first. Browser captures show their quality and the
-    screenshot and DOM records made of them.
+    screenshot and DOM records made of them. Dates are read as by 'archiver lookup'.
 
-    Example: archiver captures --url https://example.org/ --json
+    Example: archiver captures --prefix https://example.org/news/ --from 2026-11-01 --status 4xx
     """
     catalog = obj.catalog()
     seed = get_seed(catalog, seed_id).id if seed_id is not None else None
-    found = find_captures(catalog, url=normalize_url(url) if url else None, seed_id=seed, job=job)
+    if job is not None:
+        get_job(catalog, job)  # an unknown job is an error, not an empty list
+    start = parse_when(since) if since else None
+    end = parse_when(until, end=True) if until else None
+    if start and end and start > end:
+        raise ArchiverError(f"--from {since!r} is after --to {until!r}: swap them")
+    found = find_captures(
+        catalog,
+        url=normalize_url(url) if url else None,
+        surt_prefix=surt_key(normalize_url(prefix)) if prefix else None,
+        seed_id=seed,
+        job=job,
+        since=iso_ms(start) if start else None,
+        until=iso_ms(end) if end else None,
+        http_statuses=statuses,
+        limit=None if suspect else limit,
+    )
     if suspect:
-        found = [c for c in found if c.quality == "suspect"]
+        found = [c for c in found if c.quality == "suspect"][:limit]
     if as_json:
-        click.echo(json.dumps([capture_json(c) for c in found], ensure_ascii=False, indent=2))
+        echo_json([capture_json(c) for c in found])
         return
     if not found:
         click.echo("no captures")
@@ -82,14 +102,62 @@ def captures(
             state += f" [suspect: {c.quality_reason}]"
         elif c.quality:
             state += f" [browser: {', '.join(r.kind for r in c.resources) or 'no evidence'}]"
-        click.echo(f"{c.id}  {c.captured_at}  {status:>3}  {c.size or 0:>9}  {c.url}{state}")
+        if c.revisit_of:
+            state += f" [revisit of {c.revisit_of}]"
+        shown = display_iri(c.url)
+        click.echo(f"{c.id}  {c.captured_at}  {status:>3}  {c.size or 0:>9}  {shown}{state}")
+
+
+def _writable(target: Path, force: bool) -> None:
+    """Refuse an output that cannot or should not be written, before anything is read."""
+    folder = target.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise ArchiverError(
+            f"cannot write {target}: the folder {folder} {what}; create it first, or choose"
+            " another -o"
+        )
+    if target.exists() and not force:
+        raise ArchiverError(
+            f"{target} already exists: add --force to overwrite it, or choose another -o"
+        )
+
+
+def _write_file(target: Path, data: bytes, force: bool) -> None:
+    """Write through a temporary file in the same folder, so nothing half-written is left."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
+    except OSError as exc:
+        raise ArchiverError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        if not force and target.exists():  # appeared while the records were read
+            raise ArchiverError(f"{target} already exists: add --force to overwrite it")
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise ArchiverError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _revisit_records(catalog, capture: Capture, records) -> tuple[bytes, Capture | None]:  # type: ignore[no-untyped-def]
+    """A revisit's records with, before them, those of the capture holding its payload."""
+    if not capture.revisit_of:
+        return records.as_warc(), None
+    original = get_capture(catalog, capture.revisit_of)
+    held = read_original(capture, records, original, job_s3_options(catalog, original.job))
+    same_file = original.warc_file == capture.warc_file
+    return held.as_warc() + records.as_warc(warcinfo=not same_file), original
 
 
 @click.command()
 @click.argument("capture_id")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False), help="Output file (default ID.warc.gz)."
-)
+    "-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+    help="Output file (default ID.warc.gz); - writes to stdout.",
+)  # fmt: skip
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 @click.option(
     "--resource",
     type=click.Choice(["screenshot", "dom", "text"]),
@@ -97,16 +165,27 @@ def captures(
     " or visible text.",
 )
 @click.pass_obj
-def get(obj, capture_id: str, output: str | None, resource: str | None) -> None:  # type: ignore[no-untyped-def]
+def get(obj, capture_id: str, output: str | None, force: bool, resource: str | None) -> None:  # type: ignore[no-untyped-def]
     """Write a capture's WARC records (warcinfo, request, response, metadata, and a
     browser capture's screenshot, DOM and text) as a standalone .warc.gz, read by byte
-    range and digest-checked first.
+    range and digest-checked first. A revisit comes with the records of the capture
+    holding its payload, so the file replays on its own.
 
     Example: archiver get K7QD-3XMA -o evidence.warc.gz
     """
-    capture = get_capture(obj.catalog(), capture_id)
-    s3 = job_s3_options(obj.catalog(), capture.job)  # the endpoint the job stored it at
-    records = read_capture(capture, s3)  # raises before anything is written
+    catalog = obj.catalog()
+    capture = get_capture(catalog, capture_id)
+    suffix = {"screenshot": ".png", "dom": ".html", "text": ".txt", None: ".warc.gz"}[resource]
+    default = f"{capture.id}-{resource}{suffix}" if resource else f"{capture.id}{suffix}"
+    target = None if output == "-" else Path(output or default)
+    if target is not None:
+        _writable(target, force)
+    elif sys.stdout.isatty():
+        raise ArchiverError(
+            "refusing to write binary data to a terminal: redirect it (> FILE) or pipe it"
+        )
+    records = read_capture(capture, job_s3_options(catalog, capture.job))  # checked first
+    original = None
     if resource is not None:
         kinds = [r.kind for r in capture.resources]
         if resource not in kinds:
@@ -115,97 +194,21 @@ def get(obj, capture_id: str, output: str | None, resource: str | None) -> None:
                 f" have them (this one has: {', '.join(kinds) or 'none'})"
             )
         data = records.resource_payload(kinds.index(resource))
-        suffix = {"screenshot": ".png", "dom": ".html", "text": ".txt"}[resource]
     else:
-        data, suffix = records.as_warc(), ".warc.gz"
-    target = Path(output or f"{capture.id}{'-' + resource if resource else ''}{suffix}")
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", suffix=".partial")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    click.echo(f"wrote {target} ({len(data)} bytes; digests verified)")
-
-
-@click.command()
-@click.argument("capture_ids", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="Citation style or data format.")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="JSON: the citation's fields and its text.")
-@click.option("--replay-base", help=f"Replay base URL for a replay link (or ${REPLAY_ENV}).")
-@click.pass_obj
-def cite(obj, capture_ids, fmt: str, as_json: bool, replay_base: str | None) -> None:  # type: ignore[no-untyped-def]
-    """Cite captures: URL, title, site, capture time, capture id, SHA-256 and location.
-
-    Formats: text, apa, chicago, bluebook, bibtex (biblatex @online), csl-json (for
-    Zotero and other CSL processors), ris, robust-link (an HTML Robust Link).
-
-    Example: archiver cite K7QD-3XMA --format bibtex
-    """
-    catalog = obj.catalog()
-    base = replay_base or os.environ.get(REPLAY_ENV) or None
-    citations = [Citation.of(get_capture(catalog, cid), base) for cid in capture_ids]
-    if as_json:
-        out = [{**c.to_json(), "format": fmt, "citation": render(c, fmt)} for c in citations]
-        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
-    elif fmt == "csl-json":  # one CSL-JSON array for all of them
-        click.echo(json.dumps([json.loads(render(c, fmt))[0] for c in citations], indent=2,
-                              ensure_ascii=False))  # fmt: skip
+        data, original = _revisit_records(catalog, capture, records)
+    if target is None:
+        stream = click.get_binary_stream("stdout")
+        stream.write(data)
+        stream.flush()
     else:
-        click.echo("\n\n".join(render(c, fmt) for c in citations))
-
-
-@click.command()
-@click.argument("url")
-@click.option("--at", "when", required=True, help="A date or time, as you would type it.")
-@click.option("--closest", "mode", flag_value="closest", default=True, help="Nearest capture.")
-@click.option("--before", "mode", flag_value="before", help="Last capture at or before the time.")
-@click.option("--after", "mode", flag_value="after", help="First capture at or after the time.")
-@click.option("--json", "as_json", is_flag=True, help="JSON output.")
-@click.pass_obj
-def lookup(obj, url: str, when: str, mode: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
-    """Find the capture of URL nearest a time, and say how far off it is.
-
-    Example: archiver lookup https://example.org/post/1 --at "12 Feb 2020 14:00 +0800" --before
-    """
-    at = parse_when(when)
-    found = tt_lookup(obj.catalog(), normalize_url(url), at, mode)
-    if found is None:
-        where = {"closest": "", "before": " before that time", "after": " after that time"}[mode]
-        raise ArchiverError(
-            f"no capture of {url}{where} (list them with 'archiver captures --url')"
-        )
-    c = found.capture
-    if as_json:
-        requested = at.isoformat().replace("+00:00", "Z")
-        data = {**capture_json(c), "requested": requested, "offset_seconds": found.seconds}
-        click.echo(json.dumps(data, indent=2))
-        return
-    click.echo(f"{c.id}  {c.captured_at}  {c.http_status}  {c.url}")
-    click.echo(f"captured {found.distance()} ({at.strftime('%Y-%m-%d %H:%M:%S UTC')})")
-
-
-@click.command()
-@click.argument("url")
-@click.option("--format", "fmt", type=click.Choice(["link", "json"]), default="link",
-              show_default=True, help="application/link-format (RFC 7089) or JSON.")  # fmt: skip
-@click.option(
-    "--replay-base", help=f"Replay base URL (default ${REPLAY_ENV}, else {DEFAULT_REPLAY_BASE})."
-)
-@click.pass_obj
-def timemap(obj, url: str, fmt: str, replay_base: str | None) -> None:  # type: ignore[no-untyped-def]
-    """Print the Memento TimeMap (RFC 7089) of URL: every capture with its datetime.
-
-    Example: archiver timemap https://example.org/post/1 --format json
-    """
-    target = normalize_url(url)
-    captures = mementos(obj.catalog(), target)
-    base = tt_replay_base(replay_base)
-    render = timemap_link if fmt == "link" else timemap_json
-    click.echo(render(target, captures, base), nl=fmt == "json")
+        _write_file(target, data, force)
+    held = (
+        f"; a revisit: with the records of capture {original.id}, which holds its payload"
+        if original
+        else ""
+    )
+    where = "stdout" if target is None else str(target)
+    click.echo(f"wrote {where} ({len(data)} bytes; digests verified{held})", err=target is None)
 
 
 @click.command()
@@ -213,8 +216,9 @@ def timemap(obj, url: str, fmt: str, replay_base: str | None) -> None:  # type: 
 @click.option("--seed", "seed_id", help="Captures made for this seed id.")
 @click.option("--all", "everything", is_flag=True, help="Every capture.")
 @click.option("--sample", type=click.IntRange(min=1), help="Check a random sample of N captures.")
+@click.option("--json", "as_json", is_flag=True, help="The audit's result as JSON.")
 @click.pass_obj
-def verify(obj, job: str | None, seed_id: str | None, everything: bool, sample: int | None) -> None:  # type: ignore[no-untyped-def]
+def verify(obj, job, seed_id, everything: bool, sample: int | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Fixity audit: re-read captures' records by byte range, recompute their digests,
     compare with the catalog, and record the audit. Exit 3 on any mismatch.
 
@@ -227,19 +231,29 @@ def verify(obj, job: str | None, seed_id: str | None, everything: bool, sample: 
         raise ArchiverError("choose what to verify: one of --job NAME, --seed ID or --all")
     catalog = obj.catalog()
     seed = get_seed(catalog, seed_id).id if seed_id is not None else None
-    captures = find_captures(catalog, job=job, seed_id=seed)
-    if job is not None and not captures:
+    if job is not None:
         get_job(catalog, job)  # an unknown job is an error, an empty one is not
+    captures = find_captures(catalog, job=job, seed_id=seed)
     scope = f"job {job}" if job else f"seed {seed}" if seed else "all"
+    urls = {c.id: c.url for c in captures}
 
     def show(capture, problem):  # type: ignore[no-untyped-def]
         if problem:
-            click.echo(f"FAILED {capture.id}  {capture.url}: {problem}", err=True)
+            click.echo(f"FAILED {capture.id}  {display_iri(capture.url)}: {problem}", err=True)
 
     report = audit(catalog, captures, scope, sample=sample, progress=show)
-    click.echo(
-        f"verified {report.checked} capture(s) of {scope}: {report.ok} ok, {report.failed} failed"
-    )
+    if as_json:
+        echo_json({
+            "scope": scope, "job": job, "seed_id": seed, "checked": report.checked,
+            "ok": report.ok, "failed": report.failed,
+            "failures": [{"capture_id": capture_id, "url": urls[capture_id], "problem": problem}
+                         for capture_id, problem in report.failures],
+        })  # fmt: skip
+    else:
+        click.echo(
+            f"verified {report.checked} capture(s) of {scope}: {report.ok} ok,"
+            f" {report.failed} failed"
+        )
     if report.failed:
         raise IntegrityError(
             f"{report.failed} capture(s) do not match their digests (listed above)"

@@ -14,6 +14,7 @@ from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
 from archiver.joblock import JobLock
 from archiver.research.citation import cite_text
+from archiver.research.replay import archive_name
 from archiver.seedspec import SeedSpec
 
 
@@ -69,7 +70,7 @@ def demo(ctx: click.Context) -> None:
         (c for c in found if c.url.endswith("2019-defenders.html") and c.http_status == 200), None
     )
     if report:
-        click.echo("\ncitation:\n" + cite_text(report))
+        click.echo("\ncitation:\n" + cite_text(report, archive_name(home.root)))
     click.echo(
         f"\nexplore it: archiver --home {home.root} captures"
         f"\n            archiver --home {home.root} get {report.id if report else 'ID'}"

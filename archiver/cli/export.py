@@ -10,9 +10,11 @@ from archiver.catalog import exports
 from archiver.catalog.captures import get_capture
 from archiver.catalog.jobs import get_job
 from archiver.catalog.seeds import get_seed
+from archiver.cli.jsonout import echo_json
 from archiver.errors import ArchiverError
 from archiver.jobstores import job_s3_options
 from archiver.research.export import Selection, export_wacz
+from archiver.storage.base import file_sha256
 from archiver.urls import normalize_url, surt_key
 
 
@@ -46,8 +48,9 @@ def _selection(catalog, job, seed_id, url, capture_ids) -> Selection:  # type: i
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The .wacz file to write.")  # fmt: skip
 @click.option("--title", help="Title recorded in the package.")
+@click.option("--json", "as_json", is_flag=True, help="What was written, as JSON.")
 @click.pass_obj
-def export(obj, job, seed_id, url, capture_ids, output: str, title: str | None) -> None:  # type: ignore[no-untyped-def]
+def export(obj, job, seed_id, url, capture_ids, output: str, title, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Package captures as a WACZ 1.1.1 file (WARC records, CDXJ index, page list,
     datapackage with SHA-256s) that ReplayWeb.page and pywb open. Records are read by
     byte range and digest-checked as they are copied; exit 3 on a mismatch.
@@ -60,6 +63,18 @@ def export(obj, job, seed_id, url, capture_ids, output: str, title: str | None) 
         catalog, selection, Path(output), title=title,
         s3_for_job=lambda name: job_s3_options(catalog, name),
     )  # fmt: skip
+    if as_json:
+        echo_json({
+            "path": str(summary.path), "job": job,
+            "seed_id": get_seed(catalog, seed_id).id if seed_id else None,
+            "url": normalize_url(url) if url else None,
+            "capture_ids": sorted({get_capture(catalog, c).id for c in capture_ids}) or None,
+            "captures": summary.captures, "pages": summary.pages,
+            "warc_files": summary.warc_files, "warc_bytes": summary.bytes,
+            "failed_fetches": summary.skipped_failed,
+            "wacz_sha256": file_sha256(summary.path),
+        })  # fmt: skip
+        return
     skipped = (
         f"; {summary.skipped_failed} failed fetch(es) have no records"
         if summary.skipped_failed

@@ -28,6 +28,7 @@ from archiver.seedspec import (
     SeedSpec,
     split_tag_options,
 )
+from archiver.urls import display_iri
 from archiver.watch.status import timeline
 
 
@@ -35,7 +36,8 @@ def _describe(seed: Seed) -> str:
     tags = ", ".join(seed.tags) or "-"
     depth = "unlimited" if seed.depth is None and seed.scope != "page" else seed.depth or 0
     return (
-        f"{seed.id:>4}  {seed.url}\n      scope {seed.scope}, depth {depth}, robots {seed.robots},"
+        f"{seed.id:>4}  {display_iri(seed.url)}\n"
+        f"      scope {seed.scope}, depth {depth}, robots {seed.robots},"
         f" {seed.category}, risk {seed.risk}, tags: {tags}"
         + (", browser" if seed.browser else "")
         + "".join(f"\n      include {pattern}" for pattern in seed.include)

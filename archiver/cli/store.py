@@ -7,10 +7,12 @@ import os
 import click
 
 from archiver.catalog.jobs import get_job
+from archiver.cli.jsonout import echo_json
+from archiver.errors import StorageError
 from archiver.joblock import JobLock
 from archiver.jobstores import job_store
 from archiver.storage import LocalStore, S3Options, open_store
-from archiver.uploads import UploadsPending, pending_files, upload_pending
+from archiver.uploads import Outcome, PendingFile, UploadsPending, pending_files, upload_pending
 
 
 def s3_options_from_env() -> S3Options:
@@ -24,12 +26,26 @@ def s3_options_from_env() -> S3Options:
     )
 
 
+def _file_json(outcome: Outcome | PendingFile) -> dict[str, object]:
+    pending = outcome.file if isinstance(outcome, Outcome) else outcome
+    data: dict[str, object] = {
+        "job": pending.job, "warc_file": pending.name, "warc_sha256": pending.sha256,
+    }  # fmt: skip
+    if isinstance(outcome, Outcome) and outcome.uri is not None:
+        data["storage_uri"] = outcome.uri
+    else:
+        data["spool_path"] = str(pending.path)
+        data["problem"] = outcome.problem if isinstance(outcome, Outcome) else None
+    return data
+
+
 @click.command()
 @click.option("--job", help="Only this job's files.")
 @click.option("--keep-local", is_flag=True, help="Keep the spool copies once stored.")
 @click.option("--list", "list_only", is_flag=True, help="Only list the pending files.")
+@click.option("--json", "as_json", is_flag=True, help="The files stored and pending, as JSON.")
 @click.pass_obj
-def upload(obj, job: str | None, keep_local: bool, list_only: bool) -> None:  # type: ignore[no-untyped-def]
+def upload(obj, job: str | None, keep_local: bool, list_only: bool, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Send every WARC file still waiting in the spool to its job's store, verified
     (--list: only show them).
 
@@ -43,16 +59,22 @@ def upload(obj, job: str | None, keep_local: bool, list_only: bool) -> None:  # 
         get_job(catalog, job)  # a clear error for an unknown job
     if list_only:
         waiting = pending_files(catalog, job)
+        if as_json:
+            echo_json({"pending": [_file_json(pending) for pending in waiting]})
+            return
         for pending in waiting:
             click.echo(f"pending {pending.job}/{pending.name}  {pending.path}")
         click.echo(f"{len(waiting)} WARC file(s) pending")
         return
-    done: list[str] = []
-    failed: list[str] = []
+    done: list[Outcome] = []
+    failed: list[Outcome] = []
+    skipped: list[str] = []
     for name in sorted({p.job for p in pending_files(catalog, job)}):
         lock = JobLock(obj.home.job_dir(name))
         if not lock.acquire():  # a crawl of it is running: its own uploader sends them
-            click.echo(f"skipped job {name}: it is being crawled, and uploads its own files")
+            skipped.append(name)
+            if not as_json:
+                click.echo(f"skipped job {name}: it is being crawled, and uploads its own files")
             continue
         try:
             sent, left = upload_pending(
@@ -63,13 +85,19 @@ def upload(obj, job: str | None, keep_local: bool, list_only: bool) -> None:  # 
             lock.release()
         done += sent
         failed += left
-    for line in done:
-        click.echo(f"stored {line}")
-    for line in failed:
-        click.echo(f"pending {line}", err=True)
+    if as_json:
+        echo_json({
+            "stored": [_file_json(o) for o in done], "pending": [_file_json(o) for o in failed],
+            "skipped_jobs": skipped,
+        })  # fmt: skip
+    else:
+        for outcome in done:
+            click.echo(f"stored {outcome.line}")
+        for outcome in failed:
+            click.echo(f"pending {outcome.line}", err=True)
     if failed:
         raise UploadsPending(f"{len(failed)} WARC file(s) still pending: see the reasons above")
-    if not done:
+    if not done and not as_json:
         click.echo("nothing to upload")
 
 
@@ -82,22 +110,36 @@ def store() -> None:
 @click.option(
     "--store", "store_uri", envvar="ARCHIVER_STORE", help="Store URI (default HOME/warcs)."
 )
+@click.option("--json", "as_json", is_flag=True, help="The store and each check, as JSON.")
 @click.pass_obj
-def store_check(obj, store_uri: str | None) -> None:  # type: ignore[no-untyped-def]
+def store_check(obj, store_uri: str | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Show the configured store and check access, write permission and Object Lock.
 
     Example: archiver store check --store s3://evidence-bucket/archiver
     """
     target = open_store(store_uri or obj.home.warcs_dir, s3=s3_options_from_env())
-    click.echo(f"store: {target.uri}")
+    if not as_json:
+        click.echo(f"store: {target.uri}")
     if isinstance(target, LocalStore):
-        target.check(create=False)  # a check makes nothing
-        click.echo(f"ok: can write to {target.root}")
-        return
-    lines = target.report()  # type: ignore[attr-defined]
-    for line in lines:
-        click.echo(line)
+        try:
+            target.check(create=False)  # a check makes nothing
+            lines = [f"ok: can write to {target.root}"]
+        except StorageError as exc:
+            if not as_json:
+                raise
+            lines = [f"problem: {exc}"]
+    else:
+        lines = target.report()  # type: ignore[attr-defined]
     problems = [line for line in lines if line.startswith("problem:")]
+    if as_json:
+        echo_json({
+            "store": target.uri, "ok": not problems,
+            "checks": [{"ok": line.startswith("ok:"), "message": line.partition(": ")[2]}
+                       for line in lines],
+        })  # fmt: skip
+    else:
+        for line in lines:
+            click.echo(line)
     if problems:
         raise click.ClickException(f"{len(problems)} problem(s) with the store, listed above")
 

@@ -17,6 +17,7 @@ from archiver.catalog.seeds import get_seed
 from archiver.catalog.statuses import list_events
 from archiver.errors import ArchiverError
 from archiver.joblock import CatalogLock, JobLock, seed_lock
+from archiver.urls import display_iri
 from archiver.watch.classify import ABSENT
 from archiver.watch.schedules import (
     all_schedules,
@@ -92,14 +93,16 @@ def schedule_list(obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     if as_json:
         data = {
             "schedules": [
-                {"id": s.id, "seed_id": s.seed_id, "tag": s.tag, "every_seconds": s.every_s,
-                 "rrule": s.rrule, "ladder_seconds": list(s.ladder), "rule": s.rule_text}
+                {"schedule_id": s.id, "seed_id": s.seed_id, "tag": s.tag,
+                 "every_seconds": s.every_s, "rrule": s.rrule,
+                 "ladder_seconds": list(s.ladder), "rule": s.rule_text, "id": s.id}
                 for s in schedules
             ],
             "seeds": [
-                {"seed_id": d.seed.id, "url": d.seed.url, "schedule": d.schedule.id,
+                {"seed_id": d.seed.id, "url": d.seed.url, "schedule_id": d.schedule.id,
                  "next_due": None if d.at.year <= 1 else d.at.isoformat().replace("+00:00", "Z"),
-                 "due_now": d.is_due(now), "last_attempt": d.last_attempt, "why": d.why}
+                 "due_now": d.is_due(now), "last_attempt": d.last_attempt, "why": d.why,
+                 "schedule": d.schedule.id}
                 for d in dues
             ],
         }  # fmt: skip
@@ -248,7 +251,7 @@ def events(obj, since, seed_id, kind, as_json: bool) -> None:  # type: ignore[no
     Example: archiver events --since 2026-11-01 --kind removed --json
     """
     from archiver.catalog.db import iso_ms
-    from archiver.research.timetravel import parse_when
+    from archiver.research.dates import parse_when
 
     catalog = obj.catalog()
     seed = get_seed(catalog, seed_id).id if seed_id is not None else None
@@ -261,7 +264,8 @@ def events(obj, since, seed_id, kind, as_json: bool) -> None:  # type: ignore[no
         click.echo("no events")
         return
     for e in found:
-        click.echo(f"{e.confirmed_at}  seed {e.seed_id}  {e.kind}  {e.url}  ({e.reason})")
+        shown = display_iri(e.url)
+        click.echo(f"{e.confirmed_at}  seed {e.seed_id}  {e.kind}  {shown}  ({e.reason})")
         present = f"{e.last_present} at {e.last_present_at}" if e.last_present else "never"
         click.echo(f"    last present: {present}")
         click.echo(f"    first absent: {e.first_absent} at {e.first_absent_at}"

@@ -144,7 +144,7 @@ def workers_command(obj, show_all, as_json) -> None:  # type: ignore[no-untyped-
             json.dumps(
                 [
                     {
-                        "id": w.id,
+                        "worker_id": w.id,
                         "hostname": w.hostname,
                         "pid": w.pid,
                         "job": w.job,
@@ -155,6 +155,7 @@ def workers_command(obj, show_all, as_json) -> None:  # type: ignore[no-untyped-
                         "fetched": w.fetched,
                         "urls_per_second": round(w.urls_per_second, 2),
                         "reason": w.reason,
+                        "id": w.id,  # deprecated: worker_id
                     }
                     for w in found
                 ],

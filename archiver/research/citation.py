@@ -1,8 +1,11 @@
 """Citing a capture: what it is, when it was taken, how to verify it, where it lives.
 
 Every format carries the URL, the title when one was captured, the site, the capture
-time, the capture id, the SHA-256 of the content as served, and the archive location:
-the storage URI, and a replay URL when a replay base is configured.
+time, the capture id, the SHA-256 of the content as served, and where a reader finds
+the archived copy: a replay URL when a replay base is configured, else the archive's
+name beside the capture id (never a ``file://`` path). A capture of an error page, a
+removal notice or a wall says so ("captured as HTTP 404"). Text meant for readers
+shows URLs as IRIs (Unicode host names and paths); structured formats keep the URI.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from urllib.parse import urlsplit
 
 from archiver import SOFTWARE
 from archiver.catalog.captures import Capture
+from archiver.research.replay import replay_url
+from archiver.urls import display_host, display_iri
 
 FORMATS = ("text", "apa", "chicago", "bluebook", "bibtex", "csl-json", "ris", "robust-link")
 _BLUEBOOK_MONTHS = (
@@ -41,22 +46,33 @@ class Citation:
     state: str
     note: str | None
     published: str | None = None  # ISO 8601, as the page stated it
+    archive: str = "archiver"  # the archive's name, cited where there is no replay URL
+    captured_as: str | None = None  # "HTTP 404", "a removal notice": not the page itself
 
     @classmethod
-    def of(cls, capture: Capture, replay_base: str | None = None) -> Citation:
+    def of(
+        cls,
+        capture: Capture,
+        replay_base: str | None = None,
+        *,
+        archive: str = "archiver",
+        observation: str | None = None,
+    ) -> Citation:
+        """``observation`` is what watching the seed made of this capture (``removed``,
+        ``gone``, ...; see archiver/watch/classify.py), when it was a seed page."""
         moment = datetime.strptime(capture.captured_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
         replay = None
-        if replay_base:
-            replay = f"{replay_base.rstrip('/')}/{moment.strftime('%Y%m%d%H%M%S')}/{capture.url}"
-        host = (urlsplit(capture.url).hostname or "").removeprefix("www.")
+        if replay_base and capture.state != "failed":  # a failed fetch has no memento
+            replay = replay_url(replay_base.rstrip("/"), f"{moment:%Y%m%d%H%M%S}", capture.url)
+        host = display_host(urlsplit(capture.url).hostname or "")
         note = None
-        if capture.state != "ok":
-            note = f"this capture is {capture.state} ({capture.truncated or capture.error})"
+        if capture.state == "truncated":
+            note = f"this capture is truncated ({capture.truncated})"
         return cls(
             capture_id=capture.id,
             url=capture.url,
             title=capture.title,
-            site=capture.site_name or host,
+            site=capture.site_name or host.removeprefix("www."),
             captured_at=moment,
             captured_at_text=capture.captured_at,
             sha256=(capture.payload_digest or "").removeprefix("sha256:"),
@@ -70,11 +86,19 @@ class Citation:
             state=capture.state,
             note=note,
             published=capture.published,
+            archive=archive,
+            captured_as=captured_as(capture, observation),
         )
 
     @property
-    def location(self) -> str:
-        return self.replay_url or self.storage_uri
+    def iri(self) -> str:
+        """The URL as readers read it (Unicode host and path)."""
+        return display_iri(self.url)
+
+    @property
+    def archived_copy(self) -> str:
+        """Where a reader finds the archived copy: its replay URL, else the archive."""
+        return self.replay_url or self.archive
 
     @property
     def when(self) -> str:
@@ -114,6 +138,8 @@ class Citation:
 
     @property
     def evidence(self) -> str:
+        if not self.sha256:
+            return f"capture {self.capture_id}"
         return f"capture {self.capture_id}, SHA-256 {self.sha256}"
 
     def to_json(self) -> dict[str, object]:
@@ -124,15 +150,34 @@ class Citation:
             "site": self.site,
             "published": self.published,
             "captured_at": self.captured_at_text,
-            "sha256": self.sha256,
-            "storage_uri": self.storage_uri,
+            "captured_as": self.captured_as,
+            "payload_digest": f"sha256:{self.sha256}" if self.sha256 else None,
+            "archive": self.archive,
             "replay_url": self.replay_url,
+            "storage_uri": self.storage_uri,
             "warc_file": self.warc_file,
             "offset": self.offset,
             "length": self.length,
             "record_digest": self.record_digest,
+            "job": self.job,
             "software": SOFTWARE,
         }
+
+
+def captured_as(capture: Capture, observation: str | None = None) -> str | None:
+    """What a capture shows when it is not the page itself: a failed fetch, a removal
+    notice, an HTTP error or redirect, or a browser render found to be a wall."""
+    if capture.state == "failed":
+        return f"a failed fetch ({capture.error})"
+    if observation == "removed":
+        return "a removal notice"
+    status = capture.http_status
+    if status is not None and not 200 <= status < 300 and status != 304:
+        return f"HTTP {status}"
+    if capture.quality == "suspect" and capture.quality_reason:
+        kind = capture.quality_reason.split(":", 1)[0]
+        return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
+    return None
 
 
 def render(citation: Citation, fmt: str = "text") -> str:
@@ -143,13 +188,19 @@ def _text(c: Citation) -> str:
     title = f"“{c.title}”. " if c.title else ""
     published = f" Published {c.published}." if c.published else ""
     lines = [
-        f"{title}{c.url}.{published} Archived {c.when}, capture {c.capture_id}"
+        f"{title}{c.iri}.{published} Archived {c.when} in {c.archive}, capture {c.capture_id}"
         f" ({SOFTWARE}, job {c.job}).",
-        f"  SHA-256 of the content as served: {c.sha256}",
-        f"  WARC record: {c.warc_file}, offset {c.offset}, length {c.length};"
-        f" record digest {c.record_digest}",
-        f"  Stored at: {c.storage_uri or '(not stored)'}",
     ]
+    if c.captured_as:
+        lines.append(f"  Captured as {c.captured_as}.")
+    if c.sha256:
+        lines.append(f"  SHA-256 of the content as served: {c.sha256}")
+    if c.warc_file:
+        lines.append(
+            f"  WARC record: {c.warc_file}, offset {c.offset}, length {c.length};"
+            f" record digest {c.record_digest}"
+        )
+    lines.append(f"  Stored at: {c.storage_uri or '(not stored)'}")
     if c.replay_url:
         lines.append(f"  Replay: {c.replay_url}")
     if c.note:
@@ -157,33 +208,63 @@ def _text(c: Citation) -> str:
     return "\n".join(lines)
 
 
+def _archived_where(c: Citation) -> str:
+    return f"at {c.replay_url}" if c.replay_url else f"in {c.archive}"
+
+
 def _apa(c: Citation) -> str:
-    # APA 7, web page with no known author (n.d. when no date); the archived copy follows.
-    title = f"{c.title}. " if c.title else ""
+    # APA 7, web page with no known author (n.d. when no date); what a capture shows, when
+    # it is not the page, is described in brackets, as APA describes an untitled work.
+    described = f"Captured as {c.captured_as}" if c.captured_as else "Untitled page"
+    if c.title:
+        title = f"{c.title} [{described}]. " if c.captured_as else f"{c.title}. "
+    else:
+        title = f"[{described}]. "
     return (
-        f"{title}({c.issued_apa}). {c.site}. Retrieved {c.long_date}, from {c.url}."
-        f" Archived {c.when} at {c.location} ({c.evidence})."
+        f"{title}({c.issued_apa}). {c.site}. Retrieved {c.long_date}, from {c.iri}."
+        f" Archived {c.when} {_archived_where(c)} ({c.evidence})."
     )
 
 
 def _chicago(c: Citation) -> str:
-    title = f"“{c.title}.” " if c.title else ""
+    if c.title:
+        title = (
+            f"“{c.title}” (captured as {c.captured_as}). " if c.captured_as else f"“{c.title}.” "
+        )
+    else:
+        title = f"Captured as {c.captured_as}. " if c.captured_as else ""
     published = f" {c.issued_long}." if c.published else ""
     return (
-        f"{title}{c.site}.{published} Archived {c.long_date}, {c.captured_at:%H:%M} UTC. {c.url}."
-        f" Archived copy: {c.location} ({c.evidence})."
+        f"{title}{c.site}.{published} Archived {c.long_date}, {c.captured_at:%H:%M} UTC. {c.iri}."
+        f" Archived copy: {c.archived_copy} ({c.evidence})."
     )
 
 
+def _bluebook_day(parts: list[int]) -> str:
+    if len(parts) == 1:
+        return str(parts[0])
+    month = _BLUEBOOK_MONTHS[parts[1] - 1]
+    return f"{month} {parts[2]}, {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+
+
 def _bluebook(c: Citation) -> str:
+    # Bluebook rule 18.2.2: the page's own date when it states one; otherwise the date and
+    # time it was captured. The archived copy in brackets, as for a Perma.cc link.
     moment = c.captured_at
     hour = moment.hour % 12 or 12
     when = (
         f"{_BLUEBOOK_MONTHS[moment.month - 1]} {moment.day}, {moment.year},"
         f" {hour}:{moment:%M} {'AM' if moment.hour < 12 else 'PM'} UTC"
     )
-    title = f"{c.title}, " if c.title else ""
-    return f"{title}{c.site.upper()} ({when}), {c.url} [{c.location}] ({c.evidence})."
+    if c.title:
+        title = f"{c.title} (captured as {c.captured_as}), " if c.captured_as else f"{c.title}, "
+    else:
+        title = f"[Captured as {c.captured_as}], " if c.captured_as else ""
+    parts = c.issued_parts
+    dated, trailer = (_bluebook_day(parts), f"archived {when}; ") if parts else (when, "")
+    return (
+        f"{title}{c.site.upper()} ({dated}), {c.iri} [{c.archived_copy}] ({trailer}{c.evidence})."
+    )
 
 
 def _bib_escape(text: str) -> str:
@@ -193,6 +274,12 @@ def _bib_escape(text: str) -> str:
     return out
 
 
+def _archived_note(c: Citation) -> str:
+    if c.replay_url:
+        return f"archived copy: {c.replay_url}"
+    return f"archived in {c.archive}"
+
+
 def _bibtex(c: Citation) -> str:
     fields = [
         ("title", _bib_escape(c.title or c.url)),
@@ -200,33 +287,40 @@ def _bibtex(c: Citation) -> str:
         ("urldate", f"{c.captured_at:%Y-%m-%d}"),
         ("organization", _bib_escape(c.site)),
     ]
+    if c.captured_as:
+        fields.append(("titleaddon", _bib_escape(f"captured as {c.captured_as}")))
     if c.issued_parts:
         fields.append(("date", "-".join(f"{p:02d}" for p in c.issued_parts)))
-    note = f"Archived {c.captured_at_text} by {SOFTWARE}, {c.evidence}; archived copy: {c.location}"
+    note = f"Archived {c.captured_at_text} by {SOFTWARE}, {c.evidence}; {_archived_note(c)}"
     fields.append(("note", _bib_escape(note)))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@online{{archiver-{c.capture_id.replace('-', '')},\n{body}\n}}"
 
 
 def _csl(c: Citation) -> str:
+    # archive_location: where in the archive, as a box and folder are in a paper one.
     item: dict[str, object] = {
         "id": c.capture_id,
         "type": "webpage",
         "URL": c.url,
         "container-title": c.site,
         "accessed": {"date-parts": [[c.captured_at.year, c.captured_at.month, c.captured_at.day]]},
-        "archive": SOFTWARE.split("/")[0],
-        "archive_location": c.location,
+        "archive": c.archive,
+        "archive_location": c.replay_url or c.capture_id,
         "note": f"Archived {c.captured_at_text}; {c.evidence}",
     }
     if c.title:
         item["title"] = c.title
+    if c.captured_as:
+        item["genre"] = f"Captured as {c.captured_as}"
     if c.issued_parts:
         item["issued"] = {"date-parts": [c.issued_parts]}
     return json.dumps([item], ensure_ascii=False, indent=2)
 
 
 def _ris(c: Citation) -> str:
+    shown = f"captured as {c.captured_as}; " if c.captured_as else ""
+    copy = f"; archived copy: {c.replay_url}" if c.replay_url else ""
     lines = [
         "TY  - ELEC",
         f"TI  - {c.title or c.url}",
@@ -238,20 +332,21 @@ def _ris(c: Citation) -> str:
             else []
         ),
         f"Y2  - {c.captured_at:%Y/%m/%d}/",
-        f"DB  - {SOFTWARE.split('/')[0]}",
+        f"DB  - {c.archive}",
         f"AN  - {c.capture_id}",
-        f"N1  - Archived {c.captured_at_text}; {c.evidence}; archived copy: {c.location}",
+        f"N1  - Archived {c.captured_at_text}; {shown}{c.evidence}{copy}",
         "ER  - ",
     ]
     return "\n".join(lines)
 
 
 def _robust_link(c: Citation) -> str:
-    # Robust Links: the original URL, the archived version and its datetime.
-    text = html.escape(c.title or c.url)
+    # Robust Links: the original URL, the archived version (recommended; only a URL a
+    # reader can open) and its datetime (required).
+    text = html.escape(c.title or c.iri)  # what the reader sees; the attributes keep the URI
+    version = f' data-versionurl="{html.escape(c.replay_url)}"' if c.replay_url else ""
     return (
-        f'<a href="{html.escape(c.url)}" data-originalurl="{html.escape(c.url)}"'
-        f' data-versionurl="{html.escape(c.location)}"'
+        f'<a href="{html.escape(c.url)}" data-originalurl="{html.escape(c.url)}"{version}'
         f' data-versiondate="{c.captured_at:%Y-%m-%dT%H:%M:%SZ}"'
         f' data-capture-id="{c.capture_id}" data-sha256="{c.sha256}">{text}</a>'
     )
@@ -269,6 +364,6 @@ _RENDERERS = {
 }
 
 
-def cite_text(capture: Capture) -> str:
+def cite_text(capture: Capture, archive: str = "archiver") -> str:
     """The plain-text citation (kept for callers that want the default)."""
-    return render(Citation.of(capture))
+    return render(Citation.of(capture, archive=archive))

@@ -35,10 +35,11 @@ class CaptureRecords:
     metadata: bytes
     resources: tuple[bytes, ...] = ()
 
-    def as_warc(self) -> bytes:
-        return (
-            self.warcinfo + self.request + self.response + self.metadata + b"".join(self.resources)
-        )
+    def as_warc(self, *, warcinfo: bool = True) -> bytes:
+        """The records as one ``.warc.gz``; without the warcinfo record when it is already
+        in the file being written (a record id appears once in a file)."""
+        head = self.warcinfo if warcinfo else b""
+        return head + self.request + self.response + self.metadata + b"".join(self.resources)
 
     def resource_payload(self, index: int) -> bytes:
         """The block of the ``index``-th resource record (a PNG, an HTML document)."""
@@ -191,3 +192,24 @@ def read_capture(capture: Capture, s3: S3Options | None = None) -> CaptureRecord
                 f" catalog says (found {found})"
             )
     return parts
+
+
+def read_original(
+    revisit: Capture, records: CaptureRecords, original: Capture, s3: S3Options | None = None
+) -> CaptureRecords:
+    """The records of the capture holding a revisit's payload, verified like any capture's
+    and checked to be the one the revisit record refers to (``WARC-Refers-To``), with the
+    payload it names (WARC 1.1 §6.7.2)."""
+    plain = gzip.decompress(records.response)
+    refers_to = _header(plain[: plain.index(b"\r\n\r\n")], "WARC-Refers-To")
+    if original.record_id is None or refers_to != original.record_id:
+        raise IntegrityError(
+            f"capture {revisit.id} is a revisit of {refers_to}, but the catalog names capture"
+            f" {original.id} ({original.record_id}) as holding its payload"
+        )
+    if revisit.payload_digest and revisit.payload_digest != original.payload_digest:
+        raise IntegrityError(
+            f"capture {revisit.id} is a revisit of a payload {revisit.payload_digest}, but"
+            f" capture {original.id} holds {original.payload_digest}"
+        )
+    return read_capture(original, s3)

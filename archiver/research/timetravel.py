@@ -1,54 +1,22 @@
 """Finding captures by time: date lookup and Memento TimeMaps (RFC 7089).
 
-Dates are read as people type them (python-dateutil): ``2020-02-12``,
-``12 Feb 2020 14:00 +0800``, ``2020-02-12T06:00Z``. A date without a time zone is UTC.
+Times come from ``archiver.research.dates.parse_when`` (what people type, in UTC).
 Only captures that hold a response count (a failed fetch is not a memento).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
-from dateutil import parser as dateparser
-
 from archiver.catalog.captures import Capture, find_captures
 from archiver.catalog.db import Catalog
 from archiver.errors import ArchiverError
+from archiver.research.replay import replay_url
 
-REPLAY_ENV = "ARCHIVER_REPLAY_BASE"
-DEFAULT_REPLAY_BASE = "http://localhost:8080/archive"  # pywb's port and a collection "archive"
 MODES = ("closest", "before", "after")
-
-
-def replay_base(explicit: str | None = None) -> str:
-    return (explicit or os.environ.get(REPLAY_ENV) or DEFAULT_REPLAY_BASE).rstrip("/")
-
-
-def parse_when(text: str) -> datetime:
-    """An aware UTC datetime from what a person typed."""
-    try:
-        with warnings.catch_warnings():
-            # A zone name dateutil cannot place ("JST", "CST") would silently become UTC.
-            warnings.simplefilter("error", dateparser.UnknownTimezoneWarning)
-            moment = dateparser.parse(text)
-    except dateparser.UnknownTimezoneWarning as exc:
-        raise ArchiverError(
-            f"the time zone in {text!r} is unknown or ambiguous: write an offset instead,"
-            " e.g. '12 Feb 2020 14:00 +0800'"
-        ) from exc
-    except (ValueError, OverflowError) as exc:
-        raise ArchiverError(
-            f"cannot read the date {text!r}: write it like 2020-02-12,"
-            " '12 Feb 2020 14:00 +0800' or 2020-02-12T06:00Z"
-        ) from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def captured_at(capture: Capture) -> datetime:
@@ -89,6 +57,9 @@ def lookup(catalog: Catalog, url: str, at: datetime, mode: str = "closest") -> F
 def describe_distance(seconds: float) -> str:
     if abs(seconds) < 0.5:
         return "at the requested time"
+    direction = "before" if seconds < 0 else "after"
+    if abs(seconds) < 1:
+        return f"under a second {direction} the requested time"
     total = round(abs(seconds))
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
@@ -98,12 +69,12 @@ def describe_distance(seconds: float) -> str:
     if not days and not hours:
         parts.append(f"{secs} s" if secs else "")
     text = " ".join(p for p in parts if p)
-    return f"{text} {'before' if seconds < 0 else 'after'} the requested time"
+    return f"{text} {direction} the requested time"
 
 
 def memento_url(base: str, capture: Capture) -> str:
     """pywb style: ``{base}/{14-digit timestamp}/{url}``."""
-    return f"{base}/{timestamp14(capture)}/{capture.url}"
+    return replay_url(base, timestamp14(capture), capture.url)
 
 
 def _http_date(capture: Capture) -> str:

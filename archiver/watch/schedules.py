@@ -215,7 +215,7 @@ def now_for_schedules() -> datetime:
     """Now, unless ``ARCHIVER_NOW`` says otherwise (to test schedules without waiting)."""
     import os
 
-    from archiver.research.timetravel import parse_when
+    from archiver.research.dates import parse_when
 
     override = os.environ.get("ARCHIVER_NOW")
     return parse_when(override) if override else datetime.now(UTC)

@@ -7,6 +7,7 @@ import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from archiver.catalog.db import Catalog, iso_ms, utc_now
 from archiver.errors import ArchiverError, NotFound
@@ -123,6 +124,16 @@ def get_job(catalog: Catalog, name: str) -> Job:
     row = catalog.conn.execute("SELECT * FROM jobs WHERE name = ?", (name,)).fetchone()
     if row is None:
         raise NotFound(f"no job named {name!r}")
+    return _job(row)
+
+
+def list_jobs(catalog: Catalog) -> list[Job]:
+    """Every job, newest first."""
+    rows = catalog.conn.execute("SELECT * FROM jobs ORDER BY started_at DESC, id DESC")
+    return [_job(row) for row in rows]
+
+
+def _job(row: Any) -> Job:
     return Job(
         id=row["id"],
         name=row["name"],

@@ -87,6 +87,7 @@ from archiver.cli import (  # noqa: E402
     crawl,
     demo,
     export,
+    jobs,
     seeds,
     store,
     watch,
@@ -113,4 +114,4 @@ cli.add_command(store.index)
 cli.add_command(catalog.catalog)
 cli.add_command(workers.worker)
 cli.add_command(workers.workers_command)
-cli.add_command(workers.jobs)
+cli.add_command(jobs.jobs)

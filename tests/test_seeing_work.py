@@ -181,6 +181,13 @@ def test_jobs_lists_and_shows_status_counts_seeds_and_store(
     assert detail["seeds"] == [{"seed_id": 1, "url": fixture_site.url + "page2.html"}]
     assert detail["counts"] == job["counts"] and detail["urls"]["queued"] == 0
 
+    ok(run_cli(home, "crawl", "--profile", "test", "--seed", "1", "--job", "second", *QUIET))
+    listed = json.loads(ok(run_cli(home, "jobs", "--json")).stdout)
+    assert [j["job"] for j in listed] == ["second", "first"]  # newest first
+    newest = ok(run_cli(home, "jobs", "--limit", "1")).stdout.splitlines()
+    assert [line.split()[0] for line in newest[1:-1]] == ["second"]
+    assert newest[-1] == "... and 1 older job(s): --limit 0 lists them all"
+
 
 def test_a_resumed_job_counts_this_run_apart_from_the_total(tmp_path: Path, gated: GateSite):
     home = tmp_path / "home"
@@ -235,6 +242,20 @@ def test_run_due_json_and_stopped_jobs_in_run_due_and_schedule_list(
     answer = json.loads(nothing.stdout)
     assert (answer["job"], answer["status"], answer["exit_code"]) == (None, "nothing due", 0)
     assert answer["next_due"]["seed_id"] == 1 and answer["next_due"]["url"] == gated.url
+
+    # watch says the same, each of its lines timestamped, and when the next seed is due.
+    watcher = start_cli(home, "watch", "--profile", "test", *QUIET)
+    assert watcher.stderr is not None
+    err = Lines(watcher.stderr)
+    due_line = err.wait_for(" next due at ")
+    watcher.terminate()
+    watcher.wait(timeout=CLI_TIMEOUT)
+    assert watcher.returncode == 0
+    lines = err.text().splitlines()
+    assert re.fullmatch(rf"{STAMP} watching the schedules of {re.escape(str(home))} .*", lines[0])
+    assert lines[1] == f"{lines[1][:20]} {line}" and re.fullmatch(STAMP, lines[1][:20])
+    assert re.fullmatch(rf"{STAMP} next due at {STAMP}: seed 1 {re.escape(gated.url)}", due_line)
+    assert re.fullmatch(rf"{STAMP} watch stopped", lines[-1])
 
     in_two_hours = (datetime.now(UTC) + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     later = ok(run_cli(home, "run-due", "--profile", "test", "--json", *QUIET,

@@ -127,10 +127,20 @@ def get_job(catalog: Catalog, name: str) -> Job:
     return _job(row)
 
 
-def list_jobs(catalog: Catalog) -> list[Job]:
-    """Every job, newest first."""
-    rows = catalog.conn.execute("SELECT * FROM jobs ORDER BY started_at DESC, id DESC")
+def list_jobs(catalog: Catalog, *, unfinished: bool = False, limit: int = 0) -> list[Job]:
+    """The jobs, newest first: all of them, or the ``limit`` newest; or only those not
+    marked finished."""
+    where = " WHERE status != 'finished'" if unfinished else ""
+    rows = catalog.conn.execute(
+        f"SELECT * FROM jobs{where} ORDER BY started_at DESC, id DESC"
+        + (" LIMIT ?" if limit else ""),
+        (limit,) if limit else (),
+    )
     return [_job(row) for row in rows]
+
+
+def count_jobs(catalog: Catalog) -> int:
+    return int(catalog.conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
 
 
 def _job(row: Any) -> Job:

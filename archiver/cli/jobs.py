@@ -1,5 +1,6 @@
 """``archiver jobs``: the crawl jobs, their status and counts, and what one job's frontier
-holds, per host."""
+holds, per host; and the line run-due, watch and schedule list print about the jobs that
+did not finish."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import click
 
 from archiver.catalog import Catalog, leases, summaries
 from archiver.catalog.frontier import open_count
-from archiver.catalog.jobs import get_job, is_shared
+from archiver.catalog.jobs import count_jobs, get_job, is_shared
 from archiver.catalog.seeds import get_seeds
 from archiver.cli.crawlreport import size_text
 from archiver.home import ArchiveHome
 from archiver.jobs.selection import Selection, store_uri
 from archiver.jobs.state import JobState, job_state, job_states
+
+LIMIT = 50  # jobs listed by default, newest first
 
 
 def _counts(catalog: Catalog, state: JobState) -> dict[str, int]:
@@ -85,28 +88,40 @@ def stopped_jobs_json(states: list[JobState]) -> list[dict[str, object]]:
     ]
 
 
+def _list_options(command):  # type: ignore[no-untyped-def]
+    """``--json`` and ``--limit``, on ``jobs list`` and on ``jobs`` alone."""
+    command = click.option(
+        "--limit", default=LIMIT, show_default=True, type=click.IntRange(min=0),
+        help="List this many of the newest jobs (0: all).",
+    )(command)  # fmt: skip
+    return click.option("--json", "as_json", is_flag=True, help="One JSON object per job, a list.")(
+        command
+    )
+
+
 @click.group(invoke_without_command=True)
+@_list_options
 @click.pass_context
-def jobs(ctx: click.Context) -> None:
+def jobs(ctx: click.Context, as_json: bool, limit: int) -> None:
     """Crawl jobs: 'jobs' or 'jobs list' lists them, 'jobs show J' shows one.
 
-    Example: archiver jobs
+    Example: archiver jobs --json
     """
     if ctx.invoked_subcommand is None:
-        ctx.invoke(jobs_list)
+        ctx.invoke(jobs_list, as_json=as_json, limit=limit)
 
 
 @jobs.command(name="list")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per job, a list.")
+@_list_options
 @click.pass_obj
-def jobs_list(obj, as_json: bool = False) -> None:  # type: ignore[no-untyped-def]
-    """Every job, newest first: status (running, finished, stopped, failed, or resumable:
+def jobs_list(obj, as_json: bool = False, limit: int = LIMIT) -> None:  # type: ignore[no-untyped-def]
+    """The jobs, newest first: status (running, finished, stopped, failed, or resumable:
     its process died), start and end, captures, failures, URLs queued, seeds.
 
     Example: archiver jobs list --json
     """
     catalog = obj.catalog()
-    rows = [_row(catalog, obj.home, state) for state in job_states(catalog, obj.home)]
+    rows = [_row(catalog, obj.home, state) for state in job_states(catalog, obj.home, limit)]
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -125,6 +140,9 @@ def jobs_list(obj, as_json: bool = False) -> None:  # type: ignore[no-untyped-de
             f"  {to_second(r['ended_at']):<20}  {counts['captured']:>8}  {counts['failed']:>6}"
             f"  {counts['queued']:>6}  {len(r['seed_ids'])}"
         )
+    older = count_jobs(catalog) - len(rows)
+    if older:
+        click.echo(f"... and {older} older job(s): --limit 0 lists them all")
     if any(r["resumable"] for r in rows):
         click.echo("resume a job that did not finish with 'archiver crawl --job NAME'")
 
@@ -197,6 +215,8 @@ def jobs_show(obj, name, as_json) -> None:  # type: ignore[no-untyped-def]
     click.echo(f"  started {job.started_at}{ended}{reason}")
     if state.pid:
         click.echo(f"  crawled now by process {state.pid}")
+    if is_shared(job) and state.status == "running":
+        click.echo(f"  workers on it now: {state.workers} ('archiver workers' lists them)")
     for seed in seeds:
         click.echo(f"  seed {seed.id} {seed.url}")
     click.echo(f"  store: {row['store']}")

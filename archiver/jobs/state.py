@@ -46,12 +46,13 @@ def job_state(catalog: Catalog, home: ArchiveHome, job: Job) -> JobState:
     return JobState(job, "running" if pid else "resumable", pid=pid)
 
 
-def job_states(catalog: Catalog, home: ArchiveHome) -> list[JobState]:
-    """Every job, newest first."""
-    return [job_state(catalog, home, job) for job in list_jobs(catalog)]
+def job_states(catalog: Catalog, home: ArchiveHome, limit: int = 0) -> list[JobState]:
+    """Every job (or the ``limit`` newest), newest first."""
+    return [job_state(catalog, home, job) for job in list_jobs(catalog, limit=limit)]
 
 
 def unfinished(catalog: Catalog, home: ArchiveHome) -> list[JobState]:
     """Jobs that stopped before they finished (by a signal, a crash or a failure), newest
     first: each can be resumed with ``archiver crawl --job NAME``."""
-    return [state for state in job_states(catalog, home) if state.resumable]
+    states = (job_state(catalog, home, job) for job in list_jobs(catalog, unfinished=True))
+    return [state for state in states if state.resumable]

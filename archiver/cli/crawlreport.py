@@ -71,7 +71,11 @@ class Summary:
         self.catalog, self.home, self.run = catalog, home, run
         self.job: Job = get_job(catalog, job_name)
         self.outcomes = job_outcomes(catalog, self.job.id)
-        self.total = summaries.capture_counts(catalog, self.job.id)
+        self.total = summaries.CaptureCounts(  # as capture_counts would count them
+            captured=sum(o.ok + o.truncated for o in self.outcomes if o.seed_id is not None),
+            truncated=sum(o.truncated for o in self.outcomes),
+            failed=sum(o.failed for o in self.outcomes),
+        )
         self.this_run = summaries.capture_counts(catalog, self.job.id, since=run.started_at)
         self.files = summaries.warc_totals(catalog, self.job.id)
         self.queued = open_count(catalog, self.job.id)

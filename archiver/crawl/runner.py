@@ -197,7 +197,7 @@ def run_job(
 ) -> CrawlRun:
     """Record the job in the catalog (or mark ``resume`` running again), crawl its
     seeds, and say how the run ended. ``selection``: what the command chose
-    (archiver/selection.py), kept so that the same command resumes the job."""
+    (archiver/jobs/selection.py), kept so that the same command resumes the job."""
     name = settings["ARCHIVER_JOB"]
     snapshot = {
         **settings_snapshot(settings, profile, overrides),

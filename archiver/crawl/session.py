@@ -355,8 +355,8 @@ class ArchiveSession:
         return outcome.row_id if outcome.needs_confirmation else None
 
     def _count(self, state: str, kind: str = "") -> None:
-        if kind != "robots" or state == "failed":  # as the summary counts: a robots.txt
-            self.counts[state] = self.counts.get(state, 0) + 1  # answer is no seed's capture
+        if kind != "robots" or state == "failed":  # as the summary: robots.txt is no capture
+            self.counts[state] = self.counts.get(state, 0) + 1
 
     # -- lifecycle ------------------------------------------------------------------------
 

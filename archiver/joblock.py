@@ -49,6 +49,41 @@ class JobLock:
             os.close(self._fd)
             self._fd = None
 
+    def holder(self) -> int | None:
+        """The pid of the process holding the lock, None when it is free. Looked up without
+        taking the lock (taking it, however briefly, could turn away a crawl starting at
+        that moment): in /proc/locks on Linux, else by whether the pid the lock file names
+        is alive."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        try:
+            with open("/proc/locks", encoding="ascii") as locks:
+                lines = locks.read().splitlines()
+        except OSError:
+            return _alive(self.path)
+        wanted = (os.major(st.st_dev), os.minor(st.st_dev), st.st_ino)
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 6 or fields[1] != "FLOCK" or "->" in fields:
+                continue
+            major, minor, inode = fields[5].split(":")
+            if (int(major, 16), int(minor, 16), int(inode)) == wanted:
+                return int(fields[4])
+        return None
+
+
+def _alive(lock_file: Path) -> int | None:
+    try:
+        pid = int(lock_file.read_text().strip())
+        os.kill(pid, 0)
+    except PermissionError:  # alive, another user's
+        return pid
+    except (OSError, ValueError):
+        return None
+    return pid
+
 
 class CatalogLock:
     """A lock in a PostgreSQL catalog, with JobLock's interface (archiver/catalog/locks.py)."""

@@ -104,7 +104,7 @@ def repair_home(
 ) -> list[str]:
     """Repair every job's leftovers that no other process is working on (``own_job`` is
     locked by the caller). ``store_for(job)`` is the store that job writes to. Returns
-    one line per repair, for the terminal and the crawl log."""
+    one line per repair, for the terminal and the job's scrapy.log."""
     notes: list[str] = []
     for job_dir in sorted(p for p in home.spool_dir.iterdir() if p.is_dir()):
         lock = JobLock(home.job_dir(job_dir.name))
@@ -115,7 +115,7 @@ def repair_home(
             job_notes += _repair_folder(catalog, job_dir, job_dir.name, store_for)
             for folder, worker_lock in _dead_workers(job_dir):
                 try:
-                    job_notes += _expire_leases(catalog, job_dir.name, folder.name)
+                    job_notes += expire_leases(catalog, job_dir.name, folder.name)
                     job_notes += _repair_folder(catalog, folder, job_dir.name, store_for)
                 finally:
                     worker_lock.release()
@@ -149,9 +149,10 @@ def _remove_if_spent(folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _expire_leases(catalog: Catalog, job_name: str, worker: str) -> list[str]:
+def expire_leases(catalog: Catalog, job_name: str, worker: str) -> list[str]:
     """A dead worker's leases end now, not when they would expire (archiver/catalog/
-    leases.py); its hosts wait the job's delay (at least 5 s) first."""
+    leases.py); its hosts wait the job's delay (at least 5 s) first. Also for a worker
+    stopped by force, which never released them."""
     from archiver.catalog import leases
     from archiver.catalog.jobs import get_job
     from archiver.errors import NotFound
@@ -179,10 +180,10 @@ def _repair_folder(
 
 
 def _note_in_job_log(home: ArchiveHome, job_name: str, notes: list[str]) -> None:
-    """Repairs go in the job's own log, beside its crawl log lines."""
+    """Repairs go in the job's own log, beside Scrapy's lines."""
     if not notes:
         return
-    log = home.job_dir(job_name) / "crawl.log"
+    log = home.job_dir(job_name) / "scrapy.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     stamp = utc_now().strftime("%Y-%m-%d %H:%M:%S")
     with open(log, "a", encoding="utf-8") as handle:

@@ -31,7 +31,7 @@ Every configuration runs ``--rounds`` times, the configurations taking turns in 
 round; the best URLs/s of each is kept (other work on the machine only slows a run down).
 URLs are the captures the job recorded (robots.txt fetches included). Beside URLs/s
 (over the wall time) it prints, for reading where the time goes: the crawling time (the
-first crawl's start to the last one's end, by Scrapy's stats in each home's crawl log: the
+first crawl's start to the last one's end, by Scrapy's stats in each home's Scrapy log: the
 wall time less process start-up and exit), the CPU time of the workers' processes per
 URL (PostgreSQL's own not counted), the URLs each worker fetched, and any worker crawl
 that failed with the first error of its log (the job still finishes: the other workers
@@ -43,7 +43,7 @@ which bounds what two CPU-bound workers can reach on this machine.
 
     python benchmarks/workers.py              # 2 rounds
     python benchmarks/workers.py --quick      # small sites, for a quick look
-    python benchmarks/workers.py --keep       # keep the homes (crawl logs in HOME/jobs/J)
+    python benchmarks/workers.py --keep       # keep the homes (logs in HOME/jobs/J)
 """
 
 from __future__ import annotations
@@ -347,7 +347,7 @@ def run_config(config: Config, seeds: list[str], postgres: Postgres, work: Path)
         raise SystemExit(f"{config.name}: job {shown['status']}, URLs not done: {left}")
     shares = [w["fetched"] for w in crawls]
     failed = sum(w["state"] == "failed" for w in crawls)
-    failures = (failure_reasons(run) + ["(no reason in the crawl logs)"] * failed)[:failed]
+    failures = (failure_reasons(run) + ["(no reason in the Scrapy logs)"] * failed)[:failed]
     config.runs.append(Run(urls, wall, crawl_span(run), cpu, busy, shares, failures))
 
 
@@ -393,9 +393,9 @@ STAMP = re.compile(r"'(start|finish)_time': datetime\.datetime\(([\d, ]+)")
 
 def crawl_span(run: Path) -> float:
     """Seconds from the first crawl's start to the last one's end, by Scrapy's own stats in
-    each home's crawl log: the wall time less the processes' start-up and exit."""
+    each home's Scrapy log (scrapy.log): the wall time less the processes' start-up and exit."""
     stamps: dict[str, list[datetime]] = {"start": [], "finish": []}
-    for log in run.glob("home-*/jobs/*/crawl.log"):
+    for log in run.glob("home-*/jobs/*/scrapy.log"):
         for kind, numbers in STAMP.findall(log.read_text(errors="replace")):
             stamps[kind].append(datetime(*(int(n) for n in numbers.split(",") if n.strip())))
     if not stamps["start"] or not stamps["finish"]:
@@ -404,14 +404,14 @@ def crawl_span(run: Path) -> float:
 
 
 def failure_reasons(run: Path) -> list[str]:
-    """The first error of each crawl log whose crawl did not finish."""
+    """The first error of each Scrapy log (scrapy.log) whose crawl did not finish."""
     reasons = []
-    for log in sorted(run.glob("home-*/jobs/*/crawl.log")):
+    for log in sorted(run.glob("home-*/jobs/*/scrapy.log")):
         text = log.read_text(errors="replace")
         if "'finish_reason': 'finished'" in text:
             continue
         errors = re.findall(r"\] ERROR: (.*(?:\n(?!\d{4}-\d\d-\d\d ).*)*)", text)
-        reasons.append(errors[0] if errors else "(no error in the crawl log)")
+        reasons.append(errors[0] if errors else "(no error in the Scrapy log)")
     return reasons
 
 
@@ -442,7 +442,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sites, one round")
     parser.add_argument("--rounds", type=int, help="runs of each configuration (default 2)")
     parser.add_argument("--only", help="run the configurations whose name contains this")
-    parser.add_argument("--keep", action="store_true", help="keep the homes and crawl logs")
+    parser.add_argument("--keep", action="store_true", help="keep the homes and their logs")
     parser.add_argument("--hosts", type=int, help="hosts of the latency site (default 32)")
     parser.add_argument("--host-pages", type=int, help="pages per host there (default 60)")
     parser.add_argument(

@@ -74,7 +74,7 @@ DEFAULT_REQUEST_HEADERS = {
     "Accept-Encoding": ACCEPT_ENCODING,
 }
 
-LOG_LEVEL = "INFO"  # to HOME/jobs/JOB/crawl.log
+LOG_LEVEL = "INFO"  # to HOME/jobs/JOB/scrapy.log
 LOGSTATS_INTERVAL = 0
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening port on a crawler of at-risk content

@@ -98,10 +98,16 @@ def test_tls_failure_is_named(tmp_path):
     assert row["error"].startswith("tls:"), row["error"]
 
 
-def test_one_bad_seed_does_not_fail_the_job(tmp_path, fixture_site):
+def test_one_bad_seed_does_not_fail_the_job_but_has_its_exit_code(tmp_path, fixture_site):
     home = tmp_path / "home"
-    result = crawl(home, fixture_site.url + "page2.html", closed_port_url())
-    assert result.returncode == 0, result.stdout + result.stderr
+    refused = closed_port_url()
+    result = crawl(home, fixture_site.url + "page2.html", refused, "--job", "some")
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: 1 of 2 seed(s) could not be captured: seed 2 {refused} (refused: 1); the"
+        " others were. Crawl them again with 'archiver crawl --seed 2' once the cause is fixed"
+    )
+    assert result.stdout.startswith("job some finished: ")
     lines = result.stdout.splitlines()
     assert any(
         re.search(r"page2\.html: [1-9]\d* ok, 0 truncated, 0 failed", line) for line in lines
@@ -140,7 +146,11 @@ def test_slow_body_is_cut_at_the_time_limit(tmp_path, fixture_site):
     ]  # fmt: skip
     assert response.headers["WARC-Truncated"] == "time"
     assert response.content == b"." * row["size"]
-    assert re.search(r"archiver: \d+ captured .* URLs/s", result.stderr)  # progress while it ran
+    progress = (  # while it ran
+        r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ archiver: \d+:\d\d:\d\d elapsed; \d+ captured,"
+        r" \d+ queued, \d+ in flight, \d+ failed; [\d.]+ URLs/s, [\d.]+ MB written"
+    )
+    assert re.search(progress, result.stderr, re.MULTILINE), result.stderr
 
 
 def test_full_disk_stops_the_crawl_and_leaves_valid_warcs(tmp_path):

@@ -138,7 +138,7 @@ def test_kill_and_resume_loses_nothing(tmp_path, slow_site):
         pytest.fail("the job never finished")
     assert kills >= 10, f"only {kills} kills landed mid-crawl"
     assert b"job j finished" in out, out + err
-    log = (home / "jobs" / "j" / "crawl.log").read_text()
+    log = (home / "jobs" / "j" / "scrapy.log").read_text()
     assert "[archiver.repair] WARNING: repaired" in log  # each repair is noted in the job's log
 
     files = warc_files(home)

@@ -1,4 +1,4 @@
-"""The private Scrapy and Twisted internals the WARC tap relies on.
+"""The private Scrapy and Twisted internals the WARC tap (and the signal handling) relies on.
 
 If a Scrapy or Twisted upgrade moves any of these, this fails first, with a message
 naming what moved, before a crawl could quietly record the wrong bytes.
@@ -53,3 +53,14 @@ def test_chunked_decoder_keeps_its_trailer_fields():
     chunked.finishCallback = lambda rest: seen.append(list(chunked._trailerHeaders))
     chunked.dataReceived(b"3\r\nabc\r\n0\r\nX-Digest: sha-256=1\r\n\r\n")
     assert seen == [[b"X-Digest: sha-256=1"]]
+
+
+def test_shutdown_signal_handlers_exist():
+    """archiver/crawl/interrupts.py says what a signal does from these two handlers."""
+    from scrapy.crawler import CrawlerProcessBase
+
+    for name in ("_signal_shutdown", "_signal_kill"):
+        params = list(inspect.signature(getattr(CrawlerProcessBase, name)).parameters)
+        assert params[:2] == ["self", "signum"], (name, params)
+    assert "_signal_kill" in inspect.getsource(CrawlerProcessBase._signal_shutdown)
+    assert "_stop_reactor" in inspect.getsource(CrawlerProcessBase._signal_kill)

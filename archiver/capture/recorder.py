@@ -22,6 +22,7 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 from archiver import SOFTWARE
+from archiver.capture.crawllog import CrawlLog
 from archiver.capture.exchange import Exchange
 from archiver.capture.rowcommits import RowCommits
 from archiver.catalog import warcfiles
@@ -72,6 +73,14 @@ def _redirect_target(exchange: Exchange, status: int | None) -> str | None:
         return urljoin(exchange.url, location.strip())
     except ValueError:  # e.g. "http://[broken/": kept as sent
         return location.strip()
+
+
+def _fetch_ms(exchange: Exchange) -> int | None:
+    """How long the fetch took, in milliseconds (None: it never finished)."""
+    if exchange.finished_at is None:
+        return None
+    elapsed = exchange.finished_at - exchange.started_at
+    return max(0, round(elapsed.total_seconds() * 1000))
 
 
 def _lineage_fields(job: str, ctx: FetchContext) -> list[tuple[str, str]]:
@@ -155,6 +164,8 @@ class CaptureRecorder:
         self.store_closed: Callable[[PendingFile], None] | None = None
         # Set by the crawl session: --header-for (name, value) pairs, redacted wherever sent.
         self.given_headers: list[tuple[str, str]] = []
+        # Set by the crawl session: the job's crawl.log, a line per URL.
+        self.crawl_log: CrawlLog | None = None
         self.bytes_written = 0
 
     # -- writing ---------------------------------------------------------------------
@@ -302,21 +313,19 @@ class CaptureRecorder:
             )
             for resource, record, where in zip(resources, made, written[3:], strict=True)
         ]
-        self.rows.queue(
-            CaptureRow(
-                **row,  # type: ignore[arg-type]
-                warc_file=resp_w.filename,
-                warc_offset=resp_w.offset,
-                warc_length=resp_w.length,
-                request_offset=req_w.offset,
-                request_length=req_w.length,
-                metadata_offset=meta_w.offset,
-                metadata_length=meta_w.length,
-            ),
-            ctx.frontier_url,
-            made_rows,
-            lease=ctx.lease,
+        capture = CaptureRow(
+            **row,  # type: ignore[arg-type]
+            warc_file=resp_w.filename,
+            warc_offset=resp_w.offset,
+            warc_length=resp_w.length,
+            request_offset=req_w.offset,
+            request_length=req_w.length,
+            metadata_offset=meta_w.offset,
+            metadata_length=meta_w.length,
         )
+        self.rows.queue(capture, ctx.frontier_url, made_rows, lease=ctx.lease)
+        if self.crawl_log is not None:
+            self.crawl_log.write(capture, _fetch_ms(exchange))
         return state
 
     def _metadata_fields(
@@ -329,9 +338,9 @@ class CaptureRecorder:
         quality: Quality | None = None,
     ) -> list[tuple[str, str]]:
         fields = _lineage_fields(self.job_name, ctx)
-        if exchange.finished_at is not None:
-            elapsed = exchange.finished_at - exchange.started_at
-            fields.append(("fetchTimeMs", str(max(0, round(elapsed.total_seconds() * 1000)))))
+        fetch_ms = _fetch_ms(exchange)
+        if fetch_ms is not None:
+            fields.append(("fetchTimeMs", str(fetch_ms)))
         if exchange.error:
             fields.append(("fetchError", exchange.error))
         # What the response record cannot hold: interim 1xx responses before it (each
@@ -385,17 +394,16 @@ class CaptureRecorder:
         response to retrieve, cite or replay."""
         if not error.startswith(NOT_ATTEMPTED):
             self._write_attempt(url, ctx, error, at)
-        self.rows.queue(
-            CaptureRow(
-                **self._lineage(url, ctx),  # type: ignore[arg-type]
-                final_url=None,
-                captured_at=iso_ms(at),
-                state="failed",
-                error=error,
-            ),
-            ctx.frontier_url,
-            lease=ctx.lease,
+        capture = CaptureRow(
+            **self._lineage(url, ctx),  # type: ignore[arg-type]
+            final_url=None,
+            captured_at=iso_ms(at),
+            state="failed",
+            error=error,
         )
+        self.rows.queue(capture, ctx.frontier_url, lease=ctx.lease)
+        if self.crawl_log is not None:
+            self.crawl_log.write(capture)
 
     def _lineage(self, url: str, ctx: FetchContext) -> dict[str, object]:
         """The row fields that say what was fetched, for whom and how: the same for a
@@ -461,6 +469,8 @@ class CaptureRecorder:
             self.writer.close()
         finally:
             self.rows.close()
+            if self.crawl_log is not None:
+                self.crawl_log.close()
 
     # -- writer callbacks -----------------------------------------------------------------
 

@@ -25,6 +25,12 @@ def iso_ms(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def iso_s(moment: datetime | None = None) -> str:
+    """UTC ISO 8601 to the second, e.g. ``2026-11-30T04:18:04Z``: times at the start of a
+    line on the terminal (progress, watch). Now, by default."""
+    return (moment or utc_now()).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 

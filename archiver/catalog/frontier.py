@@ -95,6 +95,14 @@ def pending(catalog: Catalog, job_id: int) -> Iterator[FrontierEntry]:
         yield FrontierEntry(*row)
 
 
+def open_count(catalog: Catalog, job_id: int) -> int:
+    """How many of the job's URLs are not done yet: queued, or being fetched."""
+    row = catalog.conn.execute(
+        "SELECT COUNT(*) FROM frontier WHERE job_id = ? AND done = 0", (job_id,)
+    ).fetchone()
+    return int(row[0])
+
+
 def known_urls(catalog: Catalog, job_id: int) -> set[str]:
     return {
         row[0]

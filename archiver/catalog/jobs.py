@@ -7,6 +7,7 @@ import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from archiver.catalog.db import Catalog, iso_ms, utc_now
 from archiver.errors import ArchiverError, NotFound
@@ -123,6 +124,26 @@ def get_job(catalog: Catalog, name: str) -> Job:
     row = catalog.conn.execute("SELECT * FROM jobs WHERE name = ?", (name,)).fetchone()
     if row is None:
         raise NotFound(f"no job named {name!r}")
+    return _job(row)
+
+
+def list_jobs(catalog: Catalog, *, unfinished: bool = False, limit: int = 0) -> list[Job]:
+    """The jobs, newest first: all of them, or the ``limit`` newest; or only those not
+    marked finished."""
+    where = " WHERE status != 'finished'" if unfinished else ""
+    rows = catalog.conn.execute(
+        f"SELECT * FROM jobs{where} ORDER BY started_at DESC, id DESC"
+        + (" LIMIT ?" if limit else ""),
+        (limit,) if limit else (),
+    )
+    return [_job(row) for row in rows]
+
+
+def count_jobs(catalog: Catalog) -> int:
+    return int(catalog.conn.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
+
+
+def _job(row: Any) -> Job:
     return Job(
         id=row["id"],
         name=row["name"],

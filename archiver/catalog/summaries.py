@@ -90,3 +90,25 @@ def confirmed_events(catalog: Catalog, job_id: int) -> list[JobEvent]:
         (job_id,),
     ).fetchall()
     return [JobEvent(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class CaptureCounts:
+    captured: int  # captures of seeds' URLs holding a response (robots.txt fetches aside)
+    truncated: int
+    failed: int  # fetches that got no response (robots.txt fetches included)
+
+
+def capture_counts(catalog: Catalog, job_id: int, since: str | None = None) -> CaptureCounts:
+    """The job's captures by outcome; with ``since`` (an ISO time as ``captured_at`` is
+    written), only those made from then on: one run of a resumed job."""
+    row = catalog.conn.execute(
+        "SELECT"
+        " CAST(COALESCE(SUM(CASE WHEN state IN ('ok', 'truncated') AND seed_id IS NOT NULL"
+        "     THEN 1 ELSE 0 END), 0) AS BIGINT),"
+        " CAST(COALESCE(SUM(CASE WHEN state = 'truncated' THEN 1 ELSE 0 END), 0) AS BIGINT),"
+        " CAST(COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS BIGINT)"
+        " FROM captures WHERE job_id = ? AND captured_at >= ?",
+        (job_id, since or ""),
+    ).fetchone()
+    return CaptureCounts(int(row[0]), int(row[1]), int(row[2]))

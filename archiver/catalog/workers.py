@@ -43,18 +43,18 @@ def beat(catalog: Catalog, worker_id: str, fetched: int, job: str | None = None)
 def stopped(
     catalog: Catalog,
     worker_id: str,
-    fetched: int,
+    fetched: int | None,
     failure: str | None = None,
     reason: str | None = None,
 ) -> None:
     """The worker ended: ``stopped`` (with Scrapy's reason: finished, shutdown), or
-    ``failed`` with why (a full disk, say)."""
+    ``failed`` with why (a full disk, say). ``fetched`` None: as its last heartbeat said."""
     with catalog.transaction() as conn:
         conn.execute(
             clock_sql(
                 catalog,
-                "UPDATE workers SET state = ?, reason = ?, heartbeat_at = {now}, fetched = ?"
-                " WHERE id = ?",
+                "UPDATE workers SET state = ?, reason = ?, heartbeat_at = {now},"
+                " fetched = COALESCE(?, fetched) WHERE id = ?",
             ),
             ("failed" if failure else "stopped", failure or reason, fetched, worker_id),
         )

@@ -101,6 +101,7 @@ from archiver.cli import (  # noqa: E402
     crawl,
     demo,
     export,
+    jobs,
     seeds,
     store,
     timetravel,
@@ -129,4 +130,4 @@ cli.add_command(store.index)
 cli.add_command(catalog.catalog)
 cli.add_command(workers.worker)
 cli.add_command(workers.workers_command)
-cli.add_command(workers.jobs)
+cli.add_command(jobs.jobs)

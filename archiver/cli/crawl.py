@@ -6,27 +6,30 @@ import json
 
 import click
 
-from archiver.catalog import Catalog, summaries
-from archiver.catalog.frontier import rejected_counts
+from archiver.catalog import Catalog
+from archiver.catalog.db import iso_ms, utc_now
 from archiver.catalog.jobs import (
     Job,
     check_job_name,
+    finish_job,
     get_job,
     is_shared,
     job_exists,
-    job_outcomes,
     new_job_name,
 )
 from archiver.catalog.seeds import add_seeds, get_seeds, select_seeds
+from archiver.cli.crawlreport import RunFacts, report
 from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
 from archiver.joblock import JobLock
+from archiver.jobs.selection import PARTS, Selection, check_same, store_uri
 from archiver.jobstores import job_store
 from archiver.repair import repair_home
 from archiver.secrets import REDACTED
 from archiver.seedspec import SeedSpec
 from archiver.storage import LocalStore, Store, open_store
-from archiver.uploads import UploadsPending, pending_files
+
+FORCED = "forced stop (a second Ctrl-C or SIGTERM)"
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -41,95 +44,15 @@ def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
     return overrides
 
 
-def _size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    return str(n)
-
-
-SHOWN_SUSPECTS = 20  # suspect pages listed in the summary
-
-
-def print_summary(catalog: Catalog, home: ArchiveHome, job_name: str, seconds: float) -> int:
-    """Print the job summary; return how many captures hold a response."""
-    job = get_job(catalog, job_name)
-    outcomes = job_outcomes(catalog, job.id)
-    # robots.txt fetches (no seed) are archived too, but do not count as captured seeds.
-    captured = sum(o.ok + o.truncated for o in outcomes if o.seed_id is not None)
-    truncated = sum(o.truncated for o in outcomes)
-    failed = sum(o.failed for o in outcomes)
-    files = summaries.warc_totals(catalog, job.id)
-    rate = captured / seconds if seconds > 0 else 0.0
-    click.echo(
-        f"job {job.name} {job.status}: {captured} captured ({truncated} truncated),"
-        f" {failed} failed;"
-        f" {files.files} WARC file(s), {_size(files.bytes)}; {seconds:.1f} s, {rate:.1f} URLs/s"
-    )
-    for o in outcomes:
-        label = (
-            f"seed {o.seed_id} {o.seed_url}" if o.seed_id is not None else "no seed (robots.txt)"
-        )
-        reasons = ", ".join(f"{k}: {v}" for k, v in sorted(o.failures.items()))
-        click.echo(
-            f"  {label}: {o.ok} ok, {o.truncated} truncated, {o.failed} failed, {_size(o.bytes)}"
-            + (f" [{reasons}]" if reasons else "")
-        )
-    print_not_followed(catalog, job.id)
-    latest: dict[int, str] = {}
-    for row in summaries.seed_statuses(catalog, job.id):
-        confirmed = row.confirmed or row.status == "error"
-        latest[row.seed_id] = row.status if confirmed else f"{row.status} (unconfirmed)"
-    if latest:
-        counted: dict[str, int] = {}
-        for status in latest.values():
-            counted[status] = counted.get(status, 0) + 1
-        click.echo("  seed status: " + ", ".join(f"{n} {s}" for s, n in sorted(counted.items())))
-    browser = summaries.browser_pages(catalog, job.id)
-    if browser.pages:
-        click.echo(f"  browser pages: {browser.pages}, {browser.suspect} suspect")
-    for page in summaries.suspect_pages(catalog, job.id, limit=SHOWN_SUSPECTS):
-        click.echo(f"  SUSPECT: {page.capture_id} {page.url}: {page.reason}")
-    for event in summaries.confirmed_events(catalog, job.id):
-        click.echo(
-            f"  EVENT: seed {event.seed_id} {event.url} is {event.kind} (see 'archiver events')"
-        )
-    log = home.job_dir(job.name) / "crawl.log"
-    if log.exists():
-        click.echo(f"  log: {log}")
-    return captured
-
-
-SHOWN_RULES = 10  # rules listed in the summary; every rejected link is in the catalog
-
-
-def print_not_followed(catalog: Catalog, job_id: int) -> None:
-    """Links a seed's scope took but an exclusion or a trap guard stopped, by reason."""
-    counts = rejected_counts(catalog, job_id)
-    if not counts:
-        return
-    by_reason: dict[str, int] = {}
-    for count in counts:
-        by_reason[count.reason] = by_reason.get(count.reason, 0) + count.count
-    reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(by_reason.items()))
-    click.echo(f"  not followed: {sum(by_reason.values())} link(s) [{reasons}]")
-    for count in counts[:SHOWN_RULES]:
-        click.echo(f"    {count.reason} ({count.rule}): {count.count}, e.g. {count.sample}")
-    if len(counts) > SHOWN_RULES:
-        click.echo(f"    ... and {len(counts) - SHOWN_RULES} more rule(s)")
-
-
-def _resume_settings(job: Job, urls, seed_ids, tags, overrides):  # type: ignore[no-untyped-def]
+def _resume_settings(job: Job, given: Selection, parts, default_store: str, overrides):  # type: ignore[no-untyped-def]
     """A resumed job runs with the profile, overrides and store it started with; new
-    ``-s`` values are applied on top."""
+    ``-s`` values are applied on top. A command that selects seeds, a profile or a store
+    (``parts``) resumes it only when those are the job's own (archiver/jobs/selection.py)."""
     if job.status == "finished":
         raise ArchiverError(f"job {job.name!r} already finished: choose another --job name")
-    if urls or seed_ids or tags:
-        raise ArchiverError(
-            f"job {job.name!r} exists and did not finish: resume it with"
-            f" 'archiver crawl --job {job.name}' alone (its seeds are fixed)"
-        )
+    if parts:
+        recorded_selection = Selection.from_json(job.settings.get("selection"))
+        check_same(job.name, recorded_selection, given, default_store, parts)
     recorded = job.settings.get("settings", {})
     # Secrets were never stored (archiver/secrets.py): give them again with -s to resume.
     recorded_overrides = job.settings.get("overrides", {})
@@ -209,14 +132,21 @@ NO_OPERATOR = (
     " and exit without crawling.",
 )  # fmt: skip
 @click.option("--as-worker", is_flag=True, hidden=True)  # 'archiver worker' runs crawls so
-@click.pass_obj
-def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_for=(),  # type: ignore[no-untyped-def]
-          submit=False, as_worker=False) -> None:  # fmt: skip
+@click.option(
+    "--json", "as_json", is_flag=True,
+    help="End with the job's summary as JSON on stdout (the text summary goes to stderr).",
+)  # fmt: skip
+@click.pass_context
+def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_for=(),  # type: ignore[no-untyped-def]
+          submit=False, as_worker=False, as_json=False) -> None:  # fmt: skip
     """Capture seeds into WARC files and record every capture in the catalog.
 
     With no selection, crawls every active seed. URLs given here are added as
-    seeds first (tags merge if they already are). --job NAME of a job that did not
-    finish (stopped, killed, crashed) resumes it where it stopped.
+    seeds first (tags merge if they already are). A job that did not finish
+    (stopped, killed, crashed) resumes where it stopped when run again: by
+    --job NAME alone, or by the same command (the same URLs, seeds, tags,
+    profile and store). Ctrl-C (or SIGTERM) stops it after the requests in
+    flight; a second Ctrl-C stops it at once.
 
     --header-for HOST 'Name: value' sends a header (Authorization, Cookie, an API
     key) to that host only; the credentials file (HOME/credentials or
@@ -230,25 +160,35 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_
     """
     from archiver.crawl import hostheaders
 
+    obj = ctx.obj
     # Everything that can be wrong with the command is checked before anything is written.
     overrides = parse_overrides(settings)
     hostheaders.refuse_default_credentials(overrides)
     host_headers = hostheaders.collect(obj.home.root, header_for)
     name = check_job_name(job_name) if job_name else new_job_name()
     specs = [SeedSpec.build(url) for url in urls]
+    default_store = store_uri(None, obj.home.warcs_dir)
+    selection = Selection.of(
+        [spec.url for spec in specs], seed_ids, tags, profile, store_uri(store, obj.home.warcs_dir)
+    )
     catalog = obj.catalog(create=bool(urls))  # with no URL to add, the seeds must exist
     resume = get_job(catalog, name) if job_exists(catalog, name) else None
     if submit and resume is not None:  # whatever its state: a submit never resumes
         raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")
     if resume is not None:
-        profile, overrides, store = _resume_settings(resume, urls, seed_ids, tags, overrides)
+        parts = _given_parts(ctx, urls, seed_ids, tags)
+        profile, overrides, store = _resume_settings(
+            resume, selection, parts, default_store, overrides
+        )
         _check_resume_headers(resume, host_headers)
+        recorded = resume.settings.get("selection")
+        selection_json = dict(recorded) if isinstance(recorded, dict) else None
+    else:
+        selection_json = selection.to_json()
     from archiver.crawl.config import CrawlConfig
     from archiver.crawl.runner import build_settings, run_job
 
     scrapy_settings = build_settings(profile, obj.home.root, name, overrides, store, host_headers)
-    if not as_worker and not scrapy_settings.get("ARCHIVER_OPERATOR"):
-        click.echo(NO_OPERATOR, err=True)
     if store:
         _check_store(open_store(store, s3=CrawlConfig.from_settings(scrapy_settings).s3))
     if resume is not None:
@@ -263,13 +203,18 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_
             selected = select_seeds(catalog)  # every active seed
     if not selected:
         raise ArchiverError("no seeds to crawl: add some with 'archiver seeds add URL'")
+    if not as_worker and not scrapy_settings.get("ARCHIVER_OPERATOR"):
+        click.echo(NO_OPERATOR, err=True)  # once the command is known to crawl (or submit)
+    started_at = iso_ms(utc_now())
     if submit or as_worker or catalog.dialect == "postgresql" or (resume and is_shared(resume)):
-        seconds = _crawl_shared(
+        facts = _crawl_shared(
             obj, catalog, name, resume, selected, scrapy_settings, profile, overrides, submit,
-            as_worker,
+            as_worker, selection_json, started_at,
         )  # fmt: skip
-        if seconds is not None:
-            _report(catalog, obj.home, name, seconds, shared=True)
+        if facts is None:  # submitted: the name for scripts
+            click.echo(json.dumps({"job": name, "status": "submitted"}) if as_json else name)
+            return
+        report(catalog, obj.home, name, facts, as_json)
         return
     lock = JobLock(obj.home.job_dir(name)).acquire_or_fail(name)
     try:
@@ -277,20 +222,34 @@ def crawl(obj, urls, tags, seed_ids, job_name, settings, profile, store, header_
             click.echo(f"archiver: {note}", err=True)
         verb = "resuming" if resume is not None else "crawling"
         click.echo(f"job {name}: {verb} {len(selected)} seed(s) into {obj.home.root}", err=True)
-        seconds = run_job(
-            catalog, scrapy_settings, selected, profile=profile, overrides=overrides, resume=resume
-        )
+        run = run_job(
+            catalog, scrapy_settings, selected, profile=profile, overrides=overrides,
+            resume=resume, selection=selection_json,
+        )  # fmt: skip
+        if run.forced:  # the session never closed the job: it is stopped, to be resumed
+            finish_job(catalog, get_job(catalog, name).id, "stopped", FORCED)
     finally:
         lock.release()
-    _report(catalog, obj.home, name, seconds)
+    facts = RunFacts(run.seconds, started_at, resume is not None, run.forced)
+    report(catalog, obj.home, name, facts, as_json)
+
+
+def _given_parts(ctx: click.Context, urls, seed_ids, tags) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """What the command chose of a job's selection: everything when it names seeds, tags
+    or URLs; else the profile or store it gives on the command line; nothing when it
+    names the job alone."""
+    if urls or seed_ids or tags:
+        return PARTS
+    given = click.core.ParameterSource.COMMANDLINE
+    return tuple(part for part in ("profile", "store") if ctx.get_parameter_source(part) == given)
 
 
 def _crawl_shared(  # type: ignore[no-untyped-def]
     obj, catalog, name, resume, selected, scrapy_settings, profile, overrides, submit,
-    as_worker,
-) -> float | None:  # fmt: skip
+    as_worker, selection, started_at,
+) -> RunFacts | None:  # fmt: skip
     """A job whose frontier workers share: submit it, or work it as one worker. Returns
-    the seconds worked, or None when only submitted. A crawl stopped before its job is
+    how the run ended, or None when only submitted. A crawl stopped before its job is
     done stops the job as well when no other worker is on it, unless it was started by
     'archiver worker' (whose jobs stay running for the workers to come)."""
     from archiver.catalog.jobs import resume_job
@@ -298,9 +257,11 @@ def _crawl_shared(  # type: ignore[no-untyped-def]
     from archiver.crawl.shared import new_worker_id
 
     if resume is None:
-        submit_job(catalog, scrapy_settings, selected, profile=profile, overrides=overrides)
+        submit_job(
+            catalog, scrapy_settings, selected, profile=profile, overrides=overrides,
+            selection=selection,
+        )  # fmt: skip
         if submit:
-            click.echo(name)
             click.echo(
                 f"job {name}: submitted {len(selected)} seed(s); workers take it on with"
                 f" 'archiver worker' (or 'archiver worker --job {name}')",
@@ -328,11 +289,16 @@ def _crawl_shared(  # type: ignore[no-untyped-def]
             f" (worker {worker_id}; other workers may join)",
             err=True,
         )
-        seconds = run_worker(scrapy_settings, selected)
+        run = run_worker(scrapy_settings, selected)
+        if run.forced:  # the session never closed: its URLs go back to the queue now
+            from archiver.catalog import workers
+            from archiver.repair import expire_leases
+
+            expire_leases(catalog, name, worker_id)
+            workers.stopped(catalog, worker_id, None, None, FORCED)
     finally:
         lock.release()
     from archiver.catalog import workers
-    from archiver.catalog.jobs import finish_job
 
     state, reason = workers.ending(catalog, worker_id)
     failed = reason if state == "failed" else None
@@ -344,48 +310,7 @@ def _crawl_shared(  # type: ignore[no-untyped-def]
     ):
         finish_job(catalog, job.id, "failed" if failed else "stopped",
                    reason)  # fmt: skip
-    if failed:
-        print_summary(catalog, obj.home, name, seconds)
-        raise ArchiverError(f"{failed} (worker {worker_id} of job {name})")
-    return seconds
-
-
-def _report(
-    catalog: Catalog, home: ArchiveHome, name: str, seconds: float, shared: bool = False
-) -> None:
-    """The job's summary, and an error for a job that did not end well. A worker on a
-    shared frontier answers for the files of its own home's spool only."""
-    captured = print_summary(catalog, home, name, seconds)
-    job = get_job(catalog, name)
-    if job.status == "running" and is_shared(job):
-        from archiver.catalog.leases import job_counts
-
-        left = sum(c.queued + c.leased for c in job_counts(catalog, job.id))
-        click.echo(
-            f"job {name}: this worker stopped; {left} URL(s) of the job are still queued or"
-            f" leased, for other workers ('archiver worker --job {name}' carries on)",
-            err=True,
-        )
-        return
-    if job.status == "failed":
-        raise ArchiverError(job.finish_reason or f"job {name} failed")
-    if job.status == "stopped":
-        raise ArchiverError(
-            f"job {name} stopped before it finished ({job.finish_reason}):"
-            f" resume it with 'archiver crawl --job {name}'"
-        )
-    unstored = pending_files(catalog, name)
-    if shared:
-        spool = home.spool_dir.resolve()
-        unstored = [f for f in unstored if spool in f.path.resolve().parents]
-    if unstored:
-        raise UploadsPending(
-            f"uploads pending: {len(unstored)} WARC file(s) of job {name} could not be put in"
-            f" the store and wait in the spool ({unstored[0].path.parent}); captures are safe"
-            " and readable there. Run 'archiver upload' once the store is reachable"
-        )
-    if captured == 0:
-        raise ArchiverError(
-            f"nothing could be captured in job {name}: see the failures above "
-            "('archiver captures --job NAME' lists them)"
-        )
+    return RunFacts(
+        run.seconds, started_at, resume is not None, run.forced, shared=True,
+        failure=f"{failed} (worker {worker_id} of job {name})" if failed else None,
+    )  # fmt: skip

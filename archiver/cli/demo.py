@@ -30,8 +30,9 @@ def demo(ctx: click.Context) -> None:
 
     Example: archiver demo
     """
+    from archiver.catalog.db import iso_ms, utc_now
     from archiver.catalog.jobs import get_job, new_job_name
-    from archiver.cli.crawl import print_summary
+    from archiver.cli.crawlreport import RunFacts, Summary
     from archiver.crawl.runner import build_settings, run_job
     from archiver.demo.server import serve_demo_site
 
@@ -54,11 +55,13 @@ def demo(ctx: click.Context) -> None:
         overrides = {"ARCHIVER_PROGRESS_INTERVAL": "0", "ARCHIVER_ALLOW_NETWORKS": "127.0.0.1/32"}
         settings = build_settings("test", home.root, name, overrides, None)
         lock = JobLock(home.job_dir(name)).acquire_or_fail(name)  # no other process repairs it
+        started_at = iso_ms(utc_now())
         try:
-            seconds = run_job(catalog, settings, [seed], profile="test", overrides=overrides)
+            run = run_job(catalog, settings, [seed], profile="test", overrides=overrides)
         finally:
             lock.release()
-        print_summary(catalog, home, name, seconds)
+        for line in Summary(catalog, home, name, RunFacts(run.seconds, started_at, False)).lines():
+            click.echo(line)
         job = get_job(catalog, name)
         if job.status != "finished":
             raise ArchiverError(f"the demo job {job.status}: {job.finish_reason}")

@@ -12,11 +12,13 @@ from datetime import datetime
 
 import click
 
-from archiver.catalog.db import utc_now
+from archiver.catalog.db import iso_s, utc_now
 from archiver.catalog.seeds import get_seed
 from archiver.catalog.statuses import list_events
+from archiver.cli.jobs import stopped_jobs_json, stopped_jobs_line
 from archiver.errors import ArchiverError
 from archiver.joblock import CatalogLock, JobLock, seed_lock
+from archiver.jobs.state import unfinished
 from archiver.urls import display_iri
 from archiver.watch.classify import ABSENT
 from archiver.watch.schedules import (
@@ -90,6 +92,7 @@ def schedule_list(obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     schedules = all_schedules(catalog)
     dues = seed_dues(catalog)
     now = now_for_schedules()
+    stopped = unfinished(catalog, obj.home)
     if as_json:
         data = {
             "schedules": [
@@ -105,17 +108,20 @@ def schedule_list(obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
                  "schedule": d.schedule.id}
                 for d in dues
             ],
+            "stopped_jobs": stopped_jobs_json(stopped),
         }  # fmt: skip
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     if not schedules:
         click.echo("no schedules (add one with 'archiver schedule set')")
-        return
     for s in schedules:
         click.echo(f"schedule {s.id}: {s.target}, {s.rule_text}")
     for d in dues:
         flag = "  DUE" if d.is_due(now) else ""
         click.echo(f"  seed {d.seed.id:>4}  next {_when(d.at)}{flag}  {d.seed.url}  ({d.why})")
+    line = stopped_jobs_line(stopped)
+    if line:
+        click.echo(line)
 
 
 @schedule.command("remove")
@@ -130,13 +136,18 @@ def schedule_remove(obj, seed_id, tag) -> None:  # type: ignore[no-untyped-def]
 
 @click.command("run-due")
 @crawl_options
+@click.option(
+    "--json", "as_json", is_flag=True,
+    help="End with the run's summary as JSON on stdout (as 'crawl --json' does).",
+)  # fmt: skip
 @click.pass_context
-def run_due(ctx: click.Context, settings, profile, store) -> None:  # type: ignore[no-untyped-def]
+def run_due(ctx: click.Context, settings, profile, store, as_json=False) -> None:  # type: ignore[no-untyped-def]
     """Capture the scheduled seeds that are due now, then exit (for cron).
 
     Each seed is locked while it is captured, so overlapping runs never capture the same
     seed twice; run again at once, it captures nothing. A change of state (gone,
     removed, blocked, soft404) is confirmed by a second fetch before it is an event.
+    Jobs that did not finish (stopped, killed) are named on stderr.
 
     Example: archiver run-due   (in crontab: */5 * * * * archiver run-due)
     """
@@ -145,6 +156,9 @@ def run_due(ctx: click.Context, settings, profile, store) -> None:  # type: igno
     obj = ctx.obj
     catalog = obj.catalog()
     now = now_for_schedules()
+    line = stopped_jobs_line(unfinished(catalog, obj.home))
+    if line:
+        click.echo(f"archiver: {line}", err=True)
     due = [d for d in seed_dues(catalog) if d.is_due(now)]
     locks: list[JobLock | CatalogLock] = []
     try:
@@ -160,6 +174,9 @@ def run_due(ctx: click.Context, settings, profile, store) -> None:  # type: igno
         skipped = len(due) - len(mine)
         if not chosen:
             upcoming = [d for d in seed_dues(catalog) if not d.is_due(now)]
+            if as_json:
+                click.echo(json.dumps(_nothing_due_json(upcoming, skipped), indent=2))
+                return
             later = (
                 f"; next: seed {upcoming[0].seed.id} at {_when(upcoming[0].at)}" if upcoming else ""
             )
@@ -170,11 +187,26 @@ def run_due(ctx: click.Context, settings, profile, store) -> None:  # type: igno
         click.echo(f"{len(chosen)} seed(s) due: {', '.join(str(s.id) for s in chosen)}", err=True)
         ctx.invoke(
             crawl, urls=(), tags=(), seed_ids=tuple(str(s.id) for s in chosen), job_name=name,
-            settings=settings, profile=profile, store=store,
+            settings=settings, profile=profile, store=store, as_json=as_json,
         )  # fmt: skip
     finally:
         for lock in locks:
             lock.release()
+
+
+def _nothing_due_json(upcoming, held: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """run-due --json when nothing is due: when the next seed is."""
+    nxt = upcoming[0] if upcoming else None
+    return {
+        "job": None,
+        "status": "nothing due",
+        "exit_code": 0,
+        "held_by_another_run": held,
+        "next_due": {
+            "seed_id": nxt.seed.id, "url": nxt.seed.url,
+            "at": nxt.at.isoformat().replace("+00:00", "Z"),
+        } if nxt else None,
+    }  # fmt: skip
 
 
 @click.command()
@@ -210,19 +242,33 @@ def watch(obj, settings, profile, store, max_sleep: float) -> None:  # type: ign
         command += ["-s", pair]
     if store:
         command += ["--store", store]
-    click.echo(f"watching the schedules of {obj.home.root} (Ctrl-C to stop)", err=True)
+
+    def say(message: str) -> None:  # every line of watch's own, timestamped
+        click.echo(f"{iso_s()} {message}", err=True)
+
+    say(f"watching the schedules of {obj.home.root} (Ctrl-C to stop)")
+    told_next: datetime | None = None
+    told_stopped: set[str] = set()
     try:
         while not stop.is_set():
             catalog = obj.catalog()
+            stopped = unfinished(catalog, obj.home)
+            if {s.job.name for s in stopped} - told_stopped:
+                say(stopped_jobs_line(stopped) or "")
+                told_stopped = {s.job.name for s in stopped}
             dues = seed_dues(catalog)
             now = now_for_schedules()
-            if any(d.is_due(now) for d in dues):
+            due = [d.seed.id for d in dues if d.is_due(now)]
+            if due:
+                say(f"capturing {len(due)} due seed(s): {', '.join(map(str, due))}")
                 # Its own reactor and crawl, in its own session: Ctrl-C reaches watch only,
                 # which passes on one SIGTERM (a second would force an unclean stop).
                 process = subprocess.Popen(command, start_new_session=True)
                 child[:] = [process]
                 code = process.wait()
                 child.clear()
+                say(f"run-due ended (exit code {code})")
+                told_next = None
                 if code == 2:
                     raise ArchiverError("run-due refused its options (see above): watch stopped")
                 # Seeds still due (locked by another run, or failing): not again at once.
@@ -230,12 +276,15 @@ def watch(obj, settings, profile, store, max_sleep: float) -> None:  # type: ign
                 continue
             wait = max_sleep
             if dues:
+                if dues[0].at != told_next:
+                    told_next, seed = dues[0].at, dues[0].seed
+                    say(f"next due at {iso_s(told_next)}: seed {seed.id} {seed.url}")
                 wait = min(max_sleep, max(1.0, (dues[0].at - now).total_seconds()))
             stop.wait(wait)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    click.echo("watch stopped", err=True)
+    say("watch stopped")
 
 
 @click.command()

@@ -1,5 +1,5 @@
-"""``archiver worker``, ``archiver workers`` and ``archiver jobs``: crawl workers sharing a
-catalog (and so a frontier), on one machine or several."""
+"""``archiver worker`` and ``archiver workers``: crawl workers sharing a catalog (and so a
+frontier), on one machine or several."""
 
 from __future__ import annotations
 
@@ -173,71 +173,6 @@ def workers_command(obj, show_all, as_json) -> None:  # type: ignore[no-untyped-
             f"  {w.fetched} fetched, {w.urls_per_second:.1f} URLs/s"
             + (f"  ({w.reason})" if w.reason else "")
         )
-
-
-@click.group()
-def jobs() -> None:
-    """Crawl jobs: what a job's frontier holds, per host."""
-
-
-@jobs.command(name="show")
-@click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="The job and its counts as JSON.")
-@click.pass_obj
-def jobs_show(obj, name, as_json) -> None:  # type: ignore[no-untyped-def]
-    """A job's state and its URLs by host: queued, leased, done and failed.
-
-    Example: archiver jobs show weibo-morning
-    """
-    catalog = obj.catalog()
-    job = get_job(catalog, name)
-    hosts = leases.job_counts(catalog, job.id)
-    failed = leases.failed_entries(catalog, job.id)
-    totals = {
-        key: sum(getattr(h, key) for h in hosts) for key in ("queued", "leased", "done", "failed")
-    }
-    if as_json:
-        click.echo(
-            json.dumps(
-                {
-                    "job": job.name,
-                    "status": job.status,
-                    "started": job.started_at,
-                    "ended": job.ended_at,
-                    "shared": is_shared(job),
-                    "urls": totals,
-                    "hosts": [
-                        {
-                            "host": h.host,
-                            "queued": h.queued,
-                            "leased": h.leased,
-                            "done": h.done,
-                            "failed": h.failed,
-                        }
-                        for h in hosts
-                    ],
-                    "failed": [
-                        {"url": f.url, "attempts": f.attempts, "reason": f.reason} for f in failed
-                    ],
-                },
-                indent=2,
-            )
-        )
-        return
-    click.echo(
-        f"job {job.name} {job.status}{' (shared by workers)' if is_shared(job) else ''}:"
-        f" {totals['queued']} queued, {totals['leased']} leased, {totals['done']} done,"
-        f" {totals['failed']} failed"
-    )
-    width = max((len(h.host) for h in hosts), default=4)
-    if hosts:
-        click.echo(f"  {'host':<{width}}  queued  leased    done  failed")
-    for h in hosts:
-        click.echo(
-            f"  {h.host or '?':<{width}}  {h.queued:>6}  {h.leased:>6}  {h.done:>6}  {h.failed:>6}"
-        )
-    for f in failed:
-        click.echo(f"  FAILED {f.url}: {f.reason}")
 
 
 def _iso(epoch: float) -> str:

@@ -7,10 +7,10 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings, default_settings
 
 from archiver.browser.launch import browser_settings
@@ -20,6 +20,7 @@ from archiver.catalog.seeds import Seed
 from archiver.config import load as load_config
 from archiver.crawl import hostheaders
 from archiver.crawl.config import ARCHIVER_SETTINGS, CrawlConfig, validate_overrides
+from archiver.crawl.interrupts import InterruptibleProcess
 from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
 from archiver.secrets import LogScrubber, redact_settings, secret_values
@@ -90,9 +91,10 @@ def build_settings(
     settings.set("ARCHIVER_JOB", job_name, priority="cmdline")
     if store:
         settings.set("ARCHIVER_STORE", store, priority="cmdline")
-    # The full Scrapy log goes to the job's folder; the terminal gets progress and a summary.
+    # Scrapy's log goes to the job's folder, beside its crawl.log (a line per URL, written
+    # by the session); the terminal gets progress and a summary.
     log_dir = ArchiveHome(home).job_dir(job_name)
-    settings.set("LOG_FILE", str(log_dir / "crawl.log"), priority="cmdline")
+    settings.set("LOG_FILE", str(log_dir / "scrapy.log"), priority="cmdline")
     config = CrawlConfig.from_settings(settings)
     settings.set("USER_AGENT", config.user_agent, priority="cmdline")
     if config.from_header:  # RFC 9110 §10.1.2: who to contact about the crawl
@@ -130,11 +132,22 @@ def settings_snapshot(settings: Settings, profile: str, overrides: Mapping[str, 
     return snapshot
 
 
-def run_crawl(settings: Settings, seeds: Sequence[SeedTarget]) -> None:
-    """Run the crawl to the end. A failure to start (a store or home that went away)
-    becomes an ArchiverError instead of a Twisted traceback."""
+@dataclass(frozen=True)
+class CrawlRun:
+    """How one run of a job's crawl in this process ended."""
+
+    seconds: float
+    # Stopped by a second signal: the reactor stopped with nothing closed, so the job is
+    # still marked running and its open WARC file waits for the repair at the next start.
+    forced: bool = False
+
+
+def run_crawl(settings: Settings, seeds: Sequence[SeedTarget]) -> bool:
+    """Run the crawl to the end, or until stopped; True if a second signal forced the
+    stop. A failure to start (a store or home that went away) becomes an ArchiverError
+    instead of a Twisted traceback."""
     Path(settings["LOG_FILE"]).parent.mkdir(parents=True, exist_ok=True)
-    process = CrawlerProcess(settings)
+    process = InterruptibleProcess(settings)
     # Scrapy filters by level in its handler; raising the root logger's level as well
     # stops debug records from being built at all (PERF.md: ~100 per response).
     logging.getLogger().setLevel(settings.get("LOG_LEVEL", "INFO"))
@@ -152,7 +165,7 @@ def run_crawl(settings: Settings, seeds: Sequence[SeedTarget]) -> None:
 
     process.crawl(SeedListSpider, seeds=list(seeds)).addErrback(keep)
     process.start()
-    if failures:
+    if failures and not process.forced:
         error = failures[0]
         if isinstance(error, ArchiverError):
             raise error
@@ -160,6 +173,7 @@ def run_crawl(settings: Settings, seeds: Sequence[SeedTarget]) -> None:
             f"the crawl could not run: {type(error).__name__}: {error} "
             f"(details in {settings['LOG_FILE']})"
         ) from error
+    return process.forced
 
 
 def robots_summary(seeds: Sequence[Seed]) -> str:
@@ -182,28 +196,36 @@ def run_job(
     profile: str,
     overrides: Mapping[str, str],
     resume: Job | None = None,
-) -> float:
+    selection: Mapping[str, object] | None = None,
+) -> CrawlRun:
     """Record the job in the catalog (or mark ``resume`` running again), crawl its
-    seeds, and return the seconds it took."""
+    seeds, and say how the run ended. ``selection``: what the command chose
+    (archiver/jobs/selection.py), kept so that the same command resumes the job."""
     name = settings["ARCHIVER_JOB"]
     snapshot = {
         **settings_snapshot(settings, profile, overrides),
         "robots_summary": robots_summary(seeds),
     }
+    if selection is not None:
+        snapshot["selection"] = dict(selection)
     enable_browser(settings, seeds)  # before the job exists: a missing Chromium stops here
     if resume is not None:
         resume_job(catalog, resume.id, snapshot)
     else:
         create_job(catalog, name, snapshot, [seed.id for seed in seeds])
+    return _timed_crawl(settings, seeds)
+
+
+def _timed_crawl(settings: Settings, seeds: Sequence[Seed]) -> CrawlRun:
     started = time.monotonic()
-    run_crawl(
+    forced = run_crawl(
         settings,
         [
             SeedTarget(s.id, s.url, s.scope, s.depth, s.robots, s.browser, s.include, s.exclude)
             for s in seeds
         ],
     )
-    return time.monotonic() - started
+    return CrawlRun(time.monotonic() - started, forced)
 
 
 def submit_job(
@@ -213,6 +235,7 @@ def submit_job(
     *,
     profile: str,
     overrides: Mapping[str, str],
+    selection: Mapping[str, object] | None = None,
 ) -> Job:
     """Record a job whose frontier workers share (archiver/crawl/shared.py): its settings
     and seeds, and the seeds as its first frontier entries, committed together."""
@@ -223,24 +246,17 @@ def submit_job(
         "robots_summary": robots_summary(seeds),
         "frontier": "shared",
     }
+    if selection is not None:
+        snapshot["selection"] = dict(selection)
     enable_browser(settings, seeds)  # a missing Chromium stops here, before the job exists
     entries = [FrontierEntry(s.url, s.id, "seed", 0, None) for s in seeds]
     return create_job(catalog, settings["ARCHIVER_JOB"], snapshot, [s.id for s in seeds], entries)
 
 
-def run_worker(settings: Settings, seeds: Sequence[Seed]) -> float:
-    """Work a shared job's frontier as one worker until it is done or this one stops;
-    returns the seconds it took."""
+def run_worker(settings: Settings, seeds: Sequence[Seed]) -> CrawlRun:
+    """Work a shared job's frontier as one worker until it is done or this one stops."""
     enable_browser(settings, seeds)
-    started = time.monotonic()
-    run_crawl(
-        settings,
-        [
-            SeedTarget(s.id, s.url, s.scope, s.depth, s.robots, s.browser, s.include, s.exclude)
-            for s in seeds
-        ],
-    )
-    return time.monotonic() - started
+    return _timed_crawl(settings, seeds)
 
 
 def browser_seeds(settings: Settings, seeds: Sequence[Seed]) -> list[Seed]:

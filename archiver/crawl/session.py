@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -20,6 +18,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 
+from archiver.capture.crawllog import CrawlLog
 from archiver.capture.exchange import Exchange
 from archiver.capture.recorder import CaptureRecorder, FetchContext, Quality, Resource
 from archiver.capture.syncer import Syncer
@@ -32,6 +31,7 @@ from archiver.catalog.jobs import finish_job, get_job
 from archiver.crawl import hostheaders
 from archiver.crawl.config import CrawlConfig
 from archiver.crawl.delay import HostHolds
+from archiver.crawl.progress import Counts, Progress
 from archiver.crawl.shared import HEARTBEAT, SharedFrontier
 from archiver.crawl.uploader import Uploader
 from archiver.crawl.warcinfo import host_ip, warcinfo_fields
@@ -130,6 +130,7 @@ class ArchiveSession:
         host_headers = crawler.settings.get(hostheaders.SETTING)
         if host_headers:
             self.recorder.given_headers = host_headers.pairs()
+        self.recorder.crawl_log = CrawlLog(home.job_dir(config.job_name) / "crawl.log")
         from twisted.internet import reactor
 
         # fsync on its own thread; the rows are committed on this one when it is done.
@@ -153,10 +154,10 @@ class ArchiveSession:
         self._closing = False
         self.host_holds = HostHolds()  # Retry-After, read by DelayMiddleware
         self._held: dict[int, tuple[Exchange, Any]] = {}
-        self.counts = {"ok": 0, "truncated": 0, "failed": 0, "pages": 0}
+        self.counts = {"ok": 0, "truncated": 0, "failed": 0}
         self.browser_enabled = bool(crawler.settings.getbool("BROWSER_CAPTURE"))
         self.suspects: list[tuple[str, str]] = []  # (url, reason) of suspect browser pages
-        self._started = time.monotonic()
+        self.progress = Progress()
         self._progress_task: Any = None
         self._commit_task: Any = None
         self.fatal: str | None = None
@@ -184,8 +185,9 @@ class ArchiveSession:
         if self.fatal:  # stopping: nothing more is written
             exchange.discard()
             return
+        ctx = fetch_context(request)
         with self._writing(exchange):
-            self._count(self.recorder.record_exchange(exchange, fetch_context(request)))
+            self._count(self.recorder.record_exchange(exchange, ctx), ctx.kind)
 
     @contextmanager
     def _writing(self, exchange: Exchange | None = None) -> Iterator[None]:
@@ -289,7 +291,7 @@ class ArchiveSession:
                 exchange, fetch_context(response.request), outlinks=outlinks, facts=facts,
                 **extra,
             )  # fmt: skip
-            self._count(state, page=True)
+            self._count(state)
             if evidence is not None and evidence.quality.quality == "suspect":
                 self.suspects.append((exchange.url, evidence.quality.reason))
 
@@ -352,10 +354,9 @@ class ArchiveSession:
                 self._notifiers.append(thread)
         return outcome.row_id if outcome.needs_confirmation else None
 
-    def _count(self, state: str, page: bool = False) -> None:
-        self.counts[state] = self.counts.get(state, 0) + 1
-        if page:
-            self.counts["pages"] += 1
+    def _count(self, state: str, kind: str = "") -> None:
+        if kind != "robots" or state == "failed":  # as the summary: robots.txt is no capture
+            self.counts[state] = self.counts.get(state, 0) + 1
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -440,14 +441,13 @@ class ArchiveSession:
             self.recorder.commit_if_due()
 
     def report_progress(self) -> None:
-        elapsed = max(time.monotonic() - self._started, 1e-6)
-        done = self.counts["ok"] + self.counts["truncated"]
-        sys.stderr.write(
-            f"archiver: {done} captured ({self.counts['pages']} parsed), "
-            f"{self.recorder.bytes_written / 1e6:.1f} MB written, "
-            f"{self.counts['failed']} failed, {done / elapsed:.1f} URLs/s\n"
-        )
-        sys.stderr.flush()
+        in_flight = len(self.crawler.engine.downloader.active)
+        try:
+            queued: int | None = max(0, frontier.open_count(self.catalog, self.job.id) - in_flight)
+        except DATABASE_ERRORS:  # the catalog unreachable a moment: the line goes out anyway
+            queued = None
+        done, failed = self.counts["ok"] + self.counts["truncated"], self.counts["failed"]
+        self.progress.report(Counts(done, failed, queued, in_flight, self.recorder.bytes_written))
 
     async def spider_closed(self, spider: Any, reason: str) -> None:
         """Write what is held, close the last WARC file, wait for the uploads (Scrapy

@@ -98,8 +98,8 @@ def load(home_root: Path, environ: Mapping[str, str] = os.environ) -> HomeConfig
         written = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
-            f"{path} is not valid TOML ({exc}): fix it, or show what archiver reads with"
-            " 'archiver config show'"
+            f"{path} is not valid TOML ({exc}): correct it in an editor (or remove it to"
+            " start again with 'archiver config set')"
         ) from None
     return parse(path, written, environ)
 

@@ -115,7 +115,9 @@ def test_hostile_pages(tmp_path, listener):
                           "-s", "ARCHIVER_SUSPECT_RETRIES=0", timeout=300)  # fmt: skip
         time.sleep(1)  # a late datagram would have arrived by now
         asked = [path for path, _ in site.requests]
-    assert result.returncode == 0, result.stdout + result.stderr
+    # Exit 5: the refused seed's one fetch failed, the others were captured.
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert "seed 6 http://127.0.0.1:1/refused (browser: 1); the others were" in result.stderr
     assert listener.arrived == [], listener.arrived
     assert "/vote" not in asked and "/clicked" not in asked
     records = [r for w in warc_files(home) for r in read_warc(w)]

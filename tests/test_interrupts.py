@@ -79,7 +79,8 @@ def test_ctrl_c_says_what_is_in_flight_and_stops_once_it_is_done(tmp_path: Path,
     assert process.returncode == 1
     assert err.text().splitlines()[-1] == (
         "Error: job j stopped before it finished (shutdown): resume it with"
-        " 'archiver crawl --job j' or the same command again"
+        " 'archiver crawl --job j' (or with the same command again, if it named the job with"
+        " --job)"
     )
     assert not open_warcs(home)  # its WARC file closed
     job = job_json(home, "j")
@@ -112,7 +113,8 @@ def test_a_second_ctrl_c_forces_the_stop_and_the_job_resumes(tmp_path: Path, sit
     assert text.splitlines()[-1] == (
         "Error: job j was stopped by force before it finished: the requests in flight were"
         " dropped and are fetched again, and its open WARC file is repaired, when it resumes;"
-        " resume it with 'archiver crawl --job j' or the same command again"
+        " resume it with 'archiver crawl --job j' (or with the same command again, if it"
+        " named the job with --job)"
     )
     job = job_json(home, "j")
     assert (job["status"], job["resumable"]) == ("stopped", True), job

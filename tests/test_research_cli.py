@@ -135,8 +135,9 @@ def test_captures_lists_iris(home, ids):
 def test_cite_without_a_replay_base_names_the_archive_and_warns_once(home, ids):
     result = ok(run_cli(home, "cite", ids["first"], ids["second"], "--format", "apa"))
     assert result.stderr.splitlines() == [
-        "warning: no replay base is set (--replay-base or ARCHIVER_REPLAY_BASE): citations"
-        " name the archive (home) and the capture id instead of a replay URL"
+        "warning: no replay base is set (--replay-base, ARCHIVER_REPLAY_BASE, or once for this"
+        " home: 'archiver config set replay_base URL'): citations name the archive (home) and"
+        " the capture id instead of a replay URL"
     ]
     first, second = result.stdout.strip().split("\n\n")
     assert first == (

@@ -116,7 +116,7 @@ def test_private_network_refusals_are_logged_and_the_remedy_named(tmp_path: Path
     ) in result.stderr.splitlines()  # the summary goes to stderr under --json
     assert result.stderr.splitlines()[-1] == (
         "Error: nothing could be captured in job lan: see the failures above"
-        " ('archiver captures --job NAME' lists them)"
+        " ('archiver captures --job lan' lists them)"
     )
     summary = json.loads(result.stdout)
     assert (summary["status"], summary["exit_code"], summary["failed_seeds"]) == (
@@ -158,8 +158,8 @@ def test_jobs_lists_and_shows_status_counts_seeds_and_store(
     tmp_path: Path, fixture_site: FixtureSite
 ):
     home = tmp_path / "home"
-    assert run_cli(home, "jobs").stdout == "no jobs yet (start one with 'archiver crawl')\n"
     ok(run_cli(home, "seeds", "add", fixture_site.url + "page2.html", "--tag", "t"))
+    assert run_cli(home, "jobs").stdout == "no jobs yet (start one with 'archiver crawl')\n"
     ok(run_cli(home, "crawl", "--profile", "test", "--tag", "t", "--job", "first", *QUIET))
     listed = json.loads(ok(run_cli(home, "jobs", "list", "--json")).stdout)
     [job] = listed

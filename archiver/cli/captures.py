@@ -17,7 +17,7 @@ from archiver.catalog.jobs import get_job
 from archiver.catalog.seeds import get_seed
 from archiver.cli.jsonout import capture_json, echo_json
 from archiver.errors import ArchiverError, IntegrityError
-from archiver.jobstores import job_s3_options
+from archiver.jobs.stores import job_s3_options
 from archiver.research.dates import parse_when
 from archiver.research.fixity import audit
 from archiver.research.retrieval import read_capture, read_original

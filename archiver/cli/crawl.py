@@ -23,7 +23,7 @@ from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
 from archiver.joblock import JobLock
 from archiver.jobs.selection import PARTS, Selection, check_same, store_uri
-from archiver.jobstores import job_store
+from archiver.jobs.stores import job_store
 from archiver.repair import repair_home
 from archiver.secrets import REDACTED
 from archiver.seedspec import SeedSpec

@@ -174,7 +174,10 @@ class Summary:
     def problem(self) -> tuple[ArchiverError | None, str | None]:
         """The error the command ends with (None: exit 0), and a note for stderr."""
         job, name = self.job, self.job.name
-        resume = f"resume it with 'archiver crawl --job {name}' or the same command again"
+        resume = (
+            f"resume it with 'archiver crawl --job {name}' (or with the same command again,"
+            " if it named the job with --job)"
+        )
         if self.run.failure:
             return ArchiverError(self.run.failure), None
         if self.run.forced:
@@ -213,7 +216,7 @@ class Summary:
         if self.total.captured == 0:
             return ArchiverError(
                 f"nothing could be captured in job {name}: see the failures above "
-                "('archiver captures --job NAME' lists them)"
+                f"('archiver captures --job {name}' lists them)"
             ), None
         if self.failed_seeds:
             listed = "; ".join(

@@ -12,7 +12,7 @@ from archiver.catalog.jobs import get_job
 from archiver.catalog.seeds import get_seed
 from archiver.cli.jsonout import echo_json
 from archiver.errors import ArchiverError
-from archiver.jobstores import job_s3_options
+from archiver.jobs.stores import job_s3_options
 from archiver.research.export import Selection, export_wacz
 from archiver.storage.base import file_sha256
 from archiver.urls import normalize_url, surt_key

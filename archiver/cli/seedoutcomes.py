@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from archiver.catalog.seeds import AddResult, Change
+from archiver.urls import display_iri
 
 OUTCOMES = ("added", "updated", "reactivated", "unchanged")
 
@@ -53,7 +54,7 @@ def edit_command(seed_id: int, not_applied: Sequence[Change]) -> str:
 def outcome_text(result: AddResult) -> str:
     """One seed's outcome, then, indented, the settings not applied and how to apply them."""
     seed = result.seed
-    line = f"{result.outcome} {seed.id} {seed.url}"
+    line = f"{result.outcome} {seed.id} {display_iri(seed.url)}"
     if result.changes:
         line += f" ({changes_text(result.changes)})"
     if not result.not_applied:

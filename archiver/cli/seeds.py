@@ -294,4 +294,4 @@ def seeds_remove(obj, seed_id: str) -> None:  # type: ignore[no-untyped-def]
     """Stop crawling a seed (by id or URL). Its captures keep their lineage.
     Example: archiver seeds remove 3"""
     seed = remove_seed(obj.catalog(), seed_id)
-    click.echo(f"removed {seed.id} {seed.url} (its captures are kept)")
+    click.echo(f"removed {seed.id} {display_iri(seed.url)} (its captures are kept)")

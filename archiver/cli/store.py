@@ -10,7 +10,7 @@ from archiver.catalog.jobs import get_job
 from archiver.cli.jsonout import echo_json
 from archiver.errors import StorageError
 from archiver.joblock import JobLock
-from archiver.jobstores import job_store
+from archiver.jobs.stores import job_store
 from archiver.storage import LocalStore, S3Options, open_store
 from archiver.uploads import Outcome, PendingFile, UploadsPending, pending_files, upload_pending
 

@@ -82,8 +82,9 @@ def timemap(obj, url: str, fmt: str, replay_base: str | None) -> None:  # type: 
     base = replay.replay_base(replay_base)
     if base is None:
         click.echo(
-            f"warning: no replay base is set (--replay-base or {replay.REPLAY_ENV}): memento"
-            f" URLs point at a local pywb, {replay.LOCAL_PYWB_BASE}",
+            f"warning: no replay base is set (--replay-base, {replay.REPLAY_ENV}, or once for"
+            f" this home: 'archiver config set replay_base URL'): memento URLs point at a"
+            f" local pywb, {replay.LOCAL_PYWB_BASE}",
             err=True,
         )
         base = replay.LOCAL_PYWB_BASE

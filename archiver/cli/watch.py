@@ -12,7 +12,7 @@ from datetime import datetime
 
 import click
 
-from archiver.catalog.db import iso_s, utc_now
+from archiver.catalog.db import iso_ms, iso_s, utc_now
 from archiver.catalog.seeds import get_seed
 from archiver.catalog.statuses import list_events
 from archiver.cli.jobs import stopped_jobs_json, stopped_jobs_line
@@ -103,7 +103,7 @@ def schedule_list(obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
             ],
             "seeds": [
                 {"seed_id": d.seed.id, "url": d.seed.url, "schedule_id": d.schedule.id,
-                 "next_due": None if d.at.year <= 1 else d.at.isoformat().replace("+00:00", "Z"),
+                 "next_due": None if d.at.year <= 1 else iso_ms(d.at),
                  "due_now": d.is_due(now), "last_attempt": d.last_attempt, "why": d.why,
                  "schedule": d.schedule.id}
                 for d in dues
@@ -151,9 +151,13 @@ def run_due(ctx: click.Context, settings, profile, store, as_json=False) -> None
 
     Example: archiver run-due   (in crontab: */5 * * * * archiver run-due)
     """
-    from archiver.cli.crawl import crawl
+    from archiver.cli.crawl import crawl, parse_overrides
+    from archiver.crawl.runner import build_settings
 
     obj = ctx.obj
+    # A mistake in the options is reported at once, even when nothing is due (under cron
+    # it would otherwise show only on the day a seed is).
+    build_settings(profile, obj.home.root, "run-due-check", parse_overrides(settings), store)
     catalog = obj.catalog()
     now = now_for_schedules()
     line = stopped_jobs_line(unfinished(catalog, obj.home))
@@ -204,7 +208,7 @@ def _nothing_due_json(upcoming, held: int) -> dict[str, object]:  # type: ignore
         "held_by_another_run": held,
         "next_due": {
             "seed_id": nxt.seed.id, "url": nxt.seed.url,
-            "at": nxt.at.isoformat().replace("+00:00", "Z"),
+            "at": iso_ms(nxt.at),
         } if nxt else None,
     }  # fmt: skip
 

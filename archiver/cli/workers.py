@@ -104,7 +104,7 @@ def _stop_with_parent() -> None:
 
 
 def _repair(obj, catalog) -> None:  # type: ignore[no-untyped-def]
-    from archiver.jobstores import job_store
+    from archiver.jobs.stores import job_store
     from archiver.repair import repair_home
 
     home = obj.home

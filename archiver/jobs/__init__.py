@@ -1,2 +1,3 @@
 """A crawl job as operators see it, beyond its catalog row: the selection that resumes it
-(selection.py) and whether it is running, finished or can be resumed (state.py)."""
+(selection.py), whether it is running, finished or can be resumed (state.py), and the
+store its WARC files go to (stores.py)."""

@@ -16,7 +16,7 @@ from archiver.catalog.audits import record_audit
 from archiver.catalog.captures import Capture
 from archiver.catalog.db import Catalog, iso_ms, utc_now
 from archiver.errors import ArchiverError
-from archiver.jobstores import job_s3_options
+from archiver.jobs.stores import job_s3_options
 from archiver.research.retrieval import read_capture
 from archiver.storage.s3 import S3Options
 

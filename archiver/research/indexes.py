@@ -31,7 +31,7 @@ def build_missing_indexes(catalog, home_warcs: Path, job: str | None = None) -> 
     import tempfile
 
     from archiver.catalog import warcfiles
-    from archiver.jobstores import job_store
+    from archiver.jobs.stores import job_store
     from archiver.storage.base import file_sha256
 
     notes = []

@@ -18,8 +18,9 @@ OPERATOR_ENV = "ARCHIVER_OPERATOR"
 LOCAL_PYWB_BASE = "http://localhost:8080/archive"
 
 NO_REPLAY_WARNING = (
-    "warning: no replay base is set (--replay-base or {env}): citations name the archive"
-    " ({name}) and the capture id instead of a replay URL"
+    "warning: no replay base is set (--replay-base, {env}, or once for this home:"
+    " 'archiver config set replay_base URL'): citations name the archive ({name}) and the"
+    " capture id instead of a replay URL"
 )
 
 

@@ -85,8 +85,12 @@ def config_path(home_root: Path) -> Path:
     return home_root / FILE_NAME
 
 
-def load(home_root: Path, environ: Mapping[str, str] = os.environ) -> HomeConfig:
-    """The home's configuration; an empty one when there is no file."""
+def load(
+    home_root: Path, environ: Mapping[str, str] = os.environ, check_settings: bool = False
+) -> HomeConfig:
+    """The home's configuration; an empty one when there is no file. The [settings] names
+    are checked only with ``check_settings`` (by a crawl, and by 'config set'): checking
+    them imports Scrapy, which every other command can do without."""
     path = config_path(home_root)
     try:
         text = path.read_text(encoding="utf-8")
@@ -101,10 +105,12 @@ def load(home_root: Path, environ: Mapping[str, str] = os.environ) -> HomeConfig
             f"{path} is not valid TOML ({exc}): correct it in an editor (or remove it to"
             " start again with 'archiver config set')"
         ) from None
-    return parse(path, written, environ)
+    return parse(path, written, environ, check_settings)
 
 
-def parse(path: Path, written: Mapping[str, Any], environ: Mapping[str, str]) -> HomeConfig:
+def parse(
+    path: Path, written: Mapping[str, Any], environ: Mapping[str, str], check_settings: bool = True
+) -> HomeConfig:
     values: dict[str, str] = {}
     settings: dict[str, str] = {}
     for key, value in written.items():
@@ -124,7 +130,7 @@ def parse(path: Path, written: Mapping[str, Any], environ: Mapping[str, str]) ->
         resolved = _key_value(path, key, value, environ)
         if resolved is not None:  # a reference to a variable this environment lacks: unset
             values[key] = resolved
-    if settings:
+    if settings and check_settings:
         from archiver.crawl.config import validate_overrides
 
         try:

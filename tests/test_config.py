@@ -172,3 +172,16 @@ def test_a_crawl_with_no_operator_says_so_once(tmp_path):
         ) in done.stderr
     finally:
         site.close()
+
+
+def test_a_setting_typo_in_the_file_stops_a_crawl_not_the_other_commands(tmp_path):
+    home = tmp_path / "home"
+    assert cli(home, "seeds", "add", "https://example.org/report").returncode == 0
+    (home / "archiver.toml").write_text("[settings]\nDOWNLOAD_DELAYY = 1\n")
+    assert cli(home, "seeds", "list").returncode == 0  # no crawl setting is read there
+    refused = cli(home, "crawl", "--job", "typo")
+    assert refused.returncode == 1
+    assert (
+        f"Error: {home}/archiver.toml [settings]: unknown setting DOWNLOAD_DELAYY: did you mean"
+        " DOWNLOAD_DELAY?"
+    ) in refused.stderr

@@ -76,7 +76,7 @@ def build_settings(
         for name, value in os.environ.items()
         if name in ARCHIVER_SETTINGS and name not in _NOT_FROM_ENV and name not in overrides
     }
-    from_file = load_config(home).settings
+    from_file = load_config(home, check_settings=True).settings
     overrides = {**from_file, **from_env, **overrides}
     validate_overrides(dict(overrides))
     settings = Settings()

@@ -54,6 +54,17 @@ KEYS: dict[str, Key] = {
         " ~/.pgpass, never here).",
     ),
     "profile": Key("ARCHIVER_PROFILE", "The crawl settings profile: local or test."),
+    "tsa_urls": Key(
+        "ARCHIVER_TSA_URLS",
+        "RFC 3161 timestamp authorities (URLs, space separated) that stamp each job's"
+        " evidence manifest.",
+    ),
+    "tsa_ca_file": Key(
+        "ARCHIVER_TSA_CA_FILE", "A PEM bundle of the timestamp authorities' trusted roots."
+    ),
+    "tsa_interval": Key(
+        "ARCHIVER_TSA_INTERVAL", "Seconds between timestamps while a crawl runs (600)."
+    ),
 }
 SETTINGS_TABLE = "settings"
 

@@ -26,6 +26,7 @@ from archiver.home import ArchiveHome
 from archiver.joblock import JobLock
 from archiver.storage.base import Store, file_sha256
 from archiver.uploads import upload_pending
+from archiver.warc.dates import warc_date_range
 from archiver.warc.writer import OPEN_SUFFIX, ClosedWarc
 
 logger = logging.getLogger(__name__)
@@ -198,7 +199,10 @@ def _close_leftover(catalog: Catalog, open_file: Path) -> str:
         repaired.path.unlink()
         warcfiles.file_removed(catalog, name)
         return f"removed {open_file.name}: a crash left it without one whole record"
-    closed = ClosedWarc(name, repaired.path, repaired.kept, file_sha256(repaired.path))
+    closed = ClosedWarc(
+        name, repaired.path, repaired.kept, file_sha256(repaired.path),
+        *warc_date_range(repaired.path),
+    )  # fmt: skip
     if warcfiles.owner(catalog, name) is not None:
         warcfiles.file_closed(catalog, closed)
     return (
@@ -219,9 +223,8 @@ def _close_renamed(catalog: Catalog, job_name: str, folder: Path) -> list[str]:
         if Path(row.spool_path).exists() or not closed_path.exists():
             continue
         size = closed_path.stat().st_size
-        warcfiles.file_closed(
-            catalog, ClosedWarc(row.name, closed_path, size, file_sha256(closed_path))
-        )
+        sha256, dates = file_sha256(closed_path), warc_date_range(closed_path)
+        warcfiles.file_closed(catalog, ClosedWarc(row.name, closed_path, size, sha256, *dates))
         notes.append(
             f"catalogued {row.name} as closed: a crash came between its rename and the catalog"
         )

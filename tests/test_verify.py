@@ -50,7 +50,8 @@ def test_verify_passes_then_catches_a_flipped_byte(tmp_path, fixture_site):
 def test_verify_needs_one_selection(tmp_path):
     result = archiver(tmp_path / "home", "verify")
     assert result.returncode == 1
-    assert "choose what to verify: one of --job NAME, --seed ID or --all" in result.stderr
+    expected = "choose what to verify: one of a capture ID, --job NAME, --seed ID or --all"
+    assert expected in result.stderr
 
 
 @pytest.mark.sqlite_only  # changes the SQLite file itself

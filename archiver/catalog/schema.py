@@ -282,4 +282,51 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        10,
+        "proof of time: a line per stored WARC file in the evidence manifest of its job, the"
+        " manifests timestamped, and the RFC 3161 timestamps",
+        """
+        ALTER TABLE warc_files ADD COLUMN first_date TEXT;
+        ALTER TABLE warc_files ADD COLUMN last_date TEXT;
+        CREATE TABLE manifest_lines (
+            id          INTEGER PRIMARY KEY,
+            job_id      INTEGER NOT NULL REFERENCES jobs(id),
+            warc_file   TEXT NOT NULL UNIQUE REFERENCES warc_files(name),
+            line        TEXT NOT NULL,
+            created_at  TEXT NOT NULL
+        );
+        CREATE INDEX manifest_lines_job ON manifest_lines(job_id, id);
+        CREATE TABLE manifests (
+            id           INTEGER PRIMARY KEY,
+            job_id       INTEGER NOT NULL REFERENCES jobs(id),
+            number       INTEGER NOT NULL,
+            body         TEXT NOT NULL,
+            sha256       TEXT NOT NULL,
+            lines        INTEGER NOT NULL,
+            created_at   TEXT NOT NULL,
+            storage_uri  TEXT,
+            UNIQUE (job_id, number)
+        );
+        CREATE TABLE timestamps (
+            id           INTEGER PRIMARY KEY,
+            manifest_id  INTEGER NOT NULL REFERENCES manifests(id),
+            authority    TEXT NOT NULL,
+            state        TEXT NOT NULL,
+            attempts     INTEGER NOT NULL DEFAULT 0,
+            last_error   TEXT,
+            gen_time     TEXT,
+            serial       TEXT,
+            policy       TEXT,
+            nonce        TEXT,
+            token        TEXT,
+            chain        TEXT,
+            token_uri    TEXT,
+            chain_uri    TEXT,
+            created_at   TEXT NOT NULL,
+            stamped_at   TEXT,
+            UNIQUE (manifest_id, authority)
+        );
+        """,
+    ),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from archiver.catalog import proofs
 from archiver.catalog.db import Catalog, iso_ms, utc_now
 from archiver.storage.base import StoredObject
 from archiver.warc.writer import ClosedWarc, OpenedWarc
@@ -29,8 +30,16 @@ def file_closed(catalog: Catalog, closed: ClosedWarc) -> None:
     with catalog.transaction() as conn:
         conn.execute(
             "UPDATE warc_files SET state = 'closed', spool_path = ?, size = ?, sha256 = ?,"
-            " closed_at = ? WHERE name = ?",
-            (str(closed.path), closed.size, closed.sha256, iso_ms(utc_now()), closed.filename),
+            " closed_at = ?, first_date = ?, last_date = ? WHERE name = ?",
+            (
+                str(closed.path),
+                closed.size,
+                closed.sha256,
+                iso_ms(utc_now()),
+                closed.first_date,
+                closed.last_date,
+                closed.filename,
+            ),
         )
 
 
@@ -49,6 +58,7 @@ def file_stored(catalog: Catalog, filename: str, stored: StoredObject, store_uri
                 filename,
             ),
         )
+        proofs.add_line(conn, filename, stored.uri, stored.version_id)
 
 
 def index_stored(catalog: Catalog, filename: str, index_uri: str) -> None:

@@ -102,6 +102,7 @@ from archiver.cli import (  # noqa: E402
     demo,
     export,
     jobs,
+    proof,
     seeds,
     store,
     timetravel,
@@ -118,6 +119,7 @@ cli.add_command(cite.cite)
 cli.add_command(timetravel.lookup)
 cli.add_command(timetravel.timemap)
 cli.add_command(captures.verify)
+cli.add_command(proof.stamp)
 cli.add_command(export.export)
 cli.add_command(watch.schedule)
 cli.add_command(watch.run_due)

@@ -212,29 +212,59 @@ def get(obj, capture_id: str, output: str | None, force: bool, resource: str | N
 
 
 @click.command()
+@click.argument("capture_id", required=False)
 @click.option("--job", help="Captures of this job.")
 @click.option("--seed", "seed_id", help="Captures made for this seed id.")
 @click.option("--all", "everything", is_flag=True, help="Every capture.")
 @click.option("--sample", type=click.IntRange(min=1), help="Check a random sample of N captures.")
+@click.option("--proof", is_flag=True,
+              help="One capture: walk from its records to the timestamps over it.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="The audit's result as JSON.")
 @click.pass_obj
-def verify(obj, job, seed_id, everything: bool, sample: int | None, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def verify(obj, capture_id, job, seed_id, everything: bool, sample: int | None, proof: bool,  # type: ignore[no-untyped-def]
+           as_json: bool) -> None:  # fmt: skip
     """Fixity audit: re-read captures' records by byte range, recompute their digests,
     compare with the catalog, and record the audit. Exit 3 on any mismatch.
 
+    With a capture id and --proof, offline: the capture's record digests, its WARC file's
+    SHA-256, its line in the job's evidence manifest, and each RFC 3161 timestamp over that
+    manifest (signed by a timestamping certificate that chains to the recorded root and
+    was valid at its genTime). Exit 3 at the first broken link.
+
     Example: archiver verify --job china-2020-02
+
+    Example: archiver verify K7QD-3XMA --proof
     """
     chosen = [
-        name for name, on in (("--job", job), ("--seed", seed_id), ("--all", everything)) if on
-    ]
+        name
+        for name, on in (
+            ("ID", capture_id), ("--job", job), ("--seed", seed_id), ("--all", everything)
+        )
+        if on
+    ]  # fmt: skip
     if len(chosen) != 1:
-        raise ArchiverError("choose what to verify: one of --job NAME, --seed ID or --all")
+        raise ArchiverError(
+            "choose what to verify: one of a capture ID, --job NAME, --seed ID or --all"
+        )
+    if proof and capture_id is None:
+        raise ArchiverError("--proof checks one capture: give its id (archiver verify ID --proof)")
     catalog = obj.catalog()
+    if proof:
+        from archiver.cli.proof import show_proof
+
+        show_proof(obj, get_capture(catalog, capture_id), as_json)
+        return
     seed = get_seed(catalog, seed_id).id if seed_id is not None else None
     if job is not None:
         get_job(catalog, job)  # an unknown job is an error, an empty one is not
-    captures = find_captures(catalog, job=job, seed_id=seed)
-    scope = f"job {job}" if job else f"seed {seed}" if seed else "all"
+    if capture_id is not None:
+        captures = [get_capture(catalog, capture_id)]
+    else:
+        captures = find_captures(catalog, job=job, seed_id=seed)
+    scope = (
+        f"capture {capture_id}" if capture_id else f"job {job}" if job
+        else f"seed {seed}" if seed else "all"
+    )  # fmt: skip
     urls = {c.id: c.url for c in captures}
 
     def show(capture, problem):  # type: ignore[no-untyped-def]

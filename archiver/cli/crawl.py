@@ -24,6 +24,7 @@ from archiver.home import ArchiveHome
 from archiver.joblock import JobLock
 from archiver.jobs.selection import PARTS, Selection, check_same, store_uri
 from archiver.jobs.stores import job_store
+from archiver.proof.stamping import check_stamping
 from archiver.repair import repair_home
 from archiver.secrets import REDACTED
 from archiver.seedspec import SeedSpec
@@ -163,6 +164,7 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
     obj = ctx.obj
     # Everything that can be wrong with the command is checked before anything is written.
     overrides = parse_overrides(settings)
+    check_stamping()  # ARCHIVER_TSA_URLS and ARCHIVER_TSA_INTERVAL, if set
     hostheaders.refuse_default_credentials(overrides)
     host_headers = hostheaders.collect(obj.home.root, header_for)
     name = check_job_name(job_name) if job_name else new_job_name()

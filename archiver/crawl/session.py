@@ -33,6 +33,7 @@ from archiver.crawl.config import CrawlConfig
 from archiver.crawl.delay import HostHolds
 from archiver.crawl.progress import Counts, Progress
 from archiver.crawl.shared import HEARTBEAT, SharedFrontier
+from archiver.crawl.stamper import Stamper
 from archiver.crawl.uploader import Uploader
 from archiver.crawl.warcinfo import host_ip, warcinfo_fields
 from archiver.home import ArchiveHome
@@ -127,6 +128,7 @@ class ArchiveSession:
             attempts=config.upload_attempts,
         )
         self.recorder.store_closed = self.uploader.submit
+        self.stamper = Stamper(home.catalog_location, self.store, config.job_name)
         host_headers = crawler.settings.get(hostheaders.SETTING)
         if host_headers:
             self.recorder.given_headers = host_headers.pairs()
@@ -368,6 +370,7 @@ class ArchiveSession:
             self._progress_task.start(self.config.progress_interval, now=False)
         self._commit_task = task.LoopingCall(self._commit_if_due)
         self._commit_task.start(self.recorder.commit_seconds, now=False)
+        self.stamper.start()
         if self.shared is not None:
             feed = task.LoopingCall(self._feed_shared, spider)
             feed.start(0.25, now=False)
@@ -470,9 +473,14 @@ class ArchiveSession:
             self._finish(reason)
             raise
         try:
-            await maybe_deferred_to_future(self.uploader.close())
-        except Exception:  # what is not stored is left pending, and said so by the uploader
-            logger.exception("the uploads did not close cleanly")
+            try:
+                await maybe_deferred_to_future(self.uploader.close())
+            except Exception:  # what is not stored is left pending, and said so by the uploader
+                logger.exception("the uploads did not close cleanly")
+            try:
+                await self.stamper.close()
+            except Exception:  # what is not stamped is left pending, for 'archiver stamp'
+                logger.exception("the last timestamps were not asked for")
         finally:
             self._finish(reason)
 

@@ -50,6 +50,8 @@ class ClosedWarc:
     path: Path
     size: int
     sha256: str
+    first_date: str | None = None  # the earliest and latest WARC-Date in the file
+    last_date: str | None = None
 
 
 def safe_host(name: str) -> str:
@@ -97,6 +99,7 @@ class WarcWriter:
         self._filename = ""
         self._size = 0
         self._digest = hashlib.sha256()
+        self._dates: tuple[str, str] | None = None  # (earliest, latest) WARC-Date written
         self.warcinfo_id: str | None = None
 
     @property
@@ -147,7 +150,10 @@ class WarcWriter:
         final = self.directory / self._filename
         os.replace(open_path, final)
         fsync_dir(self.directory)
-        closed = ClosedWarc(self._filename, final, self._size, self._digest.hexdigest())
+        first, last = self._dates or (None, None)
+        closed = ClosedWarc(
+            self._filename, final, self._size, self._digest.hexdigest(), first, last
+        )
         if self.on_close:
             self.on_close(closed)
         return closed
@@ -167,6 +173,7 @@ class WarcWriter:
         self._file = open(path, "xb", buffering=0)  # noqa: SIM115 - closed in close()
         self._size = 0
         self._digest = hashlib.sha256()
+        self._dates = None
         self.warcinfo_id = self.id_factory()
         warcinfo = RecordBuilder(id_factory=self.id_factory).build(
             "warcinfo",
@@ -205,6 +212,10 @@ class WarcWriter:
             self._file.seek(offset)
             self._size, self._digest = offset, digest
             raise
+        date = record.field("WARC-Date")
+        if date:  # ISO 8601 in UTC, one format: text order is time order
+            first, last = self._dates or (date, date)
+            self._dates = (min(first, date), max(last, date))
         return WrittenRecord(self._filename, offset, self._size - offset, record.record_id)
 
     def _emit(self, data: bytes) -> None:

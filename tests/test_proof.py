@@ -225,3 +225,24 @@ def test_a_manifest_line_reads_back_and_refuses_tabs():
     with pytest.raises(ValueError, match="tabs or line ends"):
         manifest_line(sha256="x", size=1, name="a\tb", storage_uri="u", version_id=None,
                       first_date=None, last_date=None)  # fmt: skip
+
+
+def test_a_long_crawl_is_stamped_while_it_runs(tmp_path, fixture_site, authorities):
+    """Files closed mid-crawl (a WARC per capture here) are in a manifest stamped before
+    the crawl ends; the last ones in the manifest made when it ends."""
+    alpha, _, bundle = authorities
+    env = {"ARCHIVER_TSA_URLS": alpha.url, "ARCHIVER_TSA_CA_FILE": str(bundle),
+           "ARCHIVER_TSA_INTERVAL": "0.2"}  # fmt: skip
+    home = tmp_path / "home"
+    assert run_cli(home, "seeds", "add", fixture_site.url, "--scope", "host").returncode == 0
+    crawled = run_cli(home, "crawl", "--profile", "test", "--job", "long", "-s",
+                      "ARCHIVER_WARC_MAX_SIZE=1", "-s", "DOWNLOAD_DELAY=0.5", env=env)  # fmt: skip
+    assert crawled.returncode == 0, crawled.stderr
+    manifests = sorted((home / "warcs" / "long" / "proof").glob("long-manifest-*.txt"))
+    assert len(manifests) >= 2
+    first, last = (m.read_text().splitlines()[1:] for m in (manifests[0], manifests[-1]))
+    assert 0 < len(first) < len(last) == len(list((home / "warcs" / "long").glob("*.warc.gz")))
+    assert last[: len(first)] == first  # a later manifest holds the earlier lines
+    owed = run_cli(home, "stamp", "--pending", "--json", env=env)
+    assert json.loads(owed.stdout)["pending"] == []
+    assert len(list((home / "warcs" / "long" / "proof").glob("*.tsr"))) == len(manifests)

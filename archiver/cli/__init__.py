@@ -102,6 +102,7 @@ from archiver.cli import (  # noqa: E402
     demo,
     export,
     jobs,
+    keys,
     seeds,
     store,
     timetravel,
@@ -131,3 +132,4 @@ cli.add_command(catalog.catalog)
 cli.add_command(workers.worker)
 cli.add_command(workers.workers_command)
 cli.add_command(jobs.jobs)
+cli.add_command(keys.keys)

@@ -293,7 +293,7 @@ def _finish_package(
         "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest(),
     }
     if key is not None:
-        from archiver.research.export.signature import signed_data  # cryptography: when signing
+        from archiver.research.export.signature import signed_data  # imports cryptography
 
         summary.signed_data = signed_data(
             key, digest["hash"], package["created"], package["software"]

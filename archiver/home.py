@@ -56,6 +56,11 @@ class ArchiveHome:
         """Per-job state and logs."""
         return self.root / "jobs"
 
+    @property
+    def operator_key_path(self) -> Path:
+        """The key that signs exported WACZ packages (``archiver keys init``)."""
+        return self.root / "keys" / "operator.pem"
+
     def job_dir(self, job_name: str) -> Path:
         return self.jobs_dir / job_name
 

@@ -144,7 +144,7 @@ def test_one_capture_export_holds_its_records_and_what_it_needs_to_replay(tmp_pa
         "path": str(again), "job": None, "seed_id": None, "url": None,
         "capture_ids": [page2["capture_id"]], "captures": len(responses), "pages": 1,
         "warc_files": 1, "warc_bytes": len(pack_bytes), "failed_fetches": 0,
-        "wacz_sha256": hashlib.sha256(again.read_bytes()).hexdigest(),
+        "wacz_sha256": hashlib.sha256(again.read_bytes()).hexdigest(), "signed_by": None,
     }  # fmt: skip
 
 

@@ -1,9 +1,11 @@
 """ReplayWeb.page replays an exported WACZ: the npm package's ``ui.js`` and ``sw.js``
 (unpacked by .ci/run into tests/.npm/replaywebpage), served on loopback with the package
-and an embedding page, in Debian's chromium driven by Playwright."""
+and an embedding page, in Debian's chromium driven by Playwright; and it verifies the
+package's signature with the browser's WebCrypto."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,7 +18,8 @@ from pathlib import Path
 
 import pytest
 from servers import FixtureSite
-from test_export import crawled, wacz_validate
+from test_export import crawled, members, wacz_validate
+from test_wacz_signing import forged_signature, key_facts, rewritten
 from warcs import archiver
 
 RWP = Path(__file__).resolve().parent / ".npm" / "replaywebpage"
@@ -107,10 +110,33 @@ def _serve(root: Path) -> Iterator[str]:
         server.server_close()
 
 
-def replayed_text(page_url: str, wanted: str, shot: Path, timeout: float = 90) -> str:
+# The rows wabac.js keeps of what it verified in a package ("signature", "publicKey",
+# "datapackageHash", each file's hash), read from its IndexedDB as the page's origin
+# sees it. An unsigned package gets a "signature" row too, with an empty expected value.
+VERIFICATION = """async () => {
+  const request = (r) => new Promise((ok, fail) => {
+    r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+  const rows = [];
+  for (const info of await indexedDB.databases()) {
+    const db = await request(indexedDB.open(info.name));
+    if (db.objectStoreNames.contains("verification")) {
+      const store = db.transaction("verification").objectStore("verification");
+      rows.push(...await request(store.getAll()));
+    }
+    db.close();
+  }
+  return rows;
+}"""
+
+
+def replayed(
+    page_url: str, wanted: str, shot: Path, timeout: float = 90
+) -> tuple[str, dict[str, dict]]:
     """Open the embedding page in chromium and poll every frame (the replay sits in
-    iframes inside shadow roots) until one shows ``wanted``, or an error shows. On a
-    time-out, say what the frames and the console showed, with a screenshot at ``shot``."""
+    iframes inside shadow roots) until one shows ``wanted``, or an error shows; then
+    wait for wabac.js's verdict on the package's signature. The text, and wabac.js's
+    verification rows by id. On a time-out, say what the frames and the console showed,
+    with a screenshot at ``shot``."""
     from playwright.sync_api import Error, sync_playwright
 
     args = ["--no-sandbox"] if os.geteuid() == 0 else []
@@ -134,7 +160,7 @@ def replayed_text(page_url: str, wanted: str, shot: Path, timeout: float = 90) -
                     except Error:
                         continue  # a frame navigating or gone
                     if wanted in text:
-                        return text
+                        return text, _verification(page, deadline)
                 page.wait_for_timeout(250)
             page.screenshot(path=shot)
             return (
@@ -142,9 +168,21 @@ def replayed_text(page_url: str, wanted: str, shot: Path, timeout: float = 90) -
                 + ", ".join(f.url for f in page.frames)
                 + "; console: "
                 + " | ".join(console[-20:])
-            )
+            ), {}
         finally:
             browser.close()
+
+
+def _verification(page, deadline: float) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    """wabac.js's verification rows, once its "signature" row is written."""
+    rows: dict[str, dict] = {}
+    while time.monotonic() < deadline:
+        # Rows of a package loaded as part of another are prefixed with its name.
+        rows = {r["id"].rpartition(":")[2]: r for r in page.evaluate(VERIFICATION)}
+        if "signature" in rows:
+            break
+        page.wait_for_timeout(250)
+    return rows
 
 
 @needs_replayweb
@@ -157,15 +195,31 @@ def test_an_exported_crawl_replays_in_replayweb_page(tmp_path):
     served = tmp_path / "served"
     (served / "replay").mkdir(parents=True)
     out = served / "crawl.wacz"
+    assert archiver(home, "keys", "init").returncode == 0
     result = archiver(home, "export", "--job", "x", "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert wacz_validate(out).returncode == 0
+    files = members(out)
+    # The same package with one bit of its signature flipped.
+    rewritten(out, served / "forged.wacz",
+              {"datapackage-digest.json": forged_signature(files)})  # fmt: skip
     # replay/ as ReplayWeb.page's embedding docs lay it out; its index.html answers the
     # replay frame if that loads before the service worker controls it (seen on a busy
     # machine: the frame got a 404 and the replay never started).
     for name in ("ui.js", "sw.js", "index.html"):
         shutil.copy(RWP / name, served / "replay" / name)
     (served / "index.html").write_text(EMBED.format(source="crawl.wacz", url=url))
+    (served / "forged.html").write_text(EMBED.format(source="forged.wacz", url=url))
+    signed = json.loads(files["datapackage-digest.json"])["signedData"]
     with _serve(served) as base:
-        text = replayed_text(base + "index.html", PAGE_TEXT, tmp_path / "replay.png")
+        text, verified = replayed(base + "index.html", PAGE_TEXT, tmp_path / "replay.png")
         assert PAGE_TEXT in text, text
+        # wabac.js verified the signature (WebCrypto, ECDSA P-384 over the hash) with the
+        # key it shows as the package's public key.
+        assert verified.get("signature", {}).get("matched") is True, verified
+        assert verified["publicKey"]["expected"] == key_facts(home)["public_key"]
+        assert verified["datapackageHash"]["expected"] == signed["hash"]
+
+        text, verified = replayed(base + "forged.html", PAGE_TEXT, tmp_path / "forged.png")
+        assert PAGE_TEXT in text, text  # it still replays, and says the signature is bad
+        assert verified.get("signature", {}).get("matched") is False, verified

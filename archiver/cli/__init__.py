@@ -102,6 +102,7 @@ from archiver.cli import (  # noqa: E402
     demo,
     export,
     jobs,
+    keys,
     proof,
     seeds,
     store,
@@ -133,3 +134,4 @@ cli.add_command(catalog.catalog)
 cli.add_command(workers.worker)
 cli.add_command(workers.workers_command)
 cli.add_command(jobs.jobs)
+cli.add_command(keys.keys)

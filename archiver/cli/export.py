@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,6 +17,21 @@ from archiver.jobs.stores import job_s3_options
 from archiver.research.export import Selection, export_wacz
 from archiver.storage.base import file_sha256
 from archiver.urls import normalize_url, surt_key
+
+if TYPE_CHECKING:
+    from archiver.research.export.operatorkey import OperatorKey
+
+
+def _signing_key(path: Path, sign: bool | None) -> OperatorKey | None:
+    """The key to sign with: ``--sign`` needs one, ``--no-sign`` takes none, and by
+    default the home's key signs if there is one."""
+    if sign is False:
+        return None
+    from archiver.research.export import operatorkey
+
+    if sign is None and not path.exists():
+        return None
+    return operatorkey.load(path)
 
 
 def _selection(catalog, job, seed_id, url, capture_ids) -> Selection:  # type: ignore[no-untyped-def]
@@ -48,21 +64,33 @@ def _selection(catalog, job, seed_id, url, capture_ids) -> Selection:  # type: i
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The .wacz file to write.")  # fmt: skip
 @click.option("--title", help="Title recorded in the package.")
+@click.option("--sign/--no-sign", default=None,
+              help="Sign with the operator key (the default when there is one).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="What was written, as JSON.")
 @click.pass_obj
-def export(obj, job, seed_id, url, capture_ids, output: str, title, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def export(obj, job, seed_id, url, capture_ids, output: str, title, sign, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Package captures as a WACZ 1.1.1 file (WARC records, CDXJ index, page list,
     datapackage with SHA-256s) that ReplayWeb.page and pywb open. Records are read by
-    byte range and digest-checked as they are copied; exit 3 on a mismatch.
+    byte range and digest-checked as they are copied; exit 3 on a mismatch. With an
+    operator key ('archiver keys init') the package is signed.
 
     Example: archiver export --seed 3 -o post-3.wacz
     """
     catalog = obj.catalog()
     selection = _selection(catalog, job, seed_id, url, capture_ids)
+    key = _signing_key(obj.home.operator_key_path, sign)
     summary = export_wacz(
-        catalog, selection, Path(output), title=title,
+        catalog, selection, Path(output), title=title, key=key,
         s3_for_job=lambda name: job_s3_options(catalog, name),
     )  # fmt: skip
+    if key is not None:
+        click.echo(f"signed with the operator key {key.fingerprint} ({key.path})", err=True)
+    elif sign is None:
+        click.echo(
+            "not signed: this home has no operator key (make one with 'archiver keys init' "
+            "to sign exports)",
+            err=True,
+        )
     if as_json:
         echo_json({
             "path": str(summary.path), "job": job,
@@ -73,6 +101,7 @@ def export(obj, job, seed_id, url, capture_ids, output: str, title, as_json: boo
             "warc_files": summary.warc_files, "warc_bytes": summary.bytes,
             "failed_fetches": summary.skipped_failed,
             "wacz_sha256": file_sha256(summary.path),
+            "signed_by": key.fingerprint if key is not None else None,
         })  # fmt: skip
         return
     skipped = (

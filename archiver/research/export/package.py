@@ -3,7 +3,8 @@
 A WACZ is a ZIP holding ``archive/`` (WARC files), ``indexes/`` (a CDXJ index, here
 compressed ZipNum: ``index.cdx.gz`` with its ``index.idx``), ``pages/pages.jsonl``,
 ``datapackage.json`` (every file with its SHA-256 and size) and
-``datapackage-digest.json`` (the SHA-256 of ``datapackage.json``).
+``datapackage-digest.json`` (the SHA-256 of ``datapackage.json``, and with an operator
+key its signature: see ``signature``).
 
 What is packaged: the selected captures, plus what their replay needs from the same
 job: requisites (transitively: a stylesheet's fonts), the targets of redirects, and
@@ -37,7 +38,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from archiver import __version__
 from archiver.catalog import exports
@@ -55,6 +56,9 @@ from archiver.research.export.warccopy import HashingWriter, Member, OutputError
 from archiver.research.export.zipentry import open_entry
 from archiver.storage.s3 import S3Options
 
+if TYPE_CHECKING:
+    from archiver.research.export.operatorkey import OperatorKey
+
 WACZ_VERSION = "1.1.1"
 SORT_BUFFER = 8 * 1024 * 1024  # index text held before spilling to a sorted temp file
 SPOOL_IN_MEMORY = 8 * 1024 * 1024  # a generated entry held in memory before spilling to disk
@@ -71,6 +75,7 @@ class ExportSummary:
     skipped_failed: int = 0
     main_page_date: str | None = None
     resources: list[dict[str, Any]] = field(default_factory=list)
+    signed_data: dict[str, str] | None = None  # the package's signature, if it was signed
 
 
 def _write_entry(
@@ -98,8 +103,10 @@ def export_wacz(
     *,
     s3_for_job: Callable[[str], S3Options | None],
     title: str | None = None,
+    key: OperatorKey | None = None,
 ) -> ExportSummary:
-    """Write the selected captures as a WACZ at ``target``; nothing is left there on failure."""
+    """Write the selected captures as a WACZ at ``target``, signed with ``key`` if given;
+    nothing is left there on failure."""
     from cdxj_indexer.main import SortingWriter
 
     summary = ExportSummary(path=target)
@@ -140,7 +147,7 @@ def export_wacz(
                     f"nothing to export: {selection.description} has only failed fetches, "
                     "which have no WARC records (list them with 'archiver captures')"
                 )
-            _finish_package(zf, sorter, pages, summary, selection, created, title, when)
+            _finish_package(zf, sorter, pages, summary, selection, created, title, when, key)
             zf.close()
             raw.flush()
             os.fsync(raw.fileno())
@@ -248,6 +255,7 @@ def _finish_package(
     created: datetime,
     title: str | None,
     when: tuple[int, ...],
+    key: OperatorKey | None,
 ) -> None:
     from cdxj_indexer.main import CompressedWriter
 
@@ -280,10 +288,17 @@ def _finish_package(
     package = _datapackage(summary, selection, created, title)
     package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
     _write_entry(zf, "datapackage.json", when, lambda out: out.write(package_bytes))
-    digest = {
+    digest: dict[str, Any] = {
         "path": "datapackage.json",
         "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest(),
     }
+    if key is not None:
+        from archiver.research.export.signature import signed_data  # imports cryptography
+
+        summary.signed_data = signed_data(
+            key, digest["hash"], package["created"], package["software"]
+        )
+        digest["signedData"] = summary.signed_data
     digest_bytes = json.dumps(digest, indent=2).encode("utf-8")
     _write_entry(zf, "datapackage-digest.json", when, lambda out: out.write(digest_bytes))
 

@@ -145,6 +145,7 @@ def test_one_capture_export_holds_its_records_and_what_it_needs_to_replay(tmp_pa
         "capture_ids": [page2["capture_id"]], "captures": len(responses), "pages": 1,
         "warc_files": 1, "warc_bytes": len(pack_bytes), "failed_fetches": 0,
         "wacz_sha256": hashlib.sha256(again.read_bytes()).hexdigest(), "signed_by": None,
+        "signature_timestamps": [], "proof_files": 0,
     }  # fmt: skip
 
 

@@ -6,6 +6,7 @@ its own message and exit 3. An authority that is down leaves its stamp pending, 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import subprocess
@@ -246,3 +247,45 @@ def test_a_long_crawl_is_stamped_while_it_runs(tmp_path, fixture_site, authoriti
     owed = run_cli(home, "stamp", "--pending", "--json", env=env)
     assert json.loads(owed.stdout)["pending"] == []
     assert len(list((home / "warcs" / "long" / "proof").glob("*.tsr"))) == len(manifests)
+
+
+def test_a_signed_export_carries_the_proof_and_a_timestamp_over_its_signature(
+    tmp_path, fixture_site, authorities
+):
+    from test_export import members, wacz_validate
+    from test_wacz_signing import wabac_verdict
+
+    alpha, beta, bundle = authorities
+    env = _env(alpha, beta, bundle)
+    home = tmp_path / "home"
+    _crawl(home, fixture_site.url, env)
+    assert run_cli(home, "keys", "init").returncode == 0
+    out = tmp_path / "p.wacz"
+    exported = run_cli(home, "export", "--job", "p", "-o", str(out), "--json", env=env)
+    assert exported.returncode == 0, exported.stderr
+    summary = json.loads(exported.stdout)
+    assert summary["proof_files"] == 5  # the manifest, two tokens, two chains
+    assert [t["authority"] for t in summary["signature_timestamps"]] == [alpha.url, beta.url]
+    assert f"signature timestamped by {alpha.url} at " in exported.stderr
+
+    files = members(out)
+    stored = home / "warcs" / "p" / "proof"
+    listed = {r["path"] for r in json.loads(files["datapackage.json"])["resources"]}
+    for path in stored.iterdir():  # the same bytes as beside the WARC files, covered by the hash
+        assert files[f"proof/{path.name}"] == path.read_bytes()
+        assert f"proof/{path.name}" in listed
+    assert wabac_verdict(files) == "valid"
+    checked = wacz_validate(out, tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    digest = json.loads(files["datapackage-digest.json"])
+    signature = tmp_path / "signature.txt"
+    signature.write_bytes(digest["signedData"]["signature"].encode("ascii"))
+    for stamp in digest["signatureTimestamps"]:
+        token = tmp_path / "signature.tsr"
+        token.write_bytes(base64.b64decode(stamp["token"]))
+        checked = subprocess.run(
+            ["openssl", "ts", "-verify", "-data", str(signature), "-in", str(token),
+             "-CAfile", str(bundle)], capture_output=True, text=True,
+        )  # fmt: skip
+        assert "Verification: OK" in checked.stdout, checked.stderr

@@ -14,6 +14,7 @@ from archiver.catalog.seeds import get_seed
 from archiver.cli.jsonout import echo_json
 from archiver.errors import ArchiverError
 from archiver.jobs.stores import job_s3_options
+from archiver.proof.stamping import authorities, stamp_bytes
 from archiver.research.export import Selection, export_wacz
 from archiver.storage.base import file_sha256
 from archiver.urls import normalize_url, surt_key
@@ -56,6 +57,15 @@ def _selection(catalog, job, seed_id, url, capture_ids) -> Selection:  # type: i
     return Selection(*exports.where_ids(ids), described)
 
 
+def _stamp_signature(data: bytes) -> list[dict[str, str]]:
+    """RFC 3161 timestamps over the package's signature; an authority that gives none is
+    said on stderr and does not stop the export."""
+    stamps, problems = stamp_bytes(data)
+    for problem in problems:
+        click.echo(f"signature not timestamped: {problem}", err=True)
+    return stamps
+
+
 @click.command()
 @click.option("--job", help="Every capture of this job.")
 @click.option("--seed", "seed_id", help="Every capture made for this seed id.")
@@ -82,9 +92,14 @@ def export(obj, job, seed_id, url, capture_ids, output: str, title, sign, as_jso
     summary = export_wacz(
         catalog, selection, Path(output), title=title, key=key,
         s3_for_job=lambda name: job_s3_options(catalog, name),
+        stamp_signature=_stamp_signature if authorities() else None,
     )  # fmt: skip
     if key is not None:
         click.echo(f"signed with the operator key {key.fingerprint} ({key.path})", err=True)
+        for stamp in summary.signature_stamps:
+            click.echo(
+                f"signature timestamped by {stamp['authority']} at {stamp['genTime']}", err=True
+            )
     elif sign is None:
         click.echo(
             "not signed: this home has no operator key (make one with 'archiver keys init' "
@@ -102,6 +117,11 @@ def export(obj, job, seed_id, url, capture_ids, output: str, title, sign, as_jso
             "failed_fetches": summary.skipped_failed,
             "wacz_sha256": file_sha256(summary.path),
             "signed_by": key.fingerprint if key is not None else None,
+            "signature_timestamps": [
+                {"authority": t["authority"], "gen_time": t["genTime"]}
+                for t in summary.signature_stamps
+            ],
+            "proof_files": summary.proof_files,
         })  # fmt: skip
         return
     skipped = (

@@ -213,3 +213,25 @@ def _store_token(
         )
         return
     proofs.timestamp_stored(catalog, stamped.id, token_uri, chain_uri)
+
+
+def stamp_bytes(data: bytes, *, timeout: float = 10.0) -> tuple[list[dict[str, str]], list[str]]:
+    """Timestamps over ``data`` (a package's signature) by every authority set, each a
+    verified token with its chain; and what each authority that gave none answered."""
+    from archiver.proof.tsa import StampError, request_token
+
+    stamps: list[dict[str, str]] = []
+    problems: list[str] = []
+    for url in authorities():
+        try:
+            token = request_token(url, data, timeout=timeout)
+        except (StampError, ArchiverError) as exc:
+            problems.append(str(exc))
+            continue
+        stamps.append({
+            "authority": url,
+            "genTime": iso_ms(token.gen_time),
+            "token": base64.b64encode(token.response).decode("ascii"),
+            "chain": token.chain_pem,
+        })  # fmt: skip
+    return stamps, problems

@@ -76,6 +76,8 @@ class ExportSummary:
     main_page_date: str | None = None
     resources: list[dict[str, Any]] = field(default_factory=list)
     signed_data: dict[str, str] | None = None  # the package's signature, if it was signed
+    signature_stamps: list[dict[str, str]] = field(default_factory=list)  # tokens over it
+    proof_files: int = 0  # manifests, tokens and chains under proof/
 
 
 def _write_entry(
@@ -104,9 +106,11 @@ def export_wacz(
     s3_for_job: Callable[[str], S3Options | None],
     title: str | None = None,
     key: OperatorKey | None = None,
+    stamp_signature: Callable[[bytes], list[dict[str, str]]] | None = None,
 ) -> ExportSummary:
-    """Write the selected captures as a WACZ at ``target``, signed with ``key`` if given;
-    nothing is left there on failure."""
+    """Write the selected captures as a WACZ at ``target``, with the evidence manifests
+    and timestamps of their jobs under ``proof/``, signed with ``key`` if given (and the
+    signature stamped by ``stamp_signature``, if given); nothing is left there on failure."""
     from cdxj_indexer.main import SortingWriter
 
     summary = ExportSummary(path=target)
@@ -147,7 +151,13 @@ def export_wacz(
                     f"nothing to export: {selection.description} has only failed fetches, "
                     "which have no WARC records (list them with 'archiver captures')"
                 )
-            _finish_package(zf, sorter, pages, summary, selection, created, title, when, key)
+            from archiver.proof.bundle import proof_files
+
+            warcs = [r["path"].removeprefix("archive/") for r in summary.resources]
+            _finish_package(
+                zf, sorter, pages, summary, selection, created, title, when, key,
+                proof_files(catalog, warcs), stamp_signature,
+            )  # fmt: skip
             zf.close()
             raw.flush()
             os.fsync(raw.fileno())
@@ -256,6 +266,8 @@ def _finish_package(
     title: str | None,
     when: tuple[int, ...],
     key: OperatorKey | None,
+    proof: list[tuple[str, bytes]],
+    stamp_signature: Callable[[bytes], list[dict[str, str]]] | None,
 ) -> None:
     from cdxj_indexer.main import CompressedWriter
 
@@ -285,6 +297,11 @@ def _finish_package(
     summary.resources.append(
         _write_entry(zf, "pages/pages.jsonl", when, fill_pages, zipfile.ZIP_DEFLATED)
     )
+    for name, data in proof:
+        summary.resources.append(
+            _write_entry(zf, name, when, lambda out, data=data: out.write(data))  # type: ignore[misc]
+        )
+        summary.proof_files += 1
     package = _datapackage(summary, selection, created, title)
     package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
     _write_entry(zf, "datapackage.json", when, lambda out: out.write(package_bytes))
@@ -299,6 +316,14 @@ def _finish_package(
             key, digest["hash"], package["created"], package["software"]
         )
         digest["signedData"] = summary.signed_data
+        if stamp_signature is not None:
+            # Beside signedData (the anonymous shape has no property for it): RFC 3161
+            # tokens over the signature, each with its authority and chain.
+            from archiver.research.export.signature import signature_to_stamp
+
+            summary.signature_stamps = stamp_signature(signature_to_stamp(summary.signed_data))
+            if summary.signature_stamps:
+                digest["signatureTimestamps"] = summary.signature_stamps
     digest_bytes = json.dumps(digest, indent=2).encode("utf-8")
     _write_entry(zf, "datapackage-digest.json", when, lambda out: out.write(digest_bytes))
 

@@ -46,6 +46,12 @@ class CliState:
             self._catalog = open_catalog(self.home.catalog_location, create=create)
         return self._catalog
 
+    def wake_watch(self) -> None:
+        """Seeds or schedules changed: a running ``archiver watch`` looks again now."""
+        from archiver.watch.wake import poke
+
+        poke(self.home.root, self.catalog())
+
 
 @click.group(cls=ArchiverGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(

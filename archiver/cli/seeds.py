@@ -110,6 +110,7 @@ def seeds_add(obj, urls, tags, include, exclude, as_json, **settings) -> None:  
         for url in urls
     ]
     results = add_seeds(obj.catalog(create=True), specs)
+    obj.wake_watch()
     if as_json:
         click.echo(outcomes_json([(result, {}) for result in results]))
         return
@@ -155,6 +156,7 @@ def seeds_import(obj, file, fmt, skip_invalid, tags, include, exclude, as_json, 
     if not parsed.rows:
         raise ArchiverError(f"no seeds found in {shown}")
     results = add_seeds(obj.catalog(create=True), [spec for _, spec in parsed.rows])
+    obj.wake_watch()
     rows = [
         (result, {parsed.unit: num}) for (num, _), result in zip(parsed.rows, results, strict=True)
     ]
@@ -219,6 +221,7 @@ def seeds_edit(
             " (see 'archiver seeds edit --help')"
         )
     edited, changes = edit_seed(obj.catalog(), seed, fields)
+    obj.wake_watch()
     if as_json:
         outcome = "edited" if changes else "unchanged"
         data = {"seed_id": edited.id, "url": edited.url, "outcome": outcome,

@@ -28,6 +28,7 @@ from archiver.watch.schedules import (
     seed_dues,
     set_schedule,
 )
+from archiver.watch.wake import Waker
 
 MIN_GAP = 10.0  # seconds between two runs started by watch
 
@@ -77,6 +78,7 @@ def schedule_set(obj, seed_id, tag, every, rrule, ladder) -> None:  # type: igno
     made = set_schedule(
         obj.catalog(), seed_id=seed_id, tag=tag, every=every, rrule=rrule, ladder=ladder
     )
+    obj.wake_watch()
     click.echo(f"schedule {made.id}: {made.target}, {made.rule_text}")
 
 
@@ -131,6 +133,7 @@ def schedule_list(obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
 def schedule_remove(obj, seed_id, tag) -> None:  # type: ignore[no-untyped-def]
     """Remove the schedule of a seed or a tag. Example: archiver schedule remove --tag weibo"""
     remove_schedule(obj.catalog(), seed_id=seed_id, tag=tag)
+    obj.wake_watch()
     click.echo(f"removed the schedule of {'seed ' + seed_id if seed_id else 'tag ' + tag}")
 
 
@@ -253,6 +256,12 @@ def watch(obj, settings, profile, store, max_sleep: float) -> None:  # type: ign
     say(f"watching the schedules of {obj.home.root} (Ctrl-C to stop)")
     told_next: datetime | None = None
     told_stopped: set[str] = set()
+    waker = Waker(obj.home.root, obj.home.catalog_location)
+
+    def sleep(seconds: float) -> None:
+        if waker.wait(seconds, stop):
+            say("woken: seeds or schedules changed")
+
     try:
         while not stop.is_set():
             catalog = obj.catalog()
@@ -275,8 +284,9 @@ def watch(obj, settings, profile, store, max_sleep: float) -> None:  # type: ign
                 told_next = None
                 if code == 2:
                     raise ArchiverError("run-due refused its options (see above): watch stopped")
-                # Seeds still due (locked by another run, or failing): not again at once.
-                stop.wait(min(max_sleep, MIN_GAP))
+                # Seeds still due (locked by another run, or failing): not again at once,
+                # unless a seed is added or edited meanwhile.
+                sleep(min(max_sleep, MIN_GAP))
                 continue
             wait = max_sleep
             if dues:
@@ -284,8 +294,9 @@ def watch(obj, settings, profile, store, max_sleep: float) -> None:  # type: ign
                     told_next, seed = dues[0].at, dues[0].seed
                     say(f"next due at {iso_s(told_next)}: seed {seed.id} {seed.url}")
                 wait = min(max_sleep, max(1.0, (dues[0].at - now).total_seconds()))
-            stop.wait(wait)
+            sleep(wait)
     finally:
+        waker.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     say("watch stopped")

@@ -16,14 +16,17 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
 
 from archiver import SOFTWARE
+from archiver.capture import peertls
 from archiver.capture.crawllog import CrawlLog
 from archiver.capture.exchange import Exchange
+from archiver.capture.peertls import PeerTls
 from archiver.capture.rowcommits import RowCommits
 from archiver.catalog import warcfiles
 from archiver.catalog.captures import (
@@ -32,6 +35,7 @@ from archiver.catalog.captures import (
     ResourceRow,
     last_original,
 )
+from archiver.catalog.capturetls import TlsRow
 from archiver.catalog.db import Catalog, iso_ms
 from archiver.catalog.frontier import FrontierEntry
 from archiver.errors import ArchiverError
@@ -40,8 +44,8 @@ from archiver.secrets import redact_request_head
 from archiver.storage.base import Store
 from archiver.uploads import PendingFile, record_stored, store_file
 from archiver.urls import surt_key
-from archiver.warc.records import Body, sha256_label, warc_fields
-from archiver.warc.writer import ClosedWarc, OpenedWarc, WarcWriter
+from archiver.warc.records import Body, Record, RecordBuilder, sha256_label, warc_fields
+from archiver.warc.writer import ClosedWarc, OpenedWarc, WarcWriter, WrittenRecord
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +171,11 @@ class CaptureRecorder:
         # Set by the crawl session: the job's crawl.log, a line per URL.
         self.crawl_log: CrawlLog | None = None
         self.bytes_written = 0
+        # Where each TLS connection's certificate record was written last: written once
+        # per connection and WARC file; forgotten with the connection.
+        self._tls_written: weakref.WeakKeyDictionary[PeerTls, WrittenRecord] = (
+            weakref.WeakKeyDictionary()
+        )
 
     # -- writing ---------------------------------------------------------------------
 
@@ -196,6 +205,10 @@ class CaptureRecorder:
         date = iso_ms(exchange.started_at)
         response_id = builder.id_factory()
         ip = [("WARC-IP-Address", exchange.ip_address)] if exchange.ip_address else []
+        # IIPC WARC-Protocol (higher layer first) and WARC-Cipher-Suite extensions.
+        protocols = [("WARC-Protocol", exchange.http_protocol())]
+        if exchange.tls is not None:
+            protocols += exchange.tls.warc_fields()
         payload_digest: str | None = sha256_label(exchange.payload_digest_hex)
         _, status, _ = exchange.status_line()
         original, profile = self._revisit_of(exchange, status, payload_digest)
@@ -211,6 +224,7 @@ class CaptureRecorder:
                 ("WARC-Refers-To-Target-URI", original.url),
                 ("WARC-Refers-To-Date", original.captured_at),
                 *ip,
+                *protocols,
             ]
             if profile == IDENTICAL_PAYLOAD:
                 # WARC 1.1 §6.7.2: the payload is left out, so the block is cut, which
@@ -220,7 +234,7 @@ class CaptureRecorder:
             rec_type, body = "response", exchange.body()
             # WARC 1.1 §5.13: the block is shorter than what the server had to send.
             truncated = [("WARC-Truncated", exchange.truncated)] if exchange.truncated else []
-            extra = [*ip, *truncated]
+            extra = [*ip, *protocols, *truncated]
         response = builder.build(
             rec_type,
             date=date,
@@ -244,7 +258,10 @@ class CaptureRecorder:
             target_uri=exchange.url,
             content_type="application/http; msgtype=request",
             head=request_block,
-            extra=[("WARC-Concurrent-To", response_id), *ip],
+            extra=[("WARC-Concurrent-To", response_id), *ip, *protocols],
+        )
+        certificates, tls_record_id = self._certificate_record(
+            exchange, builder, date, response_id, ip, protocols
         )
         metadata = builder.build(
             "metadata",
@@ -252,7 +269,9 @@ class CaptureRecorder:
             target_uri=exchange.url,
             content_type="application/warc-fields",
             head=warc_fields(
-                self._metadata_fields(exchange, ctx, outlinks, redacted, original, quality)
+                self._metadata_fields(
+                    exchange, ctx, outlinks, redacted, original, quality, tls_record_id
+                )
             ),
             extra=[("WARC-Concurrent-To", response_id)],
         )
@@ -294,9 +313,13 @@ class CaptureRecorder:
             quality=quality.quality if quality else None,
             quality_reason=(quality.reason or None) if quality else None,
         )
-        written = self.writer.write_group([request, response, metadata, *made])
+        written = self.writer.write_group([request, response, metadata, *certificates, *made])
         exchange.discard()
         req_w, resp_w, meta_w = written[:3]
+        if certificates and exchange.tls is not None:
+            self._tls_written[exchange.tls] = written[3]
+        tls_row = self._tls_row(exchange.tls)
+        written = written[:3] + written[3 + len(certificates) :]
         self.bytes_written += sum(w.length for w in written)
         made_rows = [
             ResourceRow(
@@ -323,10 +346,56 @@ class CaptureRecorder:
             metadata_offset=meta_w.offset,
             metadata_length=meta_w.length,
         )
-        self.rows.queue(capture, ctx.frontier_url, made_rows, lease=ctx.lease)
+        self.rows.queue(capture, ctx.frontier_url, made_rows, lease=ctx.lease, tls=tls_row)
         if self.crawl_log is not None:
             self.crawl_log.write(capture, _fetch_ms(exchange))
         return state
+
+    def _certificate_record(
+        self,
+        exchange: Exchange,
+        builder: RecordBuilder,
+        date: str,
+        response_id: str,
+        ip: list[tuple[str, str]],
+        protocols: list[tuple[str, str]],
+    ) -> tuple[list[Record], str | None]:
+        """The metadata record of the connection's certificate chain, when the current
+        file does not hold it yet (the first exchange of the connection, or the first in
+        a new file), and the id of the record the exchange refers to."""
+        tls = exchange.tls
+        if tls is None:
+            return [], None
+        written = self._tls_written.get(tls)
+        if written is not None and written.filename == self.writer.current_filename:
+            return [], written.record_id
+        record = builder.build(
+            "metadata",
+            date=date,
+            target_uri=exchange.url,
+            content_type=peertls.CONTENT_TYPE,
+            head=tls.record_block(exchange.ip_address),
+            extra=[("WARC-Concurrent-To", response_id), *ip, *protocols],
+        )
+        return [record], record.record_id
+
+    def _tls_row(self, tls: PeerTls | None) -> TlsRow | None:
+        """The catalog's summary of who served a capture, pointing at the chain's record."""
+        written = self._tls_written.get(tls) if tls is not None else None
+        if tls is None or written is None:
+            return None
+        return TlsRow(
+            protocol=tls.protocol,
+            cipher_suite=tls.cipher_suite,
+            subject_host=tls.subject_host,
+            issuer=tls.issuer,
+            verification=tls.verification.result,
+            leaf_sha256=tls.leaf_sha256,
+            record_id=written.record_id,
+            warc_file=written.filename,
+            warc_offset=written.offset,
+            warc_length=written.length,
+        )
 
     def _metadata_fields(
         self,
@@ -336,6 +405,7 @@ class CaptureRecorder:
         redacted: Sequence[str] = (),
         original: Original | None = None,
         quality: Quality | None = None,
+        tls_record_id: str | None = None,
     ) -> list[tuple[str, str]]:
         fields = _lineage_fields(self.job_name, ctx)
         fetch_ms = _fetch_ms(exchange)
@@ -352,6 +422,8 @@ class CaptureRecorder:
         fields += [("trailer", line.decode("latin-1")) for line in exchange.trailers]
         if redacted:
             fields.append(("redactedRequestHeaders", ", ".join(redacted)))
+        if tls_record_id is not None:  # the record of the connection's certificate chain
+            fields.append(("tlsCertificates", tls_record_id))
         if quality is not None:
             fields.append(("capturedWith", "browser"))
             fields.append(("quality", quality.quality))

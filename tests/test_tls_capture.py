@@ -17,6 +17,7 @@ import pytest
 from clihelp import run_cli
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from pgserver import module_catalog
 from servers import FixtureSite
 from tls import LoopbackPki
 from warcio.archiveiterator import ArchiveIterator
@@ -77,8 +78,7 @@ def exchange_metadata(record: dict) -> dict[str, str]:
 def tls_row(home: Path, url: str) -> dict:
     [row] = catalog_rows(
         home,
-        "SELECT c.id AS capture_id, t.* FROM captures c JOIN capture_tls t"
-        " ON t.capture_id = c.id WHERE c.url = ?",
+        "SELECT t.* FROM captures c JOIN capture_tls t ON t.capture_id = c.id WHERE c.url = ?",
         (url,),
     )
     return row
@@ -106,19 +106,21 @@ def tls_crawl(tmp_path_factory):  # type: ignore[no-untyped-def]
     }
     contexts["tls12"][0].maximum_version = ssl.TLSVersion.TLSv1_2
     sites = {name: FixtureSite(tls=context) for name, (context, _) in contexts.items()}
-    for site in sites.values():
-        site.start()
-    try:
-        home = folder / "home"
-        urls = {name: site.url + "page2.html" for name, site in sites.items()}
-        crawl(home, *urls.values(), "-s", f"ARCHIVER_TLS_CA_FILE={pki.ca_file}")
-    finally:
-        for site in sites.values():
-            site.close()
     certs = {name: cert for name, (_, cert) in contexts.items()}
-    return home, urls, certs, pki
+    with module_catalog():
+        for site in sites.values():
+            site.start()
+        try:
+            home = folder / "home"
+            urls = {name: site.url + "page2.html" for name, site in sites.items()}
+            crawl(home, *urls.values(), "-s", f"ARCHIVER_TLS_CA_FILE={pki.ca_file}")
+        finally:
+            for site in sites.values():
+                site.close()
+        yield home, urls, certs, pki
 
 
+@pytest.mark.own_catalog  # tls_crawl's
 def test_request_and_response_records_name_the_protocols_and_cipher_suite(tls_crawl):
     home, urls, _, _ = tls_crawl
     found = records(home)
@@ -139,6 +141,7 @@ def test_request_and_response_records_name_the_protocols_and_cipher_suite(tls_cr
     assert tls_row(home, urls["tls12"])["protocol"] == "tls/1.2"
 
 
+@pytest.mark.own_catalog  # tls_crawl's
 def test_the_certificate_record_holds_the_chain_served(tls_crawl):
     home, urls, certs, pki = tls_crawl
     found = records(home)
@@ -176,6 +179,7 @@ def test_the_certificate_record_holds_the_chain_served(tls_crawl):
     assert response["headers"].get_header("WARC-Record-ID") != record_id
 
 
+@pytest.mark.own_catalog  # tls_crawl's
 def test_bad_certificates_are_captured_and_named(tls_crawl):
     home, urls, certs, _ = tls_crawl
     chains = certificate_records(records(home))
@@ -197,6 +201,7 @@ def test_bad_certificates_are_captured_and_named(tls_crawl):
     assert leaves >= {_sha256(cert) for cert in certs.values()}
 
 
+@pytest.mark.own_catalog  # tls_crawl's
 def test_cite_says_who_served_it(tls_crawl):
     home, urls, certs, _ = tls_crawl
     good = tls_row(home, urls["good"])["capture_id"]
@@ -232,6 +237,7 @@ def test_cite_says_who_served_it(tls_crawl):
     assert "Served over TLS 1.2 by a server" in run_cli(home, "cite", tls12).stdout
 
 
+@pytest.mark.own_catalog  # tls_crawl's
 def test_warcio_reads_every_file(tls_crawl):
     home, _, _, _ = tls_crawl
     for path in warc_files(home):
@@ -296,3 +302,24 @@ def test_an_unreadable_ca_file_is_refused_before_crawling(tmp_path):
         " (-----BEGIN CERTIFICATE----- blocks)"
     )
     assert catalog_rows(home, "SELECT * FROM jobs") == []
+
+
+@pytest.mark.own_catalog  # tls_crawl's
+def test_get_writes_the_certificate_record_with_the_capture(tls_crawl, tmp_path):
+    home, urls, certs, _ = tls_crawl
+    row = tls_row(home, urls["good"])
+    out = tmp_path / "evidence.warc.gz"
+    result = run_cli(home, "get", row["capture_id"], "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    with open(out, "rb") as handle:
+        kinds = [
+            (r.rec_type, r.rec_headers.get_header("WARC-Record-ID"), r.content_stream().read())
+            for r in ArchiveIterator(handle, check_digests=True)
+        ]
+    assert [kind for kind, _, _ in kinds] == [
+        "warcinfo", "request", "response", "metadata", "metadata",
+    ]  # fmt: skip
+    [(_, record_id, block)] = [k for k in kinds if k[1] == row["record_id"]]
+    assert json.loads(block)["certificates"][0]["sha256"] == _sha256(certs["good"])
+    check = subprocess.run([BIN / "warcio", "check", str(out)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import ssl
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 from cryptography.x509.verification import (
     DNSName,
@@ -108,11 +110,15 @@ def read_ca_file(path: str) -> list[x509.Certificate]:
 def _parse_pem(data: bytes) -> list[x509.Certificate]:
     """Each PEM block on its own: one odd certificate in a system bundle spoils none."""
     found = []
-    for block in _PEM.findall(data):
-        try:
-            found.append(x509.load_pem_x509_certificate(block))
-        except ValueError:
-            continue
+    with warnings.catch_warnings():
+        # System bundles hold a few old roots cryptography warns about (e.g. a negative
+        # serial number): still roots a browser trusts.
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        for block in _PEM.findall(data):
+            try:
+                found.append(x509.load_pem_x509_certificate(block))
+            except ValueError:
+                continue
     return found
 
 

@@ -7,6 +7,7 @@ sentence. Bad certificates never stop the crawl."""
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import ssl
 import subprocess
@@ -323,3 +324,28 @@ def test_get_writes_the_certificate_record_with_the_capture(tls_crawl, tmp_path)
     assert json.loads(block)["certificates"][0]["sha256"] == _sha256(certs["good"])
     check = subprocess.run([BIN / "warcio", "check", str(out)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.own_catalog  # tls_crawl's
+def test_an_exported_wacz_keeps_each_certificate_record_once(tls_crawl, tmp_path):
+    import zipfile
+
+    home, _, _, _ = tls_crawl
+    out = tmp_path / "j.wacz"
+    result = run_cli(home, "export", "--job", "j", "-o", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    ids: list[str] = []
+    named: set[str] = set()
+    with zipfile.ZipFile(out) as package:
+        for name in package.namelist():
+            if name.startswith("archive/"):
+                stream = io.BytesIO(package.read(name))
+                for record in ArchiveIterator(stream, check_digests=True):
+                    block = record.content_stream().read()
+                    if record.rec_headers.get_header("Content-Type") == "application/json":
+                        ids.append(record.rec_headers.get_header("WARC-Record-ID"))
+                    elif record.rec_type == "metadata" and b"tlsCertificates: " in block:
+                        named.add(block.split(b"tlsCertificates: ")[1].split(b"\r\n")[0].decode())
+    expected = {row["record_id"] for row in catalog_rows(home, "SELECT * FROM capture_tls")}
+    assert sorted(ids) == sorted(expected)  # each once
+    assert named == expected  # every reference resolves inside the package

@@ -16,18 +16,16 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
 
 from archiver import SOFTWARE
-from archiver.capture import peertls
 from archiver.capture.crawllog import CrawlLog
 from archiver.capture.exchange import Exchange
-from archiver.capture.peertls import PeerTls
 from archiver.capture.rowcommits import RowCommits
+from archiver.capture.tlsrecords import CertificateRecords
 from archiver.catalog import warcfiles
 from archiver.catalog.captures import (
     CaptureRow,
@@ -35,7 +33,6 @@ from archiver.catalog.captures import (
     ResourceRow,
     last_original,
 )
-from archiver.catalog.capturetls import TlsRow
 from archiver.catalog.db import Catalog, iso_ms
 from archiver.catalog.frontier import FrontierEntry
 from archiver.errors import ArchiverError
@@ -44,8 +41,8 @@ from archiver.secrets import redact_request_head
 from archiver.storage.base import Store
 from archiver.uploads import PendingFile, record_stored, store_file
 from archiver.urls import surt_key
-from archiver.warc.records import Body, Record, RecordBuilder, sha256_label, warc_fields
-from archiver.warc.writer import ClosedWarc, OpenedWarc, WarcWriter, WrittenRecord
+from archiver.warc.records import Body, sha256_label, warc_fields
+from archiver.warc.writer import ClosedWarc, OpenedWarc, WarcWriter
 
 logger = logging.getLogger(__name__)
 
@@ -171,11 +168,7 @@ class CaptureRecorder:
         # Set by the crawl session: the job's crawl.log, a line per URL.
         self.crawl_log: CrawlLog | None = None
         self.bytes_written = 0
-        # Where each TLS connection's certificate record was written last: written once
-        # per connection and WARC file; forgotten with the connection.
-        self._tls_written: weakref.WeakKeyDictionary[PeerTls, WrittenRecord] = (
-            weakref.WeakKeyDictionary()
-        )
+        self.certificates = CertificateRecords()  # of TLS connections, one per file
 
     # -- writing ---------------------------------------------------------------------
 
@@ -260,8 +253,13 @@ class CaptureRecorder:
             head=request_block,
             extra=[("WARC-Concurrent-To", response_id), *ip, *protocols],
         )
-        certificates, tls_record_id = self._certificate_record(
-            exchange, builder, date, response_id, ip, protocols
+        certificates, tls_record_id = self.certificates.for_exchange(
+            exchange,
+            builder,
+            date=date,
+            response_id=response_id,
+            extra=[*ip, *protocols],
+            current_file=self.writer.current_filename,
         )
         metadata = builder.build(
             "metadata",
@@ -317,8 +315,8 @@ class CaptureRecorder:
         exchange.discard()
         req_w, resp_w, meta_w = written[:3]
         if certificates and exchange.tls is not None:
-            self._tls_written[exchange.tls] = written[3]
-        tls_row = self._tls_row(exchange.tls)
+            self.certificates.written(exchange.tls, written[3])
+        tls_row = self.certificates.row(exchange.tls)
         written = written[:3] + written[3 + len(certificates) :]
         self.bytes_written += sum(w.length for w in written)
         made_rows = [
@@ -350,52 +348,6 @@ class CaptureRecorder:
         if self.crawl_log is not None:
             self.crawl_log.write(capture, _fetch_ms(exchange))
         return state
-
-    def _certificate_record(
-        self,
-        exchange: Exchange,
-        builder: RecordBuilder,
-        date: str,
-        response_id: str,
-        ip: list[tuple[str, str]],
-        protocols: list[tuple[str, str]],
-    ) -> tuple[list[Record], str | None]:
-        """The metadata record of the connection's certificate chain, when the current
-        file does not hold it yet (the first exchange of the connection, or the first in
-        a new file), and the id of the record the exchange refers to."""
-        tls = exchange.tls
-        if tls is None:
-            return [], None
-        written = self._tls_written.get(tls)
-        if written is not None and written.filename == self.writer.current_filename:
-            return [], written.record_id
-        record = builder.build(
-            "metadata",
-            date=date,
-            target_uri=exchange.url,
-            content_type=peertls.CONTENT_TYPE,
-            head=tls.record_block(exchange.ip_address),
-            extra=[("WARC-Concurrent-To", response_id), *ip, *protocols],
-        )
-        return [record], record.record_id
-
-    def _tls_row(self, tls: PeerTls | None) -> TlsRow | None:
-        """The catalog's summary of who served a capture, pointing at the chain's record."""
-        written = self._tls_written.get(tls) if tls is not None else None
-        if tls is None or written is None:
-            return None
-        return TlsRow(
-            protocol=tls.protocol,
-            cipher_suite=tls.cipher_suite,
-            subject_host=tls.subject_host,
-            issuer=tls.issuer,
-            verification=tls.verification.result,
-            leaf_sha256=tls.leaf_sha256,
-            record_id=written.record_id,
-            warc_file=written.filename,
-            warc_offset=written.offset,
-            warc_length=written.length,
-        )
 
     def _metadata_fields(
         self,

@@ -145,11 +145,18 @@ class PeerTls:
         return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
+def _names(cert: x509.Certificate) -> list[str]:
+    try:
+        return names_of(cert)
+    except ValueError:  # an extension cryptography cannot parse: the PEM still has it
+        return []
+
+
 def _describe(cert: x509.Certificate) -> dict[str, object]:
     return {
         "subject": cert.subject.rfc4514_string(),
         "issuer": cert.issuer.rfc4514_string(),
-        "names": names_of(cert),
+        "names": _names(cert),
         "serial_number": format(cert.serial_number, "x"),
         "not_before": _iso(cert.not_valid_before_utc),
         "not_after": _iso(cert.not_valid_after_utc),

@@ -147,6 +147,15 @@ def verify_chain(
     chain: Sequence[x509.Certificate], host: str, at: datetime, trust: TrustStore
 ) -> Verification:
     """Check the chain a server presented (leaf first) for ``host`` at ``at``."""
+    try:
+        return _verify(chain, host, at, trust)
+    except ValueError as exc:  # an extension cryptography cannot parse
+        return Verification(f"untrusted: unreadable certificate ({exc})")
+
+
+def _verify(
+    chain: Sequence[x509.Certificate], host: str, at: datetime, trust: TrustStore
+) -> Verification:
     if not chain:
         return Verification("untrusted: the server presented no certificate")
     leaf = chain[0]
@@ -269,8 +278,11 @@ def matching_name(cert: x509.Certificate, host: str) -> str | None:
 def subject_host(cert: x509.Certificate, host: str) -> str:
     """The name the certificate was for, as a citation names it: the entry covering
     ``host``, else its first name."""
-    names = names_of(cert)
-    return matching_name(cert, host) or (names[0] if names else cert.subject.rfc4514_string())
+    try:
+        names = names_of(cert)
+        return matching_name(cert, host) or (names[0] if names else cert.subject.rfc4514_string())
+    except ValueError:  # an extension cryptography cannot parse
+        return cert.subject.rfc4514_string()
 
 
 def issuer_name(cert: x509.Certificate) -> str:

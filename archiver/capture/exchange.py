@@ -21,10 +21,13 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from archiver.netpolicy import AddressPolicy
 from archiver.warc.records import Body
+
+if TYPE_CHECKING:
+    from archiver.capture.peertls import PeerTls
 
 SPOOL_IN_MEMORY = 512 * 1024
 MAX_HEAD_BYTES = 1024 * 1024
@@ -56,6 +59,7 @@ class Exchange:
     interim: list[bytes] = field(default_factory=list)  # heads of 1xx responses, as received
     trailers: list[bytes] = field(default_factory=list)  # trailer lines of a chunked body
     finished_at: datetime | None = None  # when the last response byte came (or the cut)
+    tls: PeerTls | None = None  # what the server of a TLS connection presented
     _head: bytearray = field(default_factory=bytearray)
     _head_end: int = -1
     _body: BinaryIO | None = None
@@ -182,6 +186,16 @@ class Exchange:
                 name, value = line.split(b":", 1)
                 out.append((name.decode("latin-1"), value.strip().decode("latin-1")))
         return out
+
+    def http_protocol(self) -> str:
+        """The ``WARC-Protocol`` identifier of the HTTP layer: the response's version
+        (``http/1.1``, ``http/1.0``), else the request's."""
+        for line in (self.raw_head, bytes(self.request_bytes)):
+            first = line.split(b"\n", 1)[0]
+            found = re.search(rb"\bHTTP/(1\.[01])\b", first)
+            if found:
+                return "http/" + found.group(1).decode("ascii")
+        return "http/1.1"
 
     def header(self, name: str) -> str | None:
         lname = name.lower()

@@ -25,6 +25,7 @@ from archiver import SOFTWARE
 from archiver.capture.crawllog import CrawlLog
 from archiver.capture.exchange import Exchange
 from archiver.capture.rowcommits import RowCommits
+from archiver.capture.tlsrecords import CertificateRecords
 from archiver.catalog import warcfiles
 from archiver.catalog.captures import (
     CaptureRow,
@@ -167,6 +168,7 @@ class CaptureRecorder:
         # Set by the crawl session: the job's crawl.log, a line per URL.
         self.crawl_log: CrawlLog | None = None
         self.bytes_written = 0
+        self.certificates = CertificateRecords()  # of TLS connections, one per file
 
     # -- writing ---------------------------------------------------------------------
 
@@ -196,6 +198,10 @@ class CaptureRecorder:
         date = iso_ms(exchange.started_at)
         response_id = builder.id_factory()
         ip = [("WARC-IP-Address", exchange.ip_address)] if exchange.ip_address else []
+        # IIPC WARC-Protocol (higher layer first) and WARC-Cipher-Suite extensions.
+        protocols = [("WARC-Protocol", exchange.http_protocol())]
+        if exchange.tls is not None:
+            protocols += exchange.tls.warc_fields()
         payload_digest: str | None = sha256_label(exchange.payload_digest_hex)
         _, status, _ = exchange.status_line()
         original, profile = self._revisit_of(exchange, status, payload_digest)
@@ -211,6 +217,7 @@ class CaptureRecorder:
                 ("WARC-Refers-To-Target-URI", original.url),
                 ("WARC-Refers-To-Date", original.captured_at),
                 *ip,
+                *protocols,
             ]
             if profile == IDENTICAL_PAYLOAD:
                 # WARC 1.1 §6.7.2: the payload is left out, so the block is cut, which
@@ -220,7 +227,7 @@ class CaptureRecorder:
             rec_type, body = "response", exchange.body()
             # WARC 1.1 §5.13: the block is shorter than what the server had to send.
             truncated = [("WARC-Truncated", exchange.truncated)] if exchange.truncated else []
-            extra = [*ip, *truncated]
+            extra = [*ip, *protocols, *truncated]
         response = builder.build(
             rec_type,
             date=date,
@@ -244,7 +251,15 @@ class CaptureRecorder:
             target_uri=exchange.url,
             content_type="application/http; msgtype=request",
             head=request_block,
-            extra=[("WARC-Concurrent-To", response_id), *ip],
+            extra=[("WARC-Concurrent-To", response_id), *ip, *protocols],
+        )
+        certificates, tls_record_id = self.certificates.for_exchange(
+            exchange,
+            builder,
+            date=date,
+            response_id=response_id,
+            extra=[*ip, *protocols],
+            current_file=self.writer.current_filename,
         )
         metadata = builder.build(
             "metadata",
@@ -252,7 +267,9 @@ class CaptureRecorder:
             target_uri=exchange.url,
             content_type="application/warc-fields",
             head=warc_fields(
-                self._metadata_fields(exchange, ctx, outlinks, redacted, original, quality)
+                self._metadata_fields(
+                    exchange, ctx, outlinks, redacted, original, quality, tls_record_id
+                )
             ),
             extra=[("WARC-Concurrent-To", response_id)],
         )
@@ -294,9 +311,13 @@ class CaptureRecorder:
             quality=quality.quality if quality else None,
             quality_reason=(quality.reason or None) if quality else None,
         )
-        written = self.writer.write_group([request, response, metadata, *made])
+        written = self.writer.write_group([request, response, metadata, *certificates, *made])
         exchange.discard()
         req_w, resp_w, meta_w = written[:3]
+        if certificates and exchange.tls is not None:
+            self.certificates.written(exchange.tls, written[3])
+        tls_row = self.certificates.row(exchange.tls)
+        written = written[:3] + written[3 + len(certificates) :]
         self.bytes_written += sum(w.length for w in written)
         made_rows = [
             ResourceRow(
@@ -323,7 +344,7 @@ class CaptureRecorder:
             metadata_offset=meta_w.offset,
             metadata_length=meta_w.length,
         )
-        self.rows.queue(capture, ctx.frontier_url, made_rows, lease=ctx.lease)
+        self.rows.queue(capture, ctx.frontier_url, made_rows, lease=ctx.lease, tls=tls_row)
         if self.crawl_log is not None:
             self.crawl_log.write(capture, _fetch_ms(exchange))
         return state
@@ -336,6 +357,7 @@ class CaptureRecorder:
         redacted: Sequence[str] = (),
         original: Original | None = None,
         quality: Quality | None = None,
+        tls_record_id: str | None = None,
     ) -> list[tuple[str, str]]:
         fields = _lineage_fields(self.job_name, ctx)
         fetch_ms = _fetch_ms(exchange)
@@ -352,6 +374,8 @@ class CaptureRecorder:
         fields += [("trailer", line.decode("latin-1")) for line in exchange.trailers]
         if redacted:
             fields.append(("redactedRequestHeaders", ", ".join(redacted)))
+        if tls_record_id is not None:  # the record of the connection's certificate chain
+            fields.append(("tlsCertificates", tls_record_id))
         if quality is not None:
             fields.append(("capturedWith", "browser"))
             fields.append(("quality", quality.quality))

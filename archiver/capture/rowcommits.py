@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from archiver.capture.syncer import Syncer
 from archiver.catalog import frontier
 from archiver.catalog.captures import CaptureRow, ResourceRow, insert_captures, insert_resources
+from archiver.catalog.capturetls import TlsRow, insert_tls
 from archiver.catalog.db import Catalog
 from archiver.catalog.errors import DATABASE_ERRORS, is_transient
 from archiver.catalog.frontier import FrontierEntry, Rejection
@@ -31,6 +32,7 @@ class _Batch:
 
     rows: list[CaptureRow]
     resources: list[tuple[int, ResourceRow]]  # (index in rows, resource)
+    tls: list[tuple[int, TlsRow]]  # (index in rows, who served it)
     discovered: list[FrontierEntry]
     done: list[tuple[str, str | None]]  # (frontier URL, lease token)
     rejected: list[Rejection]
@@ -52,6 +54,7 @@ class RowCommits:
         self.commit_seconds = commit_seconds
         self._pending: list[CaptureRow] = []
         self._resources: list[tuple[int, ResourceRow]] = []  # (index in _pending, row)
+        self._tls: list[tuple[int, TlsRow]] = []  # (index in _pending, row)
         self._discovered: list[FrontierEntry] = []
         self._done: list[tuple[str, str | None]] = []
         self._rejected: list[Rejection] = []
@@ -81,9 +84,13 @@ class RowCommits:
         frontier_url: str | None,
         resources: Sequence[ResourceRow] = (),
         lease: str | None = None,
+        tls: TlsRow | None = None,
     ) -> None:
-        """Queue a capture's row (and its resource rows); commit when a batch is due."""
+        """Queue a capture's row (with its resource rows and TLS row); commit when a batch
+        is due."""
         self._resources += [(len(self._pending), resource) for resource in resources]
+        if tls is not None:
+            self._tls.append((len(self._pending), tls))
         self._pending.append(row)
         if frontier_url is not None:
             self._done.append((frontier_url, lease))
@@ -167,8 +174,11 @@ class RowCommits:
         return bool(self._pending or self._discovered or self._done or self._rejected)
 
     def _take(self) -> _Batch:
-        batch = _Batch(self._pending, self._resources, self._discovered, self._done, self._rejected)
-        self._pending, self._resources, self._discovered, self._done = [], [], [], []
+        batch = _Batch(
+            self._pending, self._resources, self._tls, self._discovered, self._done, self._rejected
+        )
+        self._pending, self._resources, self._tls, self._discovered = [], [], [], []
+        self._done = []
         self._rejected = []
         return batch
 
@@ -192,5 +202,6 @@ class RowCommits:
             frontier.add_rejections(conn, self.job_id, batch.rejected)
             ids = insert_captures(conn, batch.rows)
             insert_resources(conn, [(ids[index], row) for index, row in batch.resources])
+            insert_tls(conn, [(ids[index], row) for index, row in batch.tls])
             frontier.mark_done(conn, self.job_id, batch.done)
         self.committed += len(batch.rows)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 
 from archiver.capture_ids import new_capture_id, parse_capture_id
+from archiver.catalog.capturetls import TLS_JSON, TlsRow
 from archiver.catalog.db import Catalog
 from archiver.errors import NotFound
 from archiver.urls import surt_key
@@ -101,6 +102,7 @@ class Capture(CaptureRow):
     spool_path: str | None = None
     warcinfo_length: int | None = None
     resources_json: str | None = None  # its capture_resources rows, as a JSON array
+    tls_json: str | None = None  # its capture_tls row, as a JSON object
 
     @property
     def resources(self) -> list[ResourceRow]:
@@ -109,6 +111,13 @@ class Capture(CaptureRow):
             return []
         rows = [ResourceRow(**item) for item in json.loads(self.resources_json)]
         return sorted(rows, key=lambda r: r.warc_offset)
+
+    @property
+    def tls(self) -> TlsRow | None:
+        """Who served it, when it came over TLS (archiver/catalog/capturetls.py)."""
+        if not self.tls_json:
+            return None
+        return TlsRow(**json.loads(self.tls_json))
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
@@ -120,14 +129,16 @@ SELECT c.*, j.name AS job, s.url AS seed_url, w.storage_uri, w.storage_key, w.st
        w.state AS warc_state, w.spool_path, w.warcinfo_length,
        (SELECT json_group_array(json_object({resource_columns}))
           FROM capture_resources r WHERE r.capture_id = c.id HAVING COUNT(*) > 0
-       ) AS resources_json
+       ) AS resources_json,
+       {tls_json} AS tls_json
 FROM captures c
 JOIN jobs j ON j.id = c.job_id
 LEFT JOIN seeds s ON s.id = c.seed_id
 LEFT JOIN warc_files w ON w.name = c.warc_file
 """
 _SELECT = _SELECT_TEMPLATE.format(
-    resource_columns=", ".join(f"'{name}', r.{name}" for name in _RESOURCE_FIELDS)
+    resource_columns=", ".join(f"'{name}', r.{name}" for name in _RESOURCE_FIELDS),
+    tls_json=TLS_JSON,
 )
 
 

@@ -48,6 +48,7 @@ class ExportRow(NamedTuple):
     spool_path: str | None
     warcinfo_length: int | None
     resources: str | None  # the capture's resource records: 'offset length,offset length'
+    tls: str | None  # 'offset length' of the TLS certificate record written with it
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,8 @@ def read_snapshot(catalog: Catalog) -> Iterator[None]:
 
 
 # dialect: sqlite (group_concat; PostgreSQL has string_agg and needs casts for ||)
+# A TLS connection's certificate record is copied with the capture it was written with
+# (after that capture's request record): once per file, as it is stored.
 _COLUMNS = """
 SELECT c.id, c.url, c.kind, c.state, c.captured_at, c.title, c.http_status, {chosen},
        c.record_id, c.record_digest, c.payload_digest,
@@ -168,7 +171,9 @@ SELECT c.id, c.url, c.kind, c.state, c.captured_at, c.title, c.http_status, {cho
        c.metadata_offset, c.metadata_length,
        j.name, w.state, w.store_uri, w.storage_key, w.spool_path, w.warcinfo_length,
        (SELECT group_concat(r.warc_offset || ' ' || r.warc_length, ',')
-          FROM capture_resources r WHERE r.capture_id = c.id) AS resources
+          FROM capture_resources r WHERE r.capture_id = c.id) AS resources,
+       (SELECT t.warc_offset || ' ' || t.warc_length FROM capture_tls t
+          WHERE t.capture_id = c.id AND t.warc_offset > c.request_offset) AS tls
 """
 # A whole job: straight from the captures_job_file index, in file and offset order.
 # Failed fetches (no file) first on both engines: NULLs sort first in SQLite, last in

@@ -329,4 +329,23 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        11,
+        "who served each capture: TLS version, cipher suite, certificate and its verification",
+        """
+        CREATE TABLE capture_tls (
+            capture_id    TEXT PRIMARY KEY REFERENCES captures(id),
+            protocol      TEXT,
+            cipher_suite  TEXT,
+            subject_host  TEXT,
+            issuer        TEXT,
+            verification  TEXT NOT NULL,
+            leaf_sha256   TEXT,
+            record_id     TEXT NOT NULL,
+            warc_file     TEXT NOT NULL REFERENCES warc_files(name),
+            warc_offset   INTEGER NOT NULL,
+            warc_length   INTEGER NOT NULL
+        );
+        """,
+    ),
 )

@@ -148,7 +148,11 @@ def _revisit_records(catalog, capture: Capture, records) -> tuple[bytes, Capture
     original = get_capture(catalog, capture.revisit_of)
     held = read_original(capture, records, original, job_s3_options(catalog, original.job))
     same_file = original.warc_file == capture.warc_file
-    return held.as_warc() + records.as_warc(warcinfo=not same_file), original
+    # Over one TLS connection, both name the same certificate record: written once.
+    same_chain = bool(
+        capture.tls and original.tls and capture.tls.record_id == original.tls.record_id
+    )
+    return held.as_warc() + records.as_warc(warcinfo=not same_file, tls=not same_chain), original
 
 
 @click.command()
@@ -166,10 +170,11 @@ def _revisit_records(catalog, capture: Capture, records) -> tuple[bytes, Capture
 )
 @click.pass_obj
 def get(obj, capture_id: str, output: str | None, force: bool, resource: str | None) -> None:  # type: ignore[no-untyped-def]
-    """Write a capture's WARC records (warcinfo, request, response, metadata, and a
-    browser capture's screenshot, DOM and text) as a standalone .warc.gz, read by byte
-    range and digest-checked first. A revisit comes with the records of the capture
-    holding its payload, so the file replays on its own.
+    """Write a capture's WARC records (warcinfo, request, response, metadata, the server's
+    certificate chain for an HTTPS capture, and a browser capture's screenshot, DOM and
+    text) as a standalone .warc.gz, read by byte range and digest-checked first. A
+    revisit comes with the records of the capture holding its payload, so the file
+    replays on its own.
 
     Example: archiver get K7QD-3XMA -o evidence.warc.gz
     """

@@ -156,6 +156,11 @@ ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
         "A command run for each confirmed event, with the event as JSON on its stdin.",
     ),
     "ARCHIVER_EVENT_WEBHOOK": (None, "A URL each confirmed event is POSTed to, as JSON."),
+    "ARCHIVER_TLS_CA_FILE": (
+        None,
+        "A PEM file of CA certificates trusted besides the system's when each server's"
+        " certificate chain is checked (a private CA; crawling never depends on the check).",
+    ),
     "ARCHIVER_BROWSER_HOSTS": (
         "weibo.com,weibo.cn,mp.weixin.qq.com,x.com,twitter.com,t.me,facebook.com,instagram.com",
         "Hosts (and their subdomains) whose pages are always captured with the browser,"
@@ -356,6 +361,7 @@ class CrawlConfig:
     lease_seconds: float = 60.0
     lease_attempts: int = 3
     host_workers: int = 1
+    tls_ca_file: str | None = None  # CA certificates trusted besides the system's
 
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlConfig:
@@ -422,7 +428,20 @@ class CrawlConfig:
             lease_seconds=_lease_seconds(settings),
             lease_attempts=_int(settings, "ARCHIVER_LEASE_ATTEMPTS", 1, 100),
             host_workers=_int(settings, "ARCHIVER_HOST_WORKERS", 1, 64),
+            tls_ca_file=_ca_file(settings),
         )
+
+
+def _ca_file(settings: Any) -> str | None:
+    """ARCHIVER_TLS_CA_FILE, checked to hold PEM certificates before the crawl starts."""
+    value = str(settings.get("ARCHIVER_TLS_CA_FILE") or "").strip()
+    if not value:
+        return None
+    from archiver.capture.tlsverify import read_ca_file
+
+    path = str(Path(value).expanduser().resolve())
+    read_ca_file(path)
+    return path
 
 
 def _lease_seconds(settings: Any) -> float:

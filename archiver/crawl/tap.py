@@ -14,6 +14,10 @@ These are private Scrapy and Twisted internals: pyproject pins the Scrapy range 
 
 Each Scrapy request is matched to its exchange by a marker header that the
 protocol removes before anything is written, so it never goes over the wire.
+
+On a TLS connection the protocol also takes, once, what the server presented (version,
+cipher suite, certificate chain) from the OpenSSL connection below it, and has the chain
+checked (archiver/capture/peertls.py); every exchange on the connection carries it.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ import logging
 import uuid
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
+from OpenSSL import SSL
 from scrapy.core.downloader.handlers.http11 import (
     HTTP11DownloadHandler,
     _LenientHTTP11ClientFactory,
@@ -39,6 +45,8 @@ from twisted.internet.error import ConnectionDone
 from twisted.web.http import _IdentityTransferDecoder
 
 from archiver.capture.exchange import Exchange, Limits
+from archiver.capture.peertls import PeerTls
+from archiver.capture.tlsverify import TrustStore
 from archiver.catalog.db import utc_now
 
 logger = logging.getLogger(__name__)
@@ -126,11 +134,14 @@ def _is_text(exchange: Exchange) -> bool:
 
 
 class RecordingProtocol(_LenientHTTP11ClientProtocol):
-    def __init__(self, quiescent_callback: Any, registry: dict[str, Exchange]):
+    def __init__(self, quiescent_callback: Any, registry: dict[str, Exchange], trust: TrustStore):
         super().__init__(quiescent_callback)
         self._registry = registry
+        self._trust = trust
         self._exchange: Exchange | None = None
         self._timer: Any = None
+        self._tls: PeerTls | None = None
+        self._tls_seen = False  # the connection was looked at (TLS or not)
 
     def makeConnection(self, transport: Any) -> None:
         super().makeConnection(_TeeTransport(transport, self))
@@ -175,6 +186,10 @@ class RecordingProtocol(_LenientHTTP11ClientProtocol):
     def dataReceived(self, data: bytes) -> None:
         exchange = self._exchange
         if exchange is not None:
+            if not self._tls_seen:  # the handshake is over once application data arrives
+                self._tls_seen = True
+                self._tls = _observe_tls(self.transport._transport, exchange.url, self._trust)
+            exchange.tls = self._tls
             exchange.on_response_bytes(data)
             if exchange.head_overflow:  # a header flood: stop reading it
                 self.transport.abortConnection()
@@ -231,18 +246,50 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+def _observe_tls(transport: Any, url: str, trust: TrustStore) -> PeerTls | None:
+    """What the server of a TLS connection presented; None on a plain connection. Both a
+    direct connection (Twisted's TLS wrapper) and a tunnel through a proxy (``startTLS``)
+    give the OpenSSL connection through ``getHandle``."""
+    get_handle = getattr(transport, "getHandle", None)
+    connection = get_handle() if get_handle is not None else None
+    if not isinstance(connection, SSL.Connection):
+        return None
+    parts = urlsplit(url)
+    try:
+        chain = connection.get_peer_cert_chain(as_cryptography=True) or []
+        return PeerTls.observe(
+            version=connection.get_protocol_version_name(),
+            cipher=connection.get_cipher_name(),
+            chain=chain,
+            host=parts.hostname or "",
+            port=parts.port or 443,
+            at=utc_now(),
+            trust=trust,
+        )
+    except Exception:  # never let the record of the connection stop the fetch
+        logger.exception("could not read the TLS connection of %s", url)
+        return None
+
+
 def _describe(reason: Any) -> str:
     value = getattr(reason, "value", reason)
     return f"{type(value).__name__}: {value}" if value is not None else "connection lost"
 
 
 class _RecordingFactory(_LenientHTTP11ClientFactory):
-    def __init__(self, quiescent_callback: Any, metadata: Any, registry: dict[str, Exchange]):
+    def __init__(
+        self,
+        quiescent_callback: Any,
+        metadata: Any,
+        registry: dict[str, Exchange],
+        trust: TrustStore,
+    ):
         super().__init__(quiescent_callback, metadata)
         self._registry = registry
+        self._trust = trust
 
     def buildProtocol(self, addr: Any) -> RecordingProtocol:
-        return RecordingProtocol(self._quiescentCallback, self._registry)
+        return RecordingProtocol(self._quiescentCallback, self._registry, self._trust)
 
 
 class ArchivingDownloadHandler(HTTP11DownloadHandler):
@@ -255,7 +302,11 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
             raise NotConfigured("ArchivingDownloadHandler needs the archiver session extension")
         self._session = session
         self._registry: dict[str, Exchange] = {}
-        self._pool._factory = partial(_RecordingFactory, registry=self._registry)
+        # Certificates are not verified by the connection (DOWNLOAD_VERIFY_CERTIFICATES
+        # stays off: a page behind a bad certificate is still captured); each chain is
+        # checked against this store and the verdict recorded.
+        trust = TrustStore.load(session.config.tls_ca_file)
+        self._pool._factory = partial(_RecordingFactory, registry=self._registry, trust=trust)
         # Twisted would resend a request on a fresh connection when a pooled one turns
         # out stale, reusing the request whose marker is gone; Scrapy's RetryMiddleware
         # retries instead, as a new, recorded exchange.

@@ -4,21 +4,25 @@ Every format carries the URL, the title when one was captured, the site, the cap
 time, the capture id, the SHA-256 of the content as served, and where a reader finds
 the archived copy: a replay URL when a replay base is configured, else the archive's
 name beside the capture id (never a ``file://`` path). A capture of an error page, a
-removal notice or a wall says so ("captured as HTTP 404"). Text meant for readers
-shows URLs as IRIs (Unicode host names and paths); structured formats keep the URI.
+removal notice or a wall says so ("captured as HTTP 404"). A capture made over TLS
+says who served it (archiver/research/servedby.py): a sentence in the text styles, a
+note in BibTeX, CSL-JSON and RIS. Text meant for readers shows URLs as IRIs (Unicode
+host names and paths); structured formats keep the URI.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from archiver import SOFTWARE
 from archiver.catalog.captures import Capture
+from archiver.catalog.capturetls import TlsRow
 from archiver.research.replay import replay_url
+from archiver.research.servedby import tls_statement
 from archiver.urls import display_host, display_iri
 
 FORMATS = ("text", "apa", "chicago", "bluebook", "bibtex", "csl-json", "ris", "robust-link")
@@ -48,6 +52,8 @@ class Citation:
     published: str | None = None  # ISO 8601, as the page stated it
     archive: str = "archiver"  # the archive's name, cited where there is no replay URL
     captured_as: str | None = None  # "HTTP 404", "a removal notice": not the page itself
+    tls: TlsRow | None = None  # the TLS connection it came over, and the server's certificate
+    served_by: str | None = None  # that, as a sentence (no capital, no final stop)
 
     @classmethod
     def of(
@@ -88,6 +94,8 @@ class Citation:
             published=capture.published,
             archive=archive,
             captured_as=captured_as(capture, observation),
+            tls=capture.tls,
+            served_by=tls_statement(capture),
         )
 
     @property
@@ -137,6 +145,18 @@ class Citation:
         return f"{parts[0]}, {month}" + (f" {parts[2]}" if len(parts) == 3 else "")
 
     @property
+    def served_sentence(self) -> str:
+        """Who served it, as a sentence of its own (empty when not over TLS)."""
+        if not self.served_by:
+            return ""
+        return f" {self.served_by[0].upper()}{self.served_by[1:]}."
+
+    @property
+    def served_note(self) -> str:
+        """Who served it, as the end of a note (empty when not over TLS)."""
+        return f"; {self.served_by}" if self.served_by else ""
+
+    @property
     def evidence(self) -> str:
         if not self.sha256:
             return f"capture {self.capture_id}"
@@ -161,6 +181,8 @@ class Citation:
             "record_digest": self.record_digest,
             "job": self.job,
             "software": SOFTWARE,
+            "served_by": self.served_by,
+            "tls": asdict(self.tls) if self.tls else None,
         }
 
 
@@ -195,6 +217,13 @@ def _text(c: Citation) -> str:
         lines.append(f"  Captured as {c.captured_as}.")
     if c.sha256:
         lines.append(f"  SHA-256 of the content as served: {c.sha256}")
+    if c.tls is not None:
+        lines.append(f" {c.served_sentence}")
+        if c.tls.leaf_sha256:
+            lines.append(
+                f"  Server certificate SHA-256: {c.tls.leaf_sha256.removeprefix('sha256:')}"
+                f" (chain in WARC record {c.tls.record_id})"
+            )
     if c.warc_file:
         lines.append(
             f"  WARC record: {c.warc_file}, offset {c.offset}, length {c.length};"
@@ -222,7 +251,7 @@ def _apa(c: Citation) -> str:
         title = f"[{described}]. "
     return (
         f"{title}({c.issued_apa}). {c.site}. Retrieved {c.long_date}, from {c.iri}."
-        f" Archived {c.when} {_archived_where(c)} ({c.evidence})."
+        f" Archived {c.when} {_archived_where(c)} ({c.evidence}).{c.served_sentence}"
     )
 
 
@@ -236,7 +265,7 @@ def _chicago(c: Citation) -> str:
     published = f" {c.issued_long}." if c.published else ""
     return (
         f"{title}{c.site}.{published} Archived {c.long_date}, {c.captured_at:%H:%M} UTC. {c.iri}."
-        f" Archived copy: {c.archived_copy} ({c.evidence})."
+        f" Archived copy: {c.archived_copy} ({c.evidence}).{c.served_sentence}"
     )
 
 
@@ -264,6 +293,7 @@ def _bluebook(c: Citation) -> str:
     dated, trailer = (_bluebook_day(parts), f"archived {when}; ") if parts else (when, "")
     return (
         f"{title}{c.site.upper()} ({dated}), {c.iri} [{c.archived_copy}] ({trailer}{c.evidence})."
+        f"{c.served_sentence}"
     )
 
 
@@ -291,7 +321,10 @@ def _bibtex(c: Citation) -> str:
         fields.append(("titleaddon", _bib_escape(f"captured as {c.captured_as}")))
     if c.issued_parts:
         fields.append(("date", "-".join(f"{p:02d}" for p in c.issued_parts)))
-    note = f"Archived {c.captured_at_text} by {SOFTWARE}, {c.evidence}; {_archived_note(c)}"
+    note = (
+        f"Archived {c.captured_at_text} by {SOFTWARE}, {c.evidence}; {_archived_note(c)}"
+        f"{c.served_note}"
+    )
     fields.append(("note", _bib_escape(note)))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@online{{archiver-{c.capture_id.replace('-', '')},\n{body}\n}}"
@@ -307,7 +340,7 @@ def _csl(c: Citation) -> str:
         "accessed": {"date-parts": [[c.captured_at.year, c.captured_at.month, c.captured_at.day]]},
         "archive": c.archive,
         "archive_location": c.replay_url or c.capture_id,
-        "note": f"Archived {c.captured_at_text}; {c.evidence}",
+        "note": f"Archived {c.captured_at_text}; {c.evidence}{c.served_note}",
     }
     if c.title:
         item["title"] = c.title
@@ -334,7 +367,7 @@ def _ris(c: Citation) -> str:
         f"Y2  - {c.captured_at:%Y/%m/%d}/",
         f"DB  - {c.archive}",
         f"AN  - {c.capture_id}",
-        f"N1  - Archived {c.captured_at_text}; {shown}{c.evidence}{copy}",
+        f"N1  - Archived {c.captured_at_text}; {shown}{c.evidence}{copy}{c.served_note}",
         "ER  - ",
     ]
     return "\n".join(lines)

@@ -27,19 +27,25 @@ from archiver.warc.writer import OPEN_SUFFIX
 @dataclass(frozen=True)
 class CaptureRecords:
     """The gzip members, byte for byte as stored: warcinfo, request, response, metadata,
-    and a browser capture's resource records (screenshot, DOM)."""
+    the certificate record of the TLS connection it came over, and a browser capture's
+    resource records (screenshot, DOM)."""
 
     warcinfo: bytes
     request: bytes
     response: bytes
     metadata: bytes
     resources: tuple[bytes, ...] = ()
+    tls: bytes = b""
 
-    def as_warc(self, *, warcinfo: bool = True) -> bytes:
-        """The records as one ``.warc.gz``; without the warcinfo record when it is already
-        in the file being written (a record id appears once in a file)."""
+    def as_warc(self, *, warcinfo: bool = True, tls: bool = True) -> bytes:
+        """The records as one ``.warc.gz``; without the warcinfo record, or the TLS
+        certificate record, when it is already in the file being written (a record id
+        appears once in a file)."""
         head = self.warcinfo if warcinfo else b""
-        return head + self.request + self.response + self.metadata + b"".join(self.resources)
+        chain = self.tls if tls else b""
+        return (
+            head + self.request + self.response + self.metadata + chain + b"".join(self.resources)
+        )
 
     def resource_payload(self, index: int) -> bytes:
         """The block of the ``index``-th resource record (a PNG, an HTML document)."""
@@ -161,6 +167,7 @@ def read_capture(capture: Capture, s3: S3Options | None = None) -> CaptureRecord
             response=read(capture.warc_offset, capture.warc_length or 0),
             metadata=read(capture.metadata_offset or 0, capture.metadata_length or 0),
             resources=tuple(read(r.warc_offset, r.warc_length) for r in capture.resources),
+            tls=_read_tls(capture, read),
         )
     response = _check_member(parts.response, "response", capture)
     expected = {
@@ -180,6 +187,14 @@ def read_capture(capture: Capture, s3: S3Options | None = None) -> CaptureRecord
             raise IntegrityError(
                 f"capture {capture.id}: the {what} record belongs to another capture"
             )
+    if capture.tls is not None:
+        headers = _check_member(parts.tls, "TLS certificate", capture)
+        found = (headers.get("WARC-Type"), headers.get("WARC-Record-ID"))
+        if found != ("metadata", capture.tls.record_id):
+            raise IntegrityError(
+                f"capture {capture.id}: the TLS certificate record is not what the catalog"
+                f" says (found {found})"
+            )
     for row, data in zip(capture.resources, parts.resources, strict=True):
         headers = _check_member(data, f"{row.kind} resource", capture)
         found = (
@@ -192,6 +207,20 @@ def read_capture(capture: Capture, s3: S3Options | None = None) -> CaptureRecord
                 f" catalog says (found {found})"
             )
     return parts
+
+
+def _read_tls(capture: Capture, read: Callable[[int, int], bytes]) -> bytes:
+    """The record of the certificate chain of the connection the capture came over: in
+    the capture's own file (the recorder writes it again in each new file)."""
+    tls = capture.tls
+    if tls is None:
+        return b""
+    if tls.warc_file != capture.warc_file:
+        raise IntegrityError(
+            f"capture {capture.id}: the catalog puts its TLS certificate record in"
+            f" {tls.warc_file}, not in the capture's file {capture.warc_file}"
+        )
+    return read(tls.warc_offset, tls.warc_length)
 
 
 def read_original(

@@ -129,13 +129,14 @@ def entry_sizes(rows: Iterable[ExportRow]) -> dict[str, int]:
     return sizes
 
 
-def _resource_ranges(text: str | None) -> list[tuple[int, int, str]]:
-    """A browser capture's screenshot and DOM records: 'offset length,offset length'."""
+def _ranges(text: str | None, kind: str) -> list[tuple[int, int, str]]:
+    """Records listed as 'offset length,offset length': a browser capture's screenshot
+    and DOM records, the certificate record of a TLS connection."""
     out = []
     for item in (text or "").split(","):
         if item:
             start, size = item.split()
-            out.append((int(start), int(size), "resource"))
+            out.append((int(start), int(size), kind))
     return out
 
 
@@ -146,7 +147,8 @@ def row_members(row: ExportRow) -> Iterator[Member]:
             (row.request_offset, row.request_length, "request"),
             (row.warc_offset, row.warc_length, "response"),
             (row.metadata_offset, row.metadata_length, "metadata"),
-            *_resource_ranges(row.resources),
+            *_ranges(row.resources, "resource"),
+            *_ranges(row.tls, "metadata"),
         )
         if start is not None and size
     )

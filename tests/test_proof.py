@@ -95,6 +95,17 @@ def test_two_authorities_stamp_a_crawl_and_the_proof_walks_to_both(tmp_path, fix
         assert checked.returncode == 0 and "Verification: OK" in checked.stdout, checked.stderr
         assert chain.read_text().count("BEGIN CERTIFICATE") == 2
 
+    # Citations name the earliest token, and its gap from the capture.
+    cited = run_cli(home, "cite", capture["capture_id"], env=env)
+    assert cited.returncode == 0, cited.stderr
+    assert "  Trusted timestamp: timestamped by 127.0.0.1 at " in cited.stdout
+    bibtex = run_cli(home, "cite", capture["capture_id"], "--format", "bibtex", env=env).stdout
+    assert "; timestamped by 127.0.0.1 at " in bibtex
+    ris = run_cli(home, "cite", capture["capture_id"], "--format", "ris", env=env).stdout
+    assert "timestamped by 127.0.0.1 at " in ris
+    as_json = json.loads(run_cli(home, "cite", capture["capture_id"], "--json", env=env).stdout)
+    assert as_json[0]["timestamp"].startswith("timestamped by 127.0.0.1 at ")
+
     # Nothing is asked again: the manifest holds every stored file.
     again = run_cli(home, "stamp", env=env)
     assert again.returncode == 0, again.stderr
@@ -187,6 +198,8 @@ def test_without_authorities_a_capture_has_no_trusted_timestamp(tmp_path, fixtur
     proof = _proof(home, capture["capture_id"], {})
     assert proof.returncode == 3
     assert "no trusted timestamp covers this capture" in proof.stdout
+    cited = run_cli(home, "cite", capture["capture_id"])
+    assert "  Trusted timestamp: no trusted timestamp" in cited.stdout
 
     # Authorities set later, in the home's config file, stamp the job's latest manifest.
     alpha, _, bundle = authorities

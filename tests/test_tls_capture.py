@@ -236,6 +236,10 @@ def test_cite_says_who_served_it(tls_crawl):
     ) in text
     tls12 = tls_row(home, urls["tls12"])["capture_id"]
     assert "Served over TLS 1.2 by a server" in run_cli(home, "cite", tls12).stdout
+    # The offline proof names who served it too (this crawl had no timestamp authority).
+    proof = run_cli(home, "verify", good, "--proof")
+    assert f"   served over TLS 1.3 {sentence}\n" in proof.stdout
+    assert proof.returncode == 3 and "no manifest" in proof.stdout + proof.stderr
 
 
 @pytest.mark.own_catalog  # tls_crawl's

@@ -10,6 +10,7 @@ from archiver.catalog.captures import Capture, get_capture
 from archiver.catalog.jobs import get_job
 from archiver.catalog.statuses import observation_of
 from archiver.cli.jsonout import echo_json
+from archiver.proof.statement import earliest_stamp
 from archiver.research import replay
 from archiver.research.citation import FORMATS, Citation, render
 
@@ -29,9 +30,17 @@ def citations(obj, capture_ids, base: str | None) -> list[Citation]:  # type: ig
 
     found = [get_capture(catalog, cid) for cid in capture_ids]
     return [
-        Citation.of(c, base, archive=archive(c), observation=observation_of(catalog, c.id))
+        Citation.of(
+            c, base, archive=archive(c), observation=observation_of(catalog, c.id),
+            stamped=_stamped(catalog, c),
+        )
         for c in found
-    ]
+    ]  # fmt: skip
+
+
+def _stamped(catalog, capture: Capture) -> str | None:  # type: ignore[no-untyped-def]
+    stamp = earliest_stamp(catalog, capture)
+    return stamp.sentence if stamp else None
 
 
 @click.command()

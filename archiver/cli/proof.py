@@ -100,14 +100,16 @@ def stamp(obj, job: str | None, list_only: bool, timeout: float, as_json: bool) 
 def show_proof(obj, capture: Capture, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """``archiver verify ID --proof``: each link, then exit 3 at a broken one."""
     from archiver.proof.check import prove
+    from archiver.research.servedby import tls_statement
 
     catalog = obj.catalog()
     store = job_store(catalog, obj.home.warcs_dir, capture.job)
     proof = prove(catalog, capture, store, job_s3_options(catalog, capture.job))
+    served = tls_statement(capture)
     if as_json:
         echo_json({
             "capture_id": capture.id, "url": capture.url, "captured_at": capture.captured_at,
-            "ok": proof.ok, "manifest": proof.manifest,
+            "ok": proof.ok, "manifest": proof.manifest, "served_by": served,
             "steps": [{"step": s.name, "ok": s.ok, "detail": s.detail} for s in proof.steps],
             "timestamps": [
                 {"authority": t.authority, "state": t.state, "gen_time": t.gen_time,
@@ -117,6 +119,8 @@ def show_proof(obj, capture: Capture, as_json: bool) -> None:  # type: ignore[no
         })  # fmt: skip
     else:
         click.echo(f"capture {capture.id}  {display_iri(capture.url)}  at {capture.captured_at}")
+        if served:
+            click.echo(f"   {served}")
         for number, step in enumerate(proof.steps, 1):
             click.echo(f"{number}. {step.name}: {'ok' if step.ok else 'FAILED'}: {step.detail}")
         for t in proof.stamps:

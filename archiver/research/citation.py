@@ -54,6 +54,7 @@ class Citation:
     captured_as: str | None = None  # "HTTP 404", "a removal notice": not the page itself
     tls: TlsRow | None = None  # the TLS connection it came over, and the server's certificate
     served_by: str | None = None  # that, as a sentence (no capital, no final stop)
+    stamped: str | None = None  # its earliest trusted timestamp, as a sentence
 
     @classmethod
     def of(
@@ -63,6 +64,7 @@ class Citation:
         *,
         archive: str = "archiver",
         observation: str | None = None,
+        stamped: str | None = None,
     ) -> Citation:
         """``observation`` is what watching the seed made of this capture (``removed``,
         ``gone``, ...; see archiver/watch/classify.py), when it was a seed page."""
@@ -96,6 +98,7 @@ class Citation:
             captured_as=captured_as(capture, observation),
             tls=capture.tls,
             served_by=tls_statement(capture),
+            stamped=stamped,
         )
 
     @property
@@ -146,15 +149,18 @@ class Citation:
 
     @property
     def served_sentence(self) -> str:
-        """Who served it, as a sentence of its own (empty when not over TLS)."""
-        if not self.served_by:
-            return ""
-        return f" {self.served_by[0].upper()}{self.served_by[1:]}."
+        """Who served it and when a trusted authority saw it, as sentences of their own
+        (empty when neither is known)."""
+        return "".join(f" {part[0].upper()}{part[1:]}." for part in self._proof_parts)
 
     @property
     def served_note(self) -> str:
-        """Who served it, as the end of a note (empty when not over TLS)."""
-        return f"; {self.served_by}" if self.served_by else ""
+        """The same, as the end of a note."""
+        return "".join(f"; {part}" for part in self._proof_parts)
+
+    @property
+    def _proof_parts(self) -> list[str]:
+        return [part for part in (self.served_by, self.stamped) if part]
 
     @property
     def evidence(self) -> str:
@@ -182,6 +188,7 @@ class Citation:
             "job": self.job,
             "software": SOFTWARE,
             "served_by": self.served_by,
+            "timestamp": self.stamped,
             "tls": asdict(self.tls) if self.tls else None,
         }
 
@@ -217,19 +224,22 @@ def _text(c: Citation) -> str:
         lines.append(f"  Captured as {c.captured_as}.")
     if c.sha256:
         lines.append(f"  SHA-256 of the content as served: {c.sha256}")
-    if c.tls is not None:
-        lines.append(f" {c.served_sentence}")
-        if c.tls.leaf_sha256:
-            lines.append(
-                f"  Server certificate SHA-256: {c.tls.leaf_sha256.removeprefix('sha256:')}"
-                f" (chain in WARC record {c.tls.record_id})"
-            )
+    if c.served_by:
+        lines.append(f"  {c.served_by[0].upper()}{c.served_by[1:]}.")
+    if c.tls is not None and c.tls.leaf_sha256:
+        lines.append(
+            f"  Server certificate SHA-256: {c.tls.leaf_sha256.removeprefix('sha256:')}"
+            f" (chain in WARC record {c.tls.record_id})"
+        )
     if c.warc_file:
         lines.append(
             f"  WARC record: {c.warc_file}, offset {c.offset}, length {c.length};"
             f" record digest {c.record_digest}"
         )
     lines.append(f"  Stored at: {c.storage_uri or '(not stored)'}")
+    if c.state != "failed":
+        stamp = c.stamped or "no trusted timestamp ('archiver verify ID --proof' explains)"
+        lines.append(f"  Trusted timestamp: {stamp}")
     if c.replay_url:
         lines.append(f"  Replay: {c.replay_url}")
     if c.note:

@@ -217,6 +217,11 @@ def test_bad_stamping_settings_are_refused_before_a_crawl(tmp_path):
     bad = run_cli(home, "crawl", "https://example.org/", env={"ARCHIVER_TSA_URLS": "freetsa.org"})
     assert bad.returncode == 1
     assert "ARCHIVER_TSA_URLS holds 'freetsa.org', which is not an http(s) URL" in bad.stderr
+    secret = {"ARCHIVER_TSA_URLS": "https://ann:hunter2@tsa.example/tsr"}
+    bad = run_cli(home, "crawl", "https://example.org/", env=secret)
+    assert bad.returncode == 1
+    assert "ARCHIVER_TSA_URLS holds a URL with credentials (tsa.example)" in bad.stderr
+    assert "hunter2" not in bad.stderr
     bad = run_cli(home, "crawl", "https://example.org/", env={"ARCHIVER_TSA_INTERVAL": "soon"})
     assert bad.returncode == 1
     assert "ARCHIVER_TSA_INTERVAL='soon' is not a number of seconds" in bad.stderr
@@ -302,3 +307,15 @@ def test_a_signed_export_carries_the_proof_and_a_timestamp_over_its_signature(
              "-CAfile", str(bundle)], capture_output=True, text=True,
         )  # fmt: skip
         assert "Verification: OK" in checked.stdout, checked.stderr
+
+
+@pytest.mark.live
+def test_live_authorities_stamp_and_verify(tmp_path):
+    """Real public authorities (network needed; CI deselects ``live``): each stamps bytes
+    and its token verifies against the system's roots, then offline against its chain."""
+    from archiver.proof.tsa import check_token, request_token
+
+    for url in ("https://freetsa.org/tsr", "http://timestamp.digicert.com"):
+        token = request_token(url, b"archiver live check\n", timeout=30)
+        again = check_token(token.response, b"archiver live check\n", chain=token.chain)
+        assert again.gen_time == token.gen_time

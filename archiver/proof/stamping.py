@@ -42,10 +42,17 @@ def authorities() -> list[str]:
     """The timestamp authorities' URLs in ``ARCHIVER_TSA_URLS`` (space or comma separated)."""
     urls = [u for u in re.split(r"[\s,]+", os.environ.get("ARCHIVER_TSA_URLS", "")) if u]
     for url in urls:
-        if urlsplit(url).scheme not in ("http", "https"):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ArchiverError(
                 f"ARCHIVER_TSA_URLS holds {url!r}, which is not an http(s) URL of a timestamp"
                 " authority: list them like 'https://freetsa.org/tsr http://timestamp.digicert.com'"
+            )
+        if parts.username or parts.password:
+            raise ArchiverError(
+                f"ARCHIVER_TSA_URLS holds a URL with credentials ({parts.hostname}): an"
+                " authority's URL is written into the catalog and beside the WARC files, so"
+                " it may not carry a user name or password; use an authority that needs none"
             )
     return urls
 

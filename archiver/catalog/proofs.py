@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from archiver.catalog.db import Catalog, iso_ms, utc_now
-from archiver.catalog.errors import DATABASE_ERRORS
 from archiver.proof.manifest import manifest_body, manifest_line
 
 
@@ -94,6 +93,8 @@ def jobs_with_new_lines(catalog: Catalog, job: str | None = None) -> list[str]:
 def new_manifest(catalog: Catalog, job: str, sha256_of: Any) -> Manifest | None:
     """A new manifest of every line of ``job`` so far, if any line is new since the last
     one; None when there is nothing new (or another process made it meanwhile)."""
+    from archiver.catalog.errors import DATABASE_ERRORS  # imports psycopg: not at start-up
+
     try:
         with catalog.transaction() as conn:
             job_row = conn.execute("SELECT id FROM jobs WHERE name = ?", (job,)).fetchone()

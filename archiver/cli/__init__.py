@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -22,6 +22,28 @@ class UserFacingError(click.ClickException):
 
 
 class ArchiverGroup(click.Group):
+    """The top command. Its subcommands' modules are imported when one is run (or listed
+    for help), not all at every start: a crawl process starts faster for it."""
+
+    lazy: ClassVar[dict[str, str]] = {}  # command name -> "module:attribute"
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.lazy:
+            import importlib
+
+            module, attribute = self.lazy[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return self.commands.get(name)
+
+    def load_all(self) -> dict[str, click.Command]:
+        """Every subcommand, imported (for tools that walk the command tree)."""
+        for name in self.lazy:
+            self.get_command(click.Context(self), name)
+        return self.commands
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -99,45 +121,32 @@ def main() -> None:
     cli(prog_name="archiver")
 
 
-from archiver.cli import (  # noqa: E402
-    captures,
-    catalog,
-    cite,
-    config,
-    crawl,
-    demo,
-    export,
-    jobs,
-    keys,
-    proof,
-    seeds,
-    store,
-    timetravel,
-    watch,
-    workers,
-)
-
-cli.add_command(seeds.seeds)
-cli.add_command(config.config)
-cli.add_command(crawl.crawl)
-cli.add_command(captures.captures)
-cli.add_command(captures.get)
-cli.add_command(cite.cite)
-cli.add_command(timetravel.lookup)
-cli.add_command(timetravel.timemap)
-cli.add_command(captures.verify)
-cli.add_command(proof.stamp)
-cli.add_command(export.export)
-cli.add_command(watch.schedule)
-cli.add_command(watch.run_due)
-cli.add_command(watch.watch)
-cli.add_command(watch.events)
-cli.add_command(demo.demo)
-cli.add_command(store.upload)
-cli.add_command(store.store)
-cli.add_command(store.index)
-cli.add_command(catalog.catalog)
-cli.add_command(workers.worker)
-cli.add_command(workers.workers_command)
-cli.add_command(jobs.jobs)
-cli.add_command(keys.keys)
+ArchiverGroup.lazy = {
+    name: f"archiver.cli.{target}"
+    for name, target in {
+        "seeds": "seeds:seeds",
+        "config": "config:config",
+        "crawl": "crawl:crawl",
+        "captures": "captures:captures",
+        "get": "captures:get",
+        "cite": "cite:cite",
+        "lookup": "timetravel:lookup",
+        "timemap": "timetravel:timemap",
+        "verify": "captures:verify",
+        "stamp": "proof:stamp",
+        "export": "export:export",
+        "schedule": "watch:schedule",
+        "run-due": "watch:run_due",
+        "watch": "watch:watch",
+        "events": "watch:events",
+        "demo": "demo:demo",
+        "upload": "store:upload",
+        "store": "store:store",
+        "index": "store:index",
+        "catalog": "catalog:catalog",
+        "worker": "workers:worker",
+        "workers": "workers:workers_command",
+        "jobs": "jobs:jobs",
+        "keys": "keys:keys",
+    }.items()
+}

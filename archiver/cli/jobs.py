@@ -15,6 +15,7 @@ from archiver.catalog.jobs import count_jobs, get_job, is_shared
 from archiver.catalog.seeds import get_seeds
 from archiver.cli.crawlreport import size_text
 from archiver.home import ArchiveHome
+from archiver.jobs.files import job_files
 from archiver.jobs.selection import Selection, store_uri
 from archiver.jobs.state import JobState, job_state, job_states
 
@@ -24,7 +25,7 @@ LIMIT = 50  # jobs listed by default, newest first
 def _counts(catalog: Catalog, state: JobState) -> dict[str, int]:
     job_id = state.job.id
     total = summaries.capture_counts(catalog, job_id)
-    files = summaries.warc_totals(catalog, job_id)
+    files = job_files(catalog, state.job)
     return {
         "captured": total.captured,
         "truncated": total.truncated,
@@ -55,6 +56,16 @@ def _row(catalog: Catalog, home: ArchiveHome, state: JobState) -> dict[str, Any]
         "seed_ids": job.seed_ids,
         "store": _store(home, state),
     }
+
+
+def _open_note(catalog: Catalog, state: JobState) -> str:
+    """Files not closed yet: being written, or left open until the job resumes."""
+    still_open = len(job_files(catalog, state.job).open)
+    if not still_open:
+        return ""
+    if state.status == "running":
+        return f" ({still_open} open, being written)"
+    return f" ({still_open} left open: repaired when the job resumes)"
 
 
 def to_second(moment: str | None) -> str:
@@ -208,7 +219,7 @@ def jobs_show(obj, name, as_json) -> None:  # type: ignore[no-untyped-def]
     click.echo(
         f"  captures: {counts['captured']} captured ({counts['truncated']} truncated),"
         f" {counts['failed']} failed; {counts['warc_files']} WARC file(s),"
-        f" {size_text(counts['warc_bytes'])}"
+        f" {size_text(counts['warc_bytes'])}{_open_note(catalog, state)}"
     )
     ended = f", ended {job.ended_at}" if job.ended_at else ""
     reason = f" ({job.finish_reason})" if job.finish_reason else ""

@@ -186,8 +186,6 @@ def jobs_show(obj, name, as_json) -> None:  # type: ignore[no-untyped-def]
             json.dumps(
                 {
                     **row,
-                    "started": job.started_at,
-                    "ended": job.ended_at,
                     "seeds": [{"seed_id": s.id, "url": s.url} for s in seeds],
                     "command": command,
                     "urls": totals,

@@ -149,13 +149,14 @@ def workers_command(obj, show_all, as_json) -> None:  # type: ignore[no-untyped-
                         "pid": w.pid,
                         "job": w.job,
                         "state": w.state,
-                        "started": _iso(w.started_at),
+                        "started_at": _iso(w.started_at),
                         "last_heartbeat": _iso(w.heartbeat_at),
                         "seconds_since_heartbeat": round(w.seconds_since_heartbeat, 1),
                         "fetched": w.fetched,
                         "urls_per_second": round(w.urls_per_second, 2),
                         "reason": w.reason,
                         "id": w.id,  # deprecated: worker_id
+                        "started": _iso(w.started_at),  # deprecated: started_at
                     }
                     for w in found
                 ],

@@ -235,7 +235,8 @@ def test_run_due_json_and_stopped_jobs_in_run_due_and_schedule_list(
     listed = ok(run_cli(home, "schedule", "list")).stdout.splitlines()
     line = (
         f"1 job(s) did not finish: {name} (stopped {stopped['ended_at'][:19]}Z); resume one"
-        " with 'archiver crawl --job NAME' ('archiver jobs' lists them)"
+        " with 'archiver crawl --job NAME', or give it up with 'archiver jobs abandon NAME'"
+        " ('archiver jobs' lists them)"
     )
     assert listed[-1] == line
     as_json = json.loads(ok(run_cli(home, "schedule", "list", "--json")).stdout)

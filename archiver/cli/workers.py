@@ -43,7 +43,7 @@ def worker(obj, jobs, exit_when_idle) -> None:  # type: ignore[no-untyped-def]
         job = get_job(catalog, name)
         if not is_shared(job) and catalog.dialect != "postgresql":
             resume = (
-                "" if job.status == "finished"
+                "" if job.status in ("finished", "abandoned")
                 else f", or resume this one with 'archiver crawl --job {name}'"
             )  # fmt: skip
             raise ArchiverError(

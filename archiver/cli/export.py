@@ -11,6 +11,7 @@ from archiver.catalog.captures import get_capture
 from archiver.catalog.jobs import get_job
 from archiver.catalog.seeds import get_seed
 from archiver.cli.jsonout import echo_json
+from archiver.cli.outputs import check_folder
 from archiver.errors import ArchiverError
 from archiver.jobs.stores import job_s3_options
 from archiver.research.export import Selection, export_wacz
@@ -57,10 +58,12 @@ def export(obj, job, seed_id, url, capture_ids, output: str, title, as_json: boo
 
     Example: archiver export --seed 3 -o post-3.wacz
     """
+    target = Path(output)
+    check_folder(target)  # before anything is read
     catalog = obj.catalog()
     selection = _selection(catalog, job, seed_id, url, capture_ids)
     summary = export_wacz(
-        catalog, selection, Path(output), title=title,
+        catalog, selection, target, title=title,
         s3_for_job=lambda name: job_s3_options(catalog, name),
     )  # fmt: skip
     if as_json:

@@ -251,5 +251,10 @@ def verify(obj, job, seed_id, everything: bool, sample: int | None, as_json: boo
         )
     if report.failed:
         raise IntegrityError(
-            f"{report.failed} capture(s) do not match their digests (listed above)"
+            f"{report.failed} capture(s) do not match their digests"
+            + (
+                ' (each named in "failures" in the JSON on stdout)'
+                if as_json
+                else " (listed above)"
+            )
         )

@@ -79,6 +79,7 @@ def timemap(obj, url: str, fmt: str, replay_base: str | None) -> None:  # type: 
     Example: archiver timemap https://example.org/post/1 --format json
     """
     target = normalize_url(url)
+    catalog = obj.catalog()  # a home with no archive says so first
     base = replay.replay_base(replay_base)
     if base is None:
         # A TimeMap is read by Memento clients, which follow each memento's URL: without a
@@ -89,6 +90,6 @@ def timemap(obj, url: str, fmt: str, replay_base: str | None) -> None:  # type: 
             f" URL, or {replay.REPLAY_ENV}); offline, 'archiver captures --url {target}' lists"
             " the captures, and 'archiver get ID' writes one's WARC records"
         )
-    captures = mementos(obj.catalog(), target)
+    captures = mementos(catalog, target)
     render = timemap_link if fmt == "link" else timemap_json
     click.echo(render(target, captures, base), nl=fmt == "json")

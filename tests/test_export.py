@@ -45,6 +45,7 @@ def members(path: Path) -> dict[str, bytes]:
 def test_job_export_is_a_valid_wacz_with_the_records_byte_for_byte(tmp_path, fixture_site):
     home = crawled(tmp_path, fixture_site)
     out = tmp_path / "out" / "job.wacz"
+    out.parent.mkdir()  # export makes no folders (test_unwritable_outputs_get_clear_errors)
     result = archiver(home, "export", "--job", "x", "-o", str(out))
     assert result.returncode == 0, result.stderr
     rows = captures_json(home, "--job", "x")

@@ -67,6 +67,8 @@ def _open_note(catalog: Catalog, state: JobState) -> str:
         return ""
     if state.status == "running":
         return f" ({still_open} open, being written)"
+    if not state.resumable:  # abandoned: any crawl in its home repairs what jobs left
+        return f" ({still_open} left open: repaired by the next crawl in its home)"
     return f" ({still_open} left open: repaired when the job resumes)"
 
 

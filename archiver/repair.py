@@ -12,7 +12,6 @@ Files of a job that another process is crawling are left alone (see ``joblock``)
 
 from __future__ import annotations
 
-import logging
 import os
 import zlib
 from collections.abc import Callable
@@ -29,7 +28,6 @@ from archiver.uploads import upload_pending
 from archiver.warc.dates import warc_date_range
 from archiver.warc.writer import OPEN_SUFFIX, ClosedWarc
 
-logger = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 
 
@@ -111,22 +109,31 @@ def repair_home(
         lock = JobLock(home.job_dir(job_dir.name))
         if job_dir.name != own_job and not lock.acquire():
             continue
-        job_notes: list[str] = []
         try:
-            job_notes += _repair_folder(catalog, job_dir, job_dir.name, store_for)
-            for folder, worker_lock in _dead_workers(job_dir):
-                try:
-                    job_notes += expire_leases(catalog, job_dir.name, folder.name)
-                    job_notes += _repair_folder(catalog, folder, job_dir.name, store_for)
-                finally:
-                    worker_lock.release()
-                _remove_if_spent(folder)
+            notes += repair_job(catalog, home, store_for, job_dir.name)
         finally:
             lock.release()
-        _note_in_job_log(home, job_dir.name, job_notes)
-        notes += job_notes
-    for note in notes:
-        logger.warning(note)
+    return notes
+
+
+def repair_job(
+    catalog: Catalog, home: ArchiveHome, store_for: Callable[[str], Store], job_name: str
+) -> list[str]:
+    """Repair one job's leftovers (its lock held by the caller): each note goes in the
+    job's scrapy.log here, and is returned for the caller to print, once (not logged as
+    well: with no logging set up, Python would print it a second time on stderr)."""
+    job_dir = home.spool_dir / job_name
+    if not job_dir.is_dir():
+        return []
+    notes = _repair_folder(catalog, job_dir, job_name, store_for)
+    for folder, worker_lock in _dead_workers(job_dir):
+        try:
+            notes += expire_leases(catalog, job_name, folder.name)
+            notes += _repair_folder(catalog, folder, job_name, store_for)
+        finally:
+            worker_lock.release()
+        _remove_if_spent(folder)
+    _note_in_job_log(home, job_name, notes)
     return notes
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -31,6 +32,31 @@ def command_paths(group: click.Group, prefix: str = "archiver") -> list[str]:
 def test_every_command_is_in_the_readme():
     missing = [path for path in command_paths(cli) if path not in README]
     assert not missing
+
+
+def json_commands(group: click.Group, prefix: str = "") -> set[str]:
+    """The commands that print JSON: with ``--json``, or with a ``--format`` choice of json."""
+    found = set()
+    for name, command in group.commands.items():
+        path = prefix + name
+        options = {opt: param for param in command.params for opt in getattr(param, "opts", ())}
+        fmt = options.get("--format")
+        if "--json" in options:
+            found.add(path)
+        elif fmt is not None and "json" in getattr(fmt.type, "choices", ()):
+            found.add(f"{path} --format json")
+        if isinstance(command, click.Group):
+            found |= json_commands(command, path + " ")
+    return found
+
+
+def test_the_machine_output_list_names_every_command_with_json():
+    section = README.split("### Machine output (`--json`)\n", 1)[1].split("\n| key |", 1)[0]
+    listed = set(re.findall(r"`([^`]+)`", section)) - {"--json"}
+    commands = json_commands(cli)
+    assert {"crawl", "seeds add", "jobs show", "timemap --format json"} <= commands
+    assert sorted(commands - listed) == [], "commands with JSON missing from the README's list"
+    assert sorted(listed - commands) == [], "listed in the README, but no JSON"
 
 
 def test_every_setting_is_in_the_readme():

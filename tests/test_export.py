@@ -45,6 +45,7 @@ def members(path: Path) -> dict[str, bytes]:
 def test_job_export_is_a_valid_wacz_with_the_records_byte_for_byte(tmp_path, fixture_site):
     home = crawled(tmp_path, fixture_site)
     out = tmp_path / "out" / "job.wacz"
+    out.parent.mkdir()  # export makes no folders (test_unwritable_outputs_get_clear_errors)
     result = archiver(home, "export", "--job", "x", "-o", str(out))
     assert result.returncode == 0, result.stderr
     rows = captures_json(home, "--job", "x")
@@ -282,6 +283,14 @@ def test_a_large_export_streams_in_flat_memory(tmp_path, fixture_site):
 
 def test_unwritable_outputs_get_clear_errors(tmp_path, fixture_site):
     home = crawled(tmp_path, fixture_site)
+    # A folder that is not there is refused as 'get -o' refuses it, and is not made.
+    missing = archiver(home, "export", "--job", "x", "-o", "nowhere/sub/job.wacz", cwd=tmp_path)
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert missing.stderr == (
+        "Error: cannot write nowhere/sub/job.wacz: the folder nowhere/sub does not exist;"
+        " create it first, or choose another -o\n"
+    )
+    assert not (tmp_path / "nowhere").exists()
     blocker = tmp_path / "afile"
     blocker.write_text("not a folder")
     for target in (blocker / "x.wacz", Path("/proc/x.wacz")):

@@ -20,6 +20,8 @@ from gatesite import GateSite
 from pgserver import POSTGRES_RUN
 from streamlines import Lines
 
+from archiver.cli.crawlreport import size_text
+
 # Four requests at a time: all four are at the server's gate when the signal comes.
 SETTINGS = ("-s", "CONCURRENT_REQUESTS=4", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4",
             "-s", "ARCHIVER_PROGRESS_INTERVAL=0")  # fmt: skip
@@ -119,11 +121,33 @@ def test_a_second_ctrl_c_forces_the_stop_and_the_job_resumes(tmp_path: Path, sit
     job = job_json(home, "j")
     assert (job["status"], job["resumable"]) == ("stopped", True), job
     assert job["finish_reason"] == "forced stop (a second Ctrl-C or SIGTERM)"
-    assert open_warcs(home)  # left as a crash leaves it, for the repair
+    [left] = open_warcs(home)  # left as a crash leaves it, for the repair
+    # Its bytes are counted from the file itself: the catalog learns a size at the close.
+    written = left.stat().st_size
+    assert written > 0 and job["counts"]["warc_bytes"] == written
+    summary = process.stdout.read().splitlines()  # type: ignore[union-attr]
+    assert re.fullmatch(
+        rf"job j stopped: \d+ captured \(0 truncated\), 0 failed; 1 WARC file\(s\),"
+        rf" {re.escape(size_text(written))}; [\d.]+ s, [\d.]+ URLs/s",
+        summary[0],
+    ), summary
+    assert (
+        f"  left open: {left.name}, {size_text(written)} written; cut to its last whole record"
+        " and closed when the job resumes"
+    ) in summary
+    shown = ok(run_cli(home, "jobs", "show", "j")).stdout.splitlines()
+    assert shown[1].endswith(
+        f"1 WARC file(s), {size_text(written)} (1 left open: repaired when the job resumes)"
+    ), shown
 
     site.open()
     again = ok(run_cli(home, "crawl", "--profile", "test", "--job", "j", *SETTINGS))
-    assert "archiver: repaired " in again.stderr
+    repaired = [line for line in again.stderr.splitlines() if left.name in line]
+    assert len(repaired) == 1 and repaired[0].startswith(f"archiver: repaired {left.name} "), (
+        again.stderr
+    )  # once on the terminal, once in the job's log
+    log = (home / "jobs" / "j" / "scrapy.log").read_text()
+    assert log.count(f"[archiver.repair] WARNING: repaired {left.name} ") == 1
     assert again.stdout.startswith("job j finished: this run ")
     assert not open_warcs(home)
     assert captured(home, "j") == Counter(site.page_urls())

@@ -167,10 +167,23 @@ def test_a_replay_base_is_used_everywhere(home, ids):
     given = ok(run_cli(home, "cite", ids["second"], "--format", "robust-link",
                        "--replay-base", "https://other.example/wb", env=env))  # fmt: skip
     assert 'data-versionurl="https://other.example/wb/20200212091200/' in given.stdout
-    local = ok(run_cli(home, "timemap", POST))
-    assert local.stderr.startswith("warning: no replay base is set") and (
-        "http://localhost:8080/archive/20200212060000/" in local.stdout
-    )
+    ok(run_cli(home, "config", "set", "replay_base", "https://wb.example/a"))
+    configured = ok(run_cli(home, "timemap", POST))
+    assert f'<https://wb.example/a/20200212091200/{POST}>; rel="' in configured.stdout
+
+
+def test_a_timemap_without_a_replay_base_is_refused(home, ids):
+    """A TimeMap is for Memento clients, which follow its memento URLs: with no replay
+    service there are none to give (cite, for readers, names the capture id instead)."""
+    for fmt in ("link", "json"):
+        refused = run_cli(home, "timemap", POST, "--format", fmt)
+        assert (refused.returncode, refused.stdout) == (1, "")
+        assert refused.stderr == (
+            "Error: no replay base is set, so a TimeMap has no memento URLs to give: set one"
+            " once for this home with 'archiver config set replay_base URL' (or give"
+            " --replay-base URL, or ARCHIVER_REPLAY_BASE); offline, 'archiver captures --url"
+            f" {POST}' lists the captures, and 'archiver get ID' writes one's WARC records\n"
+        )
 
 
 def test_what_a_capture_shows_is_cited(home, ids):
@@ -195,7 +208,11 @@ def test_one_json_vocabulary(home, ids):
     found = json.loads(
         ok(run_cli(home, "lookup", POST, "--at", "2020-02-12T09:00Z", "--json")).stdout
     )
-    timemap = json.loads(ok(run_cli(home, "timemap", POST, "--format", "json")).stdout)
+    timemap = json.loads(
+        ok(
+            run_cli(home, "timemap", POST, "--format", "json", "--replay-base", "https://r.example")
+        ).stdout
+    )
     [memento] = [m for m in timemap["mementos"]["list"] if m["capture_id"] == cid]
     for record in (listed_row, cited, found):
         assert record["capture_id"] == cid

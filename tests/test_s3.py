@@ -173,6 +173,10 @@ def test_upload_and_store_check_report_in_json(tmp_path, moto, fixture_site):
     assert missing.returncode == 1
     report = json.loads(missing.stdout)
     assert report["ok"] is False and "no such bucket" in report["checks"][0]["message"]
+    problems = sum(not check["ok"] for check in report["checks"])
+    assert missing.stderr == (
+        f'Error: {problems} problem(s) with the store: see "checks" in the JSON on stdout\n'
+    )
 
 
 def test_a_crash_between_upload_and_catalog_update_is_reconciled(tmp_path, moto, big_site):

@@ -21,6 +21,7 @@ from streamlines import Lines
 
 QUIET = ("-s", "ARCHIVER_PROGRESS_INTERVAL=0")
 STAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+MILLIS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"  # UTC with milliseconds, as captured_at
 # time, status, size, URL, hop path, via, MIME type, duration, digest, annotations
 CRAWL_LOG_LINE = re.compile(
     r"(?P<time>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) (?P<status>\S+) (?P<size>\S+)"
@@ -166,6 +167,7 @@ def test_jobs_lists_and_shows_status_counts_seeds_and_store(
     assert job["job"] == "first" and job["status"] == "finished" and job["resumable"] is False
     assert job["seed_ids"] == [1] and job["store"] == (home / "warcs").absolute().as_uri()
     assert job["counts"]["captured"] >= 4 and job["counts"]["failed"] == 0
+    assert re.fullmatch(MILLIS, job["started_at"]) and re.fullmatch(MILLIS, job["ended_at"])
     assert job["started_at"] <= job["ended_at"]
     text = ok(run_cli(home, "jobs")).stdout.splitlines()
     assert text[0].split() == ["job", "status", "started", "ended", "captured", "failed",
@@ -180,6 +182,9 @@ def test_jobs_lists_and_shows_status_counts_seeds_and_store(
     detail = json.loads(ok(run_cli(home, "jobs", "show", "first", "--json")).stdout)
     assert detail["seeds"] == [{"seed_id": 1, "url": fixture_site.url + "page2.html"}]
     assert detail["counts"] == job["counts"] and detail["urls"]["queued"] == 0
+    # One vocabulary: the times are started_at and ended_at (as captured_at), once each.
+    assert (detail["started_at"], detail["ended_at"]) == (job["started_at"], job["ended_at"])
+    assert not {"started", "ended"} & (set(detail) | set(job)), sorted(detail)
 
     ok(run_cli(home, "crawl", "--profile", "test", "--seed", "1", "--job", "second", *QUIET))
     listed = json.loads(ok(run_cli(home, "jobs", "--json")).stdout)
@@ -230,7 +235,8 @@ def test_run_due_json_and_stopped_jobs_in_run_due_and_schedule_list(
     listed = ok(run_cli(home, "schedule", "list")).stdout.splitlines()
     line = (
         f"1 job(s) did not finish: {name} (stopped {stopped['ended_at'][:19]}Z); resume one"
-        " with 'archiver crawl --job NAME' ('archiver jobs' lists them)"
+        " with 'archiver crawl --job NAME', or give it up with 'archiver jobs abandon NAME'"
+        " ('archiver jobs' lists them)"
     )
     assert listed[-1] == line
     as_json = json.loads(ok(run_cli(home, "schedule", "list", "--json")).stdout)

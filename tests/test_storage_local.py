@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 from clihelp import run_cli
@@ -132,6 +133,17 @@ def test_store_check_command_creates_nothing(tmp_path):
         f"Error: the store folder {missing} does not exist: check the path; a crawl with"
         f" --store {missing} creates it\n"
     )
+    assert not missing.exists() and not home.exists()
+    as_json = run_cli(home, "store", "check", "--store", str(missing), "--json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout) == {
+        "store": missing.as_uri(),
+        "ok": False,
+        "checks": [{"ok": False, "message": result.stderr.removeprefix("Error: ").strip()}],
+    }
+    assert as_json.stderr == (
+        'Error: 1 problem(s) with the store: see "checks" in the JSON on stdout\n'
+    )  # nothing is listed above it: the text lines are not printed
     assert not missing.exists() and not home.exists()
     missing.mkdir()
     result = run_cli(home, "store", "check", "--store", str(missing))

@@ -180,6 +180,6 @@ def test_cli_lookup_and_timemap(catalog, tmp_path):
     )
     bad = subprocess.run([*base, "lookup", URL, "--at", "someday"], **run)
     assert bad.returncode == 1 and bad.stderr.startswith("Error: cannot read the date 'someday'")
-    tm = subprocess.run([*base, "timemap", URL], **run)
+    tm = subprocess.run([*base, "timemap", URL, "--replay-base", "http://replay.example"], **run)
     assert tm.returncode == 0 and tm.stdout.startswith(f'<{URL}>; rel="original",')
     assert 'rel="last memento"' in tm.stdout

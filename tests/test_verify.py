@@ -36,7 +36,8 @@ def test_verify_passes_then_catches_a_flipped_byte(tmp_path, fixture_site):
     assert failure["capture_id"] == victim["capture_id"] and failure["url"] == victim["url"]
     assert "record is damaged" in failure["problem"]
     assert as_json.stderr.splitlines()[-1] == (
-        "Error: 1 capture(s) do not match their digests (listed above)"
+        "Error: 1 capture(s) do not match their digests"
+        ' (each named in "failures" in the JSON on stdout)'
     )
 
     sampled = archiver(home, "verify", "--all", "--sample", "3")

@@ -141,6 +141,8 @@ def test_a_submitted_job_is_crawled_by_a_worker(tmp_path: Path, fixture_site: Fi
     assert row["job"] == "shared" and row["state"] == "stopped"
     assert row["fetched"] == len(SITE_PATHS)
     assert row["reason"] == "finished"
+    assert row["started"] == row["started_at"]  # the deprecated name, with the same value
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", row["started_at"])
     assert workers_json_running(home) == []
 
     files = warc_files(home)

@@ -13,6 +13,8 @@ from archiver.catalog.db import Catalog, iso_ms, utc_now
 from archiver.errors import ArchiverError, NotFound
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# Jobs that are never resumed: finished, or given up by 'archiver jobs abandon'.
+CLOSED = "'finished', 'abandoned'"
 
 
 @dataclass(frozen=True)
@@ -101,12 +103,8 @@ def resume_job(catalog: Catalog, job_id: int, settings: Mapping[str, object]) ->
         )
 
 
-def finish_job(catalog: Catalog, job_id: int, status: str, reason: str | None) -> None:
-    """Close the job's row with its end time and its counts, taken from the catalog itself."""
-    with catalog.transaction() as conn:
-        conn.execute(
-            """UPDATE jobs SET status = ?, ended_at = ?, finish_reason = ?,
-                 captured = (SELECT COUNT(*) FROM captures WHERE job_id = jobs.id
+# A closed job's counts, taken from the catalog itself.
+_COUNTS = """captured = (SELECT COUNT(*) FROM captures WHERE job_id = jobs.id
                              AND state IN ('ok', 'truncated')),
                  truncated = (SELECT COUNT(*) FROM captures WHERE job_id = jobs.id
                               AND state = 'truncated'),
@@ -114,10 +112,29 @@ def finish_job(catalog: Catalog, job_id: int, status: str, reason: str | None) -
                            AND state = 'failed'),
                  warc_files = (SELECT COUNT(*) FROM warc_files WHERE job_id = jobs.id),
                  warc_bytes = (SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM warc_files
-                               WHERE job_id = jobs.id)
-               WHERE id = ?""",
+                               WHERE job_id = jobs.id)"""
+
+
+def finish_job(catalog: Catalog, job_id: int, status: str, reason: str | None) -> None:
+    """Close the job's row with its end time and its counts."""
+    with catalog.transaction() as conn:
+        conn.execute(
+            f"UPDATE jobs SET status = ?, ended_at = ?, finish_reason = ?, {_COUNTS} WHERE id = ?",
             (status, iso_ms(utc_now()), reason, job_id),
         )
+
+
+def abandon_job(catalog: Catalog, job_id: int, reason: str) -> bool:
+    """Mark a job that did not finish ``abandoned``: never resumed, no longer listed as
+    unfinished. It keeps the end time it stopped at (a crashed job, which has none, ends
+    now). False if it was finished or abandoned meanwhile."""
+    with catalog.transaction() as conn:
+        changed = conn.execute(
+            "UPDATE jobs SET status = 'abandoned', ended_at = COALESCE(ended_at, ?),"
+            f" finish_reason = ?, {_COUNTS} WHERE id = ? AND status NOT IN ({CLOSED})",
+            (iso_ms(utc_now()), reason, job_id),
+        )
+        return changed.rowcount == 1
 
 
 def get_job(catalog: Catalog, name: str) -> Job:
@@ -129,8 +146,8 @@ def get_job(catalog: Catalog, name: str) -> Job:
 
 def list_jobs(catalog: Catalog, *, unfinished: bool = False, limit: int = 0) -> list[Job]:
     """The jobs, newest first: all of them, or the ``limit`` newest; or only those not
-    marked finished."""
-    where = " WHERE status != 'finished'" if unfinished else ""
+    finished or abandoned."""
+    where = f" WHERE status NOT IN ({CLOSED})" if unfinished else ""
     rows = catalog.conn.execute(
         f"SELECT * FROM jobs{where} ORDER BY started_at DESC, id DESC"
         + (" LIMIT ?" if limit else ""),

@@ -16,6 +16,7 @@ from archiver.catalog.db import iso_ms
 from archiver.catalog.jobs import get_job
 from archiver.catalog.seeds import get_seed
 from archiver.cli.jsonout import capture_json, echo_json
+from archiver.cli.outputs import check_folder
 from archiver.errors import ArchiverError, IntegrityError
 from archiver.jobs.stores import job_s3_options
 from archiver.research.dates import parse_when
@@ -110,13 +111,7 @@ def captures(  # type: ignore[no-untyped-def]
 
 def _writable(target: Path, force: bool) -> None:
     """Refuse an output that cannot or should not be written, before anything is read."""
-    folder = target.parent
-    if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "does not exist"
-        raise ArchiverError(
-            f"cannot write {target}: the folder {folder} {what}; create it first, or choose"
-            " another -o"
-        )
+    check_folder(target)
     if target.exists() and not force:
         raise ArchiverError(
             f"{target} already exists: add --force to overwrite it, or choose another -o"
@@ -291,5 +286,10 @@ def verify(obj, capture_id, job, seed_id, everything: bool, sample: int | None, 
         )
     if report.failed:
         raise IntegrityError(
-            f"{report.failed} capture(s) do not match their digests (listed above)"
+            f"{report.failed} capture(s) do not match their digests"
+            + (
+                ' (each named in "failures" in the JSON on stdout)'
+                if as_json
+                else " (listed above)"
+            )
         )

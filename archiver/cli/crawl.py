@@ -51,6 +51,11 @@ def _resume_settings(job: Job, given: Selection, parts, default_store: str, over
     (``parts``) resumes it only when those are the job's own (archiver/jobs/selection.py)."""
     if job.status == "finished":
         raise ArchiverError(f"job {job.name!r} already finished: choose another --job name")
+    if job.status == "abandoned":
+        raise ArchiverError(
+            f"job {job.name!r} was abandoned ('archiver jobs abandon'): it is not resumed, and"
+            " its captures stay; choose another --job name"
+        )
     if parts:
         recorded_selection = Selection.from_json(job.settings.get("selection"))
         check_same(job.name, recorded_selection, given, default_store, parts)

@@ -14,6 +14,7 @@ from archiver.catalog.frontier import open_count, rejected_counts
 from archiver.catalog.jobs import Job, SeedOutcome, get_job, is_shared, job_outcomes
 from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
+from archiver.jobs.files import job_files
 from archiver.netpolicy import ENV_VAR as ALLOW_PRIVATE
 from archiver.uploads import UploadsPending, pending_files
 
@@ -77,7 +78,7 @@ class Summary:
             failed=sum(o.failed for o in self.outcomes),
         )
         self.this_run = summaries.capture_counts(catalog, self.job.id, since=run.started_at)
-        self.files = summaries.warc_totals(catalog, self.job.id)
+        self.files = job_files(catalog, self.job)
         self.queued = open_count(catalog, self.job.id)
         self.failed_seeds = failed_seeds(self.outcomes)
         self.private_refusals = sum(o.failures.get(PRIVATE_NETWORK, 0) for o in self.outcomes)
@@ -121,6 +122,13 @@ class Summary:
                 f" {ALLOW_PRIVATE}=1, or -s ARCHIVER_ALLOW_NETWORKS=10.1.2.0/24 for chosen"
                 " networks (README: Private networks)"
             )
+        if self.run.forced:
+            lines += [
+                f"  left open: {f.name}, {size_text(f.size or 0)} written; cut to its last"
+                " whole record and closed when the job resumes"
+                for f in self.files.open
+                if f.size is not None
+            ]
         lines += self._not_followed()
         lines += self._watch_lines()
         logs = job_logs(self.home, self.job.name)

@@ -12,6 +12,7 @@ from archiver.catalog.captures import get_capture
 from archiver.catalog.jobs import get_job
 from archiver.catalog.seeds import get_seed
 from archiver.cli.jsonout import echo_json
+from archiver.cli.outputs import check_folder
 from archiver.errors import ArchiverError
 from archiver.jobs.stores import job_s3_options
 from archiver.proof.stamping import authorities, stamp_bytes
@@ -86,11 +87,13 @@ def export(obj, job, seed_id, url, capture_ids, output: str, title, sign, as_jso
 
     Example: archiver export --seed 3 -o post-3.wacz
     """
+    target = Path(output)
+    check_folder(target)  # before anything is read
     catalog = obj.catalog()
     selection = _selection(catalog, job, seed_id, url, capture_ids)
     key = _signing_key(obj.home.operator_key_path, sign)
     summary = export_wacz(
-        catalog, selection, Path(output), title=title, key=key,
+        catalog, selection, target, title=title, key=key,
         s3_for_job=lambda name: job_s3_options(catalog, name),
         stamp_signature=_stamp_signature if authorities() else None,
     )  # fmt: skip

@@ -11,10 +11,13 @@ import click
 
 from archiver.catalog import Catalog, leases, summaries
 from archiver.catalog.frontier import open_count
-from archiver.catalog.jobs import count_jobs, get_job, is_shared
+from archiver.catalog.jobs import abandon_job, count_jobs, get_job, is_shared
 from archiver.catalog.seeds import get_seeds
 from archiver.cli.crawlreport import size_text
+from archiver.errors import ArchiverError
 from archiver.home import ArchiveHome
+from archiver.joblock import JobLock
+from archiver.jobs.files import job_files
 from archiver.jobs.selection import Selection, store_uri
 from archiver.jobs.state import JobState, job_state, job_states
 
@@ -24,7 +27,7 @@ LIMIT = 50  # jobs listed by default, newest first
 def _counts(catalog: Catalog, state: JobState) -> dict[str, int]:
     job_id = state.job.id
     total = summaries.capture_counts(catalog, job_id)
-    files = summaries.warc_totals(catalog, job_id)
+    files = job_files(catalog, state.job)
     return {
         "captured": total.captured,
         "truncated": total.truncated,
@@ -57,6 +60,18 @@ def _row(catalog: Catalog, home: ArchiveHome, state: JobState) -> dict[str, Any]
     }
 
 
+def _open_note(catalog: Catalog, state: JobState) -> str:
+    """Files not closed yet: being written, or left open until the job resumes."""
+    still_open = len(job_files(catalog, state.job).open)
+    if not still_open:
+        return ""
+    if state.status == "running":
+        return f" ({still_open} open, being written)"
+    if not state.resumable:  # abandoned: any crawl in its home repairs what jobs left
+        return f" ({still_open} left open: repaired by the next crawl in its home)"
+    return f" ({still_open} left open: repaired when the job resumes)"
+
+
 def to_second(moment: str | None) -> str:
     """A catalog time (ISO, milliseconds) to the second, as the terminal shows times."""
     return moment[:19] + "Z" if moment else "-"
@@ -77,7 +92,8 @@ def stopped_jobs_line(states: list[JobState]) -> str | None:
     more = f" and {len(states) - SHOWN_STOPPED} more" if len(states) > SHOWN_STOPPED else ""
     return (
         f"{len(states)} job(s) did not finish: {shown}{more}; resume one with 'archiver"
-        " crawl --job NAME' ('archiver jobs' lists them)"
+        " crawl --job NAME', or give it up with 'archiver jobs abandon NAME' ('archiver"
+        " jobs' lists them)"
     )
 
 
@@ -103,7 +119,8 @@ def _list_options(command):  # type: ignore[no-untyped-def]
 @_list_options
 @click.pass_context
 def jobs(ctx: click.Context, as_json: bool, limit: int) -> None:
-    """Crawl jobs: 'jobs' or 'jobs list' lists them, 'jobs show J' shows one.
+    """Crawl jobs: 'jobs' or 'jobs list' lists them, 'jobs show J' shows one, 'jobs
+    abandon J' gives up one that did not finish.
 
     Example: archiver jobs --json
     """
@@ -144,7 +161,10 @@ def jobs_list(obj, as_json: bool = False, limit: int = LIMIT) -> None:  # type: 
     if older:
         click.echo(f"... and {older} older job(s): --limit 0 lists them all")
     if any(r["resumable"] for r in rows):
-        click.echo("resume a job that did not finish with 'archiver crawl --job NAME'")
+        click.echo(
+            "resume a job that did not finish with 'archiver crawl --job NAME', or give it up"
+            " with 'archiver jobs abandon NAME'"
+        )
 
 
 @jobs.command(name="show")
@@ -175,8 +195,6 @@ def jobs_show(obj, name, as_json) -> None:  # type: ignore[no-untyped-def]
             json.dumps(
                 {
                     **row,
-                    "started": job.started_at,
-                    "ended": job.ended_at,
                     "seeds": [{"seed_id": s.id, "url": s.url} for s in seeds],
                     "command": command,
                     "urls": totals,
@@ -208,7 +226,7 @@ def jobs_show(obj, name, as_json) -> None:  # type: ignore[no-untyped-def]
     click.echo(
         f"  captures: {counts['captured']} captured ({counts['truncated']} truncated),"
         f" {counts['failed']} failed; {counts['warc_files']} WARC file(s),"
-        f" {size_text(counts['warc_bytes'])}"
+        f" {size_text(counts['warc_bytes'])}{_open_note(catalog, state)}"
     )
     ended = f", ended {job.ended_at}" if job.ended_at else ""
     reason = f" ({job.finish_reason})" if job.finish_reason else ""
@@ -223,7 +241,10 @@ def jobs_show(obj, name, as_json) -> None:  # type: ignore[no-untyped-def]
     if command:
         click.echo(f"  command: {command}")
     if state.resumable:
-        click.echo(f"  resume: archiver crawl --job {job.name}")
+        click.echo(
+            f"  resume: archiver crawl --job {job.name} (or give it up: archiver jobs abandon"
+            f" {job.name})"
+        )
     width = max((len(h.host) for h in hosts), default=4)
     if hosts:
         click.echo(f"  {'host':<{width}}  queued  leased    done  failed")
@@ -233,3 +254,54 @@ def jobs_show(obj, name, as_json) -> None:  # type: ignore[no-untyped-def]
         )
     for f in failed:
         click.echo(f"  FAILED {f.url}: {f.reason}")
+
+
+@jobs.command(name="abandon")
+@click.argument("name")
+@click.pass_obj
+def jobs_abandon(obj, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Give up a job that did not finish (stopped, failed or resumable): its captures and
+    WARC files stay, a WARC file it left open is repaired and stored now, and it is no
+    longer resumed; run-due, watch, schedule list and 'jobs' stop naming it.
+
+    Example: archiver jobs abandon weekly
+    """
+    from archiver.jobs.stores import job_store
+    from archiver.repair import repair_job
+
+    catalog = obj.catalog()
+    job = get_job(catalog, name)
+    if job.status == "abandoned":
+        click.echo(f"job {name} was abandoned already")
+        return
+    if job.status == "finished":
+        raise ArchiverError(f"job {name!r} finished: only a job that did not finish is abandoned")
+    state = job_state(catalog, obj.home, job)
+    if state.workers:
+        raise ArchiverError(
+            f"job {name!r} has {state.workers} worker(s) on it now ('archiver workers' lists"
+            " them): stop them first, then abandon it"
+        )
+    lock = JobLock(obj.home.job_dir(name))
+    if not lock.acquire():
+        raise ArchiverError(
+            f"job {name!r} is being crawled now (process {state.pid or '?'}): stop it first"
+            " (Ctrl-C or SIGTERM), then abandon it"
+        )
+    try:
+        store_for = lambda job_name: job_store(catalog, obj.home.warcs_dir, job_name)  # noqa: E731
+        notes = repair_job(catalog, obj.home, store_for, name)
+        was = state.status + (f": {job.finish_reason}" if job.finish_reason else "")
+        abandoned = abandon_job(catalog, job.id, f"abandoned ({was})")
+    finally:
+        lock.release()
+    for note in notes:
+        click.echo(f"archiver: {note}", err=True)
+    if not abandoned:  # it finished meanwhile
+        raise ArchiverError(f"job {name!r} finished: only a job that did not finish is abandoned")
+    counts = _counts(catalog, job_state(catalog, obj.home, get_job(catalog, name)))
+    click.echo(
+        f"job {name} abandoned: its {counts['captured']} capture(s) and {counts['warc_files']}"
+        " WARC file(s) stay; it is not resumed, and run-due, watch and schedule list no"
+        " longer name it"
+    )

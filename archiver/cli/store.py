@@ -141,7 +141,8 @@ def store_check(obj, store_uri: str | None, as_json: bool) -> None:  # type: ign
         for line in lines:
             click.echo(line)
     if problems:
-        raise click.ClickException(f"{len(problems)} problem(s) with the store, listed above")
+        where = 'see "checks" in the JSON on stdout' if as_json else "listed above"
+        raise click.ClickException(f"{len(problems)} problem(s) with the store: {where}")
 
 
 @click.command()

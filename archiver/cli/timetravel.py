@@ -68,25 +68,28 @@ def lookup(
               show_default=True, help="application/link-format (RFC 7089) or JSON.")  # fmt: skip
 @click.option(
     "--replay-base",
-    help=f"Replay base URL (default ${replay.REPLAY_ENV}, else a local pywb,"
-    f" {replay.LOCAL_PYWB_BASE}).",
+    help=f"Replay base URL (default ${replay.REPLAY_ENV}, or replay_base in archiver.toml).",
 )
 @click.pass_obj
 def timemap(obj, url: str, fmt: str, replay_base: str | None) -> None:  # type: ignore[no-untyped-def]
-    """Print the Memento TimeMap (RFC 7089) of URL: every capture with its datetime.
+    """Print the Memento TimeMap (RFC 7089) of URL: every capture with its datetime and
+    its memento URL on the replay service (--replay-base, ARCHIVER_REPLAY_BASE or
+    'archiver config set replay_base URL'); with none set, a clear error.
 
     Example: archiver timemap https://example.org/post/1 --format json
     """
     target = normalize_url(url)
-    captures = mementos(obj.catalog(), target)
+    catalog = obj.catalog()  # a home with no archive says so first
     base = replay.replay_base(replay_base)
     if base is None:
-        click.echo(
-            f"warning: no replay base is set (--replay-base, {replay.REPLAY_ENV}, or once for"
-            f" this home: 'archiver config set replay_base URL'): memento URLs point at a"
-            f" local pywb, {replay.LOCAL_PYWB_BASE}",
-            err=True,
+        # A TimeMap is read by Memento clients, which follow each memento's URL: without a
+        # replay service there is none to give, and a made-up one would lead nowhere.
+        raise ArchiverError(
+            "no replay base is set, so a TimeMap has no memento URLs to give: set one once"
+            " for this home with 'archiver config set replay_base URL' (or give --replay-base"
+            f" URL, or {replay.REPLAY_ENV}); offline, 'archiver captures --url {target}' lists"
+            " the captures, and 'archiver get ID' writes one's WARC records"
         )
-        base = replay.LOCAL_PYWB_BASE
+    captures = mementos(catalog, target)
     render = timemap_link if fmt == "link" else timemap_json
     click.echo(render(target, captures, base), nl=fmt == "json")

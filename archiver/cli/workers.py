@@ -43,7 +43,7 @@ def worker(obj, jobs, exit_when_idle) -> None:  # type: ignore[no-untyped-def]
         job = get_job(catalog, name)
         if not is_shared(job) and catalog.dialect != "postgresql":
             resume = (
-                "" if job.status == "finished"
+                "" if job.status in ("finished", "abandoned")
                 else f", or resume this one with 'archiver crawl --job {name}'"
             )  # fmt: skip
             raise ArchiverError(
@@ -149,13 +149,14 @@ def workers_command(obj, show_all, as_json) -> None:  # type: ignore[no-untyped-
                         "pid": w.pid,
                         "job": w.job,
                         "state": w.state,
-                        "started": _iso(w.started_at),
+                        "started_at": _iso(w.started_at),
                         "last_heartbeat": _iso(w.heartbeat_at),
                         "seconds_since_heartbeat": round(w.seconds_since_heartbeat, 1),
                         "fetched": w.fetched,
                         "urls_per_second": round(w.urls_per_second, 2),
                         "reason": w.reason,
                         "id": w.id,  # deprecated: worker_id
+                        "started": _iso(w.started_at),  # deprecated: started_at
                     }
                     for w in found
                 ],

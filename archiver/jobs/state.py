@@ -4,7 +4,8 @@ A job's row says ``running`` from its start until a process closes it. Killed (`
 a reboot, a crash), no process is left to close it: such a job is shown ``resumable``.
 A job whose frontier workers share is ``running`` while it is open to workers, whether or
 not one is on it now (``archiver worker`` takes it on). ``stopped`` (Ctrl-C, SIGTERM) and
-``failed`` (a full disk) jobs can be resumed too; ``finished`` ones cannot.
+``failed`` (a full disk) jobs can be resumed too; ``finished`` ones cannot, nor
+``abandoned`` ones (given up with ``archiver jobs abandon``: their captures stay).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ UNFINISHED = ("stopped", "failed", "resumable")
 @dataclass(frozen=True)
 class JobState:
     job: Job
-    status: str  # running, finished, stopped, failed, resumable
+    status: str  # running, finished, stopped, failed, resumable, abandoned
     pid: int | None = None  # the process crawling it on this machine, if any
     workers: int = 0  # live workers on it (a shared frontier)
 

@@ -3,7 +3,8 @@
 One function answers each question, so that every command that shows a replay URL
 (``cite``, ``timemap``, ``lookup``) reads the same setting: ``--replay-base``, else the
 ``ARCHIVER_REPLAY_BASE`` environment variable. A citation without a replay base names
-the archive and the capture id instead: a ``file://`` path means nothing to a reader.
+the archive and the capture id instead: a ``file://`` path means nothing to a reader. A
+TimeMap without one is refused: its memento URLs are for Memento clients to follow.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from pathlib import Path
 REPLAY_ENV = "ARCHIVER_REPLAY_BASE"
 ARCHIVE_NAME_ENV = "ARCHIVER_ARCHIVE_NAME"
 OPERATOR_ENV = "ARCHIVER_OPERATOR"
-# pywb's port and a collection named "archive": where a TimeMap points without a base.
-LOCAL_PYWB_BASE = "http://localhost:8080/archive"
 
 NO_REPLAY_WARNING = (
     "warning: no replay base is set (--replay-base, {env}, or once for this home:"

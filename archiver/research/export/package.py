@@ -129,7 +129,6 @@ def export_wacz(
     sorter = SortingWriter(None, SORT_BUFFER)
     zf: zipfile.ZipFile | None = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd, partial = tempfile.mkstemp(
             dir=target.parent, prefix=f".{target.name}.", suffix=".partial"
         )

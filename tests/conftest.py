@@ -52,6 +52,14 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(autouse=True)
+def live_only_when_asked(request) -> None:
+    """Tests marked ``live`` talk to public services: only with ARCHIVER_TEST_LIVE=1
+    (``.ci/run`` also deselects them)."""
+    if request.node.get_closest_marker("live") and os.environ.get("ARCHIVER_TEST_LIVE") != "1":
+        pytest.skip("talks to public services on the internet: set ARCHIVER_TEST_LIVE=1")
+
+
+@pytest.fixture(autouse=True)
 def catalog_engine(request, monkeypatch) -> Iterator[None]:
     """With ARCHIVER_TEST_CATALOG=postgresql, every test's commands use a fresh PostgreSQL
     database as their catalog (ARCHIVER_CATALOG), instead of the home's SQLite file.

@@ -37,7 +37,7 @@ def test_every_command_is_in_the_readme():
 def json_commands(group: click.Group, prefix: str = "") -> set[str]:
     """The commands that print JSON: with ``--json``, or with a ``--format`` choice of json."""
     found = set()
-    for name, command in group.commands.items():
+    for name, command in subcommands(group).items():
         path = prefix + name
         options = {opt: param for param in command.params for opt in getattr(param, "opts", ())}
         fmt = options.get("--format")

@@ -191,6 +191,8 @@ def test_without_authorities_a_capture_has_no_trusted_timestamp(tmp_path, fixtur
                                                                 authorities):  # fmt: skip
     home = tmp_path / "home"
     [capture] = [c for c in _crawl(home, fixture_site.url, {}) if c["url"] == fixture_site.url]
+    owed = run_cli(home, "stamp", "--pending")
+    assert "job p: 1 stored WARC file(s) in no manifest yet" in owed.stdout
     made = run_cli(home, "stamp")
     assert made.returncode == 0, made.stderr
     assert "no timestamp authority is set (ARCHIVER_TSA_URLS)" in made.stdout
@@ -214,15 +216,19 @@ def test_without_authorities_a_capture_has_no_trusted_timestamp(tmp_path, fixtur
 
 def test_bad_stamping_settings_are_refused_before_a_crawl(tmp_path):
     home = tmp_path / "home"
-    bad = run_cli(home, "crawl", "https://example.org/", env={"ARCHIVER_TSA_URLS": "freetsa.org"})
+    bad = run_cli(home, "crawl", "http://127.0.0.1:9/", env={"ARCHIVER_TSA_URLS": "freetsa.org"})
     assert bad.returncode == 1
     assert "ARCHIVER_TSA_URLS holds 'freetsa.org', which is not an http(s) URL" in bad.stderr
     secret = {"ARCHIVER_TSA_URLS": "https://ann:hunter2@tsa.example/tsr"}
-    bad = run_cli(home, "crawl", "https://example.org/", env=secret)
+    bad = run_cli(home, "crawl", "http://127.0.0.1:9/", env=secret)
     assert bad.returncode == 1
-    assert "ARCHIVER_TSA_URLS holds a URL with credentials (tsa.example)" in bad.stderr
+    assert "ARCHIVER_TSA_URLS holds a URL with credentials (tsa.example;" in bad.stderr
     assert "hunter2" not in bad.stderr
-    bad = run_cli(home, "crawl", "https://example.org/", env={"ARCHIVER_TSA_INTERVAL": "soon"})
+    keyed = {"ARCHIVER_TSA_URLS": "https://tsa.example/tsr?api_key=hunter2"}
+    bad = run_cli(home, "crawl", "http://127.0.0.1:9/", env=keyed)
+    assert bad.returncode == 1 and "hunter2" not in bad.stderr
+    assert "ARCHIVER_TSA_URLS holds a URL with credentials (tsa.example;" in bad.stderr
+    bad = run_cli(home, "crawl", "http://127.0.0.1:9/", env={"ARCHIVER_TSA_INTERVAL": "soon"})
     assert bad.returncode == 1
     assert "ARCHIVER_TSA_INTERVAL='soon' is not a number of seconds" in bad.stderr
 
@@ -319,3 +325,93 @@ def test_live_authorities_stamp_and_verify(tmp_path):
         token = request_token(url, b"archiver live check\n", timeout=30)
         again = check_token(token.response, b"archiver live check\n", chain=token.chain)
         assert again.gen_time == token.gen_time
+
+
+def test_a_token_from_an_authority_not_trusted_here_fails_however_well_it_is_made(
+    tmp_path, fixture_site, authorities
+):
+    """Someone with write access to the store stamps the manifest with a TSA of their own,
+    named like the real one, and puts its token and chain in place of the real ones."""
+    from archiver.proof.stamping import token_keys
+    from archiver.proof.tsa import check_token, load_chain
+
+    alpha, beta, bundle = authorities
+    env = _env(alpha, beta, bundle)
+    home = tmp_path / "home"
+    [capture] = [c for c in _crawl(home, fixture_site.url, env) if c["url"] == fixture_site.url]
+    forger = LocalTSA("Alpha TSA")  # the same names, another key and root
+    try:
+        manifest = (home / "warcs" / "p" / "proof" / "p-manifest-0001.txt").read_bytes()
+        forged = subprocess.run(
+            ["openssl", "ts", "-query", "-sha256", "-cert", "-no_nonce", "-data", "/dev/stdin"],
+            input=manifest, capture_output=True, check=True,
+        ).stdout  # fmt: skip
+        response = forger.reply(forged)
+        chain = (forger.dir / "tsa.pem").read_bytes() + forger.root_pem
+        check_token(response, manifest, chain=load_chain(chain.decode()))  # sound on its own
+        token_key, chain_key = token_keys("p", 1, alpha.url)
+        (home / "warcs" / token_key).write_bytes(response)
+        (home / "warcs" / chain_key).write_bytes(chain)
+    finally:
+        forger.close()
+    proof = _proof(home, capture["capture_id"], env)
+    assert proof.returncode == 3, proof.stdout
+    assert (
+        f"timestamp by {alpha.url}: FAILED: the token of {alpha.url} chains to a root that is"
+        " not trusted here (O=archiver tests,CN=Alpha TSA Root, SHA-256 " in proof.stdout
+    )
+    assert f"timestamp by {beta.url}: ok" in proof.stdout
+
+
+def test_an_authority_whose_root_is_not_trusted_yet_stays_pending(tmp_path, fixture_site,
+                                                                  authorities):  # fmt: skip
+    alpha, beta, bundle = authorities
+    only_alpha = tmp_path / "alpha-root.pem"
+    only_alpha.write_bytes(alpha.root_pem)
+    env = _env(alpha, beta, only_alpha)
+    home = tmp_path / "home"
+    [capture] = [c for c in _crawl(home, fixture_site.url, env) if c["url"] == fixture_site.url]
+    owed = json.loads(run_cli(home, "stamp", "--pending", "--json", env=env).stdout)["pending"]
+    assert [(t["authority"], t["state"]) for t in owed] == [(beta.url, "pending")]
+    assert "does not chain to a trusted root: add its root to ARCHIVER_TSA_CA_FILE" in owed[0][
+        "problem"]  # fmt: skip
+    done = run_cli(home, "stamp", env=_env(alpha, beta, bundle))  # the operator adds the root
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"stamped manifest 1 of job p by {beta.url}" in done.stdout
+
+
+def test_two_authorities_on_one_host_keep_a_file_each(tmp_path, fixture_site, authorities):
+    alpha, _, bundle = authorities
+    other = alpha.url.replace("/tsr", "/qualified")
+    env = {"ARCHIVER_TSA_URLS": f"{alpha.url} {other}", "ARCHIVER_TSA_CA_FILE": str(bundle)}
+    home = tmp_path / "home"
+    [capture] = [c for c in _crawl(home, fixture_site.url, env) if c["url"] == fixture_site.url]
+    assert len(list((home / "warcs" / "p" / "proof").glob("*.tsr"))) == 2
+    proof = _proof(home, capture["capture_id"], env)
+    assert proof.returncode == 0, proof.stdout
+    assert f"timestamp by {alpha.url}: ok" in proof.stdout
+    assert f"timestamp by {other}: ok" in proof.stdout
+
+
+def test_a_timestamp_is_kept_once_when_two_workers_ask_at_once(tmp_path):
+    """The second token for the same timestamp is dropped, not written over the first."""
+    from archiver.catalog import open_catalog, proofs
+
+    catalog = open_catalog(tmp_path / "catalog.sqlite")
+    with catalog.transaction() as conn:
+        conn.execute(
+            "INSERT INTO jobs (name, started_at, status, settings, seed_ids)"
+            " VALUES ('j', 'x', 'x', '{}', '[]')"
+        )
+        conn.execute(
+            "INSERT INTO manifests (job_id, number, body, sha256, lines, created_at)"
+            " VALUES (1, 1, 'm', 'h', 1, 'x')"
+        )
+    proofs.add_pending(catalog, 1, ["http://tsa.example/"])
+    [owed] = proofs.pending_timestamps(catalog)
+    facts = {"gen_time": "g", "serial": "1", "policy": "p", "nonce": None, "chain": "c"}
+    assert proofs.stamped(catalog, owed.id, token="first", **facts) is True
+    assert proofs.stamped(catalog, owed.id, token="second", **facts) is False
+    proofs.stamp_failed(catalog, owed.id, "a late worker's timeout")
+    [kept] = proofs.manifest_timestamps(catalog, 1)
+    assert (kept.token, kept.state, kept.last_error) == ("first", "stamped", None)

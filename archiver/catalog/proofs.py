@@ -76,6 +76,20 @@ def _manifest(row: Any) -> Manifest:
     )  # fmt: skip
 
 
+def lines_without_manifest(catalog: Catalog, job: str | None = None) -> dict[str, int]:
+    """Per job, how many stored files no manifest lists yet."""
+    sql = (
+        "SELECT j.name, (SELECT count(*) FROM manifest_lines l WHERE l.job_id = j.id)"
+        " - COALESCE((SELECT max(m.lines) FROM manifests m WHERE m.job_id = j.id), 0)"
+        " FROM jobs j"
+    )
+    params: tuple[object, ...] = ()
+    if job is not None:
+        sql += " WHERE j.name = ?"
+        params = (job,)
+    return {row[0]: row[1] for row in catalog.conn.execute(sql, params) if row[1] > 0}
+
+
 def jobs_with_new_lines(catalog: Catalog, job: str | None = None) -> list[str]:
     """Jobs with manifest lines that no manifest holds yet."""
     sql = (
@@ -212,8 +226,12 @@ def _timestamp(row: Any) -> Timestamp:
     )  # fmt: skip
 
 
-def pending_timestamps(catalog: Catalog, job: str | None = None) -> list[Timestamp]:
-    sql = _TIMESTAMP + " WHERE t.state = 'pending'"
+def pending_timestamps(
+    catalog: Catalog, job: str | None = None, *, with_rejected: bool = False
+) -> list[Timestamp]:
+    """Timestamps still owed (and, ``with_rejected``, those whose last answer failed)."""
+    states = "('pending', 'rejected')" if with_rejected else "('pending')"
+    sql = _TIMESTAMP + f" WHERE t.state IN {states}"
     params: tuple[object, ...] = ()
     if job is not None:
         sql += " AND j.name = ?"
@@ -240,7 +258,8 @@ def manifest_timestamps(catalog: Catalog, manifest_id: int) -> list[Timestamp]:
 def stamp_failed(catalog: Catalog, timestamp_id: int, error: str) -> None:
     with catalog.transaction() as conn:
         conn.execute(
-            "UPDATE timestamps SET attempts = attempts + 1, last_error = ? WHERE id = ?",
+            "UPDATE timestamps SET attempts = attempts + 1, last_error = ?"
+            " WHERE id = ? AND state != 'stamped'",
             (error, timestamp_id),
         )
 
@@ -250,7 +269,7 @@ def stamp_rejected(catalog: Catalog, timestamp_id: int, error: str) -> None:
     with catalog.transaction() as conn:
         conn.execute(
             "UPDATE timestamps SET state = 'rejected', attempts = attempts + 1, last_error = ?"
-            " WHERE id = ?",
+            " WHERE id = ? AND state != 'stamped'",
             (error, timestamp_id),
         )
 
@@ -258,14 +277,17 @@ def stamp_rejected(catalog: Catalog, timestamp_id: int, error: str) -> None:
 def stamped(
     catalog: Catalog, timestamp_id: int, *, gen_time: str, serial: str, policy: str,
     nonce: str | None, token: str, chain: str,
-) -> None:  # fmt: skip
+) -> bool:  # fmt: skip
+    """Keep a verified token; False if one was kept for this timestamp already (two
+    workers asked at once: the first kept stays, the one stored beside the WARCs)."""
     with catalog.transaction() as conn:
-        conn.execute(
+        cur = conn.execute(
             "UPDATE timestamps SET state = 'stamped', attempts = attempts + 1,"
             " last_error = NULL, gen_time = ?, serial = ?, policy = ?, nonce = ?, token = ?,"
-            " chain = ?, stamped_at = ? WHERE id = ?",
+            " chain = ?, stamped_at = ? WHERE id = ? AND state != 'stamped'",
             (gen_time, serial, policy, nonce, token, chain, iso_ms(utc_now()), timestamp_id),
         )
+        return bool(cur.rowcount)
 
 
 def timestamp_stored(catalog: Catalog, timestamp_id: int, token_uri: str, chain_uri: str) -> None:

@@ -53,16 +53,26 @@ def stamp(obj, job: str | None, list_only: bool, timeout: float, as_json: bool) 
     if job is not None:
         get_job(catalog, job)
     if list_only:
-        owed = proofs.pending_timestamps(catalog, job)
+        owed = proofs.pending_timestamps(catalog, job, with_rejected=True)
+        unlisted = proofs.lines_without_manifest(catalog, job)
         if as_json:
-            echo_json({"pending": [_timestamp_json(t) for t in owed]})
+            echo_json({
+                "pending": [_timestamp_json(t) for t in owed],
+                "files_in_no_manifest": [{"job": name, "warc_files": count}
+                                         for name, count in unlisted.items()],
+            })  # fmt: skip
             return
         for t in owed:
             click.echo(
-                f"pending: manifest {t.manifest_number} of job {t.job} by {t.authority}"
+                f"{t.state}: manifest {t.manifest_number} of job {t.job} by {t.authority}"
                 f" ({t.attempts} attempt(s){': ' + t.last_error if t.last_error else ''})"
             )
-        click.echo(f"{len(owed)} timestamp(s) pending")
+        for name, count in unlisted.items():
+            click.echo(f"job {name}: {count} stored WARC file(s) in no manifest yet")
+        click.echo(
+            f"{len(owed)} timestamp(s) pending; {sum(unlisted.values())} WARC file(s) in no"
+            " manifest ('archiver stamp' does both)"
+        )
         return
     report = run_stamp(
         catalog, lambda name: job_store(catalog, obj.home.warcs_dir, name), job=job,
@@ -90,9 +100,10 @@ def stamp(obj, job: str | None, list_only: bool, timeout: float, as_json: bool) 
             click.echo(line)
         if not report.lines:
             click.echo("nothing to stamp: every stored WARC file is in a timestamped manifest")
-    if report.pending or report.unstored:
+    if report.pending or report.unstored or report.rejected:
         raise StampsPending(
-            f"{len(report.pending)} timestamp(s) pending and {len(report.unstored)} object(s)"
+            f"{len(report.pending)} timestamp(s) pending, {len(report.rejected)} rejected"
+            f" (the authority's token failed verification) and {len(report.unstored)} object(s)"
             " not stored: run 'archiver stamp' again later"
         )
 

@@ -20,6 +20,9 @@ from archiver.storage.base import Store
 
 logger = logging.getLogger(__name__)
 
+STAMP_TIMEOUT = 10.0  # seconds for one authority's answer
+STAMP_BUDGET = 30.0  # seconds one stamping run (and so a crawl's close) may spend asking
+
 
 class Stamper:
     def __init__(self, catalog_location: Path | str, store: Store, job_name: str):
@@ -59,7 +62,10 @@ class Stamper:
 
         catalog = open_catalog(self.catalog_location)
         try:
-            report = stamp(catalog, lambda job: self.store, job=self.job_name)
+            report = stamp(
+                catalog, lambda job: self.store, job=self.job_name, retry_rejected=False,
+                latest_only=True, timeout=STAMP_TIMEOUT, budget=STAMP_BUDGET,
+            )  # fmt: skip
         finally:
             catalog.close()
         for line in report.lines:

@@ -23,10 +23,11 @@ from datetime import datetime
 
 from archiver.catalog import Catalog, proofs
 from archiver.catalog.captures import Capture
+from archiver.catalog.db import iso_ms
 from archiver.errors import ArchiverError
 from archiver.proof.manifest import lines_of, parse_line
 from archiver.proof.stamping import manifest_key, token_keys
-from archiver.proof.tsa import check_token, load_chain
+from archiver.proof.tsa import check_token, load_chain, trusted_roots
 from archiver.research.retrieval import read_capture
 from archiver.storage.base import Store
 from archiver.storage.s3 import S3Options
@@ -161,6 +162,11 @@ def _prove_tokens(
     catalog: Catalog, proof: Proof, store: Store, manifest: proofs.Manifest, data: bytes
 ) -> None:
     captured = _parse(proof.captured_at)
+    try:
+        roots = trusted_roots()
+    except ArchiverError as exc:
+        proof.steps.append(Step("timestamp", False, str(exc)))
+        return
     for stamp in proofs.manifest_timestamps(catalog, manifest.id):
         if stamp.state != "stamped":
             why = stamp.last_error or "not asked yet"
@@ -169,31 +175,41 @@ def _prove_tokens(
         token_key, chain_key = token_keys(stamp.job, stamp.manifest_number, stamp.authority)
         name = f"timestamp by {stamp.authority}"
         try:
-            raw, _ = _read(store, token_key, base64.b64decode(stamp.token or ""), stamp.token_uri)
+            catalog_token = base64.b64decode(stamp.token or "")
+            raw, _ = _read(store, token_key, catalog_token, stamp.token_uri)
             chain_pem, _ = _read(store, chain_key, (stamp.chain or "").encode(), stamp.chain_uri)
             token = check_token(raw, data, chain=load_chain(chain_pem.decode("ascii")),
-                                where=f"the token of {stamp.authority}")  # fmt: skip
+                                roots=roots, where=f"the token of {stamp.authority}")  # fmt: skip
+            if (raw, chain_pem) != (catalog_token, (stamp.chain or "").encode()):
+                raise ArchiverError(
+                    f"the stored token or chain of {stamp.authority} verifies, but is not the"
+                    " one the catalog recorded when it came: it was replaced"
+                )
         except (ArchiverError, ValueError) as exc:
             proof.stamps.append(Stamp(stamp.authority, "failed", stamp.gen_time, detail=str(exc)))
             proof.steps.append(Step(name, False, str(exc)))
             continue
         gap = (token.gen_time - captured).total_seconds()
+        gen_time = iso_ms(token.gen_time)  # the token's own, not the catalog's copy
         proof.stamps.append(Stamp(
-            stamp.authority, "verified", stamp.gen_time, round(gap, 3),
-            f"signed by {token.signer}, chained to {token.root}",
+            stamp.authority, "verified", gen_time, round(gap, 3),
+            f"signed by {token.signer}, chained to {token.root}"
+            f" (SHA-256 {token.root_fingerprint})",
         ))  # fmt: skip
         proof.steps.append(Step(
             name, True,
-            f"genTime {stamp.gen_time} (±{token.margin:g} s), {_gap(gap, token.margin)};"
-            f" signed by {token.signer}, which chains to {token.root} and was valid then",
+            f"genTime {gen_time} (±{token.margin:g} s), {_gap(gap, token.margin)};"
+            f" signed by {token.signer}, which chains to {token.root} (a trusted root, SHA-256"
+            f" {token.root_fingerprint}) and was valid then",
         ))  # fmt: skip
     if not any(s.state == "verified" for s in proof.stamps) and not proof.broken:
-        waiting = [s for s in proof.stamps if s.state == "pending"]
-        why = (
-            "its timestamps are pending (run 'archiver stamp')"
-            if waiting
-            else "no authority was set (ARCHIVER_TSA_URLS) when it was made"
-        )
+        states = {s.state for s in proof.stamps}
+        if "pending" in states:
+            why = "its timestamps are pending (run 'archiver stamp')"
+        elif "rejected" in states:
+            why = "each authority's answer failed verification ('archiver stamp' asks again)"
+        else:
+            why = "no authority was set (ARCHIVER_TSA_URLS) when it was made"
         proof.steps.append(
             Step("timestamp", False, f"no trusted timestamp covers this capture: {why}")
         )

@@ -3,9 +3,10 @@ keep the manifest, the tokens and their chains in the store beside the WARC file
 
 Run while a crawl goes on (every ``ARCHIVER_TSA_INTERVAL`` seconds), when a job ends,
 and by ``archiver stamp``. Nothing here blocks or fails a capture: an authority that
-cannot be reached leaves its timestamp pending (``archiver store check`` lists it) for
-the next run; one that answers with a token that does not verify is recorded as
-rejected, with the reason, and never trusted.
+cannot be reached, or whose token chains to no root trusted here, leaves its timestamp
+pending (``archiver stamp --pending`` lists it) for the next run; one that answers with
+a token that does not verify is recorded as rejected, with the reason, never trusted,
+and asked again by ``archiver stamp``.
 
 With no authority in ``ARCHIVER_TSA_URLS``, manifests are still made and stored (they
 prove nothing on their own; captures say "no trusted timestamp").
@@ -19,15 +20,17 @@ import logging
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from archiver.catalog import Catalog, proofs
 from archiver.catalog.db import iso_ms
 from archiver.errors import ArchiverError
+from archiver.secrets import is_secret_name
 from archiver.storage.base import Store
 
 if TYPE_CHECKING:
@@ -48,13 +51,22 @@ def authorities() -> list[str]:
                 f"ARCHIVER_TSA_URLS holds {url!r}, which is not an http(s) URL of a timestamp"
                 " authority: list them like 'https://freetsa.org/tsr http://timestamp.digicert.com'"
             )
-        if parts.username or parts.password:
+        secret_params = [n for n, _ in parse_qsl(parts.query) if _secret_param(n)]
+        if parts.username or parts.password or secret_params:
             raise ArchiverError(
-                f"ARCHIVER_TSA_URLS holds a URL with credentials ({parts.hostname}): an"
+                f"ARCHIVER_TSA_URLS holds a URL with credentials ({parts.hostname}; in its user"
+                " name, password or a parameter named like a secret): an"
                 " authority's URL is written into the catalog and beside the WARC files, so"
                 " it may not carry a user name or password; use an authority that needs none"
             )
     return urls
+
+
+def _secret_param(name: str) -> bool:
+    """A query parameter named like a credential: token, password, api_key, key, sig."""
+    return is_secret_name(name.upper()) or bool(
+        re.search(r"api.?key|^key$|signature|^sig$", name, re.IGNORECASE)
+    )
 
 
 def interval() -> float:
@@ -83,8 +95,10 @@ def manifest_key(job: str, number: int) -> str:
 
 def token_keys(job: str, number: int, authority: str) -> tuple[str, str]:
     """Where an authority's token (``.tsr``) and its chain (``.chain.pem``) are stored."""
-    slug = re.sub(r"[^A-Za-z0-9.-]+", "-", urlsplit(authority).netloc or authority).strip("-")
-    base = f"{job}/proof/{job}-manifest-{number:04d}.{slug}"
+    slug = re.sub(r"[^A-Za-z0-9.-]+", "-", urlsplit(authority).hostname or "tsa").strip("-")
+    # Two authorities may share a host: the URL's own hash tells their files apart.
+    tag = hashlib.sha256(authority.encode("utf-8")).hexdigest()[:8]
+    base = f"{job}/proof/{job}-manifest-{number:04d}.{slug}-{tag}"
     return base + ".tsr", base + ".chain.pem"
 
 
@@ -124,9 +138,19 @@ def stamp(
     *,
     job: str | None = None,
     timeout: float = 10.0,
+    retry_rejected: bool = True,
+    latest_only: bool = False,
+    budget: float | None = None,
 ) -> StampReport:
     """Make the manifests due (of ``job``, or of every job), ask for the timestamps
-    they are owed and those still pending, and store what is not stored yet."""
+    they are owed and those still pending, and store what is not stored yet.
+
+    ``retry_rejected``: ask again the authorities whose last answer failed verification.
+    ``latest_only``: ask only for each job's newest manifest (it lists every file the
+    older ones do). ``budget``: seconds after which no authority is asked any more (what
+    is left stays pending). A crawl closing uses the last two, so that an authority that
+    does not answer holds it up for a bounded time."""
+    started = time.monotonic()
     report = StampReport()
     urls = authorities()
     proofs.add_missing_lines(catalog)
@@ -140,8 +164,15 @@ def stamp(
             proofs.add_pending(catalog, manifest.id, urls)
     for manifest in proofs.unstored_manifests(catalog, job):
         _store_manifest(catalog, store_for, manifest, report)
-    for pending in proofs.pending_timestamps(catalog, job):
-        _ask(catalog, pending, timeout, report)
+    latest = {m.id for m in proofs.latest_manifests(catalog, job)} if latest_only else None
+    for pending in proofs.pending_timestamps(catalog, job, with_rejected=retry_rejected):
+        if latest is not None and pending.manifest_id not in latest:
+            continue
+        left = None if budget is None else budget - (time.monotonic() - started)
+        if left is not None and left <= 0:
+            report.pending.append((pending, "not asked: the time for stamping ran out"))
+            continue
+        _ask(catalog, pending, timeout if left is None else min(timeout, left), report)
     for stamped in proofs.unstored_timestamps(catalog, job):
         _store_token(catalog, store_for, stamped, report)
     return report
@@ -170,12 +201,13 @@ def _ask(catalog: Catalog, pending: proofs.Timestamp, timeout: float, report: St
         report.pending.append((pending, str(exc)))
         logger.warning("timestamp pending: %s", exc)
         return
-    proofs.stamped(
+    kept = proofs.stamped(
         catalog, pending.id, gen_time=iso_ms(token.gen_time), serial=token.serial,
         policy=token.policy, nonce=token.nonce,
         token=base64.b64encode(token.response).decode("ascii"), chain=token.chain_pem,
     )  # fmt: skip
-    report.stamped.append((pending, token))
+    if kept:  # else another worker's token for it was kept first; this one is dropped
+        report.stamped.append((pending, token))
 
 
 def _put(store: Store, key: str, data: bytes) -> str:

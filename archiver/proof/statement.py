@@ -27,7 +27,14 @@ class Stamped:
         """Lower-case, no final stop."""
         host = urlsplit(self.authority).hostname or self.authority
         gap = self.seconds_after_capture
-        when = f"{_duration(gap)} after capture" if gap >= 0 else "within a second of capture"
+        if gap >= 0:
+            when = f"{_duration(gap)} after capture"
+        elif gap >= -1:  # genTime given to the second
+            when = "within a second of capture"
+        else:
+            when = (
+                f"{_duration(-gap)} before the capture's own time (the crawler's clock was ahead)"
+            )
         return f"timestamped by {host} at {self.gen_time}, {when}"
 
 

@@ -44,7 +44,12 @@ class StampError(ArchiverError):
 
 
 class TokenRejected(StampError):
-    """The authority answered with a token that does not verify: kept, never trusted."""
+    """The authority answered with a token that does not verify: never trusted."""
+
+
+class UntrustedRoot(StampError):
+    """The token chains to no root we trust (yet): the operator's roots may be missing
+    one, so the stamp stays pending rather than rejected."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,10 @@ class Token:
     @property
     def root(self) -> str:
         return self.chain[-1].subject.rfc4514_string()
+
+    @property
+    def root_fingerprint(self) -> str:
+        return fingerprint(self.chain[-1])
 
 
 def trusted_roots() -> list[x509.Certificate]:
@@ -155,15 +164,22 @@ def check_token(
     embedded = [x509.load_der_x509_certificate(der) for der in response.signed_data.certificates]
     if chain is not None:
         _check_recorded_signer(response, embedded, chain[0], where)
+        if roots is not None and chain[-1] not in roots:
+            name = chain[-1].subject.rfc4514_string()
+            raise TokenRejected(
+                f"{where} chains to a root that is not trusted here ({name}, SHA-256"
+                f" {fingerprint(chain[-1])}): it is in neither ARCHIVER_TSA_CA_FILE nor the"
+                " system's roots"
+            )
         candidates = [chain[-1]]
         intermediates = [*chain[:-1], *embedded]
     else:
         candidates = _issuers_of(embedded, roots or [])
         intermediates = embedded
         if not candidates:
-            raise TokenRejected(
-                f"{where} does not chain to a trusted root (ARCHIVER_TSA_CA_FILE, or the"
-                " system's roots)"
+            raise UntrustedRoot(
+                f"{where} does not chain to a trusted root: add its root to"
+                " ARCHIVER_TSA_CA_FILE (or the system's roots), then run 'archiver stamp'"
             )
     problem = ""
     for root in candidates:
@@ -279,6 +295,12 @@ def _accuracy(response: TimeStampResponse) -> float | None:
     if accuracy is None:
         return None
     return (accuracy.seconds or 0) + (accuracy.millis or 0) / 1e3 + (accuracy.micros or 0) / 1e6
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    from cryptography.hazmat.primitives import hashes
+
+    return cert.fingerprint(hashes.SHA256()).hex()
 
 
 def load_chain(pem: str) -> list[x509.Certificate]:

@@ -298,6 +298,18 @@ def test_unwritable_outputs_get_clear_errors(tmp_path, fixture_site):
         assert result.returncode == 1, result.stderr
         assert result.stderr.startswith(f"Error: cannot write {target}:"), result.stderr
         assert "Traceback" not in result.stderr
+    # A file already there is kept unless --force, as 'get -o' keeps it.
+    kept = tmp_path / "kept.wacz"
+    kept.write_bytes(b"someone's earlier package")
+    refused = archiver(home, "export", "--job", "x", "-o", str(kept))
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr == (
+        f"Error: {kept} already exists: add --force to overwrite it, or choose another -o\n"
+    )
+    assert kept.read_bytes() == b"someone's earlier package"
+    replaced = archiver(home, "export", "--job", "x", "-o", str(kept), "--force")
+    assert replaced.returncode == 0, replaced.stderr
+    assert wacz_validate(kept).returncode == 0
 
 
 FULL_DISK_PROBE = """

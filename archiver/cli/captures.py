@@ -16,7 +16,7 @@ from archiver.catalog.db import iso_ms
 from archiver.catalog.jobs import get_job
 from archiver.catalog.seeds import get_seed
 from archiver.cli.jsonout import capture_json, echo_json
-from archiver.cli.outputs import check_folder
+from archiver.cli.outputs import check_output
 from archiver.errors import ArchiverError, IntegrityError
 from archiver.jobs.stores import job_s3_options
 from archiver.research.dates import parse_when
@@ -110,12 +110,7 @@ def captures(  # type: ignore[no-untyped-def]
 
 
 def _writable(target: Path, force: bool) -> None:
-    """Refuse an output that cannot or should not be written, before anything is read."""
-    check_folder(target)
-    if target.exists() and not force:
-        raise ArchiverError(
-            f"{target} already exists: add --force to overwrite it, or choose another -o"
-        )
+    check_output(target, force)
 
 
 def _write_file(target: Path, data: bytes, force: bool) -> None:

@@ -12,7 +12,7 @@ from archiver.catalog.captures import get_capture
 from archiver.catalog.jobs import get_job
 from archiver.catalog.seeds import get_seed
 from archiver.cli.jsonout import echo_json
-from archiver.cli.outputs import check_folder
+from archiver.cli.outputs import check_output
 from archiver.errors import ArchiverError
 from archiver.jobs.stores import job_s3_options
 from archiver.proof.stamping import authorities, stamp_bytes
@@ -75,11 +75,14 @@ def _stamp_signature(data: bytes) -> list[dict[str, str]]:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The .wacz file to write.")  # fmt: skip
 @click.option("--title", help="Title recorded in the package.")
+@click.option("--force", is_flag=True, help="Replace the file at -o if there is one.")
 @click.option("--sign/--no-sign", default=None,
               help="Sign with the operator key (the default when there is one).")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="What was written, as JSON.")
 @click.pass_obj
-def export(obj, job, seed_id, url, capture_ids, output: str, title, sign, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def export(
+    obj, job, seed_id, url, capture_ids, output: str, title, force: bool, sign, as_json: bool
+) -> None:  # type: ignore[no-untyped-def]
     """Package captures as a WACZ 1.1.1 file (WARC records, CDXJ index, page list,
     datapackage with SHA-256s) that ReplayWeb.page and pywb open. Records are read by
     byte range and digest-checked as they are copied; exit 3 on a mismatch. With an
@@ -88,7 +91,7 @@ def export(obj, job, seed_id, url, capture_ids, output: str, title, sign, as_jso
     Example: archiver export --seed 3 -o post-3.wacz
     """
     target = Path(output)
-    check_folder(target)  # before anything is read
+    check_output(target, force)  # before anything is read
     catalog = obj.catalog()
     selection = _selection(catalog, job, seed_id, url, capture_ids)
     key = _signing_key(obj.home.operator_key_path, sign)

@@ -22,7 +22,7 @@ from archiver.browser.launch import CONTEXT, SLOT
 from archiver.capture.recorder import Quality
 from archiver.catalog.frontier import extend_path
 from archiver.crawl.delay import DELAY
-from archiver.crawl.session import CONFIRMS, EVIDENCE, META, OBSERVED, PageEvidence
+from archiver.crawl.meta import CONFIRMS, EVIDENCE, META, OBSERVED, PageEvidence
 from archiver.spiders.decode import decoded_body
 from archiver.spiders.failures import describe_failure
 

@@ -25,7 +25,7 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 
 from archiver.catalog.frontier import FrontierEntry, Rejection, extend_path
 from archiver.crawl.delay import DELAY
-from archiver.crawl.session import CONFIRMS, META, OBSERVED
+from archiver.crawl.meta import CONFIRMS, META, OBSERVED
 from archiver.crawl.tap import RECORDED, CaptureTruncated
 from archiver.pagefacts import PageFacts
 from archiver.spiders.browser import BrowserPages

@@ -29,7 +29,7 @@ from scrapy.http import Request
 from archiver.capture.exchange import Exchange
 from archiver.catalog.frontier import extend_path
 from archiver.crawl.hostheaders import REDIRECTED_FROM
-from archiver.crawl.session import META
+from archiver.crawl.meta import META
 from archiver.crawl.tap import RECORDED
 from archiver.spiders.decode import ACCEPT_ENCODING, decoded_body
 from archiver.spiders.failures import describe_failure

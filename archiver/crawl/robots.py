@@ -27,7 +27,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 
 from archiver.catalog.errors import DATABASE_ERRORS
-from archiver.crawl.session import META
+from archiver.crawl.meta import META
 from archiver.spiders.decode import decoded_body
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from scrapy import signals
@@ -20,7 +20,7 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 
 from archiver.capture.crawllog import CrawlLog
 from archiver.capture.exchange import Exchange
-from archiver.capture.recorder import CaptureRecorder, FetchContext, Quality, Resource
+from archiver.capture.recorder import CaptureRecorder
 from archiver.capture.syncer import Syncer
 from archiver.catalog import frontier, open_catalog, workers
 from archiver.catalog.captures import last_original, latest_in_job
@@ -31,6 +31,13 @@ from archiver.catalog.jobs import finish_job, get_job
 from archiver.crawl import hostheaders
 from archiver.crawl.config import CrawlConfig
 from archiver.crawl.delay import HostHolds
+from archiver.crawl.meta import (
+    EVIDENCE,
+    HELD,
+    META,
+    PageEvidence,
+    fetch_context,
+)
 from archiver.crawl.progress import Counts, Progress
 from archiver.crawl.shared import HEARTBEAT, SharedFrontier
 from archiver.crawl.stamper import Stamper
@@ -53,38 +60,6 @@ from archiver.watch.status import (
 )
 
 logger = logging.getLogger(__name__)
-
-META = "archiver"  # request.meta key holding the fetch context (a dict)
-HELD = "archiver_exchange"
-EVIDENCE = "archiver_evidence"  # response.meta: a browser page's resources and quality
-CONFIRMS = "archiver_confirms"  # meta: the pending status a confirmation fetch is for
-OBSERVED = "archiver_observed"  # meta: this seed chain was already judged
-
-
-@dataclass(frozen=True)
-class PageEvidence:
-    """What a browser page adds to its response's records (archiver/browser/)."""
-
-    resources: tuple[Resource, ...]
-    quality: Quality
-    loaded: tuple[str, ...]  # every URL the page loaded, for the metadata record
-
-
-def fetch_context(request: Any) -> FetchContext:
-    info = request.meta.get(META) or {}
-    user_agent = request.headers.get(b"User-Agent")
-    kind = info.get("kind") or ("robots" if request.url.endswith("/robots.txt") else "other")
-    return FetchContext(
-        seed_id=info.get("seed"),
-        kind=kind,
-        hops=info.get("hops"),
-        hop_path=info.get("path"),
-        via=info.get("via"),
-        robots=info.get("robots"),
-        user_agent=user_agent.decode("latin-1") if user_agent else None,
-        frontier_url=info.get("url"),
-        lease=info.get("lease"),
-    )
 
 
 class ArchiveSession:

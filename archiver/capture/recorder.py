@@ -19,11 +19,11 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urljoin
 
 from archiver import SOFTWARE
 from archiver.capture.crawllog import CrawlLog
 from archiver.capture.exchange import Exchange
+from archiver.capture.exchangefacts import fetch_ms, redirect_target, surt_of, was_conditional
 from archiver.capture.rowcommits import RowCommits
 from archiver.capture.tlsrecords import CertificateRecords
 from archiver.catalog import warcfiles
@@ -40,7 +40,6 @@ from archiver.pagefacts import NO_FACTS, PageFacts, normalize_published
 from archiver.secrets import redact_request_head
 from archiver.storage.base import Store
 from archiver.uploads import PendingFile, record_stored, store_file
-from archiver.urls import surt_key
 from archiver.warc.records import Body, sha256_label, warc_fields
 from archiver.warc.writer import ClosedWarc, OpenedWarc, WarcWriter
 
@@ -51,37 +50,6 @@ NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 # Failures that were never a fetch (robots.txt rules, requests dropped before sending):
 # no metadata record, since nothing was attempted on the network.
 NOT_ATTEMPTED = ("robots:", "ignored:")
-
-
-def _was_conditional(request: bytes | bytearray) -> bool:
-    head = bytes(request).split(b"\r\n\r\n", 1)[0].lower()
-    return b"\nif-none-match:" in head or b"\nif-modified-since:" in head
-
-
-def _surt(url: str) -> str:
-    try:
-        return surt_key(url)
-    except Exception:
-        return url.lower()
-
-
-def _redirect_target(exchange: Exchange, status: int | None) -> str | None:
-    """Where a 3xx pointed, resolved against the request URL; None if it did not."""
-    location = exchange.header("Location") if status and 300 <= status < 400 else None
-    if not location:
-        return None
-    try:
-        return urljoin(exchange.url, location.strip())
-    except ValueError:  # e.g. "http://[broken/": kept as sent
-        return location.strip()
-
-
-def _fetch_ms(exchange: Exchange) -> int | None:
-    """How long the fetch took, in milliseconds (None: it never finished)."""
-    if exchange.finished_at is None:
-        return None
-    elapsed = exchange.finished_at - exchange.started_at
-    return max(0, round(elapsed.total_seconds() * 1000))
 
 
 def _lineage_fields(job: str, ctx: FetchContext) -> list[tuple[str, str]]:
@@ -289,7 +257,7 @@ class CaptureRecorder:
         content_type = exchange.header("Content-Type") or ""
         row = dict(
             **self._lineage(exchange.url, ctx),
-            final_url=_redirect_target(exchange, status) or exchange.url,
+            final_url=redirect_target(exchange, status) or exchange.url,
             captured_at=date,
             state=state,
             truncated=exchange.truncated,
@@ -346,7 +314,7 @@ class CaptureRecorder:
         )
         self.rows.queue(capture, ctx.frontier_url, made_rows, lease=ctx.lease, tls=tls_row)
         if self.crawl_log is not None:
-            self.crawl_log.write(capture, _fetch_ms(exchange))
+            self.crawl_log.write(capture, fetch_ms(exchange))
         return state
 
     def _metadata_fields(
@@ -360,9 +328,9 @@ class CaptureRecorder:
         tls_record_id: str | None = None,
     ) -> list[tuple[str, str]]:
         fields = _lineage_fields(self.job_name, ctx)
-        fetch_ms = _fetch_ms(exchange)
-        if fetch_ms is not None:
-            fields.append(("fetchTimeMs", str(fetch_ms)))
+        took = fetch_ms(exchange)
+        if took is not None:
+            fields.append(("fetchTimeMs", str(took)))
         if exchange.error:
             fields.append(("fetchError", exchange.error))
         # What the response record cannot hold: interim 1xx responses before it (each
@@ -397,7 +365,7 @@ class CaptureRecorder:
         if exchange.truncated or status is None or not self.revisits:
             return None, ""
         if status == 304:
-            if not _was_conditional(exchange.request_bytes):
+            if not was_conditional(exchange.request_bytes):
                 return None, ""  # a 304 we did not ask for: kept as the response it is
             original = last_original(self.catalog.conn, exchange.url)
             return original, NOT_MODIFIED
@@ -434,7 +402,7 @@ class CaptureRecorder:
         response, a revisit and a failed attempt."""
         return dict(
             url=url,
-            surt=_surt(url),
+            surt=surt_of(url),
             seed_id=ctx.seed_id,
             job_id=self.job_id,
             kind=ctx.kind,

@@ -13,7 +13,11 @@ runs, alternating, each crawler N times:
 It prints URLs/s, wall time, peak RSS and WARC bytes per run, and the medians of the
 ratios against wget and against unarchived, each ratio taken within one round.
 
+``--docs DIR`` serves a real documentation set instead of the generated site, as a Debian
+package ships it (``apt-get install postgresql-doc-15``), crawled from its ``index.html``.
+
     python benchmarks/crawl_speed.py --pages 600 --rounds 3
+    python benchmarks/crawl_speed.py --docs /usr/share/doc/postgresql-doc-15/html --rounds 5
     python benchmarks/crawl_speed.py --memory     # archiver's peak RSS at 1,000 and 10,000 pages
 """
 
@@ -83,6 +87,12 @@ def generate_site(root: Path, pages: int, seed: int = 1) -> int:
         f"<html><head><title>Index</title></head><body>{index}</body></html>"
     )
     return pages
+
+
+def site_size(root: Path) -> str:
+    files = [path for path in root.rglob("*") if path.is_file()]
+    size = sum(path.stat().st_size for path in files)
+    return f"{len(files)} files, {size / 1e6:.1f} MB"
 
 
 def free_port() -> int:
@@ -281,16 +291,22 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--memory", action="store_true", help="peak RSS at 1,000 and 10,000 pages")
+    parser.add_argument("--docs", type=Path, help="serve this documentation folder instead")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="archiver-bench-"))
     print(f"machine: {machine()}")
     try:
         if args.memory:
             return memory(work)
-        site = work / "site"
-        generate_site(site, args.pages)
+        if args.docs:
+            if not (args.docs / "index.html").is_file():
+                raise SystemExit(f"{args.docs} has no index.html: give a folder of HTML docs")
+            site, what = args.docs.resolve(), f"{args.docs} ({site_size(args.docs)})"
+        else:
+            site, what = work / "site", f"{args.pages} generated pages"
+            generate_site(site, args.pages)
         server = Server(site, work)
-        print(f"site: {args.pages} pages, served by {server.kind} on 127.0.0.1 (gzip on)")
+        print(f"site: {what}, served by {server.kind} on 127.0.0.1 (gzip on)")
         rounds = []
         try:
             for n in range(args.rounds):

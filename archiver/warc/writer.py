@@ -112,6 +112,16 @@ class WarcWriter:
             self._open()
         return RecordBuilder(warcinfo_id=self.warcinfo_id, id_factory=self.id_factory)
 
+    @property
+    def size(self) -> int:
+        """Bytes written to the open file (0 when none is open)."""
+        return self._size if self._file is not None else 0
+
+    @property
+    def full(self) -> bool:
+        """The open file has reached its size: the next group goes into a new one."""
+        return self._file is not None and self._size >= self.max_size
+
     def needs_rollover(self) -> bool:
         return self._file is None or self._size >= self.max_size
 
@@ -123,7 +133,7 @@ class WarcWriter:
         return [self._write_member(record) for record in records]
 
     def rollover_if_full(self) -> bool:
-        if self._file is not None and self._size >= self.max_size:
+        if self.full:
             self.close()
             return True
         return False

@@ -10,6 +10,7 @@ strings from every log line.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -39,6 +40,7 @@ def is_secret_name(name: str) -> bool:
     return bool(_SECRET_NAME.search(name))
 
 
+@functools.lru_cache(maxsize=1024)  # a crawl sends the same few names again and again
 def is_secret_header(name: bytes | str) -> bool:
     """Authorization, Proxy-Authorization, and headers named like secrets (X-Auth-Token,
     X-Api-Key, ...)."""

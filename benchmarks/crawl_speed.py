@@ -6,14 +6,21 @@ links, a few with thousands, CSS, JS and images), serves it on 127.0.0.1 with ng
 runs, alternating, each crawler N times:
 
 - ``wget --recursive --level=inf --page-requisites --warc-file`` (the baseline),
-- ``unarchived``: a plain Scrapy crawl with archiver's spider logic (link extraction,
-  early de-duplication, scope) but no WARC, no catalog, Scrapy's own download handler,
+- ``unarchived``: a plain Scrapy crawl with archiver's spider logic (decoding, link
+  extraction, early de-duplication, scope) but no WARC, no catalog, Scrapy's own
+  download handler,
 - ``archiver``: ``archiver crawl --profile test`` (WARC + catalog, everything on).
 
-It prints URLs/s, wall time, peak RSS and WARC bytes per run, and the medians of the
-ratios against wget and against unarchived, each ratio taken within one round.
+It prints URLs/s, wall time, CPU time, peak RSS and WARC bytes per run, and the medians
+of the ratios against wget and against unarchived, each ratio taken within one round,
+in URLs per second and in URLs per CPU second (which other processes on a busy machine
+disturb less).
+
+``--docs DIR`` serves a real documentation set instead of the generated site, as a Debian
+package ships it (``apt-get install postgresql-doc-15``), crawled from its ``index.html``.
 
     python benchmarks/crawl_speed.py --pages 600 --rounds 3
+    python benchmarks/crawl_speed.py --docs /usr/share/doc/postgresql-doc-15/html --rounds 5
     python benchmarks/crawl_speed.py --memory     # archiver's peak RSS at 1,000 and 10,000 pages
 """
 
@@ -85,6 +92,12 @@ def generate_site(root: Path, pages: int, seed: int = 1) -> int:
     return pages
 
 
+def site_size(root: Path) -> str:
+    files = [path for path in root.rglob("*") if path.is_file()]
+    size = sum(path.stat().st_size for path in files)
+    return f"{len(files)} files, {size / 1e6:.1f} MB"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -154,6 +167,8 @@ import sys
 from urllib.parse import urlsplit
 import scrapy
 from scrapy.crawler import CrawlerProcess
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
+from archiver.spiders.decode import ACCEPT_ENCODING, decoded_body
 from archiver.spiders.links import extract_html, extract_css
 
 START = sys.argv[1]
@@ -167,23 +182,37 @@ class Plain(scrapy.Spider):
 
     def parse(self, response):
         Plain.count += 1
-        kind = response.headers.get(b"Content-Type", b"").split(b";")[0]
-        if kind == b"text/html":
-            found = extract_html(response.body, response.url)
-            urls = found.links + found.requisites
-        elif kind == b"text/css":
-            urls = extract_css(response.body, response.url).requisites
-        else:
+        header = response.headers.get(b"Content-Type", b"")
+        kind = header.split(b";")[0].strip().lower()
+        if kind not in (b"text/html", b"text/css"):
             return
+        # As archiver's spider decodes: content-encoding undone here, the declared charset.
+        body = decoded_body(response.body, response.headers.get(b"Content-Encoding"), 32 << 20)
+        if body is None:
+            return
+        encoding = (http_content_type_encoding(header.decode("latin-1"))
+                    or html_body_declared_encoding(body[:4096]) or "utf-8")
+        if kind == b"text/html":
+            found = extract_html(body, response.url, encoding)
+            urls = found.links + found.requisites
+        else:
+            urls = extract_css(body, response.url, encoding).requisites
         for url in urls:
             if url not in self.seen and urlsplit(url).netloc == HOST:
                 self.seen.add(url)
                 yield scrapy.Request(url, dont_filter=True)
 
 process = CrawlerProcess({
-    "CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 32, "DOWNLOAD_DELAY": 0,
+    # archiver's test profile: 32 requests in flight, 8 per host, no delay
+    "CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "DOWNLOAD_DELAY": 0,
     "ROBOTSTXT_OBEY": False, "LOG_LEVEL": "WARNING", "TELNETCONSOLE_ENABLED": False,
     "RETRY_ENABLED": False, "COOKIES_ENABLED": False, "CONCURRENT_ITEMS": 4,
+    "HTTPERROR_ALLOW_ALL": True,  # a 404 is a URL fetched (and parsed) here too, as by archiver
+    # Scrapy's decompression re-creates each response, and its meta refresh middleware
+    # reads each page's text, which runs charset detection (charset_normalizer,
+    # milliseconds a page): archiver's spider does neither (it reads <meta> refresh itself).
+    "COMPRESSION_ENABLED": False, "METAREFRESH_ENABLED": False,
+    "DEFAULT_REQUEST_HEADERS": {"Accept-Encoding": ACCEPT_ENCODING},
 })
 process.crawl(Plain)
 process.start()
@@ -193,8 +222,8 @@ print("fetched", Plain.count)
 
 def run_measured(
     command: list[str], cwd: Path, env: dict[str, str] | None = None
-) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS MiB of the process, stdout+stderr)."""
+) -> tuple[float, float, str, float]:
+    """(wall seconds, peak RSS MiB of the process, stdout+stderr, CPU seconds: user+sys)."""
     started = time.perf_counter()
     with open(cwd / "out.txt", "w") as out:
         process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
@@ -204,7 +233,7 @@ def run_measured(
     text = (cwd / "out.txt").read_text(errors="replace")
     if os.waitstatus_to_exitcode(status) not in (0, 8):  # wget: 8 when some URL 404s
         raise SystemExit(f"{command[0]} failed:\n{text[-2000:]}")
-    return wall, usage.ru_maxrss / 1024, text
+    return wall, usage.ru_maxrss / 1024, text, usage.ru_utime + usage.ru_stime
 
 
 def add_seed(home: Path, url: str) -> None:
@@ -234,30 +263,30 @@ def one_round(server: Server, work: Path) -> dict[str, dict[str, float]]:
     run.mkdir()
     wget_dir = run / "wget"
     wget_dir.mkdir()
-    wall, rss, _ = run_measured(
+    wall, rss, _, cpu = run_measured(
         ["wget", "--recursive", "--level=inf", "--page-requisites", "--quiet",
          "-e", "robots=off", "--warc-file=crawl", server.url],
         wget_dir,
     )  # fmt: skip
     urls, size = warc_stats(list(wget_dir.glob("*.warc.gz")))
-    results["wget"] = {"urls": urls, "wall": wall, "rss": rss, "warc": size}
+    results["wget"] = {"urls": urls, "wall": wall, "rss": rss, "warc": size, "cpu": cpu}
 
     plain = run / "unarchived"
     plain.mkdir()
-    wall, rss, text = run_measured([sys.executable, "-c", UNARCHIVED, server.url], plain)
+    wall, rss, text, cpu = run_measured([sys.executable, "-c", UNARCHIVED, server.url], plain)
     urls = int(text.rsplit("fetched", 1)[1].split()[0])
-    results["unarchived"] = {"urls": urls, "wall": wall, "rss": rss, "warc": 0}
+    results["unarchived"] = {"urls": urls, "wall": wall, "rss": rss, "warc": 0, "cpu": cpu}
 
     home = run / "archiver-home"
     env = {**os.environ, "ARCHIVER_ALLOW_PRIVATE_NETWORKS": "1"}
     add_seed(home, server.url)
-    wall, rss, _ = run_measured(
+    wall, rss, _, cpu = run_measured(
         [sys.executable, "-m", "archiver", "--home", str(home), "crawl", "--profile", "test",
          "--job", "bench", "--seed", "1", "-s", "ARCHIVER_PROGRESS_INTERVAL=0"],
         run, env,
     )  # fmt: skip
     urls, size = warc_stats(sorted(home.glob("warcs/bench/*.warc.gz")))
-    results["archiver"] = {"urls": urls, "wall": wall, "rss": rss, "warc": size}
+    results["archiver"] = {"urls": urls, "wall": wall, "rss": rss, "warc": size, "cpu": cpu}
     shutil.rmtree(run)
     return results
 
@@ -281,16 +310,22 @@ def main() -> int:
     parser.add_argument("--pages", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--memory", action="store_true", help="peak RSS at 1,000 and 10,000 pages")
+    parser.add_argument("--docs", type=Path, help="serve this documentation folder instead")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="archiver-bench-"))
     print(f"machine: {machine()}")
     try:
         if args.memory:
             return memory(work)
-        site = work / "site"
-        generate_site(site, args.pages)
+        if args.docs:
+            if not (args.docs / "index.html").is_file():
+                raise SystemExit(f"{args.docs} has no index.html: give a folder of HTML docs")
+            site, what = args.docs.resolve(), f"{args.docs} ({site_size(args.docs)})"
+        else:
+            site, what = work / "site", f"{args.pages} generated pages"
+            generate_site(site, args.pages)
         server = Server(site, work)
-        print(f"site: {args.pages} pages, served by {server.kind} on 127.0.0.1 (gzip on)")
+        print(f"site: {what}, served by {server.kind} on 127.0.0.1 (gzip on)")
         rounds = []
         try:
             for n in range(args.rounds):
@@ -298,11 +333,13 @@ def main() -> int:
                 rounds.append(result)
                 for name, r in result.items():
                     print(f"round {n + 1} {name:>10}: {r['urls']:>6.0f} URLs in {r['wall']:6.2f} s"
-                          f" = {r['urls'] / r['wall']:7.1f} URLs/s, peak RSS {r['rss']:6.1f} MiB,"
-                          f" WARC {r['warc'] / 1e6:6.2f} MB")  # fmt: skip
+                          f" = {r['urls'] / r['wall']:7.1f} URLs/s, CPU {r['cpu']:5.2f} s"
+                          f" = {r['urls'] / r['cpu']:6.1f} URLs/CPU-s, peak RSS"
+                          f" {r['rss']:6.1f} MiB, WARC {r['warc'] / 1e6:6.2f} MB")  # fmt: skip
         finally:
             server.stop()
         speed = [{k: r["urls"] / r["wall"] for k, r in res.items()} for res in rounds]
+        per_cpu = [{k: r["urls"] / r["cpu"] for k, r in res.items()} for res in rounds]
         vs_wget = statistics.median(s["archiver"] / s["wget"] for s in speed)
         vs_plain = statistics.median(s["archiver"] / s["unarchived"] for s in speed)
         plain_vs_wget = statistics.median(s["unarchived"] / s["wget"] for s in speed)
@@ -311,6 +348,13 @@ def main() -> int:
             "archiver_vs_unarchived": round(vs_plain, 2),
             "archiving_overhead_pct": round(100 * (1 - vs_plain), 1),
             "unarchived_vs_wget": round(plain_vs_wget, 2),
+            # URLs per CPU second (user+sys of the process): per-core efficiency, which
+            # other processes on the machine disturb less than wall time.
+            "archiver_vs_wget_per_cpu": round(statistics.median(
+                c["archiver"] / c["wget"] for c in per_cpu), 2),
+            "archiver_vs_unarchived_per_cpu": round(statistics.median(
+                c["archiver"] / c["unarchived"] for c in per_cpu), 2),
+            "load_average_1min": round(os.getloadavg()[0], 1),
         }, indent=2))  # fmt: skip
         return 0
     finally:
@@ -327,7 +371,7 @@ def memory(work: Path) -> int:
             home = work / f"home-{pages}"
             env = {**os.environ, "ARCHIVER_ALLOW_PRIVATE_NETWORKS": "1"}
             add_seed(home, server.url)
-            wall, rss, _ = run_measured(
+            wall, rss, _, _ = run_measured(
                 [sys.executable, "-m", "archiver", "--home", str(home), "crawl", "--profile",
                  "test", "--job", "mem", "--seed", "1", "-s", "ARCHIVER_PROGRESS_INTERVAL=0"],
                 work, env,

@@ -55,6 +55,10 @@ RETRY_HTTP_CODES: list[int] = []
 RETRY_TIMES = 2
 METAREFRESH_ENABLED = False
 DEPTH_LIMIT = 0
+# Work per request no archiver crawl reads: the depth Scrapy counts (the spider counts its
+# own hops) and the downloader's byte and status counters (crawl.log has each fetch).
+SPIDER_MIDDLEWARES = {"scrapy.spidermiddlewares.depth.DepthMiddleware": None}
+DOWNLOADER_STATS = False
 URLLENGTH_LIMIT = 0  # a long URL is still a page to keep; no silent drop
 DUPEFILTER_CLASS = "scrapy.dupefilters.BaseDupeFilter"  # the spider de-duplicates
 

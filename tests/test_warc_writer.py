@@ -161,3 +161,43 @@ def test_a_failed_write_leaves_the_file_ending_on_a_whole_record(tmp_path):
         uris = [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(handle)]
     assert uris == [None, "urn:x:ok", "urn:x:after"]
     assert closed.sha256 == hashlib.sha256(closed.path.read_bytes()).hexdigest()
+
+
+class FillingFile(io.RawIOBase):
+    """A raw file that takes a few bytes of a write, then finds the disk full."""
+
+    def __init__(self, real):
+        self.real = real
+
+    def write(self, data):
+        self.real.write(bytes(data[:10]))
+        raise OSError(28, "No space left on device")
+
+    def fileno(self):
+        return self.real.fileno()
+
+    def seek(self, offset, whence=0):
+        return self.real.seek(offset, whence)
+
+
+def test_a_failed_write_of_a_small_record_leaves_a_whole_record(tmp_path):
+    w = writer(tmp_path)
+    builder = w.builder()
+    [kept] = w.write_group([builder.build("resource", date="2020-02-12T06:00:00.123Z",
+                                          target_uri="urn:x:ok", head=b"kept")])  # fmt: skip
+    real = w._file
+    w._file = FillingFile(real)
+    small = builder.build("resource", date="2020-02-12T06:00:00.123Z", target_uri="urn:x:bad",
+                          head=b"small enough to be compressed in one call")  # fmt: skip
+    with pytest.raises(OSError, match="No space"):
+        w.write_group([small])
+    assert os.fstat(real.fileno()).st_size == kept.offset + kept.length  # cut back at once
+    w._file = real
+    [later] = w.write_group([builder.build("resource", date="2020-02-12T06:00:00.123Z",
+                                           target_uri="urn:x:after", head=b"after")])  # fmt: skip
+    assert later.offset == kept.offset + kept.length  # the broken member left no bytes behind
+    closed = w.close()
+    with open(closed.path, "rb") as handle:
+        uris = [r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(handle)]
+    assert uris == [None, "urn:x:ok", "urn:x:after"]
+    assert closed.sha256 == hashlib.sha256(closed.path.read_bytes()).hexdigest()

@@ -65,6 +65,7 @@ class Exchange:
     _body: BinaryIO | None = None
     _body_length: int = 0
     _payload: hashlib._Hash = field(default_factory=hashlib.sha256)  # type: ignore[name-defined]
+    _fields: list[tuple[str, str]] | None = None  # the final head's fields, parsed once
 
     # -- fed by the tap -------------------------------------------------------------
 
@@ -172,6 +173,11 @@ class Exchange:
 
     def headers(self) -> list[tuple[str, str]]:
         """Header fields in the order received, repeats kept, names as sent."""
+        if self._fields is None or not self.has_response:
+            self._fields = self._parse_headers()
+        return self._fields
+
+    def _parse_headers(self) -> list[tuple[str, str]]:
         lines = self.raw_head.split(b"\n")[1:]
         out: list[tuple[str, str]] = []
         for raw in lines:

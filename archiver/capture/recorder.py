@@ -40,8 +40,9 @@ from archiver.pagefacts import NO_FACTS, PageFacts, normalize_published
 from archiver.secrets import redact_request_head
 from archiver.storage.base import Store
 from archiver.uploads import PendingFile, record_stored, store_file
-from archiver.warc.records import Body, sha256_label, warc_fields
-from archiver.warc.writer import ClosedWarc, OpenedWarc, WarcWriter
+from archiver.warc.background import BackgroundWrites
+from archiver.warc.records import Body, Record, sha256_label, warc_fields
+from archiver.warc.writer import ClosedWarc, OpenedWarc, WarcWriter, WrittenRecord
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +138,9 @@ class CaptureRecorder:
         self.crawl_log: CrawlLog | None = None
         self.bytes_written = 0
         self.certificates = CertificateRecords()  # of TLS connections, one per file
+        # Set by the crawl session: records written on a thread of their own, each
+        # capture's row queued when its records are (archiver/warc/background.py).
+        self.background: BackgroundWrites | None = None
 
     # -- writing ---------------------------------------------------------------------
 
@@ -161,7 +165,7 @@ class CaptureRecorder:
                 exchange.url, ctx, exchange.error or "no response", exchange.started_at
             )
             return "failed"
-        self.writer.rollover_if_full()
+        self._rollover_if_full()
         builder = self.writer.builder()
         date = iso_ms(exchange.started_at)
         response_id = builder.id_factory()
@@ -279,13 +283,44 @@ class CaptureRecorder:
             quality=quality.quality if quality else None,
             quality_reason=(quality.reason or None) if quality else None,
         )
-        written = self.writer.write_group([request, response, metadata, *certificates, *made])
+        # The page's links and its row are committed together (README: "a page with all
+        # its links queued, or neither"), however long the write takes.
+        found = self.rows.take_found() if self.background is not None else None
+
+        def recorded(written: list[WrittenRecord]) -> None:
+            if found is not None:
+                self.rows.put_back_found(found)
+            self._recorded(exchange, ctx, row, written, made, resources, len(certificates))
+
+        def unwritten(error: BaseException) -> None:
+            exchange.discard()
+            if found is not None:
+                self.rows.put_back_found(found)
+            raise error
+
+        # A connection's certificate record is written at once: the next exchange on the
+        # connection looks up where it is.
+        self._write([request, response, metadata, *certificates, *made], recorded, unwritten,
+                    now=bool(certificates))  # fmt: skip
+        return state
+
+    def _recorded(
+        self,
+        exchange: Exchange,
+        ctx: FetchContext,
+        row: dict[str, object],
+        written: list[WrittenRecord],
+        made: Sequence[Record],
+        resources: Sequence[Resource],
+        certificates: int,
+    ) -> None:
+        """A capture's records are written: its row is queued, with where they are."""
         exchange.discard()
         req_w, resp_w, meta_w = written[:3]
         if certificates and exchange.tls is not None:
             self.certificates.written(exchange.tls, written[3])
         tls_row = self.certificates.row(exchange.tls)
-        written = written[:3] + written[3 + len(certificates) :]
+        written = written[:3] + written[3 + certificates :]
         self.bytes_written += sum(w.length for w in written)
         made_rows = [
             ResourceRow(
@@ -315,7 +350,39 @@ class CaptureRecorder:
         self.rows.queue(capture, ctx.frontier_url, made_rows, lease=ctx.lease, tls=tls_row)
         if self.crawl_log is not None:
             self.crawl_log.write(capture, fetch_ms(exchange))
-        return state
+
+    def _write(
+        self,
+        records: Sequence[Record],
+        written: Callable[[list[WrittenRecord]], None],
+        failed: Callable[[BaseException], None],
+        *,
+        now: bool = False,
+    ) -> None:
+        """Write a group of records, then call ``written`` with where they are (on a
+        failure, the file is cut back and ``failed`` is called). On the background
+        thread when there is one, unless ``now``: then after what it holds."""
+        if self.background is not None and not now:
+            self.background.submit(records, written, failed)
+            return
+        if self.background is not None:
+            self.background.drain()
+        try:
+            where = self.writer.write_group(records)
+        except BaseException as error:
+            failed(error)
+            raise
+        written(where)
+
+    def _rollover_if_full(self) -> None:
+        """Roll over where writing each group at once would: when the groups being written
+        in the background may fill the file, they are waited for, and its size decides."""
+        background = self.background
+        if background is not None and (
+            self.writer.size + background.pending_bytes >= self.writer.max_size
+        ):
+            background.drain()  # and nothing is being written while the file is closed
+        self.writer.rollover_if_full()
 
     def _metadata_fields(
         self,
@@ -416,7 +483,7 @@ class CaptureRecorder:
 
     def _write_attempt(self, url: str, ctx: FetchContext, error: str, at: datetime) -> None:
         """The metadata record of a fetch that got no response."""
-        self.writer.rollover_if_full()
+        self._rollover_if_full()
         builder = self.writer.builder()
         fields = [*_lineage_fields(self.job_name, ctx), ("fetchError", error)]
         if ctx.user_agent:
@@ -428,8 +495,14 @@ class CaptureRecorder:
             content_type="application/warc-fields",
             head=warc_fields(fields),
         )
-        [written] = self.writer.write_group([metadata])
-        self.bytes_written += written.length
+
+        def written(where: list[WrittenRecord]) -> None:
+            self.bytes_written += where[0].length
+
+        def failed(error: BaseException) -> None:
+            raise error
+
+        self._write([metadata], written, failed)
 
     # -- durability (archiver/capture/rowcommits.py) ------------------------------------------
 
@@ -442,6 +515,8 @@ class CaptureRecorder:
         self.rows.commit()
 
     def sync(self) -> None:
+        if self.background is not None:
+            self.background.drain()
         self.rows.sync()
 
     def commit_if_due(self) -> None:
@@ -457,6 +532,8 @@ class CaptureRecorder:
 
     def close(self) -> None:
         try:
+            if self.background is not None:
+                self.background.close()
             self.rows.sync()
             self.writer.close()
         finally:

@@ -78,6 +78,18 @@ class RowCommits:
         """A link not followed: committed with the page it was found on."""
         self._rejected.append(rejection)
 
+    def take_found(self) -> tuple[list[FrontierEntry], list[Rejection]]:
+        """The URLs found (and not followed) since the last call, held back from commits
+        until ``put_back_found``: a page's links wait for the page's row."""
+        found = (self._discovered, self._rejected)
+        self._discovered, self._rejected = [], []
+        return found
+
+    def put_back_found(self, found: tuple[list[FrontierEntry], list[Rejection]]) -> None:
+        discovered, rejected = found
+        self._discovered[:0] = discovered  # before those found since: the order found
+        self._rejected[:0] = rejected
+
     def queue(
         self,
         row: CaptureRow,

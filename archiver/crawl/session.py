@@ -46,6 +46,7 @@ from archiver.crawl.warcinfo import host_ip, warcinfo_fields
 from archiver.home import ArchiveHome
 from archiver.pagefacts import PageFacts
 from archiver.storage import open_store
+from archiver.warc.background import BackgroundWrites
 from archiver.warc.writer import WarcWriter
 from archiver.watch.classify import Fetch, classify
 from archiver.watch.hooks import notify
@@ -113,6 +114,10 @@ class ArchiveSession:
         # fsync on its own thread; the rows are committed on this one when it is done.
         self.recorder.rows.syncer = Syncer(reactor.callFromThread)
         self.recorder.rows.on_error = self.stop_unwritable
+        # Records compressed and written on a thread of their own (the largest part of
+        # recording a page), each capture's row queued back here once they are.
+        self.recorder.background = BackgroundWrites(self.writer, reactor.callFromThread)
+        self.recorder.background.on_error = self._unwritten
         self.shared: SharedFrontier | None = None
         if config.worker_id:
             self.shared = SharedFrontier(
@@ -183,6 +188,12 @@ class ArchiveSession:
             if exchange is not None:
                 exchange.discard()
             self._count("failed")
+
+    def _unwritten(self, exc: Exception) -> None:
+        """A capture whose records could not be written in the background, or whose row
+        could not be queued: as if it had failed here."""
+        with self._writing():
+            raise exc
 
     def stop_unwritable(self, exc: BaseException) -> None:
         if self.fatal:

@@ -315,6 +315,11 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
         # out stale, reusing the request whose marker is gone; Scrapy's RetryMiddleware
         # retries instead, as a new, recorded exchange.
         self._pool.retryAutomatically = False
+        # A connection goes back to the pool just after its response reached Scrapy,
+        # which has started the next request by then, on a new connection: with room for
+        # only as many idle connections as requests in flight, every other connection
+        # was closed on its return (half the fetches of a loopback crawl opened one).
+        self._pool.maxPersistentPerHost *= 2
         self._spool_dir = str(session.body_spool_dir)
         self._limits = Limits(
             max_body_bytes=session.config.max_body_bytes,

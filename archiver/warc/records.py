@@ -126,6 +126,10 @@ class RecordBuilder:
 
 def warc_fields(pairs: Iterable[tuple[str, str]]) -> bytes:
     """An ``application/warc-fields`` block; newlines in values are folded to spaces."""
+    pairs = list(pairs)
+    block = "".join([f"{name}: {value}\r\n" for name, value in pairs])
+    if block.count("\n") == block.count("\r") == len(pairs):  # no line break in a value
+        return block.encode("utf-8")
     out = []
     for name, value in pairs:
         clean = " ".join(str(value).split("\n")).replace("\r", " ")

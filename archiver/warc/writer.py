@@ -112,6 +112,16 @@ class WarcWriter:
             self._open()
         return RecordBuilder(warcinfo_id=self.warcinfo_id, id_factory=self.id_factory)
 
+    @property
+    def size(self) -> int:
+        """Bytes written to the open file (0 when none is open)."""
+        return self._size if self._file is not None else 0
+
+    @property
+    def full(self) -> bool:
+        """The open file has reached its size: the next group goes into a new one."""
+        return self._file is not None and self._size >= self.max_size
+
     def needs_rollover(self) -> bool:
         return self._file is None or self._size >= self.max_size
 
@@ -123,7 +133,7 @@ class WarcWriter:
         return [self._write_member(record) for record in records]
 
     def rollover_if_full(self) -> bool:
-        if self._file is not None and self._size >= self.max_size:
+        if self.full:
             self.close()
             return True
         return False
@@ -193,20 +203,14 @@ class WarcWriter:
         is cut back to where the member began, so it always ends on a whole record."""
         assert self._file is not None
         offset, digest = self._size, self._digest.copy()
-        gz = zlib.compressobj(self.compress_level, zlib.DEFLATED, 31)  # 31: gzip framing
-        pending = [gz.compress(record.header_bytes())]
-        pending_size = 0
         try:
-            for chunk in record.block_chunks():
-                piece = gz.compress(chunk)
-                pending.append(piece)
-                pending_size += len(piece)
-                if pending_size >= _WRITE_BATCH:
-                    self._emit(b"".join(pending))
-                    pending, pending_size = [], 0
-            pending.append(gz.compress(b"\r\n\r\n"))  # WARC 1.1 §4: records end with two CRLF
-            pending.append(gz.flush())
-            self._emit(b"".join(pending))
+            if record.body is None or record.body.length <= _WRITE_BATCH:
+                # Most records: compressed in one call. A compressor object per member
+                # cost more than the compression of a small one (benchmarks/crawl_speed.py).
+                block = [record.header_bytes(), *record.block_chunks(), b"\r\n\r\n"]
+                self._emit(zlib.compress(b"".join(block), self.compress_level, 31))
+            else:
+                self._write_streamed(record)
         except BaseException:
             os.ftruncate(self._file.fileno(), offset)
             self._file.seek(offset)
@@ -217,6 +221,22 @@ class WarcWriter:
             first, last = self._dates or (date, date)
             self._dates = (min(first, date), max(last, date))
         return WrittenRecord(self._filename, offset, self._size - offset, record.record_id)
+
+    def _write_streamed(self, record: Record) -> None:
+        """A large record, compressed and written a batch at a time."""
+        gz = zlib.compressobj(self.compress_level, zlib.DEFLATED, 31)  # 31: gzip framing
+        pending = [gz.compress(record.header_bytes())]
+        pending_size = 0
+        for chunk in record.block_chunks():
+            piece = gz.compress(chunk)
+            pending.append(piece)
+            pending_size += len(piece)
+            if pending_size >= _WRITE_BATCH:
+                self._emit(b"".join(pending))
+                pending, pending_size = [], 0
+        pending.append(gz.compress(b"\r\n\r\n"))  # WARC 1.1 §4: records end with two CRLF
+        pending.append(gz.flush())
+        self._emit(b"".join(pending))
 
     def _emit(self, data: bytes) -> None:
         assert self._file is not None

@@ -1,0 +1,130 @@
+"""``archiver serve`` without a browser: where it may listen, who it answers, that its
+actions need a CSRF token and an Origin of its own, that the catalog is read-only to its
+pages, and that the CLI starts without Flask."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from serve_archive import build
+from servehelp import serving
+from warcs import archiver
+
+pytestmark = pytest.mark.xdist_group("serve")
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Path:
+    home, _ = build(tmp_path_factory.mktemp("serve"))
+    return home
+
+
+def request(base: str, method: str, path: str, *, host: str | None = None,
+            headers: dict[str, str] | None = None, body: str | None = None):  # fmt: skip
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    sent = {"Host": host or parts.netloc, **(headers or {})}
+    if body is not None:
+        sent["Content-Type"] = "application/x-www-form-urlencoded"
+    conn.request(method, path, body=body, headers=sent)
+    response = conn.getresponse()
+    text = response.read().decode("utf-8", "replace")
+    conn.close()
+    return response.status, text, response
+
+
+def csrf_of(base: str) -> str:
+    status, page, _ = request(base, "GET", "/seeds")
+    assert status == 200
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def test_the_cli_starts_without_flask():
+    code = (
+        "import sys; from click.testing import CliRunner; from archiver.cli import cli;"
+        " CliRunner().invoke(cli, ['captures', '--help']); print('flask' in sys.modules)"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert ran.stdout.strip() == "False", ran.stderr
+
+
+def test_off_loopback_needs_public_and_a_token(archive):
+    refused = archiver(archive, "serve", "--bind", "0.0.0.0")
+    assert refused.returncode == 1
+    assert "Error: --bind 0.0.0.0 is not a loopback address" in refused.stderr
+    assert "Add --public and set ARCHIVER_SERVE_TOKEN" in refused.stderr
+    no_token = archiver(archive, "serve", "--bind", "0.0.0.0", "--public")
+    assert no_token.returncode == 1
+    assert "Error: --public needs a token of at least 16 characters in ARCHIVER_SERVE_TOKEN" in (
+        no_token.stderr
+    )
+
+
+def test_a_foreign_host_is_refused(archive):
+    with serving(archive) as base:
+        assert request(base, "GET", "/")[0] == 200
+        assert request(base, "GET", "/", host="localhost")[0] == 200
+        status, page, _ = request(base, "GET", "/", host="evil.example:8080")
+        assert status == 400
+        assert "this server does not answer for the host &#39;evil.example:8080&#39;" in page
+
+
+def test_actions_need_the_csrf_token_and_their_own_origin(archive):
+    with serving(archive) as base:
+        form = {"url": "https://example.org/csrf-test"}
+        origin = {"Origin": base}
+        status, page, _ = request(base, "POST", "/seeds", headers=origin, body=urlencode(form))
+        assert status == 403 and "this form is stale" in page
+        token = csrf_of(base)
+        signed = urlencode({**form, "csrf": token})
+        foreign = {"Origin": "http://evil.example"}
+        assert request(base, "POST", "/seeds", headers=foreign, body=signed)[0] == 403
+        assert request(base, "POST", "/seeds", body=signed)[0] == 403  # no Origin nor Referer
+        for action in ("/c/YWX6-TDMT/verify", "/c/YWX6-TDMT/export", "/events/1/evidence"):
+            assert request(base, "POST", action, headers=origin, body="csrf=x")[0] == 403
+        status, _, answer = request(base, "POST", "/seeds", headers=origin, body=signed)
+        assert status == 303, page
+        listed = archiver(archive, "seeds", "list")
+        assert "https://example.org/csrf-test" in listed.stdout
+        assert archiver(archive, "seeds", "remove", "https://example.org/csrf-test").returncode == 0
+
+
+def test_public_requests_need_the_token(archive):
+    token = "t0ken-of-the-tests-0123456789"
+    env = {"ARCHIVER_SERVE_TOKEN": token}
+    with serving(archive, "--public", env=env) as base:
+        status, page, _ = request(base, "GET", "/")
+        assert status == 401 and "give the token" in page
+        assert request(base, "GET", "/", headers={"Authorization": "Bearer wrong"})[0] == 401
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert request(base, "GET", "/captures", headers=bearer)[0] == 200
+        status, _, answer = request(base, "GET", f"/?token={token}")
+        assert status == 302 and "archiver_token=" in answer.getheader("Set-Cookie")
+
+
+def test_pages_cannot_write_the_catalog(tmp_path):
+    from archiver.catalog import open_catalog
+    from archiver.catalog.browse import make_read_only
+    from archiver.catalog.seeds import add_seeds
+    from archiver.seedspec import SeedSpec
+
+    catalog = open_catalog(tmp_path / "catalog.sqlite")
+    make_read_only(catalog)
+    with pytest.raises(Exception, match=r"readonly|read-only"):
+        add_seeds(catalog, [SeedSpec.build("https://example.org/")])
+
+
+def test_index_search_rebuilds_the_index(archive):
+    rebuilt = archiver(archive, "index", "--search")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert re.fullmatch(
+        r"search index rebuilt: 11 capture\(s\) in .*search\.sqlite\n", rebuilt.stdout
+    )
+    with_job = archiver(archive, "index", "--search", "--job", "x")
+    assert with_job.returncode == 2 and "--search indexes every capture" in with_job.stderr

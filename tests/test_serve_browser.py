@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from test_export import wacz_validate
 from warcs import archiver
 
 CHROMIUM = shutil.which("chromium")
+# ReplayWeb.page's ui.js and sw.js, unpacked there by .ci/run (from the npm registry).
+RWP = Path(__file__).resolve().parent / ".npm" / "replaywebpage"
 pytestmark = [
     pytest.mark.xdist_group("serve"),
     pytest.mark.skipif(
@@ -33,7 +36,7 @@ def site(tmp_path_factory):  # type: ignore[no-untyped-def]
     home, site_url = build(root)
     shots = root / "shots"
     shots.mkdir()
-    with serving(home) as base:
+    with serving(home, env={"ARCHIVER_REPLAYWEB_DIR": str(RWP)}) as base:
         yield home, site_url, base, shots
 
 
@@ -42,6 +45,8 @@ def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 
     args = ["--no-sandbox"] if os.geteuid() == 0 else []
+    # So that context.route sees the requests of ReplayWeb.page's service worker too.
+    os.environ["PW_EXPERIMENTAL_SERVICE_WORKER_NETWORK_EVENTS"] = "1"
     with sync_playwright() as pw:
         launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         yield launched
@@ -69,9 +74,12 @@ def page(browser, site):  # type: ignore[no-untyped-def]
 
     context.route("**", route)
     opened = context.new_page()
+    refused: list[str] = []  # what the pages' Content-Security-Policy blocked
+    opened.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
     yield opened
     context.close()
     assert off_loopback == [], f"requests left 127.0.0.1: {off_loopback}"
+    assert refused == [], refused
 
 
 def shoot(page, shots: Path, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -217,3 +225,46 @@ def test_a_seed_is_added_through_the_form(site, page):
     seed = json.loads(shown.stdout)
     wanted = (["ngo", "report"], "from the form", "high")
     assert (seed["tags"], seed["note"], seed["risk"]) == wanted
+
+
+@pytest.mark.skipif(
+    not (RWP / "sw.js").is_file() and not os.environ.get("CI"),
+    reason=f"ReplayWeb.page is not unpacked in {RWP} (.ci/run fetches it with npm)",
+)
+def test_the_capture_replays_in_a_frame_that_cannot_reach_the_app(site, page):
+    home, site_url, base, shots = site
+    edited = captures_of(home, site_url + POST[1:])[1]["capture_id"]
+    page.goto(f"{base}/c/{edited}")
+    replay_origin = page.locator("iframe#replay").get_attribute("src").rsplit("/embed/", 1)[0]
+    assert replay_origin != base and replay_origin.startswith("http://127.0.0.1:")
+    shown = None
+    for _ in range(360):  # until ReplayWeb.page shows the archived text (90 s at most)
+        for frame in page.frames:
+            try:
+                text = frame.evaluate("() => document.body ? document.body.innerText : ''")
+            except Exception:
+                continue  # a frame navigating or gone
+            if "现场有三十人" in text and frame.url.startswith(replay_origin):
+                shown = frame
+        if shown is not None:
+            break
+        page.wait_for_timeout(250)
+    if shown is None:
+        shoot(page, shots, "capture-replay-failed")
+    assert shown is not None, "the archived text never appeared in the replay frame: " + ", ".join(
+        f.url for f in page.frames
+    )
+    page.locator("iframe#replay").scroll_into_view_if_needed()
+    shoot(page, shots, "capture-replay")
+    reach = """() => { try { return parent.document.title; } catch (e) { return e.name; } }"""
+    outer = next(f for f in page.frames if f.url.startswith(replay_origin + "/embed/"))
+    assert outer.evaluate(reach) == "SecurityError"
+    top = "() => { try { return top.document.title; } catch (e) { return e.name; } }"
+    assert shown.evaluate(top) == "SecurityError"
+
+
+def test_a_cjk_font_is_installed_for_the_screenshots():
+    fonts = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
+    if not fonts.strip() and not os.environ.get("CI"):
+        pytest.skip("no CJK font (.ci/run installs fonts-wqy-microhei)")
+    assert fonts.strip(), "no CJK font: Chinese shows as boxes in the screenshots"

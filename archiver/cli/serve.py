@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
 import signal
+import threading
 
 import click
 
@@ -32,8 +34,11 @@ def _is_loopback(address: str) -> bool:
               help=f"Allow another --bind; each request needs the token ${TOKEN_ENV}.")  # fmt: skip
 @click.option("--host-name", "host_names", multiple=True, metavar="NAME",
               help="With --public: a name it is reached by (a Host accepted).")  # fmt: skip
+@click.option("--replay-port", type=click.IntRange(0, 65535), metavar="PORT",
+              help="Loopback port of the replay origin (default: --port + 1).")  # fmt: skip
 @click.pass_obj
-def serve(obj, port: int, bind: str, public: bool, host_names: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+def serve(obj, port: int, bind: str, public: bool, host_names: tuple[str, ...],  # type: ignore[no-untyped-def]
+          replay_port: int | None) -> None:  # fmt: skip
     """Serve the web view of the archive: captures, search (Chinese too), URL
     timelines, a record page per capture with its citations, diffs, events and seeds.
 
@@ -67,7 +72,21 @@ def serve(obj, port: int, bind: str, public: bool, host_names: tuple[str, ...]) 
     added = catch_up(catalog, index_path(obj.home.root))
     click.echo(f"search index: {added} new capture(s) indexed")
     allowed = {"127.0.0.1", "localhost", "::1", bind, *host_names}
-    app = create_app(obj.home, allowed_hosts=allowed, token=token if public else None)
+    replayer, replay_origin = None, None
+    if public:
+        click.echo("replay: off with --public (it is served on loopback only)")
+    else:
+        replayer = _replay_server(
+            obj.home, port + 1 if port and replay_port is None else replay_port or 0
+        )
+        if replayer is not None:
+            replay_origin = f"http://127.0.0.1:{replayer.port}"
+            threading.Thread(target=replayer.serve_forever, daemon=True).start()
+            click.echo(f"replay: ReplayWeb.page on its own origin, {replay_origin}")
+    app = create_app(
+        obj.home, allowed_hosts=allowed, token=token if public else None,
+        replay_origin=replay_origin,
+    )  # fmt: skip
     server = make_server(bind, port, app, threaded=True)
     shown = f"[{bind}]" if ":" in bind else bind
     click.echo(f"serving {obj.home.root} at http://{shown}:{server.port}/ (Ctrl-C to stop)")
@@ -78,6 +97,34 @@ def serve(obj, port: int, bind: str, public: bool, host_names: tuple[str, ...]) 
         pass
     finally:
         server.server_close()
+        if replayer is not None:
+            replayer.shutdown()
+            replayer.server_close()
+            shutil.rmtree(replayer.app.config["CACHE"], ignore_errors=True)
+
+
+def _replay_server(home, port: int):  # type: ignore[no-untyped-def]
+    """The replay origin's server on loopback, or None (and why) without ReplayWeb.page."""
+    from werkzeug.serving import make_server
+
+    from archiver.web.replayserver import (
+        RWP_ENV,
+        RWP_VERSION,
+        create_replay_app,
+        has_replayweb,
+        replayweb_dir,
+    )
+
+    folder = replayweb_dir(home.root)
+    if not has_replayweb(folder):
+        click.echo(
+            f"replay: off, as ReplayWeb.page is not in {folder} (or {RWP_ENV}): fetch it with"
+            f" npm pack replaywebpage@{RWP_VERSION} && mkdir -p {folder} && tar xzf"
+            f" replaywebpage-{RWP_VERSION}.tgz -C {folder} --strip-components=1"
+        )
+        return None
+    app = create_replay_app(home, folder, {"127.0.0.1", "localhost"})
+    return make_server("127.0.0.1", port, app, threaded=True)
 
 
 def _stop(*_: object) -> None:

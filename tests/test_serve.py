@@ -8,21 +8,24 @@ import http.client
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from pgserver import module_catalog
 from serve_archive import build
 from servehelp import serving
 from warcs import archiver
 
-pytestmark = pytest.mark.xdist_group("serve")
+pytestmark = [pytest.mark.xdist_group("serve"), pytest.mark.own_catalog]
 
 
 @pytest.fixture(scope="module")
-def archive(tmp_path_factory) -> Path:
-    home, _ = build(tmp_path_factory.mktemp("serve"))
-    return home
+def archive(tmp_path_factory) -> Iterator[Path]:
+    with module_catalog():  # a PostgreSQL catalog of its own in a PostgreSQL run
+        home, _ = build(tmp_path_factory.mktemp("serve"))
+        yield home
 
 
 def request(base: str, method: str, path: str, *, host: str | None = None,
@@ -128,3 +131,43 @@ def test_index_search_rebuilds_the_index(archive):
     )
     with_job = archiver(archive, "index", "--search", "--job", "x")
     assert with_job.returncode == 2 and "--search indexes every capture" in with_job.stderr
+
+
+def test_keyset_pages_walk_every_capture_once(archive):
+    from archiver.catalog import open_catalog
+    from archiver.catalog.browse import Filters, page_of_captures
+    from archiver.home import ArchiveHome
+
+    catalog = open_catalog(ArchiveHome(archive).catalog_location, create=False)
+    everything = page_of_captures(catalog, Filters(), after=None, size=1000)
+    walked, after = [], None
+    while True:
+        page = page_of_captures(catalog, Filters(), after=after, size=3)
+        if not page:
+            break
+        walked += page
+        after = (page[-1].captured_at, page[-1].id)
+    assert [c.id for c in walked] == [c.id for c in everything] and len(everything) >= 11
+    assert [c.captured_at for c in walked] == sorted((c.captured_at for c in walked), reverse=True)
+    tagged = page_of_captures(catalog, Filters(tag="news"), after=None, size=1000)
+    assert tagged and all(c.url.endswith("/news/1") for c in tagged)
+    catalog.close()
+
+
+def test_the_calendar_marks_each_day_by_what_it_saw():
+    from archiver.catalog.browse import Observed
+    from archiver.web.calendar import by_day
+
+    def seen(day, digest, status=200, observation=None, event=None):  # type: ignore[no-untyped-def]
+        return Observed(f"ID{day}{digest}", f"2026-03-{day:02d}T10:00:00.000Z", "ok", status,
+                        digest, None, observation, event)  # fmt: skip
+
+    days = by_day([
+        seen(1, "a"), seen(2, "a"), seen(3, "b"), seen(3, "b"),
+        seen(4, "x", 404, "gone", "gone"), seen(5, "y", 403), seen(6, "z", 200, "removed"),
+    ])  # fmt: skip
+    states = {key[8:]: (day.state, day.events) for key, day in days.items()}
+    assert states == {
+        "01": ("captured", []), "02": ("unchanged", []), "03": ("changed", []),
+        "04": ("gone", ["gone"]), "05": ("blocked", []), "06": ("removed", []),
+    }  # fmt: skip

@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pgserver import module_catalog
 from serve_archive import NEWS, POST, build
 from servehelp import serving
 from test_export import wacz_validate
@@ -22,6 +23,7 @@ CHROMIUM = shutil.which("chromium")
 RWP = Path(__file__).resolve().parent / ".npm" / "replaywebpage"
 pytestmark = [
     pytest.mark.xdist_group("serve"),
+    pytest.mark.own_catalog,
     pytest.mark.skipif(
         CHROMIUM is None and not os.environ.get("CI"),
         reason="Debian's chromium is not installed (.ci/run installs it)",
@@ -33,11 +35,12 @@ FORMATS = ["text", "apa", "chicago", "bluebook", "bibtex", "csl-json", "ris", "r
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):  # type: ignore[no-untyped-def]
     root = tmp_path_factory.mktemp("serve-browser")
-    home, site_url = build(root)
-    shots = root / "shots"
-    shots.mkdir()
-    with serving(home, env={"ARCHIVER_REPLAYWEB_DIR": str(RWP)}) as base:
-        yield home, site_url, base, shots
+    with module_catalog():  # a PostgreSQL catalog of its own in a PostgreSQL run
+        home, site_url = build(root)
+        shots = root / "shots"
+        shots.mkdir()
+        with serving(home, env={"ARCHIVER_REPLAYWEB_DIR": str(RWP)}) as base:
+            yield home, site_url, base, shots
 
 
 @pytest.fixture(scope="module")

@@ -82,6 +82,7 @@ def _looks_like_url(text: str) -> bool:
 
 def search_page():  # type: ignore[no-untyped-def]
     typed = request.args.get("q", "").strip()
+    page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 0
     hits, prefix_rows, error = [], [], None
     if typed and _looks_like_url(typed):
         url = typed if "://" in typed else "http://" + typed
@@ -98,7 +99,11 @@ def search_page():  # type: ignore[no-untyped-def]
             catch_up(catalog(), path)  # what landed since the last search is found too
             index = SearchIndex(path)
             try:
-                hits = index.search(match, limit=PAGE)
+                hits = index.search(match, limit=PAGE + 1, offset=page * PAGE)
             finally:
                 index.close()
-    return render_template("search.html", q=typed, hits=hits, prefix_rows=prefix_rows, error=error)
+    more = len(hits) > PAGE
+    return render_template(
+        "search.html", q=typed, hits=hits[:PAGE], prefix_rows=prefix_rows, error=error,
+        next_page=page + 1 if more else None,
+    )  # fmt: skip

@@ -271,3 +271,36 @@ def test_a_cjk_font_is_installed_for_the_screenshots():
     if not fonts.strip() and not os.environ.get("CI"):
         pytest.skip("no CJK font (.ci/run installs fonts-wqy-microhei)")
     assert fonts.strip(), "no CJK font: Chinese shows as boxes in the screenshots"
+
+
+def test_browser_captures_show_their_screenshots_side_by_side(tmp_path, browser):
+    from mutablesite import MutableSite, Reply
+    from mutablesite import page as html_page
+
+    home = tmp_path / "home"
+    with module_catalog(), MutableSite() as running:
+        running.set("/post", Reply(body=html_page("帖子", "第一版的文字。")))
+        added = archiver(home, "seeds", "add", running.url + "post", "--browser")
+        assert added.returncode == 0, added.stderr
+        for text in ("第一版的文字。", "第二版的文字，改过了。"):
+            running.set("/post", Reply(body=html_page("帖子", text)))
+            crawled = archiver(home, "crawl", "--profile", "test", timeout=300)
+            assert crawled.returncode == 0, crawled.stdout + crawled.stderr
+        first, second = (c["capture_id"] for c in captures_of(home, running.url + "post"))
+        with serving(home) as base:
+            context = browser.new_context()
+            shown = context.new_page()
+            shown.goto(f"{base}/diff?b={second}")
+            shots = tmp_path / "shots"
+            shots.mkdir()
+            shoot(shown, shots, "diff-browser")
+            images = shown.locator(".cols img")
+            assert images.count() == 2
+            widths = [images.nth(i).evaluate("i => i.naturalWidth") for i in range(2)]
+            assert all(width > 0 for width in widths)  # PNGs the browser decoded
+            assert shown.locator("ol.diff ins").all_text_contents() == [
+                "+ [added] 第二版的文字，改过了。"
+            ]
+            shown.goto(f"{base}/c/{first}")
+            assert shown.locator("img.shot").evaluate("i => i.naturalWidth") > 0
+            context.close()

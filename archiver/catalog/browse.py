@@ -54,8 +54,10 @@ def page_of_captures(
         sql += " AND substr(c.surt, 1, ?) = ?"
         params += [len(filters.surt_prefix), filters.surt_prefix]
     if after is not None:
-        sql += " AND (c.captured_at < ? OR (c.captured_at = ? AND c.id < ?))"
-        params += [after[0], after[0], after[1]]
+        # A row value, which both engines seek to in the (captured_at, id) index; the
+        # same test written with OR made SQLite scan every newer row.
+        sql += " AND (c.captured_at, c.id) < (?, ?)"
+        params += [after[0], after[1]]
     sql += f" ORDER BY c.captured_at DESC, c.id DESC LIMIT {int(size)}"
     return [_from_row(row) for row in catalog.conn.execute(sql, params)]
 

@@ -212,6 +212,36 @@ def test_the_events_page_links_the_right_captures_and_exports_the_pack(site, pag
     got.value.save_as(pack)
     checked = wacz_validate(pack, tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    if (RWP / "sw.js").is_file() or os.environ.get("CI"):
+        # The pack opens in ReplayWeb.page, served as a static site: the newest capture
+        # in it is the removal notice.
+        assert "此微博已被作者删除" in in_replayweb(page, pack, site_url + POST[1:], shots)
+
+
+def in_replayweb(page, pack: Path, url: str, shots: Path) -> str:  # type: ignore[no-untyped-def]
+    """The text ReplayWeb.page shows of ``url`` from the package (polled in every frame)."""
+    from test_wacz_replay import EMBED, _serve
+
+    served = pack.parent / "served"
+    (served / "replay").mkdir(parents=True)
+    for name in ("ui.js", "sw.js", "index.html"):
+        shutil.copy(RWP / name, served / "replay" / name)
+    shutil.copy(pack, served / "pack.wacz")
+    (served / "index.html").write_text(EMBED.format(source="pack.wacz", url=url))
+    with _serve(served) as base:
+        page.goto(base + "index.html")
+        for _ in range(360):  # 90 s at most
+            for frame in page.frames:
+                try:
+                    text = frame.evaluate("() => document.body ? document.body.innerText : ''")
+                except Exception:
+                    continue  # a frame navigating or gone
+                if "此微博" in text:
+                    shoot(page, shots, "evidence-pack-replay")
+                    return text
+            page.wait_for_timeout(250)
+    shoot(page, shots, "evidence-pack-replay-failed")
+    return "the package never replayed: " + ", ".join(f.url for f in page.frames)
 
 
 def test_a_seed_is_added_through_the_form(site, page):

@@ -138,6 +138,9 @@ def test_the_copied_citation_equals_archiver_cite(site, page):
     assert "nominated by tester" in facts and "note: at risk" in facts and "weibo" in facts
     assert "no trusted timestamp" in facts
     assert "现场有三十人" in page.locator("#text").inner_text()
+    ids = [c["capture_id"] for c in captures_of(home, site_url + POST[1:])]
+    assert page.locator("a[rel=prev]").get_attribute("href") == f"/c/{ids[0]}"
+    assert page.locator("a[rel=next]").get_attribute("href") == f"/c/{ids[2]}"
 
 
 def test_fixity_check_and_downloads(site, page, tmp_path):

@@ -102,6 +102,22 @@ def previous_different(catalog: Catalog, capture: Capture) -> str | None:
     return row[0] if row else None
 
 
+def neighbours(catalog: Catalog, capture: Capture) -> tuple[str | None, str | None]:
+    """The captures of the same URL just before and just after this one."""
+    key = (capture.surt, capture.captured_at, capture.id)
+    before = catalog.conn.execute(
+        "SELECT id FROM captures WHERE surt = ? AND (captured_at, id) < (?, ?)"
+        " ORDER BY captured_at DESC, id DESC LIMIT 1",
+        key,
+    ).fetchone()
+    after = catalog.conn.execute(
+        "SELECT id FROM captures WHERE surt = ? AND (captured_at, id) > (?, ?)"
+        " ORDER BY captured_at, id LIMIT 1",
+        key,
+    ).fetchone()
+    return (before[0] if before else None, after[0] if after else None)
+
+
 def captures_since(catalog: Catalog, after_rowid: int, size: int) -> list[tuple[int, Capture]]:
     """Captures in the order they were written, after ``after_rowid``: what a search
     index catches up with."""

@@ -10,7 +10,7 @@ from urllib.parse import quote
 from flask import Flask, Response, abort, render_template, send_file
 
 from archiver.catalog import exports
-from archiver.catalog.browse import previous_different
+from archiver.catalog.browse import neighbours, previous_different
 from archiver.catalog.captures import get_capture
 from archiver.catalog.seeds import get_seeds
 from archiver.catalog.statuses import observation_of
@@ -70,6 +70,7 @@ def capture_page(capture_id: str):  # type: ignore[no-untyped-def]
         formats={fmt: render(citation, fmt) for fmt in FORMATS},
         citation=citation,
         previous=previous_different(cat, capture),
+        neighbours=neighbours(cat, capture),
         replay_origin=_replay_frame(capture.id),
     )
 

@@ -297,6 +297,15 @@ def test_the_capture_replays_in_a_frame_that_cannot_reach_the_app(site, page):
     assert outer.evaluate(reach) == "SecurityError"
     top = "() => { try { return top.document.title; } catch (e) { return e.name; } }"
     assert shown.evaluate(top) == "SecurityError"
+    # Nor can it read the app's pages, or use its actions.
+    read = """async (url) => { try { return await (await fetch(url)).text(); }
+                               catch (e) { return e.name; } }"""
+    assert outer.evaluate(read, f"{base}/captures") == "TypeError"  # no CORS: unreadable
+    post = """async (url) => { const body = new URLSearchParams({url: 'https://example.org/x'});
+        try { await fetch(url, {method: 'POST', body, mode: 'no-cors'}); return 'sent'; }
+        catch (e) { return e.name; } }"""
+    outer.evaluate(post, f"{base}/seeds")
+    assert "https://example.org/x" not in archiver(home, "seeds", "list").stdout
 
 
 def test_a_cjk_font_is_installed_for_the_screenshots():

@@ -15,7 +15,6 @@ from archiver.catalog.captures import get_capture
 from archiver.catalog.seeds import get_seeds
 from archiver.catalog.statuses import observation_of
 from archiver.cli import CliState
-from archiver.cli.captures import _revisit_records
 from archiver.cli.cite import citations
 from archiver.errors import ArchiverError
 from archiver.jobs.stores import job_s3_options
@@ -25,7 +24,7 @@ from archiver.research.citation import FORMATS, render
 from archiver.research.export.package import export_wacz
 from archiver.research.export.selection import Selection
 from archiver.research.fixity import audit
-from archiver.research.retrieval import read_capture
+from archiver.research.retrieval import read_capture, with_payload_records
 from archiver.research.servedby import tls_statement
 from archiver.web.content import show
 from archiver.web.requestctx import catalog, g_home, writable_catalog
@@ -87,7 +86,7 @@ def records_download(capture_id: str):  # type: ignore[no-untyped-def]
     cat = catalog()
     capture = get_capture(cat, capture_id)
     records = read_capture(capture, job_s3_options(cat, capture.job))
-    data, _ = _revisit_records(cat, capture, records)
+    data, _ = with_payload_records(cat, capture, records)
     return Response(
         data,
         mimetype="application/warc",

@@ -171,3 +171,15 @@ def test_the_calendar_marks_each_day_by_what_it_saw():
         "01": ("captured", []), "02": ("unchanged", []), "03": ("changed", []),
         "04": ("gone", ["gone"]), "05": ("blocked", []), "06": ("removed", []),
     }  # fmt: skip
+
+
+def test_the_captures_list_filters(archive):
+    with serving(archive) as base:
+        status, page, _ = request(base, "GET", "/captures?tag=news&status=4xx")
+        rows = re.findall(r"<tr>\s*<td><a href=\"/c/([^\"]+)\">", page)
+        assert status == 200 and len(rows) == 2  # the deletion and its confirmation
+        assert page.count("/news/1</a>") == 2 and "/statuses/" not in page.split("<tbody>")[1]
+        status, page, _ = request(base, "GET", "/captures?status=teapot")
+        assert status == 400 and "&#39;teapot&#39; is not an HTTP status" in page
+        status, page, _ = request(base, "GET", "/captures?from=03/04/2026")
+        assert status == 400 and "as 2026-04-03 (3 April) or 2026-03-04 (March 4)" in page

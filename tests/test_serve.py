@@ -183,3 +183,21 @@ def test_the_captures_list_filters(archive):
         assert status == 400 and "&#39;teapot&#39; is not an HTTP status" in page
         status, page, _ = request(base, "GET", "/captures?from=03/04/2026")
         assert status == 400 and "as 2026-04-03 (3 April) or 2026-03-04 (March 4)" in page
+
+
+def test_a_capture_made_while_serving_is_found(tmp_path):
+    from mutablesite import MutableSite, Reply, page
+
+    home = tmp_path / "home"
+    with module_catalog(), MutableSite() as site:
+        site.set("/a", Reply(body=page("第一篇", "村民代表发言。")))
+        site.set("/b", Reply(body=page("第二篇", "法院门口有人举牌。")))
+        assert archiver(home, "seeds", "add", site.url + "a").returncode == 0
+        assert archiver(home, "crawl", "--profile", "test").returncode == 0
+        query = "/search?q=%E4%B8%BE%E7%89%8C"  # 举牌
+        with serving(home) as base:
+            assert "<mark>举牌</mark>" not in request(base, "GET", query)[1]
+            assert archiver(home, "seeds", "add", site.url + "b").returncode == 0
+            assert archiver(home, "crawl", "--profile", "test", "--seed", "2").returncode == 0
+            status, found, _ = request(base, "GET", query)
+            assert status == 200 and "法院门口有人<mark>举牌</mark>。" in found

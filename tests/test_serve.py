@@ -5,6 +5,7 @@ pages, and that the CLI starts without Flask."""
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import subprocess
 import sys
@@ -201,3 +202,22 @@ def test_a_capture_made_while_serving_is_found(tmp_path):
             assert archiver(home, "crawl", "--profile", "test", "--seed", "2").returncode == 0
             status, found, _ = request(base, "GET", query)
             assert status == 200 and "法院门口有人<mark>举牌</mark>。" in found
+
+
+RWP = Path(__file__).resolve().parent / ".npm" / "replaywebpage"
+
+
+@pytest.mark.skipif(
+    not (RWP / "sw.js").is_file() and not os.environ.get("CI"),
+    reason=f"ReplayWeb.page is not unpacked in {RWP} (.ci/run fetches it with npm)",
+)
+def test_the_replay_origin_refuses_foreign_hosts_too(archive):
+    with serving(archive, env={"ARCHIVER_REPLAYWEB_DIR": str(RWP)}) as base:
+        capture = re.search(r"/c/([A-Z0-9]{4}-[A-Z0-9]{4})", request(base, "GET", "/captures")[1])
+        page = request(base, "GET", f"/c/{capture.group(1)}")[1]
+        frame = re.search(r'<iframe id="replay" src="(http://127\.0\.0\.1:\d+)/embed/', page)
+        assert frame and frame.group(1) != base  # an origin of its own
+        replay = frame.group(1)
+        assert request(replay, "GET", "/replay/ui.js")[0] == 200
+        assert request(replay, "GET", "/replay/ui.js", host="evil.example")[0] == 400
+        assert request(replay, "GET", "/replay/../catalog.sqlite")[0] == 404

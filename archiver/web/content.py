@@ -11,11 +11,13 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.catalog.captures import Capture, get_capture
 from archiver.catalog.db import Catalog
+from archiver.errors import ArchiverError
 from archiver.jobs.stores import job_s3_options
 from archiver.research.retrieval import CaptureRecords, read_capture, read_original
 from archiver.watch.notices import PageText
 
 TEXT_LIMIT = 2_000_000  # bytes of a body read as text
+SHOW_LIMIT = 50_000_000  # a larger response is not read for a page: download its records
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,11 @@ def _response(member: bytes) -> tuple[str, list[tuple[str, str]], bytes]:
 
 
 def show(catalog: Catalog, capture: Capture) -> Shown:
+    if (capture.warc_length or 0) > SHOW_LIMIT:
+        raise ArchiverError(
+            f"capture {capture.id} is {capture.warc_length:,} bytes compressed, too large to"
+            f" show in a page: download its records ('archiver get {capture.id}')"
+        )
     records = read_capture(capture, job_s3_options(catalog, capture.job))
     status, headers, body = _response(records.response)
     if capture.revisit_of:

@@ -17,6 +17,8 @@ from archiver.web.content import show
 from archiver.web.requestctx import catalog, home_root, writable_catalog
 from archiver.web.textdiff import compare
 
+SHOWN = 50  # the newest events, each read and compared; 'archiver events' lists them all
+
 
 def register(app: Flask) -> None:
     app.add_url_rule("/events", "events", events)
@@ -28,7 +30,8 @@ def register(app: Flask) -> None:
 def events():  # type: ignore[no-untyped-def]
     cat = catalog()
     shown = []
-    for event in reversed(list_events(cat)):
+    found = list_events(cat)
+    for event in reversed(found[-SHOWN:]):
         pair = [event.last_present, event.first_absent]
         ids = [cid for cid in pair if cid]
         lines = []
@@ -37,7 +40,7 @@ def events():  # type: ignore[no-untyped-def]
             after = show(cat, get_capture(cat, event.first_absent))
             lines = compare(before.text, after.text)
         shown.append((event, dict(zip(ids, cited(ids), strict=True)), lines))
-    return render_template("events.html", events=shown)
+    return render_template("events.html", events=shown, total=len(found), limit=SHOWN)
 
 
 def evidence(event_id: int):  # type: ignore[no-untyped-def]

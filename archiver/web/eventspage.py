@@ -5,7 +5,7 @@ export)."""
 
 from __future__ import annotations
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, abort, redirect, render_template, request, url_for
 
 from archiver.catalog.captures import get_capture
 from archiver.catalog.seeds import add_seeds, list_seeds
@@ -46,11 +46,9 @@ def events():  # type: ignore[no-untyped-def]
 def evidence(event_id: int):  # type: ignore[no-untyped-def]
     """The evidence pack: a WACZ of the event's captures (last present, first absent and
     the one that confirmed it) and what they need to replay."""
-    [event] = [e for e in list_events(catalog()) if e.id == event_id] or [None]
+    event = next((e for e in list_events(catalog()) if e.id == event_id), None)
     if event is None:
-        from flask import abort
-
-        abort(404, f"no event {event_id}")
+        abort(404, f"no event {event_id}: the events page lists them")
     ids = sorted({c for c in (event.last_present, event.first_absent, event.confirmed_by) if c})
     return send_wacz(ids, f"event-{event.id}-evidence.wacz")
 

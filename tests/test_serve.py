@@ -102,12 +102,18 @@ def test_actions_need_the_csrf_token_and_their_own_origin(archive):
 def test_public_requests_need_the_token(archive):
     token = "t0ken-of-the-tests-0123456789"
     env = {"ARCHIVER_SERVE_TOKEN": token}
-    with serving(archive, "--public", env=env) as base:
+    alone = archiver(archive, "serve", "--host-name", "archive.example.org")
+    assert alone.returncode == 1 and "Error: --host-name is for --public" in alone.stderr
+    named = ("--public", "--host-name", "archive.example.org")
+    with serving(archive, *named, env=env) as base:
         status, page, _ = request(base, "GET", "/")
         assert status == 401 and "give the token" in page
         assert request(base, "GET", "/", headers={"Authorization": "Bearer wrong"})[0] == 401
         bearer = {"Authorization": f"Bearer {token}"}
         assert request(base, "GET", "/captures", headers=bearer)[0] == 200
+        named_host = request(base, "GET", "/", host="archive.example.org", headers=bearer)
+        assert named_host[0] == 200
+        assert request(base, "GET", "/", host="other.example.org", headers=bearer)[0] == 400
         status, _, answer = request(base, "GET", f"/?token={token}")
         assert status == 302 and "archiver_token=" in answer.getheader("Set-Cookie")
 

@@ -37,3 +37,5 @@ def serving(home: Path, *args: str, env: dict[str, str] | None = None) -> Iterat
     finally:
         process.terminate()
         process.wait(timeout=30)
+    # SIGTERM stops it as Ctrl-C does: the sockets closed, exit code 0.
+    assert process.returncode == 0, f"archiver serve exited {process.returncode}"

@@ -178,6 +178,11 @@ def test_the_calendar_marks_each_day_by_what_it_saw():
         "01": ("captured", []), "02": ("unchanged", []), "03": ("changed", []),
         "04": ("gone", ["gone"]), "05": ("blocked", []), "06": ("removed", []),
     }  # fmt: skip
+    from archiver.web.timelinepage import _around
+
+    keys = sorted(days)
+    assert _around(keys, "2026-03-04") == ("2026-03-03", "2026-03-05")
+    assert _around(keys, "2026-03-01") == (None, "2026-03-02")
 
 
 def test_the_captures_list_filters(archive):

@@ -175,7 +175,7 @@ def test_the_calendar_shows_the_states_and_the_event_day(site, page):
         assert word in legend
     day.locator("a").click()
     shoot(page, shots, "timeline-day")
-    listed = page.locator("#day + ul li").all_inner_texts()
+    listed = page.locator("ul.day-captures li").all_inner_texts()
     assert len(listed) == len(captures_of(home, site_url + POST[1:]))
     assert any("event: removed" in line for line in listed)
 

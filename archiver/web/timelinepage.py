@@ -50,8 +50,18 @@ def timeline():  # type: ignore[no-untyped-def]
         next_year=later[0] if later else None,
         chosen=days.get(chosen_day or ""),
         chosen_day=chosen_day,
+        around=_around(sorted(days), chosen_day),
         total=len(history),
     )
+
+
+def _around(keys: list[str], day: str | None) -> tuple[str | None, str | None]:
+    """The days with captures just before and just after ``day``."""
+    if not day:
+        return None, None
+    earlier = [k for k in keys if k < day]
+    later = [k for k in keys if k > day]
+    return (earlier[-1] if earlier else None, later[0] if later else None)
 
 
 def diff():  # type: ignore[no-untyped-def]

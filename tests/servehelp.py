@@ -13,6 +13,20 @@ from pathlib import Path
 
 
 @contextmanager
+def own_database(monkeypatch) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """For a test in a module whose fixture holds a catalog: a PostgreSQL catalog of its
+    own in a PostgreSQL run (the module's is put back after it)."""
+    from pgserver import POSTGRES_RUN, fresh_database
+
+    if not POSTGRES_RUN:
+        yield
+        return
+    with fresh_database() as url:
+        monkeypatch.setenv("ARCHIVER_CATALOG", url)
+        yield
+
+
+@contextmanager
 def serving(home: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """The base URL (``http://127.0.0.1:PORT``) of a running ``archiver serve``."""
     process = subprocess.Popen(

@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from pgserver import module_catalog
 from serve_archive import build
-from servehelp import serving
+from servehelp import own_database, serving
 from warcs import archiver
 
 pytestmark = [pytest.mark.xdist_group("serve"), pytest.mark.own_catalog]
@@ -197,11 +197,11 @@ def test_the_captures_list_filters(archive):
         assert status == 400 and "as 2026-04-03 (3 April) or 2026-03-04 (March 4)" in page
 
 
-def test_a_capture_made_while_serving_is_found(tmp_path):
+def test_a_capture_made_while_serving_is_found(tmp_path, monkeypatch):
     from mutablesite import MutableSite, Reply, page
 
     home = tmp_path / "home"
-    with module_catalog(), MutableSite() as site:
+    with own_database(monkeypatch), MutableSite() as site:
         site.set("/a", Reply(body=page("第一篇", "村民代表发言。")))
         site.set("/b", Reply(body=page("第二篇", "法院门口有人举牌。")))
         assert archiver(home, "seeds", "add", site.url + "a").returncode == 0

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from pgserver import module_catalog
 from serve_archive import NEWS, POST, build
-from servehelp import serving
+from servehelp import own_database, serving
 from test_export import wacz_validate
 from warcs import archiver
 
@@ -315,12 +315,12 @@ def test_a_cjk_font_is_installed_for_the_screenshots():
     assert fonts.strip(), "no CJK font: Chinese shows as boxes in the screenshots"
 
 
-def test_browser_captures_show_their_screenshots_side_by_side(tmp_path, browser):
+def test_browser_captures_show_their_screenshots_side_by_side(tmp_path, browser, monkeypatch):
     from mutablesite import MutableSite, Reply
     from mutablesite import page as html_page
 
     home = tmp_path / "home"
-    with module_catalog(), MutableSite() as running:
+    with own_database(monkeypatch), MutableSite() as running:
         running.set("/post", Reply(body=html_page("帖子", "第一版的文字。")))
         added = archiver(home, "seeds", "add", running.url + "post", "--browser")
         assert added.returncode == 0, added.stderr

@@ -348,4 +348,13 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        12,
+        "indexes for the web view: captures newest first, observations and events by capture",
+        """
+        CREATE INDEX captures_time ON captures(captured_at, id);
+        CREATE INDEX seed_status_capture ON seed_status(capture_id);
+        CREATE INDEX events_first_absent ON events(first_absent);
+        """,
+    ),
 )

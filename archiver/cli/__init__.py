@@ -148,5 +148,6 @@ ArchiverGroup.lazy = {
         "workers": "workers:workers_command",
         "jobs": "jobs:jobs",
         "keys": "keys:keys",
+        "serve": "serve:serve",
     }.items()
 }

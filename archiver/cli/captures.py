@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from archiver.catalog.captures import Capture, find_captures, get_capture
+from archiver.catalog.captures import find_captures, get_capture
 from archiver.catalog.db import iso_ms
 from archiver.catalog.jobs import get_job
 from archiver.catalog.seeds import get_seed
@@ -21,7 +21,7 @@ from archiver.errors import ArchiverError, IntegrityError
 from archiver.jobs.stores import job_s3_options
 from archiver.research.dates import parse_when
 from archiver.research.fixity import audit
-from archiver.research.retrieval import read_capture, read_original
+from archiver.research.retrieval import read_capture, with_payload_records
 from archiver.urls import display_iri, normalize_url, surt_key
 
 _STATUS = re.compile(r"([1-5])(\d\d|xx)", re.IGNORECASE)
@@ -131,20 +131,6 @@ def _write_file(target: Path, data: bytes, force: bool) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def _revisit_records(catalog, capture: Capture, records) -> tuple[bytes, Capture | None]:  # type: ignore[no-untyped-def]
-    """A revisit's records with, before them, those of the capture holding its payload."""
-    if not capture.revisit_of:
-        return records.as_warc(), None
-    original = get_capture(catalog, capture.revisit_of)
-    held = read_original(capture, records, original, job_s3_options(catalog, original.job))
-    same_file = original.warc_file == capture.warc_file
-    # Over one TLS connection, both name the same certificate record: written once.
-    same_chain = bool(
-        capture.tls and original.tls and capture.tls.record_id == original.tls.record_id
-    )
-    return held.as_warc() + records.as_warc(warcinfo=not same_file, tls=not same_chain), original
-
-
 @click.command()
 @click.argument("capture_id")
 @click.option(
@@ -190,7 +176,7 @@ def get(obj, capture_id: str, output: str | None, force: bool, resource: str | N
             )
         data = records.resource_payload(kinds.index(resource))
     else:
-        data, original = _revisit_records(catalog, capture, records)
+        data, original = with_payload_records(catalog, capture, records)
     if target is None:
         stream = click.get_binary_stream("stdout")
         stream.write(data)

@@ -147,13 +147,27 @@ def store_check(obj, store_uri: str | None, as_json: bool) -> None:  # type: ign
 
 @click.command()
 @click.option("--job", help="Only this job's files.")
+@click.option(
+    "--search", is_flag=True,
+    help="Instead: rebuild the full-text search index of 'archiver serve' (HOME/search.sqlite).",
+)  # fmt: skip
 @click.pass_obj
-def index(obj, job: str | None) -> None:  # type: ignore[no-untyped-def]
+def index(obj, job: str | None, search: bool) -> None:  # type: ignore[no-untyped-def]
     """Build the CDXJ index of every WARC file that has none, and store it beside the file
-    (``JOB/FILENAME.cdxj``, pywb's format).
+    (``JOB/FILENAME.cdxj``, pywb's format). With --search, rebuild the search index
+    instead, from every capture's text.
 
     Example: archiver index --job china-2020-02
     """
+    if search:
+        from archiver.web.searchfeed import catch_up, index_path
+
+        if job is not None:
+            raise click.UsageError("--search indexes every capture: leave out --job")
+        path = index_path(obj.home.root)
+        added = catch_up(obj.catalog(), path, rebuild=True)
+        click.echo(f"search index rebuilt: {added} capture(s) in {path}")
+        return
     from archiver.research.indexes import build_missing_indexes
 
     catalog = obj.catalog()

@@ -17,8 +17,10 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.catalog.captures import Capture
+from archiver.catalog import Catalog
+from archiver.catalog.captures import Capture, get_capture
 from archiver.errors import IntegrityError, StorageError
+from archiver.jobs.stores import job_s3_options
 from archiver.storage import S3Options, open_store
 from archiver.storage.base import whole_range
 from archiver.warc.writer import OPEN_SUFFIX
@@ -242,3 +244,21 @@ def read_original(
             f" capture {original.id} holds {original.payload_digest}"
         )
     return read_capture(original, s3)
+
+
+def with_payload_records(
+    catalog: Catalog, capture: Capture, records: CaptureRecords
+) -> tuple[bytes, Capture | None]:
+    """The capture's records as one ``.warc.gz`` (what ``archiver get`` writes): a
+    revisit's with, before them, those of the capture holding its payload, and that
+    capture."""
+    if not capture.revisit_of:
+        return records.as_warc(), None
+    original = get_capture(catalog, capture.revisit_of)
+    held = read_original(capture, records, original, job_s3_options(catalog, original.job))
+    same_file = original.warc_file == capture.warc_file
+    # Over one TLS connection, both name the same certificate record: written once.
+    same_chain = bool(
+        capture.tls and original.tls and capture.tls.record_id == original.tls.record_id
+    )
+    return held.as_warc() + records.as_warc(warcinfo=not same_file, tls=not same_chain), original

@@ -1,0 +1,77 @@
+"""The full-text search index: its own SQLite file (``HOME/search.sqlite``), rebuilt from
+the catalog and the WARC records at will, never a source of truth.
+
+An FTS5 table with the ``unicode61`` tokenizer over text in which every CJK character
+stands alone (archiver/web/segment.py puts the spaces), so a query of two characters,
+such as 删除, is the phrase of those two tokens and finds them side by side."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(
+    capture_id UNINDEXED, captured_at UNINDEXED, url, title, body,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS progress (id INTEGER PRIMARY KEY CHECK (id = 1), last_rowid INTEGER);
+"""
+
+
+@dataclass(frozen=True)
+class Hit:
+    capture_id: str
+    captured_at: str
+    url: str
+    title: str
+    snippet: str  # segmented text, with \x02 and \x03 around the matched tokens
+
+
+class SearchIndex:
+    def __init__(self, path: Path, *, writable: bool = False):
+        self.path = path
+        if writable:
+            self.conn = sqlite3.connect(path, timeout=30)
+            self.conn.executescript(_SCHEMA)
+        else:
+            self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def last_rowid(self) -> int:
+        row = self.conn.execute("SELECT last_rowid FROM progress WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
+
+    def add(self, docs: list[tuple[str, str, str, str, str]], last_rowid: int) -> None:
+        """Add (capture id, time, url, title, body) rows, all segmented, and note how far
+        into the catalog the index now reaches; one transaction."""
+        with self.conn:
+            self.conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?)", docs)
+            self.conn.execute(
+                "INSERT INTO progress (id, last_rowid) VALUES (1, ?)"
+                " ON CONFLICT (id) DO UPDATE SET last_rowid = excluded.last_rowid",
+                (last_rowid,),
+            )
+
+    def clear(self) -> None:
+        with self.conn:
+            self.conn.execute("DELETE FROM docs")
+            self.conn.execute("DELETE FROM progress")
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
+
+    def search(self, match: str, *, limit: int, offset: int = 0) -> list[Hit]:
+        """Documents matching an FTS5 query, the most recently indexed first. Not ranked
+        by relevance: ranking scores every match, which a common word in a million
+        captures makes slow, where FTS5 walks its rowids and stops at the limit."""
+        rows = self.conn.execute(
+            "SELECT capture_id, captured_at, url, title,"
+            " snippet(docs, 4, char(2), char(3), ' … ', 24) FROM docs WHERE docs MATCH ?"
+            f" ORDER BY rowid DESC LIMIT {int(limit)} OFFSET {int(offset)}",
+            (match,),
+        )
+        return [Hit(*row) for row in rows]

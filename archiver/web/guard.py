@@ -1,0 +1,85 @@
+"""Who may use the web view, and how: loopback Host names only (a page elsewhere cannot
+reach it by DNS rebinding), a token when it listens on another address (``--public``),
+and for the actions (POST) a CSRF token and an Origin of its own; strict response
+headers so no archived or foreign script runs in its pages."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, redirect, request
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+TOKEN_COOKIE = "archiver_token"
+
+
+def host_name(host: str) -> str:
+    """``HOST[:PORT]`` without the port, lower case (IPv6 without brackets)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+class Guard:
+    def __init__(self, allowed_hosts: set[str], token: str | None, frame_origin: str | None):
+        self.allowed_hosts = {host_name(h) for h in allowed_hosts}
+        self.token = token
+        self.csrf = secrets.token_urlsafe(32)  # one per server start, in every form
+        self.frame_origin = frame_origin  # the replay's own origin, the one frame allowed
+
+    def install(self, app: Flask) -> None:
+        app.before_request(self._check)
+        app.after_request(self._headers)
+        app.jinja_env.globals["csrf_token"] = self.csrf
+
+    def _check(self) -> Response | None:
+        if host_name(request.host) not in self.allowed_hosts:
+            abort(400, f"this server does not answer for the host {request.host!r}")
+        if self.token is not None:
+            given = request.args.get("token")
+            if given is not None and hmac.compare_digest(given, self.token):
+                answer = redirect(request.path)
+                answer.set_cookie(TOKEN_COOKIE, given, httponly=True, samesite="Strict")
+                return answer
+            bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            presented = request.cookies.get(TOKEN_COOKIE) or bearer
+            if not presented or not hmac.compare_digest(presented, self.token):
+                abort(
+                    401,
+                    "give the token: open /?token=TOKEN once, or send Authorization: Bearer TOKEN",
+                )
+        if request.method == "POST":
+            form_token = request.form.get("csrf", "")
+            if not hmac.compare_digest(form_token, self.csrf):
+                abort(403, "this form is stale or was not sent by this server: reload the page")
+            if not self._same_origin():
+                abort(403, "this request came from another site")
+        return None
+
+    def _same_origin(self) -> bool:
+        own = f"{request.scheme}://{request.host}".lower()
+        origin = request.headers.get("Origin")
+        if origin is None:
+            referer = request.headers.get("Referer")
+            if referer is None:
+                return False
+            parts = urlsplit(referer)
+            origin = f"{parts.scheme}://{parts.netloc}"
+        return origin.lower() == own
+
+    def _headers(self, response: Response) -> Response:
+        frames = self.frame_origin or "'none'"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
+            f" frame-src {frames}; object-src 'none'; base-uri 'none'; form-action 'self';"
+            " frame-ancestors 'none'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        # Not no-referrer: with it, a browser sends "Origin: null" on the forms' POSTs.
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        return response

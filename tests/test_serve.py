@@ -1,0 +1,234 @@
+"""``archiver serve`` without a browser: where it may listen, who it answers, that its
+actions need a CSRF token and an Origin of its own, that the catalog is read-only to its
+pages, and that the CLI starts without Flask."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from pgserver import module_catalog
+from serve_archive import build
+from servehelp import own_database, serving
+from warcs import archiver
+
+pytestmark = [pytest.mark.xdist_group("serve"), pytest.mark.own_catalog]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Iterator[Path]:
+    with module_catalog():  # a PostgreSQL catalog of its own in a PostgreSQL run
+        home, _ = build(tmp_path_factory.mktemp("serve"))
+        yield home
+
+
+def request(base: str, method: str, path: str, *, host: str | None = None,
+            headers: dict[str, str] | None = None, body: str | None = None):  # fmt: skip
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    sent = {"Host": host or parts.netloc, **(headers or {})}
+    if body is not None:
+        sent["Content-Type"] = "application/x-www-form-urlencoded"
+    conn.request(method, path, body=body, headers=sent)
+    response = conn.getresponse()
+    text = response.read().decode("utf-8", "replace")
+    conn.close()
+    return response.status, text, response
+
+
+def csrf_of(base: str) -> str:
+    status, page, _ = request(base, "GET", "/seeds")
+    assert status == 200
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def test_the_cli_starts_without_flask():
+    code = (
+        "import sys; from click.testing import CliRunner; from archiver.cli import cli;"
+        " CliRunner().invoke(cli, ['captures', '--help']); print('flask' in sys.modules)"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert ran.stdout.strip() == "False", ran.stderr
+
+
+def test_off_loopback_needs_public_and_a_token(archive):
+    refused = archiver(archive, "serve", "--bind", "0.0.0.0")
+    assert refused.returncode == 1
+    assert "Error: --bind 0.0.0.0 is not a loopback address" in refused.stderr
+    assert "Add --public and set ARCHIVER_SERVE_TOKEN" in refused.stderr
+    no_token = archiver(archive, "serve", "--bind", "0.0.0.0", "--public")
+    assert no_token.returncode == 1
+    assert "Error: --public needs a token of at least 16 characters in ARCHIVER_SERVE_TOKEN" in (
+        no_token.stderr
+    )
+
+
+def test_a_foreign_host_is_refused(archive):
+    with serving(archive) as base:
+        assert request(base, "GET", "/")[0] == 200
+        assert request(base, "GET", "/", host="localhost")[0] == 200
+        status, page, _ = request(base, "GET", "/", host="evil.example:8080")
+        assert status == 400
+        assert "this server does not answer for the host &#39;evil.example:8080&#39;" in page
+
+
+def test_actions_need_the_csrf_token_and_their_own_origin(archive):
+    with serving(archive) as base:
+        form = {"url": "https://example.org/csrf-test"}
+        origin = {"Origin": base}
+        status, page, _ = request(base, "POST", "/seeds", headers=origin, body=urlencode(form))
+        assert status == 403 and "this form is stale" in page
+        token = csrf_of(base)
+        signed = urlencode({**form, "csrf": token})
+        foreign = {"Origin": "http://evil.example"}
+        assert request(base, "POST", "/seeds", headers=foreign, body=signed)[0] == 403
+        assert request(base, "POST", "/seeds", body=signed)[0] == 403  # no Origin nor Referer
+        for action in ("/c/YWX6-TDMT/verify", "/c/YWX6-TDMT/export", "/events/1/evidence"):
+            assert request(base, "POST", action, headers=origin, body="csrf=x")[0] == 403
+        status, _, answer = request(base, "POST", "/seeds", headers=origin, body=signed)
+        assert status == 303, page
+        listed = archiver(archive, "seeds", "list")
+        assert "https://example.org/csrf-test" in listed.stdout
+        assert archiver(archive, "seeds", "remove", "https://example.org/csrf-test").returncode == 0
+
+
+def test_public_requests_need_the_token(archive):
+    token = "t0ken-of-the-tests-0123456789"
+    env = {"ARCHIVER_SERVE_TOKEN": token}
+    alone = archiver(archive, "serve", "--host-name", "archive.example.org")
+    assert alone.returncode == 1 and "Error: --host-name is for --public" in alone.stderr
+    named = ("--public", "--host-name", "archive.example.org")
+    with serving(archive, *named, env=env) as base:
+        status, page, _ = request(base, "GET", "/")
+        assert status == 401 and "give the token" in page
+        assert request(base, "GET", "/", headers={"Authorization": "Bearer wrong"})[0] == 401
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert request(base, "GET", "/captures", headers=bearer)[0] == 200
+        named_host = request(base, "GET", "/", host="archive.example.org", headers=bearer)
+        assert named_host[0] == 200
+        assert request(base, "GET", "/", host="other.example.org", headers=bearer)[0] == 400
+        status, _, answer = request(base, "GET", f"/?token={token}")
+        assert status == 302 and "archiver_token=" in answer.getheader("Set-Cookie")
+
+
+def test_pages_cannot_write_the_catalog(tmp_path):
+    from archiver.catalog import open_catalog
+    from archiver.catalog.browse import make_read_only
+    from archiver.catalog.seeds import add_seeds
+    from archiver.seedspec import SeedSpec
+
+    catalog = open_catalog(tmp_path / "catalog.sqlite")
+    make_read_only(catalog)
+    with pytest.raises(Exception, match=r"readonly|read-only"):
+        add_seeds(catalog, [SeedSpec.build("https://example.org/")])
+
+
+def test_index_search_rebuilds_the_index(archive):
+    rebuilt = archiver(archive, "index", "--search")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert re.fullmatch(
+        r"search index rebuilt: 11 capture\(s\) in .*search\.sqlite\n", rebuilt.stdout
+    )
+    with_job = archiver(archive, "index", "--search", "--job", "x")
+    assert with_job.returncode == 2 and "--search indexes every capture" in with_job.stderr
+
+
+def test_keyset_pages_walk_every_capture_once(archive):
+    from archiver.catalog import open_catalog
+    from archiver.catalog.browse import Filters, page_of_captures
+    from archiver.home import ArchiveHome
+
+    catalog = open_catalog(ArchiveHome(archive).catalog_location, create=False)
+    everything = page_of_captures(catalog, Filters(), after=None, size=1000)
+    walked, after = [], None
+    while True:
+        page = page_of_captures(catalog, Filters(), after=after, size=3)
+        if not page:
+            break
+        walked += page
+        after = (page[-1].captured_at, page[-1].id)
+    assert [c.id for c in walked] == [c.id for c in everything] and len(everything) >= 11
+    assert [c.captured_at for c in walked] == sorted((c.captured_at for c in walked), reverse=True)
+    tagged = page_of_captures(catalog, Filters(tag="news"), after=None, size=1000)
+    assert tagged and all(c.url.endswith("/news/1") for c in tagged)
+    catalog.close()
+
+
+def test_the_calendar_marks_each_day_by_what_it_saw():
+    from archiver.catalog.browse import Observed
+    from archiver.web.calendar import by_day
+
+    def seen(day, digest, status=200, observation=None, event=None):  # type: ignore[no-untyped-def]
+        return Observed(f"ID{day}{digest}", f"2026-03-{day:02d}T10:00:00.000Z", "ok", status,
+                        digest, None, observation, event)  # fmt: skip
+
+    days = by_day([
+        seen(1, "a"), seen(2, "a"), seen(3, "b"), seen(3, "b"),
+        seen(4, "x", 404, "gone", "gone"), seen(5, "y", 403), seen(6, "z", 200, "removed"),
+    ])  # fmt: skip
+    states = {key[8:]: (day.state, day.events) for key, day in days.items()}
+    assert states == {
+        "01": ("captured", []), "02": ("unchanged", []), "03": ("changed", []),
+        "04": ("gone", ["gone"]), "05": ("blocked", []), "06": ("removed", []),
+    }  # fmt: skip
+    from archiver.web.timelinepage import _around
+
+    keys = sorted(days)
+    assert _around(keys, "2026-03-04") == ("2026-03-03", "2026-03-05")
+    assert _around(keys, "2026-03-01") == (None, "2026-03-02")
+
+
+def test_the_captures_list_filters(archive):
+    with serving(archive) as base:
+        status, page, _ = request(base, "GET", "/captures?tag=news&status=4xx")
+        rows = re.findall(r"<tr>\s*<td><a href=\"/c/([^\"]+)\">", page)
+        assert status == 200 and len(rows) == 2  # the deletion and its confirmation
+        assert page.count("/news/1</a>") == 2 and "/statuses/" not in page.split("<tbody>")[1]
+        status, page, _ = request(base, "GET", "/captures?status=teapot")
+        assert status == 400 and "&#39;teapot&#39; is not an HTTP status" in page
+        status, page, _ = request(base, "GET", "/captures?from=03/04/2026")
+        assert status == 400 and "as 2026-04-03 (3 April) or 2026-03-04 (March 4)" in page
+
+
+def test_a_capture_made_while_serving_is_found(tmp_path, monkeypatch):
+    from mutablesite import MutableSite, Reply, page
+
+    home = tmp_path / "home"
+    with own_database(monkeypatch), MutableSite() as site:
+        site.set("/a", Reply(body=page("第一篇", "村民代表发言。")))
+        site.set("/b", Reply(body=page("第二篇", "法院门口有人举牌。")))
+        assert archiver(home, "seeds", "add", site.url + "a").returncode == 0
+        assert archiver(home, "crawl", "--profile", "test").returncode == 0
+        query = "/search?q=%E4%B8%BE%E7%89%8C"  # 举牌
+        with serving(home) as base:
+            assert "<mark>举牌</mark>" not in request(base, "GET", query)[1]
+            assert archiver(home, "seeds", "add", site.url + "b").returncode == 0
+            assert archiver(home, "crawl", "--profile", "test", "--seed", "2").returncode == 0
+            status, found, _ = request(base, "GET", query)
+            assert status == 200 and "法院门口有人<mark>举牌</mark>。" in found
+
+
+RWP = Path(__file__).resolve().parent / ".npm" / "replaywebpage"
+
+
+@pytest.mark.skipif(
+    not (RWP / "sw.js").is_file() and not os.environ.get("CI"),
+    reason=f"ReplayWeb.page is not unpacked in {RWP} (.ci/run fetches it with npm)",
+)
+def test_the_replay_origin_refuses_foreign_hosts_too(archive):
+    with serving(archive, env={"ARCHIVER_REPLAYWEB_DIR": str(RWP)}) as base:
+        capture = re.search(r"/c/([A-Z0-9]{4}-[A-Z0-9]{4})", request(base, "GET", "/captures")[1])
+        page = request(base, "GET", f"/c/{capture.group(1)}")[1]
+        frame = re.search(r'<iframe id="replay" src="(http://127\.0\.0\.1:\d+)/embed/', page)
+        assert frame and frame.group(1) != base  # an origin of its own
+        replay = frame.group(1)
+        assert request(replay, "GET", "/replay/ui.js")[0] == 200
+        assert request(replay, "GET", "/replay/ui.js", host="evil.example")[0] == 400
+        assert request(replay, "GET", "/replay/../catalog.sqlite")[0] == 404

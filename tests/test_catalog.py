@@ -81,3 +81,15 @@ def test_captures_inserted_many_a_statement_each_get_a_free_id(tmp_path, monkeyp
     for n, capture_id in enumerate(ids, start=1):
         assert get_capture(catalog, capture_id).url == f"https://example.org/{n}"
     assert get_capture(catalog, taken).url == "https://example.org/0"
+
+
+@pytest.mark.sqlite_only  # the SQLite migration path builds its bookkeeping INSERT as text
+def test_a_migration_description_with_an_apostrophe_applies(tmp_path, monkeypatch):
+    from archiver.catalog import db
+    from archiver.catalog.schema import MIGRATIONS
+
+    extra = (99, "a job's table: it's quoted", "CREATE TABLE t99 (x INTEGER);")
+    monkeypatch.setattr(db, "MIGRATIONS", (*MIGRATIONS, extra))
+    catalog = db.open_catalog(tmp_path / "catalog.sqlite")
+    row = catalog.conn.execute("SELECT description FROM schema_migrations WHERE version = 99")
+    assert row.fetchone()[0] == "a job's table: it's quoted"

@@ -96,8 +96,13 @@ def _migrate(conn: Any) -> None:
             "BEGIN;\n"
             + sql
             + f"\nINSERT INTO schema_migrations VALUES ({version}, "
-            + f"'{description}', '{iso_ms(utc_now())}');\nCOMMIT;"
+            + f"'{_quoted(description)}', '{iso_ms(utc_now())}');\nCOMMIT;"
         )
+
+
+def _quoted(text: str) -> str:
+    """Text inside an SQL string literal (executescript takes no parameters)."""
+    return text.replace("'", "''")
 
 
 def _migrate_postgres(conn: Any, version: int, description: str, sql: str) -> None:

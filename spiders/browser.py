@@ -19,7 +19,7 @@ from scrapy.http import HtmlResponse, Request, Response
 from twisted.python.failure import Failure
 
 from archiver.browser.launch import CONTEXT, SLOT
-from archiver.capture.recorder import Quality
+from archiver.capture.context import Quality
 from archiver.catalog.frontier import extend_path
 from archiver.crawl.delay import DELAY
 from archiver.crawl.meta import CONFIRMS, EVIDENCE, META, OBSERVED, PageEvidence

@@ -11,8 +11,9 @@ import pytest
 from test_recorder_sync import HeldSyncer
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.capture.context import FetchContext
 from archiver.capture.exchange import Exchange
-from archiver.capture.recorder import CaptureRecorder, FetchContext
+from archiver.capture.recorder import CaptureRecorder
 from archiver.catalog import open_catalog
 from archiver.catalog.frontier import FrontierEntry
 from archiver.catalog.jobs import create_job

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from archiver.capture.recorder import CaptureRecorder, FetchContext
+from archiver.capture.context import FetchContext
+from archiver.capture.recorder import CaptureRecorder
 from archiver.catalog import open_catalog
 from archiver.catalog.jobs import create_job
 from archiver.storage.local import LocalStore

@@ -15,9 +15,10 @@ from tls import LoopbackPki
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.capture.ciphers import IANA_NAMES, iana_name
+from archiver.capture.context import FetchContext
 from archiver.capture.exchange import Exchange
 from archiver.capture.peertls import PeerTls
-from archiver.capture.recorder import CaptureRecorder, FetchContext
+from archiver.capture.recorder import CaptureRecorder
 from archiver.capture.tlsverify import TrustStore, matching_name, subject_host, verify_chain
 from archiver.catalog import open_catalog
 from archiver.catalog.captures import find_captures

@@ -22,7 +22,7 @@ from archiver.browser.behaviours import platform_for
 from archiver.browser.behaviours.generic import behave
 from archiver.browser.options import BrowserOptions
 from archiver.browser.quality import PageSignals, Verdict, assess
-from archiver.capture.recorder import Quality, Resource
+from archiver.capture.context import Quality, Resource
 from archiver.catalog.db import utc_now
 
 logger = logging.getLogger(__name__)

@@ -17,10 +17,10 @@ import hashlib
 import io
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from archiver import SOFTWARE
+from archiver.capture.context import FetchContext, Quality, Resource, lineage_fields
 from archiver.capture.crawllog import CrawlLog
 from archiver.capture.exchange import Exchange
 from archiver.capture.exchangefacts import fetch_ms, redirect_target, surt_of, was_conditional
@@ -40,7 +40,7 @@ from archiver.pagefacts import NO_FACTS, PageFacts, normalize_published
 from archiver.secrets import redact_request_head
 from archiver.storage.base import Store
 from archiver.uploads import PendingFile, record_stored, store_file
-from archiver.warc.background import BackgroundWrites
+from archiver.warc.background import BackgroundWrites, rollover_if_full, write_group
 from archiver.warc.records import Body, Record, sha256_label, warc_fields
 from archiver.warc.writer import ClosedWarc, OpenedWarc, WarcWriter, WrittenRecord
 
@@ -51,58 +51,6 @@ NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 # Failures that were never a fetch (robots.txt rules, requests dropped before sending):
 # no metadata record, since nothing was attempted on the network.
 NOT_ATTEMPTED = ("robots:", "ignored:")
-
-
-def _lineage_fields(job: str, ctx: FetchContext) -> list[tuple[str, str]]:
-    """Who asked for the URL and how it was reached, for its metadata record."""
-    fields: list[tuple[str, str]] = [("job", job)]
-    if ctx.seed_id is not None:
-        fields.append(("seed", str(ctx.seed_id)))
-    fields.append(("kind", ctx.kind))
-    if ctx.hop_path:  # Heritrix's hop letters; a seed ("") has none, as Heritrix writes it
-        fields.append(("hopsFromSeed", ctx.hop_path))
-    if ctx.hops is not None:
-        fields.append(("linkHops", str(ctx.hops)))
-    if ctx.via:
-        fields.append(("via", ctx.via))
-    if ctx.robots:
-        fields.append(("robots", ctx.robots))
-    return fields
-
-
-@dataclass(frozen=True)
-class Resource:
-    """Something the crawler made of a page, kept beside its response: a screenshot or
-    the rendered DOM (a WARC ``resource`` record, ``WARC-Concurrent-To`` the response)."""
-
-    kind: str  # screenshot, dom
-    target_uri: str  # urn:fullPage:URL, urn:dom:URL
-    content_type: str
-    data: bytes
-    made_at: datetime
-
-
-@dataclass(frozen=True)
-class Quality:
-    """What a check of the rendered page found: ``ok``, or ``suspect`` and why."""
-
-    quality: str
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class FetchContext:
-    """Why a URL was fetched: its lineage for the metadata record and the catalog."""
-
-    seed_id: int | None
-    kind: str  # seed, page, requisite, redirect, robots
-    hops: int | None = None  # link hops (the depth a scope counts)
-    via: str | None = None
-    robots: str | None = None
-    user_agent: str | None = None
-    frontier_url: str | None = None  # the job's frontier entry this fetch completes
-    hop_path: str | None = None  # Heritrix's hop letters from the seed: "", "E", "LLE", "R"
-    lease: str | None = None  # the lease token it was fetched under (shared frontier)
 
 
 class CaptureRecorder:
@@ -165,7 +113,7 @@ class CaptureRecorder:
                 exchange.url, ctx, exchange.error or "no response", exchange.started_at
             )
             return "failed"
-        self._rollover_if_full()
+        rollover_if_full(self.writer, self.background)
         builder = self.writer.builder()
         date = iso_ms(exchange.started_at)
         response_id = builder.id_factory()
@@ -300,7 +248,8 @@ class CaptureRecorder:
 
         # A connection's certificate record is written at once: the next exchange on the
         # connection looks up where it is.
-        self._write([request, response, metadata, *certificates, *made], recorded, unwritten,
+        group = [request, response, metadata, *certificates, *made]
+        write_group(self.writer, self.background, group, recorded, unwritten,
                     now=bool(certificates))  # fmt: skip
         return state
 
@@ -351,39 +300,6 @@ class CaptureRecorder:
         if self.crawl_log is not None:
             self.crawl_log.write(capture, fetch_ms(exchange))
 
-    def _write(
-        self,
-        records: Sequence[Record],
-        written: Callable[[list[WrittenRecord]], None],
-        failed: Callable[[BaseException], None],
-        *,
-        now: bool = False,
-    ) -> None:
-        """Write a group of records, then call ``written`` with where they are (on a
-        failure, the file is cut back and ``failed`` is called). On the background
-        thread when there is one, unless ``now``: then after what it holds."""
-        if self.background is not None and not now:
-            self.background.submit(records, written, failed)
-            return
-        if self.background is not None:
-            self.background.drain()
-        try:
-            where = self.writer.write_group(records)
-        except BaseException as error:
-            failed(error)
-            raise
-        written(where)
-
-    def _rollover_if_full(self) -> None:
-        """Roll over where writing each group at once would: when the groups being written
-        in the background may fill the file, they are waited for, and its size decides."""
-        background = self.background
-        if background is not None and (
-            self.writer.size + background.pending_bytes >= self.writer.max_size
-        ):
-            background.drain()  # and nothing is being written while the file is closed
-        self.writer.rollover_if_full()
-
     def _metadata_fields(
         self,
         exchange: Exchange,
@@ -394,7 +310,7 @@ class CaptureRecorder:
         quality: Quality | None = None,
         tls_record_id: str | None = None,
     ) -> list[tuple[str, str]]:
-        fields = _lineage_fields(self.job_name, ctx)
+        fields = lineage_fields(self.job_name, ctx)
         took = fetch_ms(exchange)
         if took is not None:
             fields.append(("fetchTimeMs", str(took)))
@@ -483,9 +399,9 @@ class CaptureRecorder:
 
     def _write_attempt(self, url: str, ctx: FetchContext, error: str, at: datetime) -> None:
         """The metadata record of a fetch that got no response."""
-        self._rollover_if_full()
+        rollover_if_full(self.writer, self.background)
         builder = self.writer.builder()
-        fields = [*_lineage_fields(self.job_name, ctx), ("fetchError", error)]
+        fields = [*lineage_fields(self.job_name, ctx), ("fetchError", error)]
         if ctx.user_agent:
             fields.append(("userAgent", ctx.user_agent))
         metadata = builder.build(
@@ -502,7 +418,7 @@ class CaptureRecorder:
         def failed(error: BaseException) -> None:
             raise error
 
-        self._write([metadata], written, failed)
+        write_group(self.writer, self.background, [metadata], written, failed)
 
     # -- durability (archiver/capture/rowcommits.py) ------------------------------------------
 

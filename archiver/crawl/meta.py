@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from archiver.capture.recorder import FetchContext, Quality, Resource
+from archiver.capture.context import FetchContext, Quality, Resource
 
 META = "archiver"  # request.meta key holding the fetch context (a dict)
 HELD = "archiver_exchange"

@@ -114,3 +114,36 @@ def _most_bytes(records: Sequence[Record]) -> int:
         length += record.body.length if record.body is not None else 0
         size += length + length // 1000 + 64
     return size
+
+
+def write_group(
+    writer: WarcWriter,
+    background: BackgroundWrites | None,
+    records: Sequence[Record],
+    written: Written,
+    failed: Failed,
+    *,
+    now: bool = False,
+) -> None:
+    """Write a group of records, then call ``written`` with where they are (on a failure,
+    the file is cut back and ``failed`` is called). On the background thread when there is
+    one, unless ``now``: then after what it holds."""
+    if background is not None and not now:
+        background.submit(records, written, failed)
+        return
+    if background is not None:
+        background.drain()
+    try:
+        where = writer.write_group(records)
+    except BaseException as error:
+        failed(error)
+        raise
+    written(where)
+
+
+def rollover_if_full(writer: WarcWriter, background: BackgroundWrites | None) -> None:
+    """Roll over where writing each group at once would: when the groups being written in
+    the background may fill the file, they are waited for, and its size decides."""
+    if background is not None and writer.size + background.pending_bytes >= writer.max_size:
+        background.drain()  # and nothing is being written while the file is closed
+    writer.rollover_if_full()

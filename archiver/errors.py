@@ -22,6 +22,10 @@ class InvalidSeed(ArchiverError):
     """A seed field with a value outside its allowed set."""
 
 
+class InvalidVantage(ArchiverError):
+    """A vantage point that cannot be added: its name, proxy URL or country."""
+
+
 class SeedFileError(ArchiverError):
     """A seed file that cannot be read at all (missing, binary, wrong encoding, bad format)."""
 

@@ -357,4 +357,19 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX events_first_absent ON events(first_absent);
         """,
     ),
+    (
+        13,
+        "vantage points: named proxies a capture is fetched through (passwords by reference)",
+        """
+        CREATE TABLE vantages (
+            name        TEXT PRIMARY KEY,
+            kind        TEXT NOT NULL
+                        CHECK (kind IN ('http', 'https', 'socks5', 'socks5h', 'tor')),
+            proxy       TEXT NOT NULL,
+            country     TEXT,
+            note        TEXT NOT NULL DEFAULT '',
+            created_at  TEXT NOT NULL
+        );
+        """,
+    ),
 )

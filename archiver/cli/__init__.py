@@ -149,5 +149,6 @@ ArchiverGroup.lazy = {
         "jobs": "jobs:jobs",
         "keys": "keys:keys",
         "serve": "serve:serve",
+        "vantage": "vantage:vantage",
     }.items()
 }

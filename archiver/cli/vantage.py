@@ -1,0 +1,129 @@
+"""``archiver vantage``: the named proxies (vantage points) captures can be fetched through."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+
+import click
+
+from archiver.catalog.vantages import VantageRow
+from archiver.cli.jsonout import echo_json
+from archiver.vantage.proxyurl import parse_proxy
+
+
+@click.group()
+def vantage() -> None:
+    """Vantage points: where captures are fetched from. A vantage point is a named proxy
+    (http, https, socks5, socks5h) or a local Tor, with the country it exits in.
+    Crawling through one (--via) is not built yet.
+
+    Example: archiver vantage add hk-1 --proxy socks5h://127.0.0.1:1080 --country HK
+    """
+
+
+def _json(row: VantageRow) -> dict[str, object]:
+    data = asdict(row)
+    return {"vantage": data.pop("name"), **data}
+
+
+def _password_line(row: VantageRow) -> str | None:
+    variable = parse_proxy(row.proxy).password_env
+    if variable is None:
+        return None
+    state = "set" if os.environ.get(variable) else "not set"
+    return f"password:   from ${variable} ({state} in this environment)"
+
+
+@vantage.command()
+@click.argument("name")
+@click.option(
+    "--proxy",
+    required=True,
+    metavar="URL",
+    help="scheme://[user[:env:VARIABLE]@]host:port (http, https, socks5, socks5h), or tor"
+    " for a local Tor. A password only as env:VARIABLE, never in clear.",
+)
+@click.option("--country", metavar="CC", help="Where the proxy exits: ISO 3166-1 alpha-2 (HK).")
+@click.option("--note", default="", help="What this vantage point is, for the operator.")
+@click.option("--json", "as_json", is_flag=True, help="The new vantage point, as JSON.")
+@click.pass_obj
+def add(obj, name: str, proxy: str, country: str | None, note: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Name a proxy as a vantage point. A proxy password is given by reference to an
+    environment variable and read when the proxy is used; it is never stored.
+
+    Example: archiver vantage add hk-1 --country HK
+      --proxy 'socks5h://alice:env:HK1_PASSWORD@203.0.113.5:1080'
+    """
+    from archiver.vantage import points
+
+    checked = points.new(name, proxy, country, note)  # before an archive is made for it
+    row = points.add(obj.catalog(create=True), checked)
+    if as_json:
+        echo_json(_json(row))
+        return
+    where = f" ({row.country})" if row.country else ""
+    click.echo(f"added vantage point {row.name}: {row.kind} {row.proxy}{where}")
+
+
+@vantage.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Every vantage point, as a JSON array.")
+@click.pass_obj
+def list_command(obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """Every vantage point, by name: its kind, country and proxy.
+
+    Example: archiver vantage list
+    """
+    from archiver.catalog.vantages import list_vantages
+
+    found = list_vantages(obj.catalog())
+    if as_json:
+        echo_json([_json(row) for row in found])
+        return
+    if not found:
+        click.echo("no vantage points: add one with archiver vantage add NAME --proxy URL")
+        return
+    width = max(len(row.name) for row in found)
+    for row in found:
+        line = f"{row.name:<{width}}  {row.kind:<7}  {row.country or '--'}  {row.proxy}"
+        click.echo(f"{line}  {row.note}" if row.note else line)
+
+
+@vantage.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="The vantage point, as JSON.")
+@click.pass_obj
+def show(obj, name: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+    """One vantage point: its proxy, kind, country and note.
+
+    Example: archiver vantage show hk-1
+    """
+    from archiver.vantage import points
+
+    row = points.find(obj.catalog(), name)
+    if as_json:
+        echo_json(_json(row))
+        return
+    click.echo(f"vantage:    {row.name}")
+    click.echo(f"kind:       {row.kind}")
+    click.echo(f"proxy:      {row.proxy}")
+    if (password := _password_line(row)) is not None:
+        click.echo(password)
+    click.echo(f"country:    {row.country or '(not given)'}")
+    if row.note:
+        click.echo(f"note:       {row.note}")
+    click.echo(f"added:      {row.created_at}")
+
+
+@vantage.command()
+@click.argument("name")
+@click.pass_obj
+def remove(obj, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Remove a vantage point. Captures already made through it keep their record of it.
+
+    Example: archiver vantage remove hk-1
+    """
+    from archiver.vantage import points
+
+    row = points.remove(obj.catalog(), name)
+    click.echo(f"removed vantage point {row.name}")

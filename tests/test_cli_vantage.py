@@ -195,3 +195,15 @@ def test_an_unknown_name_suggests_the_closest(home: Path) -> None:
         "no vantage point named 'zzz': the vantage points are de-tor, hk-proxy",
     )
     assert [v["vantage"] for v in vantages_json(home)] == ["de-tor", "hk-proxy"]
+
+
+def test_the_country_codes_are_the_249_iso_3166_1_assigns() -> None:
+    table = Path("/usr/share/zoneinfo/iso3166.tab")  # the tz database's copy of ISO 3166-1
+    if not table.exists():
+        pytest.skip("no tz database iso3166.tab on this machine to compare with")
+    from archiver.vantage.countries import ISO_3166_ALPHA2
+
+    lines = table.read_text(encoding="utf-8").splitlines()
+    assigned = {line.split("\t")[0] for line in lines if line[:1].isalpha()}
+    assert len(assigned) == 249
+    assert assigned == ISO_3166_ALPHA2

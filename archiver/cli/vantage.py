@@ -52,8 +52,10 @@ def add(obj, name: str, proxy: str, country: str | None, note: str, as_json: boo
     """Name a proxy as a vantage point. A proxy password is given by reference to an
     environment variable and read when the proxy is used; it is never stored.
 
-    Example: archiver vantage add hk-1 --country HK
-      --proxy 'socks5h://alice:env:HK1_PASSWORD@203.0.113.5:1080'
+    \b
+    Example:
+      archiver vantage add hk-1 --country HK \\
+        --proxy 'socks5h://alice:env:HK1_PASSWORD@203.0.113.5:1080'
     """
     from archiver.vantage import points
 

@@ -92,3 +92,39 @@ def test_each_commit_is_told_once_its_rows_are_in_the_catalog(tmp_path):
     fail(made, "http://a.example/2")
     made.sync()
     assert seen == [["http://a.example/1"], ["http://a.example/1", "http://a.example/2"]]
+
+
+def test_a_url_captured_while_its_entry_is_held_back_ends_done(tmp_path):
+    # Records are written in the background in the order given, and a page's found links
+    # wait for its row. An image found on page P is fetched and recorded while later pages
+    # are still being written: its done mark must never be committed before its frontier
+    # entry, or the entry (inserted after) stays queued though the image was captured.
+    from archiver.capture.rowcommits import RowCommits
+    from archiver.catalog.captures import CaptureRow
+    from archiver.catalog.frontier import FrontierEntry, open_count
+
+    catalog = open_catalog(tmp_path / "catalog.sqlite")
+    job = create_job(catalog, "j", {}, [])
+    writer = WarcWriter(tmp_path / "spool", warcinfo_fields=lambda name: [("software", "t")])
+    commits = RowCommits(catalog, writer, job.id, commit_every=1)
+
+    def row(url: str) -> CaptureRow:
+        return CaptureRow(url=url, final_url=url, surt=url, seed_id=None, job_id=job.id,
+                          kind="requisite", hops=1, via=None,
+                          captured_at="2026-01-01T00:00:00.000Z", state="ok",
+                          software="archiver/test", http_status=200)  # fmt: skip
+
+    image = "http://a.example/img.png"
+    commits.discover(FrontierEntry(image, None, "requisite", 1, "http://a.example/p"))
+    held_by_p = commits.take_found()  # page P is recorded: its links wait for its row
+    # The image is fetched and recorded; its group is written after P's.
+    commits.put_back_found(held_by_p)  # P's records are written (its row not yet due)
+    held_by_q = commits.take_found()  # page Q, recorded after the image, is being written
+    commits.queue(row(image), image)  # the image's records are written: a commit is due
+    commits.put_back_found(held_by_q)  # Q's records are written
+    commits.queue(row("http://a.example/q"), None)
+    state = catalog.conn.execute(
+        "SELECT done FROM frontier WHERE job_id = ? AND url = ?", (job.id, image)
+    ).fetchall()
+    assert [tuple(r) for r in state] == [(1,)]
+    assert open_count(catalog, job.id) == 0

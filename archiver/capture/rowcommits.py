@@ -58,6 +58,10 @@ class RowCommits:
         self._discovered: list[FrontierEntry] = []
         self._done: list[tuple[str, str | None]] = []
         self._rejected: list[Rejection] = []
+        # Found URLs whose page row is queued: committed with the next batch, never taken
+        # by another page (``take_found``).
+        self._released: list[FrontierEntry] = []
+        self._released_rejected: list[Rejection] = []
         self._last_commit = time.monotonic()
         # Set by the crawl session: fsync on another thread, and where its errors go.
         self.syncer: Syncer | None = None
@@ -86,9 +90,13 @@ class RowCommits:
         return found
 
     def put_back_found(self, found: tuple[list[FrontierEntry], list[Rejection]]) -> None:
+        """Found URLs held back for a page whose records are now written: due with the
+        next commit. Not handed to ``take_found`` again: a later page would hold them past
+        the capture of a URL among them (its done mark committed before its entry, which
+        would then stay queued), since groups are written in the order given."""
         discovered, rejected = found
-        self._discovered[:0] = discovered  # before those found since: the order found
-        self._rejected[:0] = rejected
+        self._released += discovered
+        self._released_rejected += rejected
 
     def queue(
         self,
@@ -183,15 +191,23 @@ class RowCommits:
             self.syncer.close()
 
     def _queued(self) -> bool:
-        return bool(self._pending or self._discovered or self._done or self._rejected)
+        return bool(
+            self._pending or self._discovered or self._done or self._rejected
+            or self._released or self._released_rejected
+        )  # fmt: skip
 
     def _take(self) -> _Batch:
         batch = _Batch(
-            self._pending, self._resources, self._tls, self._discovered, self._done, self._rejected
+            self._pending,
+            self._resources,
+            self._tls,
+            self._released + self._discovered,  # in the order found
+            self._done,
+            self._released_rejected + self._rejected,
         )
         self._pending, self._resources, self._tls, self._discovered = [], [], [], []
-        self._done = []
-        self._rejected = []
+        self._done, self._rejected = [], []
+        self._released, self._released_rejected = [], []
         return batch
 
     def _insert(self, batch: _Batch) -> None:

@@ -5,13 +5,15 @@ Import it from tests as ``from clihelp import run_cli`` (tests/ is on sys.path).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-__all__ = ["CLI_TIMEOUT", "run_cli", "start_cli"]
+__all__ = ["CLI_TIMEOUT", "job_json", "ok", "run_cli", "start_cli"]
 
 CLI_TIMEOUT = 180  # seconds; a hung command fails the test instead of blocking the run
 
@@ -109,3 +111,17 @@ def start_cli(
         encoding="utf-8",
         errors="replace",
     )
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    """A command that succeeded, without a traceback; its output shown when it did not."""
+    assert result.returncode == 0, (
+        f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+def job_json(home: Path, name: str) -> dict[str, Any]:
+    """``archiver jobs show NAME --json``."""
+    return json.loads(ok(run_cli(home, "jobs", "show", name, "--json")).stdout)

@@ -4,21 +4,12 @@ tests/test_cli_seeds_*.py and tests/test_cli_home.py files."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from clihelp import run_cli
+from clihelp import ok, run_cli
 
 __all__ = ["DEFAULTS", "assert_no_archive", "by_url", "ok", "seeds_json"]
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == 0, (
-        f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    )
-    assert "Traceback" not in result.stdout + result.stderr
-    return result
 
 
 def assert_no_archive(home: Path) -> None:

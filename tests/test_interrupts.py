@@ -12,10 +12,9 @@ import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from clihelp import CLI_TIMEOUT, run_cli, start_cli
+from clihelp import CLI_TIMEOUT, job_json, ok, run_cli, start_cli
 from gatesite import GateSite
 from pgserver import POSTGRES_RUN
 from streamlines import Lines
@@ -33,11 +32,6 @@ def site() -> Iterator[GateSite]:
         yield gated
 
 
-def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
 def start_crawl(home: Path, *args: str) -> tuple[subprocess.Popen[str], Lines]:
     """``archiver crawl`` as typed in a terminal: its own process group, stderr read live."""
     process = start_cli(home, "crawl", *args, *SETTINGS, new_session=True)
@@ -47,10 +41,6 @@ def start_crawl(home: Path, *args: str) -> tuple[subprocess.Popen[str], Lines]:
 
 def ctrl_c(process: subprocess.Popen[str]) -> None:
     os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
-
-
-def job_json(home: Path, name: str) -> dict[str, Any]:
-    return json.loads(ok(run_cli(home, "jobs", "show", name, "--json")).stdout)
 
 
 def captured(home: Path, job: str) -> Counter[str]:

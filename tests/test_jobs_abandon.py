@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from clihelp import CLI_TIMEOUT, run_cli, start_cli
+from clihelp import CLI_TIMEOUT, job_json, ok, run_cli, start_cli
 from gatesite import GateSite
 from pgserver import POSTGRES_RUN
 from streamlines import Lines
@@ -27,15 +25,6 @@ COMMAND = ("crawl", "--profile", "test", "--tag", "china", "--job", "weekly", *S
 def site() -> Iterator[GateSite]:
     with GateSite(pages=12) as gated:
         yield gated
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
-def job_json(home: Path, name: str) -> dict[str, Any]:
-    return json.loads(ok(run_cli(home, "jobs", "show", name, "--json")).stdout)
 
 
 def forced_stop(home: Path, site: GateSite) -> None:

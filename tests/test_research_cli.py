@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from clihelp import run_cli
+from clihelp import ok, run_cli
 
 from archiver.catalog import open_catalog
 from archiver.catalog.captures import CaptureRow, insert_captures
@@ -65,11 +65,6 @@ def ids(home):
         insert_status(conn, seed, ids["third"], "removed", "removal notice: gone", True)
     catalog.close()
     return ids
-
-
-def ok(result):  # type: ignore[no-untyped-def]
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
 
 
 def listed(home, *args: str) -> list[str]:  # type: ignore[no-untyped-def]

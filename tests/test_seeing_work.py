@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import re
 import socket
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from clihelp import CLI_TIMEOUT, run_cli, start_cli
+from clihelp import CLI_TIMEOUT, ok, run_cli, start_cli
 from gatesite import GateSite
 from pgserver import POSTGRES_RUN
 from servers import FixtureSite
@@ -34,11 +33,6 @@ CRAWL_LOG_LINE = re.compile(
 def gated() -> Iterator[GateSite]:
     with GateSite(pages=12) as site:
         yield site
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
 
 
 def closed_port_url() -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clihelp import CLI_TIMEOUT, run_cli, start_cli
+from clihelp import CLI_TIMEOUT, job_json, ok, run_cli, start_cli
 from pgserver import POSTGRES_RUN
 from servers import FixtureSite
 from warcs import catalog_rows, read_warc, warc_files
@@ -43,14 +43,6 @@ SITE_PATHS = (
 WORKER_ID = re.compile(r"[a-z0-9-]+-(\d+)-[0-9a-f]{4}")
 
 
-def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    assert result.returncode == 0, (
-        f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    )
-    assert "Traceback" not in result.stdout + result.stderr
-    return result
-
-
 def refused(result: subprocess.CompletedProcess[str], message: str) -> None:
     """The command failed with a one-line error saying ``message``, and no traceback."""
     assert result.returncode == 1, result.stdout + result.stderr
@@ -71,10 +63,6 @@ def submit_site(home: Path, site: FixtureSite, job: str, *settings: str) -> None
     ok(run_cli(home, "seeds", "add", site.url, "--scope", "host", "--robots", "ignore",
                "--tag", "site"))  # fmt: skip
     submit(home, job, "--tag", "site", *settings)
-
-
-def job_json(home: Path, job: str) -> dict[str, Any]:
-    return json.loads(ok(run_cli(home, "jobs", "show", job, "--json")).stdout)
 
 
 def workers_json(home: Path) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from archiver.catalog.seeds import (
 )
 from archiver.cli.seedoutcomes import changes_json, changes_text, outcome_text, outcomes_json
 from archiver.errors import ArchiverError
+from archiver.profiles.store import require as require_profiles
 from archiver.seedfiles import FORMATS, parse_seed_data, parse_seed_file
 from archiver.seedspec import (
     CATEGORIES,
@@ -40,6 +41,7 @@ def _describe(seed: Seed) -> str:
         f"      scope {seed.scope}, depth {depth}, robots {seed.robots},"
         f" {seed.category}, risk {seed.risk}, tags: {tags}"
         + (", browser" if seed.browser else "")
+        + (f", as profile {seed.profile}" if seed.profile else "")
         + "".join(f"\n      include {pattern}" for pattern in seed.include)
         + "".join(f"\n      exclude {pattern}" for pattern in seed.exclude)
     )
@@ -57,6 +59,9 @@ def setting_options(command):  # type: ignore[no-untyped-def]
         click.option("--risk", type=click.Choice(RISKS), help="Risk of deletion (default medium)."),
         click.option("--note", help="Why this was nominated."),
         click.option("--nominated-by", help="Who nominated it."),
+        click.option("--profile", metavar="NAME",
+                     help="Crawl it signed in, as this login profile ('archiver profile';"
+                     " none: signed out)."),
     )):  # fmt: skip
         command = option(command)
     return command
@@ -109,7 +114,9 @@ def seeds_add(obj, urls, tags, include, exclude, as_json, **settings) -> None:  
         )
         for url in urls
     ]
-    results = add_seeds(obj.catalog(create=True), specs)
+    catalog = obj.catalog(create=True)
+    require_profiles(catalog, [spec.profile for spec in specs])
+    results = add_seeds(catalog, specs)
     obj.wake_watch()
     if as_json:
         click.echo(outcomes_json([(result, {}) for result in results]))
@@ -155,7 +162,9 @@ def seeds_import(obj, file, fmt, skip_invalid, tags, include, exclude, as_json, 
         )
     if not parsed.rows:
         raise ArchiverError(f"no seeds found in {shown}")
-    results = add_seeds(obj.catalog(create=True), [spec for _, spec in parsed.rows])
+    catalog = obj.catalog(create=True)
+    require_profiles(catalog, [spec.profile for _, spec in parsed.rows])
+    results = add_seeds(catalog, [spec for _, spec in parsed.rows])
     obj.wake_watch()
     rows = [
         (result, {parsed.unit: num}) for (num, _), result in zip(parsed.rows, results, strict=True)
@@ -220,7 +229,9 @@ def seeds_edit(
             "nothing to change: give at least one option, such as --risk high or --add-tag T"
             " (see 'archiver seeds edit --help')"
         )
-    edited, changes = edit_seed(obj.catalog(), seed, fields)
+    catalog = obj.catalog()
+    require_profiles(catalog, [fields.settings.get("profile")])  # type: ignore[list-item]
+    edited, changes = edit_seed(catalog, seed, fields)
     obj.wake_watch()
     if as_json:
         outcome = "edited" if changes else "unchanged"

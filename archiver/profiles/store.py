@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import stat
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,10 +29,8 @@ from archiver.profiles.cookiefile import (
     read_cookie_file,
     write_lines,
 )
+from archiver.profiles.names import check_name
 from archiver.secrets import MIN_SECRET
-
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-NONE = "none"  # seeds edit --profile none: crawled signed out
 
 
 @dataclass(frozen=True)
@@ -49,17 +47,6 @@ class Profile:
     def secrets(self) -> set[str]:
         """What no log line may hold: each value long enough to be one."""
         return {cookie.value for cookie in self.cookies if len(cookie.value) >= MIN_SECRET}
-
-
-def check_name(name: str) -> str:
-    if not _NAME.fullmatch(name):
-        raise InvalidProfile(
-            f"profile name {name!r} is not allowed: use letters, digits, '.', '_' and '-'"
-            " (up to 64, starting with a letter or digit), such as weibo-alice"
-        )
-    if name.lower() == NONE:
-        raise InvalidProfile(f"profile name {name!r} means no profile: choose another name")
-    return name
 
 
 def profiles_dir(home: Path) -> Path:
@@ -197,3 +184,9 @@ def load(catalog: Catalog, home: Path, name: str) -> Profile:
         )
     cookies = read_cookie_file(path)
     return Profile(row.name, row.hosts, tuple(cookies))
+
+
+def require(catalog: Catalog, names: Iterable[str | None]) -> None:
+    """NotFound for the first of ``names`` (seeds' profiles) that is no profile."""
+    for name in sorted({name for name in names if name}):
+        find(catalog, name)

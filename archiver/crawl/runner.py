@@ -183,21 +183,23 @@ def sign_in(settings: Settings, catalog: Catalog, home: Path, seeds: Sequence[Se
     ARCHIVER_SIGNED_IN_AS (crawl --as). Their profiles' cookies are loaded from the home
     and held in the settings object only; a profile that is gone, or whose cookies are
     not here, stops the crawl before it starts (never a capture signed out instead)."""
+    from archiver.catalog.profiles import get_profile
     from archiver.crawl import profilecookies
     from archiver.profiles import store
 
     chosen = settings.get("ARCHIVER_SIGNED_IN_AS") or None
     crawled = [replace(seed, profile=chosen) for seed in seeds] if chosen else list(seeds)
-    names = sorted({seed.profile for seed in crawled if seed.profile})
-    try:
-        profiles = {name: store.load(catalog, home, name) for name in names}
-    except NotFound as exc:
-        using = [str(s.id) for s in crawled if s.profile and s.profile not in profiles]
-        raise ArchiverError(
-            f"{exc}; seed(s) {', '.join(using[:10])} are crawled as it: add the profile again,"
-            " or crawl them signed out after 'archiver seeds edit ID --profile none'."
-            " Nothing was crawled"
-        ) from None
+    profiles = {}
+    for name in sorted({seed.profile for seed in crawled if seed.profile}):
+        if get_profile(catalog, name) is None and not chosen:
+            using = ",".join(str(s.id) for s in crawled if s.profile == name)
+            raise NotFound(
+                f"seed(s) {using} are crawled as profile {name!r}, which is gone: add it again"
+                f" with archiver profile add {name} --cookies FILE --hosts HOSTS, or crawl"
+                f" them signed out after archiver seeds edit ID --profile none. Nothing was"
+                " crawled"
+            )
+        profiles[name] = store.load(catalog, home, name)
     if profiles:
         settings.set(profilecookies.SETTING, profilecookies.SignedIn(profiles), priority="cmdline")
     return crawled

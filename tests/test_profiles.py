@@ -358,7 +358,11 @@ def test_a_crawl_signed_in_sends_the_cookies_to_the_profiles_host_only(tmp_path,
     # A citation says the page was seen signed in; removing the profile keeps that.
     text = ok(archiver(home, "cite", signed)).stdout
     assert "\n  Signed in as alice.\n" in text
-    ok(archiver(home, "profile", "remove", "alice"))
+    removed = ok(archiver(home, "profile", "remove", "alice"))
+    assert removed.stderr == (
+        "archiver: seed(s) 1 name profile alice: they are not crawled until it is added"
+        " again, or changed with archiver seeds edit ID --profile none\n"
+    )
     csl = json.loads(ok(archiver(home, "cite", signed, "--format", "csl-json")).stdout)
     [item] = csl if isinstance(csl, list) else [csl]
     assert item["note"].endswith("; signed in as alice")
@@ -396,6 +400,20 @@ def test_crawl_as_a_profile(tmp_path, site):
     assert set(site.cookies_at("127.0.0.2")) == {None}
     [seed] = catalog_rows(home, "SELECT profile FROM seeds")
     assert seed["profile"] is None  # --as is the crawl's, not the seed's
+    [row] = catalog_rows(home, "SELECT profile FROM captures WHERE url = ?", (site.a + "/",))
+    assert row["profile"] == "alice"
+
+
+def test_run_due_crawls_a_seed_as_its_profile(tmp_path, site):
+    home = tmp_path / "home"
+    ok(archiver(home, "profile", "add", "alice", "--cookies", str(cookie_file(tmp_path / "c")),
+                "--hosts", "127.0.0.1"))  # fmt: skip
+    ok(archiver(home, "seeds", "add", site.a + "/", "--profile", "alice"))
+    ok(archiver(home, "schedule", "set", "--seed", "1", "--every", "1h"))
+    due = ok(archiver(home, "run-due", "--profile", "test", "--json"))
+    assert json.loads(due.stdout)["counts"]["captured"] >= 2
+    assert [c for h, p, c in site.log if p == "/"] == [f"sid={SESSION}; prefs={PREFS}"]
+    assert set(site.cookies_at("127.0.0.2")) == {None}
     [row] = catalog_rows(home, "SELECT profile FROM captures WHERE url = ?", (site.a + "/",))
     assert row["profile"] == "alice"
 

@@ -404,6 +404,29 @@ def test_crawl_as_a_profile(tmp_path, site):
     assert row["profile"] == "alice"
 
 
+def test_a_crawl_refuses_cookies_others_can_read_or_that_are_missing(tmp_path, site):
+    home = tmp_path / "home"
+    ok(archiver(home, "profile", "add", "alice", "--cookies", str(cookie_file(tmp_path / "c")),
+                "--hosts", "127.0.0.1"))  # fmt: skip
+    ok(archiver(home, "seeds", "add", site.a + "/", "--profile", "alice"))
+    kept = home / "profiles" / "alice.cookies"
+    kept.chmod(0o644)
+    opened = archiver(home, "crawl", "--profile", "test")
+    assert (opened.returncode, opened.stderr) == (
+        1,
+        f"Error: profile cookies {kept} are open to other users (-rw-r--r--) or not yours:"
+        f" make them private with 'chmod 600 {kept}'\n",
+    )
+    kept.unlink()
+    missing = archiver(home, "crawl", "--profile", "test")
+    assert missing.returncode == 1
+    assert missing.stderr.startswith(
+        f"Error: profile 'alice' has no cookies in this home ({kept} is missing)"
+    )
+    assert site.log == []  # never crawled signed out instead
+    assert catalog_rows(home, "SELECT id FROM jobs") == []
+
+
 def test_run_due_crawls_a_seed_as_its_profile(tmp_path, site):
     home = tmp_path / "home"
     ok(archiver(home, "profile", "add", "alice", "--cookies", str(cookie_file(tmp_path / "c")),

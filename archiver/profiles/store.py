@@ -173,9 +173,10 @@ def load(catalog: Catalog, home: Path, name: str) -> Profile:
         info = path.stat()
     except FileNotFoundError:
         raise InvalidProfile(
-            f"profile {name!r} has no cookies in this home ({path} is missing): add it again"
-            f" here with archiver profile remove {name}, then archiver profile add {name}"
-            " --cookies FILE --hosts HOSTS"
+            f"profile {name!r} has no cookies in this home ({path} is missing): it was added"
+            " in another home sharing this catalog; copy that home's file here (chmod 600),"
+            f" or add the profile anew (archiver profile remove {name}, then archiver profile"
+            f" add {name} --cookies FILE --hosts HOSTS)"
         ) from None
     if info.st_mode & 0o077 or info.st_uid != os.getuid():
         raise InvalidProfile(

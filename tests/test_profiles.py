@@ -271,6 +271,16 @@ def test_bad_input_is_refused_and_nothing_is_written(tmp_path, name, make, hosts
 
 def test_unknown_profiles_are_refused_where_seeds_name_them(tmp_path):
     home = tmp_path / "home"
+    first = tmp_path / "first.txt"
+    first.write_text("https://example.org/a\n")
+    before = archiver(home, "seeds", "import", str(first), "--profile", "alice")
+    assert (before.returncode, before.stderr) == (1, (
+        f"{first}: line 1: no profile named 'alice': there are none yet: add one with archiver"
+        " profile add NAME --cookies cookies.txt --hosts HOST\n"
+        f"Error: 1 invalid row(s) in {first}; nothing imported (fix them, or use --skip-invalid"
+        " to import the valid rows)\n"
+    ))  # fmt: skip
+    assert not home.exists()
     ok(archiver(home, "profile", "add", "alice", "--cookies", str(cookie_file(tmp_path / "c")),
                 "--hosts", "127.0.0.1"))  # fmt: skip
     typo = archiver(home, "seeds", "add", "https://example.org/", "--profile", "alcie")
@@ -281,9 +291,11 @@ def test_unknown_profiles_are_refused_where_seeds_name_them(tmp_path):
     rows = tmp_path / "seeds.csv"
     rows.write_text("url,profile\nhttps://example.org/a,alice\nhttps://example.org/b,bob\n")
     imported = archiver(home, "seeds", "import", str(rows))
-    assert (imported.returncode, imported.stderr) == (
-        1, "Error: no profile named 'bob': the profiles are alice\n"
-    )  # fmt: skip
+    assert (imported.returncode, imported.stderr) == (1, (
+        f"{rows}: line 3: no profile named 'bob': the profiles are alice\n"
+        f"Error: 1 invalid row(s) in {rows}; nothing imported (fix them, or use --skip-invalid"
+        " to import the valid rows)\n"
+    ))  # fmt: skip
     assert ok(archiver(home, "seeds", "list", "--json")).stdout.strip() == "[]"  # none imported
     rows.write_text("url,profile\nhttps://example.org/a,alice\nhttps://example.org/b,\n")
     ok(archiver(home, "seeds", "import", str(rows)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 
 import click
 
@@ -17,9 +18,10 @@ from archiver.catalog.seeds import (
     remove_seed,
 )
 from archiver.cli.seedoutcomes import changes_json, changes_text, outcome_text, outcomes_json
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, NotFound
+from archiver.profiles.store import find as find_profile
 from archiver.profiles.store import require as require_profiles
-from archiver.seedfiles import FORMATS, parse_seed_data, parse_seed_file
+from archiver.seedfiles import FORMATS, ParsedSeedFile, RowError, parse_seed_data, parse_seed_file
 from archiver.seedspec import (
     CATEGORIES,
     RISKS,
@@ -153,6 +155,7 @@ def seeds_import(obj, file, fmt, skip_invalid, tags, include, exclude, as_json, 
         parsed = parse_seed_data(data, "stdin", fmt or "txt", defaults)
     else:
         parsed = parse_seed_file(file, defaults, fmt)
+    parsed = _known_profiles(obj, parsed)
     for problem in parsed.errors:
         click.echo(f"{shown}: {problem}", err=True)
     if parsed.errors and not skip_invalid:
@@ -162,9 +165,7 @@ def seeds_import(obj, file, fmt, skip_invalid, tags, include, exclude, as_json, 
         )
     if not parsed.rows:
         raise ArchiverError(f"no seeds found in {shown}")
-    catalog = obj.catalog(create=True)
-    require_profiles(catalog, [spec.profile for _, spec in parsed.rows])
-    results = add_seeds(catalog, [spec for _, spec in parsed.rows])
+    results = add_seeds(obj.catalog(create=True), [spec for _, spec in parsed.rows])
     obj.wake_watch()
     rows = [
         (result, {parsed.unit: num}) for (num, _), result in zip(parsed.rows, results, strict=True)
@@ -184,6 +185,36 @@ def seeds_import(obj, file, fmt, skip_invalid, tags, include, exclude, as_json, 
     click.echo(
         f"imported {len(results)} seed(s): {counts['added']} new, {counts['updated']} updated,"
         f" {counts['reactivated']} reactivated, {counts['unchanged']} unchanged{skipped}"
+    )
+
+
+def _known_profiles(obj, parsed: ParsedSeedFile) -> ParsedSeedFile:  # type: ignore[no-untyped-def]
+    """Rows that name a login profile there is none of are invalid rows, each reported
+    with its line like any other (and left out under --skip-invalid)."""
+    names = {spec.profile for _, spec in parsed.rows if spec.profile}
+    if not names:
+        return parsed
+    try:
+        catalog = obj.catalog()
+    except ArchiverError:
+        catalog = None  # no archive yet, so no profile either
+    unknown: dict[str, str] = {}
+    for name in sorted(names):
+        try:
+            find_profile(catalog, name)
+        except NotFound as exc:
+            unknown[name] = str(exc)
+    if not unknown:
+        return parsed
+    errors = parsed.errors + tuple(
+        RowError(num, unknown[spec.profile], parsed.unit)
+        for num, spec in parsed.rows
+        if spec.profile in unknown
+    )
+    return replace(
+        parsed,
+        rows=tuple((num, spec) for num, spec in parsed.rows if spec.profile not in unknown),
+        errors=tuple(sorted(errors, key=lambda error: error.line)),
     )
 
 

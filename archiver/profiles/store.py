@@ -137,12 +137,13 @@ def _taken(name: str) -> InvalidProfile:
     )
 
 
-def find(catalog: Catalog, name: str) -> ProfileRow:
-    """The profile of this name, or NotFound with the closest names."""
-    found = rows.get_profile(catalog, name)
+def find(catalog: Catalog | None, name: str) -> ProfileRow:
+    """The profile of this name, or NotFound with the closest names (``catalog`` None:
+    there is no archive yet, so no profile either)."""
+    found = rows.get_profile(catalog, name) if catalog is not None else None
     if found is not None:
         return found
-    known = [row.name for row in rows.list_profiles(catalog)]
+    known = [row.name for row in rows.list_profiles(catalog)] if catalog is not None else []
     close = difflib.get_close_matches(name, known, n=1)
     if close:
         hint = f"did you mean {close[0]!r}?"

@@ -26,6 +26,10 @@ class InvalidVantage(ArchiverError):
     """A vantage point that cannot be added: its name, proxy URL or country."""
 
 
+class InvalidProfile(ArchiverError):
+    """A login profile that cannot be added or used: its name, hosts or cookie file."""
+
+
 class SeedFileError(ArchiverError):
     """A seed file that cannot be read at all (missing, binary, wrong encoding, bad format)."""
 

@@ -84,6 +84,36 @@ def redact_request_head(
     return b"\r\n".join(lines) + rest, replaced
 
 
+def redact_cookies(block: bytes, values: Mapping[str, Iterable[str]]) -> tuple[bytes, list[str]]:
+    """The request bytes with the values of these cookies (a login profile's: name to
+    values) replaced in its Cookie header, and the names of those replaced. Each pair
+    keeps its name and place; the site's own cookies stay as sent."""
+    if not values:
+        return block, []
+    wanted = {
+        name.encode("latin-1"): {value.encode("utf-8") for value in given if value}
+        for name, given in values.items()
+    }
+    end = block.find(b"\r\n\r\n")
+    head, rest = (block, b"") if end < 0 else (block[: end + 2], block[end + 2 :])
+    lines = head.split(b"\r\n")
+    names: list[str] = []
+    for i, line in enumerate(lines[1:], start=1):
+        header, sep, value = line.partition(b":")
+        if not sep or header.strip().lower() != b"cookie":
+            continue
+        parts = value.split(b";")
+        for j, part in enumerate(parts):
+            name, eq, text = part.partition(b"=")
+            if eq and text.strip() in wanted.get(name.strip(), ()):
+                parts[j] = name + eq + text.replace(text.strip(), REDACTED.encode(), 1)
+                shown = name.strip().decode("latin-1")
+                if shown not in names:
+                    names.append(shown)
+        lines[i] = header + sep + b";".join(parts)
+    return b"\r\n".join(lines) + rest, names
+
+
 def _mask_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.password:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from archiver.errors import InvalidSeed
+from archiver.profiles.names import seed_profile
 from archiver.urls import normalize_url
 
 CATEGORIES = ("social", "news", "ngo", "other")
@@ -18,7 +19,7 @@ ROBOTS = ("obey", "ignore")
 RISKS = ("low", "medium", "high")
 FIELDS = (
     "url", "tags", "category", "scope", "depth", "robots", "risk", "note", "nominated_by",
-    "browser", "include", "exclude",
+    "browser", "include", "exclude", "profile",
 )  # fmt: skip
 MAX_TAG, MAX_NOTE, MAX_NOMINATED_BY = 100, 2000, 200
 MAX_PATTERN, MAX_PATTERNS = 1000, 100
@@ -184,6 +185,7 @@ _SETTINGS: dict[str, Callable[[object], object]] = {
     "note": lambda value: _text("note", value, MAX_NOTE),
     "nominated_by": lambda value: _text("nominated_by", value, MAX_NOMINATED_BY),
     "browser": lambda value: _flag("browser", value),
+    "profile": seed_profile,
 }
 SETTINGS = tuple(_SETTINGS)
 LISTS = ("tags", "include", "exclude")  # the fields a seed holds several values of
@@ -212,6 +214,7 @@ class SeedSpec:
     browser: bool = False  # captured with a headless browser (JavaScript-rendered pages)
     include: tuple[str, ...] = ()  # URL regexes followed besides the scope (spiders/scope.py)
     exclude: tuple[str, ...] = ()  # URL regexes never followed as links
+    profile: str | None = None  # the login profile it is crawled as (archiver/profiles/)
     # The settings given rather than defaulted: adding a URL that is already a seed reports
     # those that differ from the seed's own.
     given: frozenset[str] = field(default=frozenset(), compare=False)
@@ -232,11 +235,13 @@ class SeedSpec:
         browser: bool | str | None = None,
         include: str | Iterable[str] | None = (),
         exclude: str | Iterable[str] | None = (),
+        profile: str | None = None,
     ) -> SeedSpec:
         """Validate every field (None or "" means default); raise InvalidURL / InvalidSeed."""
         settings = {
             "category": category, "scope": scope, "depth": depth, "robots": robots,
             "risk": risk, "note": note, "nominated_by": nominated_by, "browser": browser,
+            "profile": profile,
         }  # fmt: skip
         return cls(
             url=normalize_url(url),

@@ -83,6 +83,8 @@ DOWNLOADER_MIDDLEWARES = {
     # --header-for headers, to their hosts only: after CookiesMiddleware (700), so a given
     # Cookie joins the site's own (archiver/crawl/hostheaders.py).
     "archiver.crawl.hostheaders.HostHeadersMiddleware": 750,
+    # Login profiles' cookies, to their hosts only, after the site's own (700) too.
+    "archiver.crawl.profilecookies.ProfileCookiesMiddleware": 760,
 }
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",

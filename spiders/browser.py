@@ -68,7 +68,26 @@ class BrowserPages:
                 "autothrottle_dont_adjust_delay": True,
             }
         )
+        profile = (request.meta.get(META) or {}).get("profile")
+        if profile:
+            request.meta.update(self._profile_context(profile))
         return request.replace(callback=self.parse_browser, errback=self.failed_browser)
+
+    def _profile_context(self, profile: str) -> dict[str, Any]:
+        """A browser context of the profile's own, holding its cookies (so its scripts
+        see them as the signed-in browser's would), launched like the crawl's."""
+        from archiver.crawl.profilecookies import SETTING
+
+        settings = self.crawler.settings
+        options = dict(settings.getdict("PLAYWRIGHT_CONTEXTS").get(CONTEXT) or {})
+        cookies = settings.get(SETTING).browser_cookies(profile)
+        return {
+            "playwright_context": f"{CONTEXT}:profile:{profile}",
+            "playwright_context_kwargs": {
+                **options,
+                "storage_state": {"cookies": cookies, "origins": []},
+            },
+        }
 
     async def _init_browser_page(self, page: Any, request: Request) -> None:
         from archiver.browser.pagecapture import PageCapture  # Playwright: browser jobs only

@@ -51,6 +51,7 @@ class SeedTarget:
     browser: bool = False
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    profile: str | None = None  # the login profile it is crawled as
 
 
 class SeedListSpider(BrowserPages, scrapy.Spider):
@@ -214,7 +215,9 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
             raise DontCloseSpider
 
     def _make_request(self, entry: FrontierEntry, lease: str | None = None) -> Request:
-        robots = self.seeds[entry.seed_id].robots if entry.seed_id in self.seeds else "obey"
+        seed = self.seeds.get(entry.seed_id)
+        robots = seed.robots if seed is not None else "obey"
+        profile = seed.profile if seed is not None else None
         headers = {}
         if entry.kind == "requisite" and self.session.config.conditional:
             # Requisites are where the bytes are; a 304 is recorded as a revisit. Pages are
@@ -242,11 +245,14 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
                     "redirects": entry.redirects,
                     "path": entry.path,
                     "lease": lease,
+                    "profile": profile,
                 },
                 "handle_httpstatus_all": True,
                 "dont_redirect": True,
                 # Requisites are fetched as a browser showing the page would fetch them.
                 "dont_obey_robotstxt": robots == "ignore" or entry.kind == "requisite",
+                # A profile's session cookies (set by the site) stay with its own seeds.
+                **({"cookiejar": f"profile:{profile}"} if profile else {}),
             },
         )
         if self.wants_browser(entry.url, entry.seed_id, entry.kind):

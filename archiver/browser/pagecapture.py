@@ -159,6 +159,7 @@ class PageCapture:
             "via": page.get("via") if main else self.page_url,
             "robots": page.get("robots"),
             "path": page.get("path") if main else extend_path(page.get("path"), "E"),
+            "profile": page.get("profile"),
         }
         if main:
             info["url"] = page.get("url")  # completes the page's frontier entry

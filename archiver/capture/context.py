@@ -22,6 +22,8 @@ def lineage_fields(job: str, ctx: FetchContext) -> list[tuple[str, str]]:
         fields.append(("via", ctx.via))
     if ctx.robots:
         fields.append(("robots", ctx.robots))
+    if ctx.profile:  # signed in: whose view of the page this is (never the cookies)
+        fields.append(("profile", ctx.profile))
     return fields
 
 
@@ -58,3 +60,4 @@ class FetchContext:
     frontier_url: str | None = None  # the job's frontier entry this fetch completes
     hop_path: str | None = None  # Heritrix's hop letters from the seed: "", "E", "LLE", "R"
     lease: str | None = None  # the lease token it was fetched under (shared frontier)
+    profile: str | None = None  # the login profile it was fetched as (archiver/profiles/)

@@ -37,7 +37,7 @@ from archiver.catalog.db import Catalog, iso_ms
 from archiver.catalog.frontier import FrontierEntry
 from archiver.errors import ArchiverError
 from archiver.pagefacts import NO_FACTS, PageFacts, normalize_published
-from archiver.secrets import redact_request_head
+from archiver.secrets import redact_cookies, redact_request_head
 from archiver.storage.base import Store
 from archiver.uploads import PendingFile, record_stored, store_file
 from archiver.warc.background import BackgroundWrites, rollover_if_full, write_group
@@ -82,6 +82,8 @@ class CaptureRecorder:
         self.store_closed: Callable[[PendingFile], None] | None = None
         # Set by the crawl session: --header-for (name, value) pairs, redacted wherever sent.
         self.given_headers: list[tuple[str, str]] = []
+        # Set by the crawl session: login profiles' cookie values by name, redacted too.
+        self.profile_cookies: dict[str, set[str]] = {}
         # Set by the crawl session: the job's crawl.log, a line per URL.
         self.crawl_log: CrawlLog | None = None
         self.bytes_written = 0
@@ -159,12 +161,15 @@ class CaptureRecorder:
             payload_digest=payload_digest,
             extra=extra,
         )
-        # Credential headers (Authorization, Proxy-Authorization, --header-for ones) keep
-        # their names; their values are replaced, and the metadata record says which
-        # (archiver/secrets.py).
+        # Credential headers (Authorization, Proxy-Authorization, --header-for ones) and
+        # login profiles' cookies keep their names; their values are replaced, and the
+        # metadata record says which (archiver/secrets.py).
         request_block, redacted = redact_request_head(
             bytes(exchange.request_bytes), self.given_headers
         )
+        request_block, cookies = redact_cookies(request_block, self.profile_cookies)
+        if cookies and "Cookie" not in redacted:
+            redacted.append("Cookie")
         request = builder.build(
             "request",
             date=date,
@@ -188,7 +193,7 @@ class CaptureRecorder:
             content_type="application/warc-fields",
             head=warc_fields(
                 self._metadata_fields(
-                    exchange, ctx, outlinks, redacted, original, quality, tls_record_id
+                    exchange, ctx, outlinks, redacted, original, quality, tls_record_id, cookies
                 )
             ),
             extra=[("WARC-Concurrent-To", response_id)],
@@ -309,6 +314,7 @@ class CaptureRecorder:
         original: Original | None = None,
         quality: Quality | None = None,
         tls_record_id: str | None = None,
+        cookies: Sequence[str] = (),
     ) -> list[tuple[str, str]]:
         fields = lineage_fields(self.job_name, ctx)
         took = fetch_ms(exchange)
@@ -325,6 +331,8 @@ class CaptureRecorder:
         fields += [("trailer", line.decode("latin-1")) for line in exchange.trailers]
         if redacted:
             fields.append(("redactedRequestHeaders", ", ".join(redacted)))
+        if cookies:  # a login profile's cookies, by name (archiver/crawl/profilecookies.py)
+            fields.append(("redactedCookies", ", ".join(cookies)))
         if tls_record_id is not None:  # the record of the connection's certificate chain
             fields.append(("tlsCertificates", tls_record_id))
         if quality is not None:
@@ -395,6 +403,7 @@ class CaptureRecorder:
             software=SOFTWARE,
             user_agent=ctx.user_agent,
             robots=ctx.robots,
+            profile=ctx.profile,
         )
 
     def _write_attempt(self, url: str, ctx: FetchContext, error: str, at: datetime) -> None:

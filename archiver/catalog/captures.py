@@ -57,6 +57,7 @@ class CaptureRow:
     quality: str | None = None  # browser captures: ok or suspect
     quality_reason: str | None = None  # why suspect: login wall, captcha, ...
     hop_path: str | None = None  # L, E, R letters from the seed ("" the seed itself)
+    profile: str | None = None  # the login profile it was fetched as, kept if removed since
 
 
 @dataclass(frozen=True)

@@ -372,4 +372,20 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         );
         """,
     ),
+    (
+        15,
+        "login profiles: a name, its hosts and its cookies' names (values only in the home);"
+        " the profile a seed is crawled as, and each capture was made as",
+        """
+        CREATE TABLE profiles (
+            name        TEXT PRIMARY KEY,
+            hosts       TEXT NOT NULL,
+            cookies     TEXT NOT NULL,
+            note        TEXT NOT NULL DEFAULT '',
+            created_at  TEXT NOT NULL
+        );
+        ALTER TABLE seeds ADD COLUMN profile TEXT;
+        ALTER TABLE captures ADD COLUMN profile TEXT;
+        """,
+    ),
 )

@@ -150,5 +150,6 @@ ArchiverGroup.lazy = {
         "keys": "keys:keys",
         "serve": "serve:serve",
         "vantage": "vantage:vantage",
+        "profile": "profile:profile",
     }.items()
 }

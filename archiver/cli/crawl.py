@@ -24,6 +24,8 @@ from archiver.home import ArchiveHome
 from archiver.joblock import JobLock
 from archiver.jobs.selection import PARTS, Selection, check_same, store_uri
 from archiver.jobs.stores import job_store
+from archiver.profiles.names import check_name
+from archiver.profiles.store import find as find_profile
 from archiver.proof.stamping import check_stamping
 from archiver.repair import repair_home
 from archiver.secrets import REDACTED
@@ -81,6 +83,25 @@ def _check_resume_headers(job: Job, given) -> None:  # type: ignore[no-untyped-d
         )
 
 
+def _check_settings_profile(obj, profile: str) -> None:  # type: ignore[no-untyped-def]
+    """--profile names a settings profile; someone who meant a login profile is told
+    the option that takes one."""
+    from archiver.catalog.profiles import get_profile
+    from archiver.settings import PROFILES
+
+    if profile in PROFILES:
+        return
+    try:
+        login = get_profile(obj.catalog(), profile)
+    except ArchiverError:  # no archive yet: the settings profile's own error follows
+        return
+    if login is not None:
+        raise ArchiverError(
+            f"--profile chooses the settings profile ({', '.join(PROFILES)}); to crawl signed"
+            f" in as the login profile {profile!r}, use --as {profile}"
+        )
+
+
 def _job_store(catalog: Catalog, home: ArchiveHome):  # type: ignore[no-untyped-def]
     return lambda job_name: job_store(catalog, home.warcs_dir, job_name)
 
@@ -129,6 +150,11 @@ NO_OPERATOR = (
     "--store", envvar="ARCHIVER_STORE", help="Where closed WARCs go (default: HOME/warcs)."
 )
 @click.option(
+    "--as", "signed_in_as", metavar="PROFILE",
+    help="Crawl every seed signed in as this login profile ('archiver profile'), instead of"
+    " each seed's own.",
+)  # fmt: skip
+@click.option(
     "--header-for", "header_for", nargs=2, multiple=True, metavar="HOST 'NAME: VALUE'",
     help="Send this header (credentials) to HOST only; never stored (repeatable).",
 )  # fmt: skip
@@ -144,7 +170,7 @@ NO_OPERATOR = (
 )  # fmt: skip
 @click.pass_context
 def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_for=(),  # type: ignore[no-untyped-def]
-          submit=False, as_worker=False, as_json=False) -> None:  # fmt: skip
+          submit=False, as_worker=False, as_json=False, signed_in_as=None) -> None:  # fmt: skip
     """Capture seeds into WARC files and record every capture in the catalog.
 
     With no selection, crawls every active seed. URLs given here are added as
@@ -153,6 +179,9 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
     --job NAME alone, or by the same command (the same URLs, seeds, tags,
     profile and store). Ctrl-C (or SIGTERM) stops it after the requests in
     flight; a second Ctrl-C stops it at once.
+
+    --as PROFILE crawls signed in: the profile's cookies go to its hosts only,
+    and each capture records the profile's name (seeds add --profile sets it per seed).
 
     --header-for HOST 'Name: value' sends a header (Authorization, Cookie, an API
     key) to that host only; the credentials file (HOME/credentials or
@@ -169,6 +198,9 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
     obj = ctx.obj
     # Everything that can be wrong with the command is checked before anything is written.
     overrides = parse_overrides(settings)
+    _check_settings_profile(obj, profile)
+    if signed_in_as is not None:
+        overrides["ARCHIVER_SIGNED_IN_AS"] = check_name(signed_in_as)
     check_stamping()  # ARCHIVER_TSA_URLS and ARCHIVER_TSA_INTERVAL, if set
     hostheaders.refuse_default_credentials(overrides)
     host_headers = hostheaders.collect(obj.home.root, header_for)
@@ -179,6 +211,8 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
         [spec.url for spec in specs], seed_ids, tags, profile, store_uri(store, obj.home.warcs_dir)
     )
     catalog = obj.catalog(create=bool(urls))  # with no URL to add, the seeds must exist
+    if signed_in_as is not None:
+        find_profile(catalog, signed_in_as)  # before a URL is added as a seed
     resume = get_job(catalog, name) if job_exists(catalog, name) else None
     if submit and resume is not None:  # whatever its state: a submit never resumes
         raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")
@@ -193,7 +227,7 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
     else:
         selection_json = selection.to_json()
     from archiver.crawl.config import CrawlConfig
-    from archiver.crawl.runner import build_settings, run_job
+    from archiver.crawl.runner import build_settings, run_job, sign_in
 
     scrapy_settings = build_settings(profile, obj.home.root, name, overrides, store, host_headers)
     if store:
@@ -210,6 +244,7 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
             selected = select_seeds(catalog)  # every active seed
     if not selected:
         raise ArchiverError("no seeds to crawl: add some with 'archiver seeds add URL'")
+    selected = sign_in(scrapy_settings, catalog, obj.home.root, selected)
     if not as_worker and not scrapy_settings.get("ARCHIVER_OPERATOR"):
         click.echo(NO_OPERATOR, err=True)  # once the command is known to crawl (or submit)
     started_at = iso_ms(utc_now())

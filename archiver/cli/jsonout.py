@@ -23,7 +23,7 @@ CAPTURE_KEYS = (
     "title", "payload_digest", "record_digest", "record_id", "warc_file", "offset", "length",
     "storage_uri", "seed_id", "job", "kind", "hops", "hop_path", "via", "truncated", "error",
     "site_name", "published", "record_type", "revisit_of", "quality", "quality_reason",
-    "resources", "tls",
+    "profile", "resources", "tls",
 )  # fmt: skip
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 
 import click
 
@@ -17,8 +18,10 @@ from archiver.catalog.seeds import (
     remove_seed,
 )
 from archiver.cli.seedoutcomes import changes_json, changes_text, outcome_text, outcomes_json
-from archiver.errors import ArchiverError
-from archiver.seedfiles import FORMATS, parse_seed_data, parse_seed_file
+from archiver.errors import ArchiverError, NotFound
+from archiver.profiles.store import find as find_profile
+from archiver.profiles.store import require as require_profiles
+from archiver.seedfiles import FORMATS, ParsedSeedFile, RowError, parse_seed_data, parse_seed_file
 from archiver.seedspec import (
     CATEGORIES,
     RISKS,
@@ -40,6 +43,7 @@ def _describe(seed: Seed) -> str:
         f"      scope {seed.scope}, depth {depth}, robots {seed.robots},"
         f" {seed.category}, risk {seed.risk}, tags: {tags}"
         + (", browser" if seed.browser else "")
+        + (f", as profile {seed.profile}" if seed.profile else "")
         + "".join(f"\n      include {pattern}" for pattern in seed.include)
         + "".join(f"\n      exclude {pattern}" for pattern in seed.exclude)
     )
@@ -57,6 +61,9 @@ def setting_options(command):  # type: ignore[no-untyped-def]
         click.option("--risk", type=click.Choice(RISKS), help="Risk of deletion (default medium)."),
         click.option("--note", help="Why this was nominated."),
         click.option("--nominated-by", help="Who nominated it."),
+        click.option("--profile", metavar="NAME",
+                     help="Crawl it signed in, as this login profile ('archiver profile';"
+                     " none: signed out)."),
     )):  # fmt: skip
         command = option(command)
     return command
@@ -109,7 +116,9 @@ def seeds_add(obj, urls, tags, include, exclude, as_json, **settings) -> None:  
         )
         for url in urls
     ]
-    results = add_seeds(obj.catalog(create=True), specs)
+    catalog = obj.catalog(create=True)
+    require_profiles(catalog, [spec.profile for spec in specs])
+    results = add_seeds(catalog, specs)
     obj.wake_watch()
     if as_json:
         click.echo(outcomes_json([(result, {}) for result in results]))
@@ -146,6 +155,7 @@ def seeds_import(obj, file, fmt, skip_invalid, tags, include, exclude, as_json, 
         parsed = parse_seed_data(data, "stdin", fmt or "txt", defaults)
     else:
         parsed = parse_seed_file(file, defaults, fmt)
+    parsed = _known_profiles(obj, parsed)
     for problem in parsed.errors:
         click.echo(f"{shown}: {problem}", err=True)
     if parsed.errors and not skip_invalid:
@@ -175,6 +185,36 @@ def seeds_import(obj, file, fmt, skip_invalid, tags, include, exclude, as_json, 
     click.echo(
         f"imported {len(results)} seed(s): {counts['added']} new, {counts['updated']} updated,"
         f" {counts['reactivated']} reactivated, {counts['unchanged']} unchanged{skipped}"
+    )
+
+
+def _known_profiles(obj, parsed: ParsedSeedFile) -> ParsedSeedFile:  # type: ignore[no-untyped-def]
+    """Rows that name a login profile there is none of are invalid rows, each reported
+    with its line like any other (and left out under --skip-invalid)."""
+    names = {spec.profile for _, spec in parsed.rows if spec.profile}
+    if not names:
+        return parsed
+    try:
+        catalog = obj.catalog()
+    except ArchiverError:
+        catalog = None  # no archive yet, so no profile either
+    unknown: dict[str, str] = {}
+    for name in sorted(names):
+        try:
+            find_profile(catalog, name)
+        except NotFound as exc:
+            unknown[name] = str(exc)
+    if not unknown:
+        return parsed
+    errors = parsed.errors + tuple(
+        RowError(num, unknown[spec.profile], parsed.unit)
+        for num, spec in parsed.rows
+        if spec.profile in unknown
+    )
+    return replace(
+        parsed,
+        rows=tuple((num, spec) for num, spec in parsed.rows if spec.profile not in unknown),
+        errors=tuple(sorted(errors, key=lambda error: error.line)),
     )
 
 
@@ -220,7 +260,9 @@ def seeds_edit(
             "nothing to change: give at least one option, such as --risk high or --add-tag T"
             " (see 'archiver seeds edit --help')"
         )
-    edited, changes = edit_seed(obj.catalog(), seed, fields)
+    catalog = obj.catalog()
+    require_profiles(catalog, [fields.settings.get("profile")])  # type: ignore[list-item]
+    edited, changes = edit_seed(catalog, seed, fields)
     obj.wake_watch()
     if as_json:
         outcome = "edited" if changes else "unchanged"

@@ -33,6 +33,11 @@ ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
         180,
         "Cut a fetch still receiving after this long, WARC-Truncated: time (0: no limit).",
     ),
+    "ARCHIVER_SIGNED_IN_AS": (
+        None,
+        "A login profile every seed of the crawl is captured as, instead of each seed's own"
+        " (set by 'archiver crawl --as NAME'; 'archiver profile').",
+    ),
     "ARCHIVER_OPERATOR": (
         "",
         "Who runs the crawl (contact e-mail or URL): in the user agent and warcinfo.",

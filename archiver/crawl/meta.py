@@ -38,4 +38,5 @@ def fetch_context(request: Any) -> FetchContext:
         user_agent=user_agent.decode("latin-1") if user_agent else None,
         frontier_url=info.get("url"),
         lease=info.get("lease"),
+        profile=info.get("profile"),
     )

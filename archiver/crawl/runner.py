@@ -7,7 +7,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,10 +18,10 @@ from archiver.catalog import Catalog
 from archiver.catalog.jobs import Job, create_job, resume_job
 from archiver.catalog.seeds import Seed
 from archiver.config import load as load_config
-from archiver.crawl import hostheaders
+from archiver.crawl import hostheaders, profilecookies
 from archiver.crawl.config import ARCHIVER_SETTINGS, CrawlConfig, validate_overrides
 from archiver.crawl.interrupts import InterruptibleProcess
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, NotFound
 from archiver.home import ArchiveHome
 from archiver.secrets import LogScrubber, redact_settings, secret_values
 from archiver.settings import PROFILES
@@ -157,6 +157,8 @@ def run_crawl(settings: Settings, seeds: Sequence[SeedTarget]) -> bool:
     secrets = secret_values(settings.copy_to_dict())
     if settings.get(hostheaders.SETTING):
         secrets |= settings[hostheaders.SETTING].secrets()
+    if settings.get(profilecookies.SETTING):
+        secrets |= settings[profilecookies.SETTING].secrets()
     LogScrubber(secrets).install()
     failures: list[BaseException] = []
 
@@ -174,6 +176,48 @@ def run_crawl(settings: Settings, seeds: Sequence[SeedTarget]) -> bool:
             f"(details in {settings['LOG_FILE']})"
         ) from error
     return process.forced
+
+
+def sign_in(settings: Settings, catalog: Catalog, home: Path, seeds: Sequence[Seed]) -> list[Seed]:
+    """The seeds as they are crawled: each as its own profile, or all as
+    ARCHIVER_SIGNED_IN_AS (crawl --as). Their profiles' cookies are loaded from the home
+    and held in the settings object only; a profile that is gone, or whose cookies are
+    not here, stops the crawl before it starts (never a capture signed out instead)."""
+    from archiver.catalog.profiles import get_profile
+    from archiver.crawl import profilecookies
+    from archiver.profiles import store
+
+    chosen = settings.get("ARCHIVER_SIGNED_IN_AS") or None
+    crawled = [replace(seed, profile=chosen) for seed in seeds] if chosen else list(seeds)
+    profiles = {}
+    for name in sorted({seed.profile for seed in crawled if seed.profile}):
+        if get_profile(catalog, name) is None and not chosen:
+            using = ",".join(str(s.id) for s in crawled if s.profile == name)
+            raise NotFound(
+                f"seed(s) {using} are crawled as profile {name!r}, which is gone: add it again"
+                f" with archiver profile add {name} --cookies FILE --hosts HOSTS, or crawl"
+                f" them signed out after archiver seeds edit ID --profile none. Nothing was"
+                " crawled"
+            )
+        profiles[name] = store.load(catalog, home, name)
+    if profiles:
+        settings.set(profilecookies.SETTING, profilecookies.SignedIn(profiles), priority="cmdline")
+    return crawled
+
+
+def profiles_summary(seeds: Sequence[Seed]) -> str | None:
+    """Who the crawl signed in as, for the warcinfo record: one profile, or which seeds
+    used which; None when no seed is crawled signed in."""
+    if not any(seed.profile for seed in seeds):
+        return None
+    used = {seed.profile for seed in seeds}
+    if len(used) == 1:
+        return str(used.pop())
+    parts = [
+        f"{name or 'none'}: seeds {','.join(str(s.id) for s in seeds if s.profile == name)}"
+        for name in sorted(used, key=lambda n: n or "")
+    ]
+    return "per seed (" + "; ".join(parts) + ")"
 
 
 def robots_summary(seeds: Sequence[Seed]) -> str:
@@ -205,6 +249,7 @@ def run_job(
     snapshot = {
         **settings_snapshot(settings, profile, overrides),
         "robots_summary": robots_summary(seeds),
+        "profiles_summary": profiles_summary(seeds),
     }
     if selection is not None:
         snapshot["selection"] = dict(selection)
@@ -221,7 +266,17 @@ def _timed_crawl(settings: Settings, seeds: Sequence[Seed]) -> CrawlRun:
     forced = run_crawl(
         settings,
         [
-            SeedTarget(s.id, s.url, s.scope, s.depth, s.robots, s.browser, s.include, s.exclude)
+            SeedTarget(
+                s.id,
+                s.url,
+                s.scope,
+                s.depth,
+                s.robots,
+                s.browser,
+                s.include,
+                s.exclude,
+                s.profile,
+            )
             for s in seeds
         ],
     )
@@ -244,6 +299,7 @@ def submit_job(
     snapshot = {
         **settings_snapshot(settings, profile, overrides),
         "robots_summary": robots_summary(seeds),
+        "profiles_summary": profiles_summary(seeds),
         "frontier": "shared",
     }
     if selection is not None:

@@ -28,7 +28,7 @@ from archiver.catalog.db import utc_now
 from archiver.catalog.errors import DATABASE_ERRORS
 from archiver.catalog.frontier import FrontierEntry, Rejection
 from archiver.catalog.jobs import finish_job, get_job
-from archiver.crawl import hostheaders
+from archiver.crawl import hostheaders, profilecookies
 from archiver.crawl.config import CrawlConfig
 from archiver.crawl.delay import HostHolds
 from archiver.crawl.meta import (
@@ -108,6 +108,9 @@ class ArchiveSession:
         host_headers = crawler.settings.get(hostheaders.SETTING)
         if host_headers:
             self.recorder.given_headers = host_headers.pairs()
+        signed_in = crawler.settings.get(profilecookies.SETTING)
+        if signed_in:
+            self.recorder.profile_cookies = signed_in.cookie_values()
         self.recorder.crawl_log = CrawlLog(home.job_dir(config.job_name) / "crawl.log")
         from twisted.internet import reactor
 
@@ -159,7 +162,11 @@ class ArchiveSession:
         return session
 
     def _warcinfo_fields(self, filename: str) -> list[tuple[str, str]]:
-        return warcinfo_fields(self.config, self.robots_summary, self.host_ip)
+        fields = warcinfo_fields(self.config, self.robots_summary, self.host_ip)
+        signed_in = self.job.settings.get("profiles_summary")
+        if signed_in:  # the login profile(s) its pages were seen as (never the cookies)
+            fields.append(("profile", str(signed_in)))
+        return fields
 
     # -- exchanges from the download handler -----------------------------------------
 

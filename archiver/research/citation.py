@@ -55,6 +55,7 @@ class Citation:
     tls: TlsRow | None = None  # the TLS connection it came over, and the server's certificate
     served_by: str | None = None  # that, as a sentence (no capital, no final stop)
     stamped: str | None = None  # its earliest trusted timestamp, as a sentence
+    profile: str | None = None  # the login profile it was captured as (signed in)
 
     @classmethod
     def of(
@@ -99,6 +100,7 @@ class Citation:
             tls=capture.tls,
             served_by=tls_statement(capture),
             stamped=stamped,
+            profile=capture.profile,
         )
 
     @property
@@ -148,19 +150,24 @@ class Citation:
         return f"{parts[0]}, {month}" + (f" {parts[2]}" if len(parts) == 3 else "")
 
     @property
+    def signed_in(self) -> str | None:
+        """As whom the page was seen, when the crawl was signed in (a login profile)."""
+        return f"signed in as {self.profile}" if self.profile else None
+
+    @property
     def served_sentence(self) -> str:
-        """Who served it and when a trusted authority saw it, as sentences of their own
-        (empty when neither is known)."""
-        return "".join(f" {part[0].upper()}{part[1:]}." for part in self._proof_parts)
+        """As whom it was seen, who served it and when a trusted authority saw it, as
+        sentences of their own (empty when none is known)."""
+        return "".join(f" {part[0].upper()}{part[1:]}." for part in self._statements)
 
     @property
     def served_note(self) -> str:
         """The same, as the end of a note."""
-        return "".join(f"; {part}" for part in self._proof_parts)
+        return "".join(f"; {part}" for part in self._statements)
 
     @property
-    def _proof_parts(self) -> list[str]:
-        return [part for part in (self.served_by, self.stamped) if part]
+    def _statements(self) -> list[str]:
+        return [part for part in (self.signed_in, self.served_by, self.stamped) if part]
 
     @property
     def evidence(self) -> str:
@@ -189,6 +196,7 @@ class Citation:
             "software": SOFTWARE,
             "served_by": self.served_by,
             "timestamp": self.stamped,
+            "profile": self.profile,
             "tls": asdict(self.tls) if self.tls else None,
         }
 
@@ -222,6 +230,8 @@ def _text(c: Citation) -> str:
     ]
     if c.captured_as:
         lines.append(f"  Captured as {c.captured_as}.")
+    if c.signed_in:
+        lines.append(f"  {c.signed_in[0].upper()}{c.signed_in[1:]}.")
     if c.sha256:
         lines.append(f"  SHA-256 of the content as served: {c.sha256}")
     if c.served_by:

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from archiver.vantage.route import Seen
 
 
 def lineage_fields(job: str, ctx: FetchContext) -> list[tuple[str, str]]:
@@ -22,6 +26,8 @@ def lineage_fields(job: str, ctx: FetchContext) -> list[tuple[str, str]]:
         fields.append(("via", ctx.via))
     if ctx.robots:
         fields.append(("robots", ctx.robots))
+    if ctx.vantage is not None:
+        fields += ctx.vantage.warc_fields()
     return fields
 
 
@@ -58,3 +64,4 @@ class FetchContext:
     frontier_url: str | None = None  # the job's frontier entry this fetch completes
     hop_path: str | None = None  # Heritrix's hop letters from the seed: "", "E", "LLE", "R"
     lease: str | None = None  # the lease token it was fetched under (shared frontier)
+    vantage: Seen | None = None  # the vantage point it was fetched through (None: direct)

@@ -31,6 +31,7 @@ class Seed:
     browser: bool = False
     include: tuple[str, ...] = ()  # URL regexes followed besides the scope
     exclude: tuple[str, ...] = ()  # URL regexes never followed as links
+    via: str | None = None  # the vantage point it is fetched through (None: direct)
 
     @property
     def active(self) -> bool:
@@ -133,8 +134,8 @@ def add_seeds(catalog: Catalog, specs: Iterable[SeedSpec]) -> list[AddResult]:
             if row is None:
                 cursor = conn.execute(
                     "INSERT INTO seeds (url, category, scope, depth, robots, risk, note,"
-                    " nominated_by, added_at, updated_at, browser, include, exclude)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " nominated_by, added_at, updated_at, browser, include, exclude, via)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         spec.url,
                         spec.category,
@@ -149,6 +150,7 @@ def add_seeds(catalog: Catalog, specs: Iterable[SeedSpec]) -> list[AddResult]:
                         int(spec.browser),
                         json.dumps(list(spec.include)),
                         json.dumps(list(spec.exclude)),
+                        spec.via,
                     ),
                 )
                 seed_id = int(cursor.lastrowid or 0)

@@ -29,6 +29,7 @@ from archiver.seedspec import (
     split_tag_options,
 )
 from archiver.urls import display_iri
+from archiver.vantage.points import check_known
 from archiver.watch.status import timeline
 
 
@@ -40,6 +41,7 @@ def _describe(seed: Seed) -> str:
         f"      scope {seed.scope}, depth {depth}, robots {seed.robots},"
         f" {seed.category}, risk {seed.risk}, tags: {tags}"
         + (", browser" if seed.browser else "")
+        + (f", via {seed.via}" if seed.via else "")
         + "".join(f"\n      include {pattern}" for pattern in seed.include)
         + "".join(f"\n      exclude {pattern}" for pattern in seed.exclude)
     )
@@ -57,6 +59,9 @@ def setting_options(command):  # type: ignore[no-untyped-def]
         click.option("--risk", type=click.Choice(RISKS), help="Risk of deletion (default medium)."),
         click.option("--note", help="Why this was nominated."),
         click.option("--nominated-by", help="Who nominated it."),
+        click.option("--via", metavar="NAME",
+                     help="Fetch it through this vantage point (archiver vantage list);"
+                     " direct: no proxy (the default)."),
     )):  # fmt: skip
         command = option(command)
     return command
@@ -109,7 +114,10 @@ def seeds_add(obj, urls, tags, include, exclude, as_json, **settings) -> None:  
         )
         for url in urls
     ]
-    results = add_seeds(obj.catalog(create=True), specs)
+    # A vantage point is in an archive already: naming one never creates an archive.
+    catalog = obj.catalog(create=not any(spec.via for spec in specs))
+    check_known(catalog, [spec.via for spec in specs], "--via")
+    results = add_seeds(catalog, specs)
     obj.wake_watch()
     if as_json:
         click.echo(outcomes_json([(result, {}) for result in results]))
@@ -155,7 +163,10 @@ def seeds_import(obj, file, fmt, skip_invalid, tags, include, exclude, as_json, 
         )
     if not parsed.rows:
         raise ArchiverError(f"no seeds found in {shown}")
-    results = add_seeds(obj.catalog(create=True), [spec for _, spec in parsed.rows])
+    catalog = obj.catalog(create=not any(spec.via for _, spec in parsed.rows))
+    for num, spec in parsed.rows:
+        check_known(catalog, [spec.via], f"{shown}: {parsed.unit} {num}")
+    results = add_seeds(catalog, [spec for _, spec in parsed.rows])
     obj.wake_watch()
     rows = [
         (result, {parsed.unit: num}) for (num, _), result in zip(parsed.rows, results, strict=True)
@@ -220,7 +231,9 @@ def seeds_edit(
             "nothing to change: give at least one option, such as --risk high or --add-tag T"
             " (see 'archiver seeds edit --help')"
         )
-    edited, changes = edit_seed(obj.catalog(), seed, fields)
+    catalog = obj.catalog()
+    check_known(catalog, [fields.settings.get("via")], "--via")  # type: ignore[list-item]
+    edited, changes = edit_seed(catalog, seed, fields)
     obj.wake_watch()
     if as_json:
         outcome = "edited" if changes else "unchanged"

@@ -13,6 +13,8 @@ HELD = "archiver_exchange"
 EVIDENCE = "archiver_evidence"  # response.meta: a browser page's resources and quality
 CONFIRMS = "archiver_confirms"  # meta: the pending status a confirmation fetch is for
 OBSERVED = "archiver_observed"  # meta: this seed chain was already judged
+VANTAGE_SEEN = "archiver_vantage_seen"  # request.meta: what the fetch records of it
+VANTAGE = "archiver_vantage"  # request.meta: the vantage point's name (none: direct)
 
 
 @dataclass(frozen=True)
@@ -38,4 +40,5 @@ def fetch_context(request: Any) -> FetchContext:
         user_agent=user_agent.decode("latin-1") if user_agent else None,
         frontier_url=info.get("url"),
         lease=info.get("lease"),
+        vantage=request.meta.get(VANTAGE_SEEN),
     )

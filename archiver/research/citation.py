@@ -6,8 +6,9 @@ the archived copy: a replay URL when a replay base is configured, else the archi
 name beside the capture id (never a ``file://`` path). A capture of an error page, a
 removal notice or a wall says so ("captured as HTTP 404"). A capture made over TLS
 says who served it (archiver/research/servedby.py): a sentence in the text styles, a
-note in BibTeX, CSL-JSON and RIS. Text meant for readers shows URLs as IRIs (Unicode
-host names and paths); structured formats keep the URI.
+note in BibTeX, CSL-JSON and RIS. A capture fetched through a vantage point (a proxy)
+says so, "captured via hk-1 (HK)", in the same places. Text meant for readers shows
+URLs as IRIs (Unicode host names and paths); structured formats keep the URI.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class Citation:
     tls: TlsRow | None = None  # the TLS connection it came over, and the server's certificate
     served_by: str | None = None  # that, as a sentence (no capital, no final stop)
     stamped: str | None = None  # its earliest trusted timestamp, as a sentence
+    vantage: dict[str, object] | None = None  # the vantage point: name, country, kind
 
     @classmethod
     def of(
@@ -99,6 +101,7 @@ class Citation:
             tls=capture.tls,
             served_by=tls_statement(capture),
             stamped=stamped,
+            vantage=capture.vantage_point,
         )
 
     @property
@@ -148,9 +151,17 @@ class Citation:
         return f"{parts[0]}, {month}" + (f" {parts[2]}" if len(parts) == 3 else "")
 
     @property
+    def captured_via(self) -> str | None:
+        """``captured via hk-1 (HK)``: where it was seen from, when not directly."""
+        if self.vantage is None:
+            return None
+        country = f" ({self.vantage['country']})" if self.vantage.get("country") else ""
+        return f"captured via {self.vantage['name']}{country}"
+
+    @property
     def served_sentence(self) -> str:
-        """Who served it and when a trusted authority saw it, as sentences of their own
-        (empty when neither is known)."""
+        """Where it was seen from, who served it and when a trusted authority saw it, as
+        sentences of their own (empty when none is known)."""
         return "".join(f" {part[0].upper()}{part[1:]}." for part in self._proof_parts)
 
     @property
@@ -160,7 +171,7 @@ class Citation:
 
     @property
     def _proof_parts(self) -> list[str]:
-        return [part for part in (self.served_by, self.stamped) if part]
+        return [part for part in (self.captured_via, self.served_by, self.stamped) if part]
 
     @property
     def evidence(self) -> str:
@@ -190,6 +201,7 @@ class Citation:
             "served_by": self.served_by,
             "timestamp": self.stamped,
             "tls": asdict(self.tls) if self.tls else None,
+            "vantage": self.vantage,
         }
 
 
@@ -222,6 +234,8 @@ def _text(c: Citation) -> str:
     ]
     if c.captured_as:
         lines.append(f"  Captured as {c.captured_as}.")
+    if c.captured_via:
+        lines.append(f"  {c.captured_via[0].upper()}{c.captured_via[1:]}.")
     if c.sha256:
         lines.append(f"  SHA-256 of the content as served: {c.sha256}")
     if c.served_by:

@@ -51,6 +51,7 @@ class SeedTarget:
     browser: bool = False
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    via: str | None = None  # its vantage point's name (None: a direct connection)
 
 
 class SeedListSpider(BrowserPages, scrapy.Spider):

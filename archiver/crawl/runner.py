@@ -221,7 +221,9 @@ def _timed_crawl(settings: Settings, seeds: Sequence[Seed]) -> CrawlRun:
     forced = run_crawl(
         settings,
         [
-            SeedTarget(s.id, s.url, s.scope, s.depth, s.robots, s.browser, s.include, s.exclude)
+            SeedTarget(
+                s.id, s.url, s.scope, s.depth, s.robots, s.browser, s.include, s.exclude, s.via
+            )
             for s in seeds
         ],
     )

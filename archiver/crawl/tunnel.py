@@ -50,7 +50,9 @@ class _Driver:
         self.protocol = protocol
         self.done = done
         self._restore = protocol.dataReceived
+        self._lost = protocol.connectionLost
         protocol.dataReceived = self.received
+        protocol.connectionLost = self.lost
 
     def _send(self, data: bytes) -> None:
         if data:  # below the protocol's tee: the handshake is the proxy's, not a record's
@@ -70,11 +72,23 @@ class _Driver:
             self.fail(exc)
             return
         if self.handshake.open and not self.done.called:
-            self.protocol.dataReceived = self._restore
+            self._give_back()
             self.done.callback(self.protocol)
 
-    def fail(self, exc: ProxyFailure) -> None:
+    def lost(self, reason: Any = None) -> None:
+        self._give_back()
+        self.protocol.connectionLost(reason)
+        if not self.done.called:
+            self.done.errback(
+                ProxyFailure(f"{self.handshake.where} closed the connection before a tunnel opened")
+            )
+
+    def _give_back(self) -> None:
         self.protocol.dataReceived = self._restore
+        self.protocol.connectionLost = self._lost
+
+    def fail(self, exc: ProxyFailure) -> None:
+        self._give_back()
         self.protocol.transport.abortConnection()
         if not self.done.called:
             self.done.errback(exc)

@@ -260,13 +260,12 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
         return request
 
     def vantage_of(self, seed_id: int | None) -> str | None:
-        """The vantage point a seed's fetches go through: the crawl's (--via), else the
-        seed's own; None for a direct connection."""
-        via = self.session.config.via
-        if via is not None:
-            return None if via == "direct" else via
+        """The vantage point a seed's fetches go through: the crawl's (--via), else its
+        schedule's (run-due), else the seed's own; None for a direct connection."""
+        config = self.session.config
         seed = self.seeds.get(seed_id) if seed_id is not None else None
-        return seed.via if seed is not None else None
+        via = config.via or config.seed_via.get(seed_id or 0) or (seed.via if seed else None)
+        return None if via == "direct" else via
 
     def parse(self, response: Response) -> list[Request]:
         info = response.meta[META]

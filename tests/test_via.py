@@ -503,3 +503,27 @@ def test_vantage_test_says_whether_the_proxy_works(
         " or set ARCHIVER_EGRESS_PROBE_URL to a URL that answers with the caller's address\n",
     )
     assert origin.log and {entry["peer"] for entry in origin.log} == {HTTP_VANTAGE}
+
+
+def test_run_due_goes_through_the_schedules_vantage_point(
+    home: Path, origin: Origin, socks_proxy: Pproxy
+) -> None:
+    proxy = f"socks5h://{socks_proxy.host}:{socks_proxy.port}"
+    ok(run_cli(home, "vantage", "add", "cn-1", "--proxy", proxy, "--country", "CN"))
+    ok(run_cli(home, "seeds", "add", origin.url + "scheduled"))  # no vantage of its own
+    wrong = run_cli(home, "schedule", "set", "--seed", "1", "--every", "1d", "--via", "cn-2")
+    assert (wrong.returncode, wrong.stderr) == (
+        1,
+        "Error: --via: no vantage point named 'cn-2' (did you mean 'cn-1'?); see them with"
+        " 'archiver vantage list', add one with 'archiver vantage add NAME --proxy URL', or"
+        " give --via direct\n",
+    )
+    made = ok(run_cli(home, "schedule", "set", "--seed", "1", "--every", "1d", "--via", "cn-1"))
+    assert made.stdout == "schedule 1: seed 1, every 1d, via cn-1\n"
+    result = run_cli(home, "run-due", "--profile", "test")
+    assert result.returncode == 0, result.stderr
+    assert [entry["peer"] for entry in origin.log if "scheduled" in entry["line"]] == [
+        SOCKS_VANTAGE
+    ]
+    [row] = [row for row in captures(home) if row["url"] == origin.url + "scheduled"]
+    assert (row["http_status"], row["vantage"]["name"]) == (451, "cn-1")

@@ -377,6 +377,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         "crawling through vantage points: a seed's vantage, and each capture's (copied)",
         """
         ALTER TABLE seeds ADD COLUMN via TEXT;
+        ALTER TABLE schedules ADD COLUMN via TEXT;
         ALTER TABLE captures ADD COLUMN vantage TEXT;
         ALTER TABLE captures ADD COLUMN vantage_country TEXT;
         ALTER TABLE captures ADD COLUMN vantage_kind TEXT;

@@ -264,10 +264,11 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
 def _set_routes(catalog: Catalog, scrapy_settings, selected) -> None:  # type: ignore[no-untyped-def]
     """Give the crawl the vantage points it goes through (ARCHIVER_VANTAGES), each checked
     now: a crawl never starts toward a proxy it cannot use."""
+    from archiver.crawl.config import seed_vantages
     from archiver.vantage.points import routes_for
 
     via = scrapy_settings.get("ARCHIVER_VIA") or None
-    routes = routes_for(catalog, via, selected)
+    routes = routes_for(catalog, via, selected, seed_vantages(scrapy_settings))
     probe_url = scrapy_settings.get("ARCHIVER_EGRESS_PROBE_URL")
     if probe_url:
         from dataclasses import replace

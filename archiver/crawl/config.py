@@ -162,6 +162,11 @@ ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
         "The vantage point every request of this crawl goes through (set by 'crawl --via');"
         " empty: each seed's own ('seeds add --via'), or a direct connection.",
     ),
+    "ARCHIVER_SEED_VIA": (
+        "",
+        "Vantage points for some seeds of this crawl, as JSON {seed id: name} (set by"
+        " 'run-due' from the seeds' schedules, 'schedule set --via'); wins over a seed's own.",
+    ),
     "ARCHIVER_VANTAGES": (
         "",
         "The vantage points the crawl may use, as JSON (set by the CLI from the catalog;"
@@ -381,6 +386,7 @@ class CrawlConfig:
     tls_ca_file: str | None = None  # CA certificates trusted besides the system's
     via: str | None = None  # the vantage point of every request (else each seed's own)
     vantages: dict[str, Route] = field(default_factory=dict)  # the ones it may use, by name
+    seed_via: dict[int, str] = field(default_factory=dict)  # schedules' vantages, by seed id
 
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlConfig:
@@ -450,7 +456,16 @@ class CrawlConfig:
             tls_ca_file=_ca_file(settings),
             via=str(settings.get("ARCHIVER_VIA") or "").strip() or None,
             vantages=_vantages(settings),
+            seed_via=seed_vantages(settings),
         )
+
+
+def seed_vantages(settings: Any) -> dict[int, str]:
+    """ARCHIVER_SEED_VIA: the vantage point of some seeds, by seed id."""
+    raw = settings.get("ARCHIVER_SEED_VIA") or {}
+    if isinstance(raw, str):
+        raw = json.loads(raw) if raw.strip() else {}
+    return {int(seed_id): str(name) for seed_id, name in raw.items()}
 
 
 def _vantages(settings: Any) -> dict[str, Route]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from archiver.catalog import Catalog
 from archiver.catalog import vantages as rows
@@ -93,13 +93,20 @@ def check_known(catalog: Catalog, names: Iterable[str | None], what: str) -> Non
         chosen(catalog, name, what)
 
 
-def routes_for(catalog: Catalog, via: str | None, seeds: Sequence[Seed]) -> dict[str, Route]:
+def routes_for(
+    catalog: Catalog, via: str | None, seeds: Sequence[Seed], seed_via: Mapping[int, str]
+) -> dict[str, Route]:
     """The vantage points a crawl of ``seeds`` goes through, checked before anything is
-    crawled: ``via`` (``crawl --via``) for all of them, else each seed's own. Every one
-    must exist, be a kind the crawler speaks, and have its password variable set."""
+    crawled: ``via`` (``crawl --via``) for all of them, else each seed's from its schedule
+    (``seed_via``), else its own. Every one must exist, be a kind the crawler speaks, and
+    have its password variable set."""
     if via is not None and via.lower() == DIRECT:
         return {}
-    wanted = [(via, "--via")] if via else [(seed.via, f"seed {seed.id}") for seed in seeds]
+    chosen_for = {seed.id: seed_via.get(seed.id) or seed.via for seed in seeds}
+    chosen_for = {seed_id: name for seed_id, name in chosen_for.items() if name != DIRECT}
+    wanted = (
+        [(via, "--via")] if via else [(chosen_for[seed.id], f"seed {seed.id}") for seed in seeds]
+    )
     routes: dict[str, Route] = {}
     for name, what in wanted:
         if name and name not in routes:
@@ -112,7 +119,7 @@ def routes_for(catalog: Catalog, via: str | None, seeds: Sequence[Seed]) -> dict
                 )
             route.credentials()  # its password variable must be set now, not mid-crawl
             routes[name] = route
-    browser = [seed for seed in seeds if seed.browser and (via or seed.via)]
+    browser = [seed for seed in seeds if seed.browser and (via or chosen_for[seed.id])]
     if browser:
         raise InvalidVantage(
             f"seed {browser[0].id} is captured with a browser (--browser), and the browser"

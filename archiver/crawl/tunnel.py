@@ -116,7 +116,13 @@ class TunnelEndpoint(TCP4ClientEndpoint):
 
     def connect(self, protocolFactory: Any) -> Deferred[Any]:
         self._state.opened = False
-        done: Deferred[Any] = Deferred()
+        connection: list[Any] = []  # the protocol, once connected to the proxy
+
+        def cancel(_: Any) -> None:  # the download timed out during the handshake
+            for protocol in connection:
+                protocol.transport.abortConnection()
+
+        done: Deferred[Any] = Deferred(canceller=cancel)
         host, port = self._target
 
         def failed(reason: Any) -> None:
@@ -129,6 +135,7 @@ class TunnelEndpoint(TCP4ClientEndpoint):
                 )
 
         def connected(protocol: Any, address: str | None) -> None:
+            connection.append(protocol)
             _Driver(Handshake(self._route, host, port, address), protocol, done).start()
 
         def start(address: str | None) -> None:

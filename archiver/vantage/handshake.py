@@ -70,7 +70,8 @@ class Handshake:
         return f"vantage point {self.route.name!r} ({self.route.kind} proxy)"
 
     def _connect_request(self) -> bytes:
-        target = f"{self.host}:{self.port}".encode("idna")
+        host = f"[{self.host}]" if ":" in self.host else self.host  # RFC 9110 §7.2: IPv6
+        target = f"{host}:{self.port}".encode("idna")
         head = b"CONNECT " + target + b" HTTP/1.1\r\nHost: " + target + b"\r\n"
         credentials = self.route.credentials()
         if credentials:

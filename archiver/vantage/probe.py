@@ -39,6 +39,11 @@ def _target(url: str) -> tuple[str, str, int]:
 
 def open_tunnel(route: Route, host: str, port: int, timeout: float) -> socket.socket:
     """A socket to ``host:port`` through the vantage point's proxy, or ProxyFailure."""
+    if route.kind == "https":
+        raise ProxyFailure(
+            f"vantage point {route.name!r} is an https:// proxy (TLS to the proxy), which"
+            " archiver cannot go through yet"
+        )
     address = None
     if not route.remote_dns:
         try:

@@ -527,3 +527,28 @@ def test_run_due_goes_through_the_schedules_vantage_point(
     ]
     [row] = [row for row in captures(home) if row["url"] == origin.url + "scheduled"]
     assert (row["http_status"], row["vantage"]["name"]) == (451, "cn-1")
+
+
+def test_a_socks5_password_is_sent_in_the_handshake_only(home: Path, origin: Origin) -> None:
+    proxy = Pproxy("socks5", SOCKS_VANTAGE, auth=f"bob:{PASSWORD}")
+    try:
+        url = f"socks5h://bob:env:HK_PROXY_PASSWORD@{proxy.host}:{proxy.port}"
+        ok(run_cli(home, "vantage", "add", "cn-3", "--proxy", url, "--country", "CN"))
+        good = crawl(home, origin.url + "signed-in", "--via", "cn-3")
+        bad = crawl(home, origin.url + "wrong", "--via", "cn-3",
+                    env={"HK_PROXY_PASSWORD": "not-the-password"})  # fmt: skip
+    finally:
+        proxy.close()
+    assert good.returncode == 0, good.stderr
+    assert bad.returncode == 1
+    assert [(e["peer"], e["line"]) for e in origin.log if "robots" not in e["line"]] == [
+        (SOCKS_VANTAGE, "GET /signed-in HTTP/1.1")
+    ]
+    rows = {row["url"]: row for row in captures(home)}
+    assert rows[origin.url + "signed-in"]["http_status"] == 451
+    assert rows[origin.url + "wrong"]["error"] == (
+        "proxy: vantage point 'cn-3' (socks5h proxy) closed the connection when given the"
+        " credentials: check the user in its proxy URL and its password variable ('archiver"
+        " vantage show cn-3')"
+    )
+    assert PASSWORD.encode() not in everything_written(home, good, bad)

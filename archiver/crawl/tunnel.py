@@ -79,9 +79,7 @@ class _Driver:
         self._give_back()
         self.protocol.connectionLost(reason)
         if not self.done.called:
-            self.done.errback(
-                ProxyFailure(f"{self.handshake.where} closed the connection before a tunnel opened")
-            )
+            self.done.errback(self.handshake.closed())
 
     def _give_back(self) -> None:
         self.protocol.dataReceived = self._restore

@@ -65,6 +65,16 @@ class Handshake:
         self._buffer += data
         return getattr(self, f"_on_{self._step}")()
 
+    def closed(self) -> ProxyFailure:
+        """Why the tunnel failed when the proxy closed the connection before it opened."""
+        if self._step == "auth":  # some servers close rather than answer a bad password
+            return ProxyFailure(
+                f"{self.where} closed the connection when given the credentials: check the"
+                f" user in its proxy URL and its password variable ('archiver vantage show"
+                f" {self.route.name}')"
+            )
+        return ProxyFailure(f"{self.where} closed the connection before a tunnel opened")
+
     @property
     def where(self) -> str:
         return f"vantage point {self.route.name!r} ({self.route.kind} proxy)"

@@ -63,7 +63,7 @@ def open_tunnel(route: Route, host: str, port: int, timeout: float) -> socket.so
         while not handshake.open:
             data = sock.recv(4096)
             if not data:
-                raise ProxyFailure(f"{handshake.where} closed the connection during the handshake")
+                raise handshake.closed()
             answer = handshake.feed(data)
             if answer:
                 sock.sendall(answer)

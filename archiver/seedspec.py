@@ -19,7 +19,7 @@ ROBOTS = ("obey", "ignore")
 RISKS = ("low", "medium", "high")
 FIELDS = (
     "url", "tags", "category", "scope", "depth", "robots", "risk", "note", "nominated_by",
-    "browser", "include", "exclude", "profile",
+    "browser", "include", "exclude", "profile", "via",
 )  # fmt: skip
 MAX_TAG, MAX_NOTE, MAX_NOMINATED_BY = 100, 2000, 200
 MAX_PATTERN, MAX_PATTERNS = 1000, 100
@@ -171,6 +171,23 @@ def _text(field: str, value: object, limit: int) -> str:
     return text
 
 
+_VANTAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _via(value: object) -> str | None:
+    """A vantage point's name (whether it exists is the catalog's to say); empty or
+    ``direct``: a direct connection."""
+    if value is None:
+        return None
+    text = value.strip() if isinstance(value, str) else None
+    if text is None or (text and not _VANTAGE_NAME.fullmatch(text)):
+        raise InvalidSeed(
+            f"invalid via {excerpt(value)}: give the name of a vantage point (archiver vantage"
+            " list), or direct"
+        )
+    return None if text.lower() in ("", "direct") else text
+
+
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -186,6 +203,7 @@ _SETTINGS: dict[str, Callable[[object], object]] = {
     "nominated_by": lambda value: _text("nominated_by", value, MAX_NOMINATED_BY),
     "browser": lambda value: _flag("browser", value),
     "profile": seed_profile,
+    "via": _via,
 }
 SETTINGS = tuple(_SETTINGS)
 LISTS = ("tags", "include", "exclude")  # the fields a seed holds several values of
@@ -215,6 +233,7 @@ class SeedSpec:
     include: tuple[str, ...] = ()  # URL regexes followed besides the scope (spiders/scope.py)
     exclude: tuple[str, ...] = ()  # URL regexes never followed as links
     profile: str | None = None  # the login profile it is crawled as (archiver/profiles/)
+    via: str | None = None  # the vantage point it is fetched through (None: direct)
     # The settings given rather than defaulted: adding a URL that is already a seed reports
     # those that differ from the seed's own.
     given: frozenset[str] = field(default=frozenset(), compare=False)
@@ -236,12 +255,14 @@ class SeedSpec:
         include: str | Iterable[str] | None = (),
         exclude: str | Iterable[str] | None = (),
         profile: str | None = None,
+        via: str | None = None,
     ) -> SeedSpec:
         """Validate every field (None or "" means default); raise InvalidURL / InvalidSeed."""
         settings = {
             "category": category, "scope": scope, "depth": depth, "robots": robots,
             "risk": risk, "note": note, "nominated_by": nominated_by, "browser": browser,
             "profile": profile,
+            "via": via,
         }  # fmt: skip
         return cls(
             url=normalize_url(url),

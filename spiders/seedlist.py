@@ -25,7 +25,7 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 
 from archiver.catalog.frontier import FrontierEntry, Rejection, extend_path
 from archiver.crawl.delay import DELAY
-from archiver.crawl.meta import CONFIRMS, META, OBSERVED
+from archiver.crawl.meta import CONFIRMS, META, OBSERVED, VANTAGE
 from archiver.crawl.tap import RECORDED, CaptureTruncated
 from archiver.pagefacts import PageFacts
 from archiver.spiders.browser import BrowserPages
@@ -52,6 +52,7 @@ class SeedTarget:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     profile: str | None = None  # the login profile it is crawled as
+    via: str | None = None  # its vantage point's name (None: a direct connection)
 
 
 class SeedListSpider(BrowserPages, scrapy.Spider):
@@ -255,9 +256,22 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
                 **({"cookiejar": f"profile:{profile}"} if profile else {}),
             },
         )
+        vantage = self.vantage_of(entry.seed_id)
+        if vantage is not None:
+            request.meta[VANTAGE] = vantage
+            self.session.vantage_of_host[urlsplit(entry.url).netloc] = vantage
+            return request  # the browser does not go through vantage points (README)
         if self.wants_browser(entry.url, entry.seed_id, entry.kind):
             return self.browser_request(request)
         return request
+
+    def vantage_of(self, seed_id: int | None) -> str | None:
+        """The vantage point a seed's fetches go through: the crawl's (--via), else its
+        schedule's (run-due), else the seed's own; None for a direct connection."""
+        config = self.session.config
+        seed = self.seeds.get(seed_id) if seed_id is not None else None
+        via = config.via or config.seed_via.get(seed_id or 0) or (seed.via if seed else None)
+        return None if via == "direct" else via
 
     def parse(self, response: Response) -> list[Request]:
         info = response.meta[META]

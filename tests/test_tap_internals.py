@@ -29,6 +29,24 @@ def test_handler_pool_and_factory_seams_exist():
     assert list(params)[1:] == ["quiescentCallback", "metadata"]
 
 
+def test_vantage_tunnel_seams_exist():
+    """archiver/crawl/tunnel.py and tap.py build Scrapy's agent themselves for a request
+    through a vantage point, and give Twisted's Agent their own endpoints."""
+    source = inspect.getsource(http11.HTTP11DownloadHandler.download_request)
+    names = ("_contextFactory", "_bind_address", "_default_maxsize", "_default_warnsize",
+             "_fail_on_dataloss", "_tls_verbose_logging", "wrap_twisted_exceptions")  # fmt: skip
+    for name in names:
+        assert name in source, name
+    assert "def _get_agent(self, request" in inspect.getsource(http11._ScrapyAgent)
+    assert "self._get_agent(request, timeout)" in inspect.getsource(
+        http11._ScrapyAgent.download_request
+    )
+    agent = inspect.getsource(client.Agent)
+    assert "def _getEndpoint(self, uri)" in agent
+    assert "def _requestWithEndpoint(" in inspect.getsource(client._AgentBase)
+    assert "_connectTimeout" in inspect.getsource(client._StandardEndpointFactory)
+
+
 def test_protocol_hooks_exist():
     proto = _newclient.HTTP11ClientProtocol
     for name in ("request", "dataReceived", "connectionLost", "_finishResponse_WAITING",

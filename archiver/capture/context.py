@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from archiver.vantage.route import Seen
 
 
 def lineage_fields(job: str, ctx: FetchContext) -> list[tuple[str, str]]:
@@ -24,6 +28,8 @@ def lineage_fields(job: str, ctx: FetchContext) -> list[tuple[str, str]]:
         fields.append(("robots", ctx.robots))
     if ctx.profile:  # signed in: whose view of the page this is (never the cookies)
         fields.append(("profile", ctx.profile))
+    if ctx.vantage is not None:
+        fields += ctx.vantage.warc_fields()
     return fields
 
 
@@ -61,3 +67,4 @@ class FetchContext:
     hop_path: str | None = None  # Heritrix's hop letters from the seed: "", "E", "LLE", "R"
     lease: str | None = None  # the lease token it was fetched under (shared frontier)
     profile: str | None = None  # the login profile it was fetched as (archiver/profiles/)
+    vantage: Seen | None = None  # the vantage point it was fetched through (None: direct)

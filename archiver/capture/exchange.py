@@ -28,6 +28,7 @@ from archiver.warc.records import Body
 
 if TYPE_CHECKING:
     from archiver.capture.peertls import PeerTls
+    from archiver.vantage.route import Seen
 
 SPOOL_IN_MEMORY = 512 * 1024
 MAX_HEAD_BYTES = 1024 * 1024
@@ -54,6 +55,7 @@ class Exchange:
     spool_error: OSError | None = None  # the body could not be spooled (disk full)
     address_policy: AddressPolicy | None = None  # checked against the connected peer
     refused: str | None = None  # why the peer address was refused
+    vantage: Seen | None = None  # fetched through this vantage point's tunnel (None: direct)
     finished: bool = False
     head_overflow: bool = False  # a header flood: the connection is dropped
     interim: list[bytes] = field(default_factory=list)  # heads of 1xx responses, as received

@@ -404,6 +404,9 @@ class CaptureRecorder:
             user_agent=ctx.user_agent,
             robots=ctx.robots,
             profile=ctx.profile,
+            vantage=ctx.vantage.name if ctx.vantage else None,
+            vantage_country=ctx.vantage.country if ctx.vantage else None,
+            vantage_kind=ctx.vantage.kind if ctx.vantage else None,
         )
 
     def _write_attempt(self, url: str, ctx: FetchContext, error: str, at: datetime) -> None:

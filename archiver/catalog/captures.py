@@ -58,6 +58,11 @@ class CaptureRow:
     quality_reason: str | None = None  # why suspect: login wall, captcha, ...
     hop_path: str | None = None  # L, E, R letters from the seed ("" the seed itself)
     profile: str | None = None  # the login profile it was fetched as, kept if removed since
+    # The vantage point it was fetched through, copied (the vantage may be removed later);
+    # all None for a direct connection. Never the proxy's address or credentials.
+    vantage: str | None = None
+    vantage_country: str | None = None
+    vantage_kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +124,14 @@ class Capture(CaptureRow):
         if not self.tls_json:
             return None
         return TlsRow(**json.loads(self.tls_json))
+
+    @property
+    def vantage_point(self) -> dict[str, object] | None:
+        """The vantage point it was fetched through (name, country, proxy kind); None
+        for a direct connection."""
+        if self.vantage is None:
+            return None
+        return {"name": self.vantage, "country": self.vantage_country, "kind": self.vantage_kind}
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)

@@ -23,6 +23,7 @@ class ScheduleRow:
     rrule: str | None
     ladder: tuple[int, ...]
     created_at: str
+    via: str | None = None  # the vantage point its recaptures go through (None: the seed's)
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,14 @@ class Attempts:
     last: str | None
 
 
-_COLUMNS = "id, seed_id, tag, every_s, rrule, ladder, created_at"
+_COLUMNS = "id, seed_id, tag, every_s, rrule, ladder, created_at, via"
 
 
 def _from_row(row: sqlite3.Row) -> ScheduleRow:
     ladder = tuple(json.loads(row["ladder"])) if row["ladder"] else ()
     return ScheduleRow(
         row["id"], row["seed_id"], row["tag"], row["every_s"], row["rrule"], ladder,
-        row["created_at"],
+        row["created_at"], row["via"],
     )  # fmt: skip
 
 
@@ -54,6 +55,7 @@ def replace_schedule(
     rrule: str | None,
     ladder: Sequence[int],
     created_at: str,
+    via: str | None = None,
 ) -> ScheduleRow:
     """Give a seed (or a tag) this schedule in one transaction, replacing the one it had."""
     with catalog.transaction() as conn:
@@ -62,10 +64,10 @@ def replace_schedule(
         else:
             conn.execute("DELETE FROM schedules WHERE tag = ?", (tag,))
         cursor = conn.execute(
-            "INSERT INTO schedules (seed_id, tag, every_s, rrule, ladder, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO schedules (seed_id, tag, every_s, rrule, ladder, created_at, via)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (seed_id, tag, every_s, rrule, json.dumps(list(ladder)) if ladder else None,
-             created_at),
+             created_at, via),
         )  # fmt: skip
     return get_schedule(catalog, int(cursor.lastrowid or 0))
 

@@ -373,6 +373,17 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         """,
     ),
     (
+        14,
+        "crawling through vantage points: a seed's vantage, and each capture's (copied)",
+        """
+        ALTER TABLE seeds ADD COLUMN via TEXT;
+        ALTER TABLE schedules ADD COLUMN via TEXT;
+        ALTER TABLE captures ADD COLUMN vantage TEXT;
+        ALTER TABLE captures ADD COLUMN vantage_country TEXT;
+        ALTER TABLE captures ADD COLUMN vantage_kind TEXT;
+        """,
+    ),
+    (
         15,
         "login profiles: a name, its hosts and its cookies' names (values only in the home);"
         " the profile a seed is crawled as, and each capture was made as",

@@ -32,6 +32,7 @@ class Seed:
     include: tuple[str, ...] = ()  # URL regexes followed besides the scope
     exclude: tuple[str, ...] = ()  # URL regexes never followed as links
     profile: str | None = None  # the login profile it is crawled as
+    via: str | None = None  # the vantage point it is fetched through (None: direct)
 
     @property
     def active(self) -> bool:
@@ -134,8 +135,9 @@ def add_seeds(catalog: Catalog, specs: Iterable[SeedSpec]) -> list[AddResult]:
             if row is None:
                 cursor = conn.execute(
                     "INSERT INTO seeds (url, category, scope, depth, robots, risk, note,"
-                    " nominated_by, added_at, updated_at, browser, include, exclude, profile)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " nominated_by, added_at, updated_at, browser, include, exclude, profile,"
+                    " via)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         spec.url,
                         spec.category,
@@ -151,6 +153,7 @@ def add_seeds(catalog: Catalog, specs: Iterable[SeedSpec]) -> list[AddResult]:
                         json.dumps(list(spec.include)),
                         json.dumps(list(spec.exclude)),
                         spec.profile,
+                        spec.via,
                     ),
                 )
                 seed_id = int(cursor.lastrowid or 0)

@@ -163,6 +163,11 @@ NO_OPERATOR = (
     help="Record the job and its frontier for workers ('archiver worker'), print its name"
     " and exit without crawling.",
 )  # fmt: skip
+@click.option(
+    "--via", metavar="NAME",
+    help="Fetch everything through this vantage point (archiver vantage list); direct: no"
+    " proxy. Default: each seed's own (seeds add --via), else direct.",
+)  # fmt: skip
 @click.option("--as-worker", is_flag=True, hidden=True)  # 'archiver worker' runs crawls so
 @click.option(
     "--json", "as_json", is_flag=True,
@@ -170,7 +175,8 @@ NO_OPERATOR = (
 )  # fmt: skip
 @click.pass_context
 def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_for=(),  # type: ignore[no-untyped-def]
-          submit=False, as_worker=False, as_json=False, signed_in_as=None) -> None:  # fmt: skip
+          submit=False, as_worker=False, as_json=False, signed_in_as=None,
+          via=None) -> None:  # fmt: skip
     """Capture seeds into WARC files and record every capture in the catalog.
 
     With no selection, crawls every active seed. URLs given here are added as
@@ -186,6 +192,10 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
     --header-for HOST 'Name: value' sends a header (Authorization, Cookie, an API
     key) to that host only; the credentials file (HOME/credentials or
     $ARCHIVER_CREDENTIALS) gives them to every crawl, scheduled ones too.
+
+    --via NAME fetches every URL through that vantage point (a proxy; see 'archiver
+    vantage'); without it each seed goes through its own, and seeds without one go
+    direct. A proxy that is down fails the fetch (reason proxy), never a direct fetch.
 
     --submit records the job for workers on any machine sharing the catalog
     ('archiver worker') instead of crawling. On a PostgreSQL catalog a crawl is one
@@ -210,9 +220,19 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
     selection = Selection.of(
         [spec.url for spec in specs], seed_ids, tags, profile, store_uri(store, obj.home.warcs_dir)
     )
-    catalog = obj.catalog(create=bool(urls))  # with no URL to add, the seeds must exist
+    if via is not None:
+        from archiver.seedspec import SeedFields
+
+        via = SeedFields.build({"via": via}).settings["via"] or "direct"
+        overrides["ARCHIVER_VIA"] = via
+    # With no URL to add, the seeds must exist; a vantage point is in an archive already.
+    catalog = obj.catalog(create=bool(urls) and via in (None, "direct"))
     if signed_in_as is not None:
         find_profile(catalog, signed_in_as)  # before a URL is added as a seed
+    if via not in (None, "direct"):
+        from archiver.vantage.points import chosen
+
+        chosen(catalog, via, "--via")  # before a seed is added for the URLs
     resume = get_job(catalog, name) if job_exists(catalog, name) else None
     if submit and resume is not None:  # whatever its state: a submit never resumes
         raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")
@@ -245,6 +265,7 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
     if not selected:
         raise ArchiverError("no seeds to crawl: add some with 'archiver seeds add URL'")
     selected = sign_in(scrapy_settings, catalog, obj.home.root, selected)
+    _set_routes(catalog, scrapy_settings, selected)
     if not as_worker and not scrapy_settings.get("ARCHIVER_OPERATOR"):
         click.echo(NO_OPERATOR, err=True)  # once the command is known to crawl (or submit)
     started_at = iso_ms(utc_now())
@@ -274,6 +295,30 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
         lock.release()
     facts = RunFacts(run.seconds, started_at, resume is not None, run.forced)
     report(catalog, obj.home, name, facts, as_json)
+
+
+def _set_routes(catalog: Catalog, scrapy_settings, selected) -> None:  # type: ignore[no-untyped-def]
+    """Give the crawl the vantage points it goes through (ARCHIVER_VANTAGES), each checked
+    now: a crawl never starts toward a proxy it cannot use."""
+    from archiver.crawl.config import seed_vantages
+    from archiver.vantage.points import routes_for
+
+    via = scrapy_settings.get("ARCHIVER_VIA") or None
+    routes = routes_for(catalog, via, selected, seed_vantages(scrapy_settings))
+    probe_url = scrapy_settings.get("ARCHIVER_EGRESS_PROBE_URL")
+    if probe_url:
+        from dataclasses import replace
+
+        from archiver.vantage.probe import egress
+
+        for name, route in routes.items():
+            seen = egress(route, probe_url)
+            if seen.ok:
+                routes[name] = replace(route, egress=seen.detail)
+            else:
+                click.echo(f"archiver: warning: egress probe: {seen.detail}", err=True)
+    value = {name: route.to_setting() for name, route in routes.items()}
+    scrapy_settings.set("ARCHIVER_VANTAGES", json.dumps(value), priority="cmdline")
 
 
 def _given_parts(ctx: click.Context, urls, seed_ids, tags) -> tuple[str, ...]:  # type: ignore[no-untyped-def]

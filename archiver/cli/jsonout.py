@@ -23,7 +23,7 @@ CAPTURE_KEYS = (
     "title", "payload_digest", "record_digest", "record_id", "warc_file", "offset", "length",
     "storage_uri", "seed_id", "job", "kind", "hops", "hop_path", "via", "truncated", "error",
     "site_name", "published", "record_type", "revisit_of", "quality", "quality_reason",
-    "profile", "resources", "tls",
+    "profile", "resources", "tls", "vantage",
 )  # fmt: skip
 
 
@@ -43,4 +43,5 @@ def capture_json(capture: Capture) -> dict[str, Any]:
     data["length"] = capture.warc_length
     data["resources"] = [asdict(resource) for resource in capture.resources]
     data["tls"] = asdict(capture.tls) if capture.tls else None
+    data["vantage"] = capture.vantage_point
     return with_legacy_id({key: data.get(key) for key in CAPTURE_KEYS}, "capture_id")

@@ -17,7 +17,7 @@ OUTCOMES = ("added", "updated", "reactivated", "unchanged")
 
 def _shown(field: str, value: object) -> str:
     if value is None:
-        return "none"
+        return "direct" if field == "via" else "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if field in ("note", "nominated_by"):
@@ -46,7 +46,7 @@ def edit_command(seed_id: int, not_applied: Sequence[Change]) -> str:
         if change.field == "browser":
             words.append("--browser" if change.new else "--no-browser")
             continue
-        value = "none" if change.new is None else str(change.new)
+        value = _shown(change.field, change.new) if change.new is None else str(change.new)
         words += ["--" + change.field.replace("_", "-"), value]
     return shlex.join(words)
 

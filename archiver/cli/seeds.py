@@ -32,6 +32,7 @@ from archiver.seedspec import (
     split_tag_options,
 )
 from archiver.urls import display_iri
+from archiver.vantage.points import check_known
 from archiver.watch.status import timeline
 
 
@@ -44,6 +45,7 @@ def _describe(seed: Seed) -> str:
         f" {seed.category}, risk {seed.risk}, tags: {tags}"
         + (", browser" if seed.browser else "")
         + (f", as profile {seed.profile}" if seed.profile else "")
+        + (f", via {seed.via}" if seed.via else "")
         + "".join(f"\n      include {pattern}" for pattern in seed.include)
         + "".join(f"\n      exclude {pattern}" for pattern in seed.exclude)
     )
@@ -64,6 +66,9 @@ def setting_options(command):  # type: ignore[no-untyped-def]
         click.option("--profile", metavar="NAME",
                      help="Crawl it signed in, as this login profile ('archiver profile';"
                      " none: signed out)."),
+        click.option("--via", metavar="NAME",
+                     help="Fetch it through this vantage point (archiver vantage list);"
+                     " direct: no proxy (the default)."),
     )):  # fmt: skip
         command = option(command)
     return command
@@ -116,8 +121,10 @@ def seeds_add(obj, urls, tags, include, exclude, as_json, **settings) -> None:  
         )
         for url in urls
     ]
-    catalog = obj.catalog(create=True)
+    # A vantage point or profile is in an archive already: naming one never creates one.
+    catalog = obj.catalog(create=not any(spec.via or spec.profile for spec in specs))
     require_profiles(catalog, [spec.profile for spec in specs])
+    check_known(catalog, [spec.via for spec in specs], "--via")
     results = add_seeds(catalog, specs)
     obj.wake_watch()
     if as_json:
@@ -165,7 +172,10 @@ def seeds_import(obj, file, fmt, skip_invalid, tags, include, exclude, as_json, 
         )
     if not parsed.rows:
         raise ArchiverError(f"no seeds found in {shown}")
-    results = add_seeds(obj.catalog(create=True), [spec for _, spec in parsed.rows])
+    catalog = obj.catalog(create=not any(spec.via for _, spec in parsed.rows))
+    for num, spec in parsed.rows:
+        check_known(catalog, [spec.via], f"{shown}: {parsed.unit} {num}")
+    results = add_seeds(catalog, [spec for _, spec in parsed.rows])
     obj.wake_watch()
     rows = [
         (result, {parsed.unit: num}) for (num, _), result in zip(parsed.rows, results, strict=True)
@@ -262,6 +272,7 @@ def seeds_edit(
         )
     catalog = obj.catalog()
     require_profiles(catalog, [fields.settings.get("profile")])  # type: ignore[list-item]
+    check_known(catalog, [fields.settings.get("via")], "--via")  # type: ignore[list-item]
     edited, changes = edit_seed(catalog, seed, fields)
     obj.wake_watch()
     if as_json:

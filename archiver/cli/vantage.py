@@ -16,7 +16,7 @@ from archiver.vantage.proxyurl import parse_proxy
 def vantage() -> None:
     """Vantage points: where captures are fetched from. A vantage point is a named proxy
     (http, https, socks5, socks5h) or a local Tor, with the country it exits in.
-    Crawling through one (--via) is not built yet.
+    Crawl through one with 'archiver crawl --via NAME' or 'archiver seeds add --via NAME'.
 
     Example: archiver vantage add hk-1 --proxy socks5h://127.0.0.1:1080 --country HK
     """
@@ -129,3 +129,42 @@ def remove(obj, name: str) -> None:  # type: ignore[no-untyped-def]
 
     row = points.remove(obj.catalog(), name)
     click.echo(f"removed vantage point {row.name}")
+
+
+@vantage.command()
+@click.argument("name")
+@click.option(
+    "--url", metavar="URL",
+    help="Open a tunnel to this URL's host through the proxy (default: the egress probe URL,"
+    " $ARCHIVER_EGRESS_PROBE_URL, fetched to show the address requests come from).",
+)  # fmt: skip
+@click.pass_obj
+def test(obj, name: str, url: str | None) -> None:  # type: ignore[no-untyped-def]
+    """Try a vantage point: connect through its proxy and say whether it works, and why
+    not. With ARCHIVER_EGRESS_PROBE_URL set, fetches it through the proxy and prints the
+    address the requests come from; else opens a tunnel to --url's host. Exit status 0
+    when it works, 1 when not.
+
+    Example: archiver vantage test hk-1 --url https://www.example.org/
+    """
+    from archiver.errors import ArchiverError
+    from archiver.vantage import points, probe
+    from archiver.vantage.route import Route
+
+    route = Route.of(points.find(obj.catalog(), name))
+    probe_url = os.environ.get(probe.PROBE_ENV, "").strip()
+    if url is None and not probe_url:
+        raise ArchiverError(
+            f"nothing to test {name} against: give --url URL (a site to open a tunnel to),"
+            f" or set {probe.PROBE_ENV} to a URL that answers with the caller's address"
+        )
+    if url is not None:
+        outcome = probe.check(route, url)
+    else:
+        outcome = probe.egress(route, probe_url)
+        if outcome.ok:
+            outcome = probe.Outcome(True, f"requests come from {outcome.detail}")
+    if not outcome.ok:
+        click.echo(f"vantage point {name}: failed: {outcome.detail}")
+        raise SystemExit(1)
+    click.echo(f"vantage point {name}: ok: {outcome.detail}")

@@ -69,15 +69,20 @@ def schedule() -> None:
 @click.option("--rrule", help="An RFC 5545 RRULE, e.g. 'FREQ=HOURLY;INTERVAL=6'.")
 @click.option("--ladder", help="High-risk seeds: recapture this long after the first "
               "capture, rung by rung, e.g. 10m,1h,6h,1d,7d.")  # fmt: skip
+@click.option("--via", metavar="NAME", help="Recapture through this vantage point (archiver"
+              " vantage list); direct: no proxy. Default: each seed's own.")  # fmt: skip
 @click.pass_obj
-def schedule_set(obj, seed_id, tag, every, rrule, ladder) -> None:  # type: ignore[no-untyped-def]
+def schedule_set(obj, seed_id, tag, every, rrule, ladder, via) -> None:  # type: ignore[no-untyped-def]
     """Create or replace the schedule of a seed or a tag.
 
     Example: archiver schedule set --tag weibo --every 6h --ladder 10m,1h,6h,1d,7d
+
+    Example: archiver schedule set --seed 3 --every 1d --via hk-1
     """
     made = set_schedule(
-        obj.catalog(), seed_id=seed_id, tag=tag, every=every, rrule=rrule, ladder=ladder
-    )
+        obj.catalog(), seed_id=seed_id, tag=tag, every=every, rrule=rrule, ladder=ladder,
+        via=via,
+    )  # fmt: skip
     obj.wake_watch()
     click.echo(f"schedule {made.id}: {made.target}, {made.rule_text}")
 
@@ -100,7 +105,8 @@ def schedule_list(obj, as_json: bool) -> None:  # type: ignore[no-untyped-def]
             "schedules": [
                 {"schedule_id": s.id, "seed_id": s.seed_id, "tag": s.tag,
                  "every_seconds": s.every_s, "rrule": s.rrule,
-                 "ladder_seconds": list(s.ladder), "rule": s.rule_text, "id": s.id}
+                 "ladder_seconds": list(s.ladder), "rule": s.rule_text, "via": s.via,
+                 "id": s.id}
                 for s in schedules
             ],
             "seeds": [
@@ -192,6 +198,11 @@ def run_due(ctx: click.Context, settings, profile, store, as_json=False) -> None
             return
         name = "due-" + utc_now().strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
         click.echo(f"{len(chosen)} seed(s) due: {', '.join(str(s.id) for s in chosen)}", err=True)
+        # Seeds whose schedule names a vantage point (schedule set --via) go through it.
+        schedules = {d.seed.id: d.schedule for d in due}
+        seed_via = {s.id: schedules[s.id].via for s in chosen if schedules[s.id].via}
+        if seed_via:
+            settings = (*settings, f"ARCHIVER_SEED_VIA={json.dumps(seed_via)}")
         ctx.invoke(
             crawl, urls=(), tags=(), seed_ids=tuple(str(s.id) for s in chosen), job_name=name,
             settings=settings, profile=profile, store=store, as_json=as_json,

@@ -16,6 +16,7 @@ from archiver.errors import ArchiverError
 from archiver.netpolicy import AddressPolicy, env_allows_private, parse_networks
 from archiver.seedspec import patterns
 from archiver.storage.s3 import LOCK_MODES, S3Options
+from archiver.vantage.route import Route
 
 # name -> (default, description). Declared once; settings/base.py and the README use these.
 ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
@@ -161,6 +162,27 @@ ARCHIVER_SETTINGS: dict[str, tuple[Any, str]] = {
         "A command run for each confirmed event, with the event as JSON on its stdin.",
     ),
     "ARCHIVER_EVENT_WEBHOOK": (None, "A URL each confirmed event is POSTed to, as JSON."),
+    "ARCHIVER_VIA": (
+        "",
+        "The vantage point every request of this crawl goes through (set by 'crawl --via');"
+        " empty: each seed's own ('seeds add --via'), or a direct connection.",
+    ),
+    "ARCHIVER_SEED_VIA": (
+        "",
+        "Vantage points for some seeds of this crawl, as JSON {seed id: name} (set by"
+        " 'run-due' from the seeds' schedules, 'schedule set --via'); wins over a seed's own.",
+    ),
+    "ARCHIVER_VANTAGES": (
+        "",
+        "The vantage points the crawl may use, as JSON (set by the CLI from the catalog;"
+        " passwords only as env:VARIABLE references).",
+    ),
+    "ARCHIVER_EGRESS_PROBE_URL": (
+        "",
+        "A URL whose answer is the address a request comes from (also the environment"
+        " variable of the same name): fetched once through each vantage point a crawl uses,"
+        " and the answer recorded in warcinfo.",
+    ),
     "ARCHIVER_TLS_CA_FILE": (
         None,
         "A PEM file of CA certificates trusted besides the system's when each server's"
@@ -367,6 +389,9 @@ class CrawlConfig:
     lease_attempts: int = 3
     host_workers: int = 1
     tls_ca_file: str | None = None  # CA certificates trusted besides the system's
+    via: str | None = None  # the vantage point of every request (else each seed's own)
+    vantages: dict[str, Route] = field(default_factory=dict)  # the ones it may use, by name
+    seed_via: dict[int, str] = field(default_factory=dict)  # schedules' vantages, by seed id
 
     @classmethod
     def from_settings(cls, settings: Any) -> CrawlConfig:
@@ -434,7 +459,26 @@ class CrawlConfig:
             lease_attempts=_int(settings, "ARCHIVER_LEASE_ATTEMPTS", 1, 100),
             host_workers=_int(settings, "ARCHIVER_HOST_WORKERS", 1, 64),
             tls_ca_file=_ca_file(settings),
+            via=str(settings.get("ARCHIVER_VIA") or "").strip() or None,
+            vantages=_vantages(settings),
+            seed_via=seed_vantages(settings),
         )
+
+
+def seed_vantages(settings: Any) -> dict[int, str]:
+    """ARCHIVER_SEED_VIA: the vantage point of some seeds, by seed id."""
+    raw = settings.get("ARCHIVER_SEED_VIA") or {}
+    if isinstance(raw, str):
+        raw = json.loads(raw) if raw.strip() else {}
+    return {int(seed_id): str(name) for seed_id, name in raw.items()}
+
+
+def _vantages(settings: Any) -> dict[str, Route]:
+    """ARCHIVER_VANTAGES: the routes to the vantage points a crawl may use, by name."""
+    raw = settings.get("ARCHIVER_VANTAGES") or {}
+    if isinstance(raw, str):
+        raw = json.loads(raw) if raw.strip() else {}
+    return {name: Route.from_setting(name, value) for name, value in raw.items()}
 
 
 def _ca_file(settings: Any) -> str | None:

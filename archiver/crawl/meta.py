@@ -13,6 +13,8 @@ HELD = "archiver_exchange"
 EVIDENCE = "archiver_evidence"  # response.meta: a browser page's resources and quality
 CONFIRMS = "archiver_confirms"  # meta: the pending status a confirmation fetch is for
 OBSERVED = "archiver_observed"  # meta: this seed chain was already judged
+VANTAGE_SEEN = "archiver_vantage_seen"  # request.meta: what the fetch records of it
+VANTAGE = "archiver_vantage"  # request.meta: the vantage point's name (none: direct)
 
 
 @dataclass(frozen=True)
@@ -39,4 +41,5 @@ def fetch_context(request: Any) -> FetchContext:
         frontier_url=info.get("url"),
         lease=info.get("lease"),
         profile=info.get("profile"),
+        vantage=request.meta.get(VANTAGE_SEEN),
     )

@@ -276,6 +276,7 @@ def _timed_crawl(settings: Settings, seeds: Sequence[Seed]) -> CrawlRun:
                 s.include,
                 s.exclude,
                 s.profile,
+                s.via,
             )
             for s in seeds
         ],

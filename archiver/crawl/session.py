@@ -112,6 +112,9 @@ class ArchiveSession:
         if signed_in:
             self.recorder.profile_cookies = signed_in.cookie_values()
         self.recorder.crawl_log = CrawlLog(home.job_dir(config.job_name) / "crawl.log")
+        # The vantage point of each host a seed's requests went to, so that what Scrapy
+        # asks for itself (robots.txt) goes out the same way, never directly.
+        self.vantage_of_host: dict[str, str] = {}
         from twisted.internet import reactor
 
         # fsync on its own thread; the rows are committed on this one when it is done.

@@ -42,6 +42,7 @@ with cheap_stack():  # Scrapy's deprecated-class shims read every frame's source
         _LenientHTTPClientParser,
     )
 from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils._download_handlers import wrap_twisted_exceptions
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import fail
@@ -52,6 +53,8 @@ from archiver.capture.exchange import Exchange, Limits
 from archiver.capture.peertls import PeerTls
 from archiver.capture.tlsverify import TrustStore
 from archiver.catalog.db import utc_now
+from archiver.crawl.meta import META, VANTAGE, VANTAGE_SEEN
+from archiver.crawl.tunnel import ProxyFailure, RoutedAgent, TunnelState
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +166,10 @@ class RecordingProtocol(_LenientHTTP11ClientProtocol):
         if exchange is not None:
             exchange.started_at = utc_now()
             try:
-                exchange.ip_address = str(self.transport.getPeer().host)
+                # DESIGN §9: through a proxy the peer is the proxy, and the origin's
+                # address is never learnt, so WARC-IP-Address is for direct connections.
+                direct = exchange.vantage is None
+                exchange.ip_address = str(self.transport.getPeer().host) if direct else None
             except Exception:
                 exchange.ip_address = None
             # Second guard of the address policy: the address actually connected to, in
@@ -240,6 +246,24 @@ class RecordingProtocol(_LenientHTTP11ClientProtocol):
             limit = self._exchange.limits.max_body_bytes
             self._exchange.error = f"cut at the size limit ({limit} bytes)"
         self.transport.abortConnection()
+
+
+def _is_localhost(host: str) -> bool:
+    name = host.lower().rstrip(".")
+    return name == "localhost" or name.endswith(".localhost")
+
+
+def _proxy_detail(exc: BaseException, route: Any) -> str:
+    """What went wrong with the proxy, for the failure's reason."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        if isinstance(current, ProxyFailure):
+            return str(current)
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"no tunnel through vantage point {route.name!r}: {text}"
 
 
 def _is_ip(host: str) -> bool:
@@ -320,6 +344,7 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
         # only as many idle connections as requests in flight, every other connection
         # was closed on its return (half the fetches of a loopback crawl opened one).
         self._pool.maxPersistentPerHost *= 2
+        self._routes = session.config.vantages
         self._spool_dir = str(session.body_spool_dir)
         self._limits = Limits(
             max_body_bytes=session.config.max_body_bytes,
@@ -327,14 +352,19 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
             parse_bytes=session.config.max_parse_bytes,
         )
 
-    async def _check_address(self, request: Any) -> None:
-        """Refuse before connecting when the host is, or resolves to, a refused address."""
+    async def _check_address(self, request: Any, proxied: bool) -> None:
+        """Refuse before connecting when the host is, or resolves to, a refused address.
+        Through a vantage point the proxy resolves names, in its own network: an address
+        given in the URL is checked, and ``localhost``; the proxy's own address is not,
+        since it is the vantage point the operator chose."""
         policy = self._session.config.address_policy
         if policy.allow_private or request.meta.get("proxy"):
             return
         host = urlparse_cached(request).hostname or ""
         refusal = policy.refusal(host)
-        if refusal is None and not _is_ip(host):
+        if proxied and refusal is None and _is_localhost(host):
+            refusal = policy.refusal("127.0.0.1")
+        if refusal is None and not _is_ip(host) and not proxied:
             from twisted.internet import reactor
 
             try:
@@ -345,20 +375,64 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
         if refusal:
             raise AddressRefused(refusal)
 
+    def _route(self, request: Any) -> Any:
+        """The vantage point this request goes through (None: a direct connection). A
+        name the crawl was not given fails the fetch: it never goes out directly."""
+        name = request.meta.get(VANTAGE)
+        if name is None and META not in request.meta:  # Scrapy's own: robots.txt
+            netloc = urlparse_cached(request).netloc
+            name = self._session.vantage_of_host.get(netloc)
+        if name is None:
+            return None
+        route = self._routes.get(name)
+        if route is None:
+            request.meta["archiver_error"] = f"proxy: vantage point {name!r} is not known"
+            raise ProxyFailure(f"vantage point {name!r} is not known")
+        return route
+
+    async def _download(self, request: Any, route: Any, state: TunnelState) -> Any:
+        """Scrapy's download, with the agent that sends a request through its vantage."""
+        if route is None:
+            return await super().download_request(request)
+        agent = RoutedAgent(
+            route=route,
+            state=state,
+            contextFactory=self._contextFactory,
+            bindAddress=self._bind_address,
+            pool=self._pool,
+            maxsize=self._default_maxsize,
+            warnsize=self._default_warnsize,
+            fail_on_dataloss=self._fail_on_dataloss,
+            crawler=self._crawler,
+            tls_verbose_logging=self._tls_verbose_logging,
+        )
+        with wrap_twisted_exceptions():
+            return await maybe_deferred_to_future(agent.download_request(request))
+
     async def download_request(self, request: Any) -> Any:
         request.meta.pop(RECORDED, None)  # set again below if this attempt is recorded
-        await self._check_address(request)
+        route = self._route(request)
+        await self._check_address(request, proxied=route is not None)
         token = uuid.uuid4().hex
         exchange = Exchange(
             url=request.url, started_at=utc_now(), limits=self._limits, spool_dir=self._spool_dir
         )
-        if not request.meta.get("proxy"):
+        if route is not None:
+            exchange.vantage = request.meta[VANTAGE_SEEN] = route.seen
+        elif not request.meta.get("proxy"):
             exchange.address_policy = self._session.config.address_policy
         self._registry[token] = exchange
         request.headers[MARKER] = token
+        state = TunnelState()
         try:
-            response = await super().download_request(request)
+            response = await self._download(request, route, state)
         except Exception as exc:
+            if route is not None and not exchange.has_response and state.opened is False:
+                # Fail closed (DESIGN §9): no tunnel, no fetch, and never a direct one.
+                exchange.discard()
+                detail = _proxy_detail(exc, route)
+                request.meta["archiver_error"] = f"proxy: {detail}"
+                raise ProxyFailure(detail) from exc
             if exchange.refused:
                 exchange.discard()
                 raise AddressRefused(exchange.refused) from exc

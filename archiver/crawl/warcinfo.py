@@ -49,4 +49,6 @@ def warcinfo_fields(
     fields.append(("hostname", config.hostname))
     if ip:
         fields.append(("ip", ip))
+    for route in config.vantages.values():  # DESIGN §9: where the captures were seen from
+        fields += route.warcinfo_fields()
     return fields

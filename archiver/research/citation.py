@@ -6,8 +6,9 @@ the archived copy: a replay URL when a replay base is configured, else the archi
 name beside the capture id (never a ``file://`` path). A capture of an error page, a
 removal notice or a wall says so ("captured as HTTP 404"). A capture made over TLS
 says who served it (archiver/research/servedby.py): a sentence in the text styles, a
-note in BibTeX, CSL-JSON and RIS. Text meant for readers shows URLs as IRIs (Unicode
-host names and paths); structured formats keep the URI.
+note in BibTeX, CSL-JSON and RIS. A capture fetched through a vantage point (a proxy)
+says so, "captured via hk-1 (HK)", in the same places. Text meant for readers shows
+URLs as IRIs (Unicode host names and paths); structured formats keep the URI.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Citation:
     served_by: str | None = None  # that, as a sentence (no capital, no final stop)
     stamped: str | None = None  # its earliest trusted timestamp, as a sentence
     profile: str | None = None  # the login profile it was captured as (signed in)
+    vantage: dict[str, object] | None = None  # the vantage point: name, country, kind
 
     @classmethod
     def of(
@@ -101,6 +103,7 @@ class Citation:
             served_by=tls_statement(capture),
             stamped=stamped,
             profile=capture.profile,
+            vantage=capture.vantage_point,
         )
 
     @property
@@ -155,9 +158,17 @@ class Citation:
         return f"signed in as {self.profile}" if self.profile else None
 
     @property
+    def captured_via(self) -> str | None:
+        """``captured via hk-1 (HK)``: where it was seen from, when not directly."""
+        if self.vantage is None:
+            return None
+        country = f" ({self.vantage['country']})" if self.vantage.get("country") else ""
+        return f"captured via {self.vantage['name']}{country}"
+
+    @property
     def served_sentence(self) -> str:
-        """As whom it was seen, who served it and when a trusted authority saw it, as
-        sentences of their own (empty when none is known)."""
+        """Where it was seen from and as whom, who served it and when a trusted authority
+        saw it, as sentences of their own (empty when none is known)."""
         return "".join(f" {part[0].upper()}{part[1:]}." for part in self._statements)
 
     @property
@@ -167,7 +178,8 @@ class Citation:
 
     @property
     def _statements(self) -> list[str]:
-        return [part for part in (self.signed_in, self.served_by, self.stamped) if part]
+        parts = (self.captured_via, self.signed_in, self.served_by, self.stamped)
+        return [part for part in parts if part]
 
     @property
     def evidence(self) -> str:
@@ -198,6 +210,7 @@ class Citation:
             "timestamp": self.stamped,
             "profile": self.profile,
             "tls": asdict(self.tls) if self.tls else None,
+            "vantage": self.vantage,
         }
 
 
@@ -232,6 +245,8 @@ def _text(c: Citation) -> str:
         lines.append(f"  Captured as {c.captured_as}.")
     if c.signed_in:
         lines.append(f"  {c.signed_in[0].upper()}{c.signed_in[1:]}.")
+    if c.captured_via:
+        lines.append(f"  {c.captured_via[0].upper()}{c.captured_via[1:]}.")
     if c.sha256:
         lines.append(f"  SHA-256 of the content as served: {c.sha256}")
     if c.served_by:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable, Mapping, Sequence
 
 from archiver.catalog import Catalog
 from archiver.catalog import vantages as rows
 from archiver.catalog.db import iso_ms, utc_now
+from archiver.catalog.seeds import Seed
 from archiver.catalog.vantages import VantageRow
 from archiver.errors import InvalidVantage, NotFound
 from archiver.vantage.countries import country_code
 from archiver.vantage.proxyurl import parse_proxy
+from archiver.vantage.route import Route
 
 DIRECT = "direct"  # no proxy: the name a crawl's default connection goes by
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -67,6 +70,63 @@ def find(catalog: Catalog, name: str) -> VantageRow:
     else:
         hint = "there are none yet: add one with archiver vantage add NAME --proxy URL"
     raise NotFound(f"no vantage point named {name!r}: {hint}")
+
+
+def chosen(catalog: Catalog, name: str, what: str) -> VantageRow:
+    """The vantage point ``what`` (``--via``, ``seed 3``) names, or NotFound saying where
+    the names are: nothing is crawled or written for a name that is not there."""
+    found = rows.get_vantage(catalog, name)
+    if found is not None:
+        return found
+    known = [row.name for row in rows.list_vantages(catalog)]
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise NotFound(
+        f"{what}: no vantage point named {name!r}{hint}; see them with 'archiver vantage"
+        " list', add one with 'archiver vantage add NAME --proxy URL', or give --via direct"
+    )
+
+
+def check_known(catalog: Catalog, names: Iterable[str | None], what: str) -> None:
+    """Every name given is a vantage point (None: a direct connection)."""
+    for name in dict.fromkeys(name for name in names if name):
+        chosen(catalog, name, what)
+
+
+def routes_for(
+    catalog: Catalog, via: str | None, seeds: Sequence[Seed], seed_via: Mapping[int, str]
+) -> dict[str, Route]:
+    """The vantage points a crawl of ``seeds`` goes through, checked before anything is
+    crawled: ``via`` (``crawl --via``) for all of them, else each seed's from its schedule
+    (``seed_via``), else its own. Every one must exist, be a kind the crawler speaks, and
+    have its password variable set."""
+    if via is not None and via.lower() == DIRECT:
+        return {}
+    chosen_for = {seed.id: seed_via.get(seed.id) or seed.via for seed in seeds}
+    chosen_for = {seed_id: name for seed_id, name in chosen_for.items() if name != DIRECT}
+    wanted = (
+        [(via, "--via")] if via else [(chosen_for[seed.id], f"seed {seed.id}") for seed in seeds]
+    )
+    routes: dict[str, Route] = {}
+    for name, what in wanted:
+        if name and name not in routes:
+            route = Route.of(chosen(catalog, name, what))
+            if route.kind == "https":
+                raise InvalidVantage(
+                    f"vantage point {name!r} is an https:// proxy (TLS to the proxy), which"
+                    " crawls cannot go through yet: run a local TLS client in front of it,"
+                    " or use its http:// or socks5h:// port"
+                )
+            route.credentials()  # its password variable must be set now, not mid-crawl
+            routes[name] = route
+    browser = [seed for seed in seeds if seed.browser and (via or chosen_for[seed.id])]
+    if browser:
+        raise InvalidVantage(
+            f"seed {browser[0].id} is captured with a browser (--browser), and the browser"
+            " does not go through vantage points yet: crawl it with --via direct, or turn"
+            f" the browser off with 'archiver seeds edit {browser[0].id} --no-browser'"
+        )
+    return routes
 
 
 def remove(catalog: Catalog, name: str) -> VantageRow:

@@ -21,6 +21,8 @@ from archiver.catalog.db import Catalog, iso_ms, utc_now
 from archiver.catalog.schedules import ScheduleRow
 from archiver.catalog.seeds import Seed, get_seed, list_seeds
 from archiver.errors import ArchiverError, NotFound
+from archiver.seedspec import SeedFields
+from archiver.vantage.points import DIRECT, chosen
 from archiver.watch.status import awaiting_confirmation
 
 _DURATION = re.compile(r"(\d+)\s*(w|d|h|m|min|s)", re.IGNORECASE)
@@ -83,6 +85,8 @@ class Schedule(ScheduleRow):
         rule = f"every {format_duration(self.every_s)}" if self.every_s else f"rrule {self.rrule}"
         if self.ladder:
             rule += f", ladder {','.join(format_duration(s) for s in self.ladder)}"
+        if self.via:
+            rule += f", via {self.via}"
         return rule
 
     def next_after(self, last: datetime) -> datetime:
@@ -106,8 +110,9 @@ def _aware(text: str) -> datetime:
 
 def _from_row(row: ScheduleRow) -> Schedule:
     return Schedule(
-        row.id, row.seed_id, row.tag, row.every_s, row.rrule, row.ladder, row.created_at
-    )
+        row.id, row.seed_id, row.tag, row.every_s, row.rrule, row.ladder, row.created_at,
+        row.via,
+    )  # fmt: skip
 
 
 def set_schedule(
@@ -118,8 +123,10 @@ def set_schedule(
     every: str | None,
     rrule: str | None,
     ladder: str | None,
+    via: str | None = None,
 ) -> Schedule:
-    """Create or replace the schedule of a seed or a tag."""
+    """Create or replace the schedule of a seed or a tag. ``via`` names the vantage point
+    its recaptures go through (``direct``: none, whatever the seed's own)."""
     if (seed_id is None) == (tag is None):
         raise ArchiverError("choose what to schedule: one of --seed ID or --tag TAG")
     if (every is None) == (rrule is None):
@@ -139,12 +146,16 @@ def set_schedule(
         rungs = [parse_duration(part) for part in ladder.split(",")]
         if rungs != sorted(set(rungs)) or rungs[0] <= 0:
             raise ArchiverError(f"--ladder {ladder}: rungs must grow, like 10m,1h,6h,1d,7d")
+    if via is not None:
+        via = SeedFields.build({"via": via}).settings["via"] or DIRECT  # type: ignore[assignment]
+        if via != DIRECT:
+            chosen(catalog, via, "--via")  # type: ignore[arg-type]
     target_seed = get_seed(catalog, seed_id).id if seed_id is not None else None
     if tag is not None and not list_seeds(catalog, tags=[tag]):
         raise NotFound(f"no active seed has the tag {tag!r}: tag seeds with 'archiver seeds add'")
     made = rows.replace_schedule(
         catalog, seed_id=target_seed, tag=tag, every_s=every_s, rrule=rrule, ladder=rungs,
-        created_at=now,
+        created_at=now, via=via,
     )  # fmt: skip
     return _from_row(made)
 

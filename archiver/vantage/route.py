@@ -1,0 +1,111 @@
+"""How a crawl reaches a vantage point's proxy, and what it records of it.
+
+A crawl is given the vantage points it may use as :class:`Route` s (the ``vantages``
+rows, their passwords still ``env:VARIABLE`` references); the password is read from the
+environment only when the proxy is used, by :meth:`Route.credentials`. What a capture
+records is :class:`Seen`: the name, the country and the proxy kind, never the proxy's
+address or credentials (DESIGN §9).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from archiver.catalog.vantages import VantageRow
+from archiver.errors import InvalidVantage
+from archiver.vantage.proxyurl import parse_proxy
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a capture records of the vantage point it was fetched through."""
+
+    name: str
+    country: str | None
+    kind: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "country": self.country, "kind": self.kind}
+
+    def warc_fields(self) -> list[tuple[str, str]]:
+        """The vantage fields of a metadata or warcinfo record."""
+        fields = [("vantage", self.name), ("vantage-proxy-kind", self.kind)]
+        if self.country:
+            fields.append(("vantage-country", self.country))
+        return fields
+
+    def label(self) -> str:
+        """``hk-1 (HK)``: how a citation or a message names it."""
+        return f"{self.name} ({self.country})" if self.country else self.name
+
+
+@dataclass(frozen=True)
+class Route:
+    """A vantage point as a crawl uses it: where its proxy listens and how to speak to it."""
+
+    name: str
+    kind: str  # http, https, socks5, socks5h, tor
+    host: str
+    port: int
+    username: str | None
+    password_env: str | None
+    country: str | None
+    egress: str | None = None  # the address a probe saw its requests come from
+
+    @classmethod
+    def of(cls, row: VantageRow) -> Route:
+        parsed = parse_proxy(row.proxy)
+        user = urlsplit(parsed.url).username
+        return cls(
+            name=row.name,
+            kind=parsed.kind,
+            host=parsed.host,
+            port=parsed.port,
+            username=unquote(user) if user else None,
+            password_env=parsed.password_env,
+            country=row.country,
+        )
+
+    @property
+    def seen(self) -> Seen:
+        return Seen(self.name, self.country, self.kind)
+
+    @property
+    def remote_dns(self) -> bool:
+        """Does the proxy resolve the target's name (socks5h, Tor, HTTP CONNECT)? Only a
+        ``socks5://`` proxy is given an address the crawler looked up itself."""
+        return self.kind != "socks5"
+
+    def credentials(self) -> tuple[str, str] | None:
+        """(user, password) for the proxy, the password read from its variable now; None
+        when the proxy takes none. InvalidVantage when the variable is not set."""
+        if self.password_env is None:
+            return (self.username, "") if self.username else None
+        password = os.environ.get(self.password_env)
+        if not password:
+            raise InvalidVantage(
+                f"vantage point {self.name!r} takes its proxy password from"
+                f" ${self.password_env}, which is not set: export it before crawling"
+            )
+        return (self.username or "", password)
+
+    def to_setting(self) -> dict[str, object]:
+        """The route as the crawl's ARCHIVER_VANTAGES setting holds it (no secret in it)."""
+        return {
+            "kind": self.kind, "host": self.host, "port": self.port,
+            "username": self.username, "password_env": self.password_env,
+            "country": self.country, "egress": self.egress,
+        }  # fmt: skip
+
+    @classmethod
+    def from_setting(cls, name: str, value: dict[str, object]) -> Route:
+        return cls(name=name, **value)  # type: ignore[arg-type]
+
+    def warcinfo_fields(self) -> list[tuple[str, str]]:
+        """What a warcinfo record says of a vantage point the crawl goes through."""
+        fields = self.seen.warc_fields()
+        if self.egress:
+            fields.append(("vantage-egress-ip", self.egress))
+        return fields

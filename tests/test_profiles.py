@@ -15,12 +15,14 @@ import json
 import os
 import shutil
 import threading
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from scrapy.http import Request
+from servehelp import serving
 from warcs import archiver, catalog_rows, read_warc, warc_files
 
 from archiver.crawl.meta import META
@@ -370,6 +372,8 @@ def test_a_crawl_signed_in_sends_the_cookies_to_the_profiles_host_only(tmp_path,
     # A citation says the page was seen signed in; removing the profile keeps that.
     text = ok(archiver(home, "cite", signed)).stdout
     assert "\n  Signed in as alice.\n" in text
+    with serving(home) as base, urllib.request.urlopen(f"{base}/c/{signed}") as shown:
+        assert "<dt>Signed in as</dt><dd>alice</dd>" in shown.read().decode()  # the web view
     removed = ok(archiver(home, "profile", "remove", "alice"))
     assert removed.stderr == (
         "archiver: seed(s) 1 name profile alice: they are not crawled until it is added"

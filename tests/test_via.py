@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 import pytest
 from clihelp import run_cli
 from seedcli import ok
+from servehelp import serving
 from tls import LoopbackPki
 from warcs import catalog_rows, read_warc, warc_files
 
@@ -256,6 +258,12 @@ def test_an_http_proxy_with_a_password_records_what_the_origin_received(
     assert apa.rstrip().endswith(" Captured via hk-1 (HK).")
     [as_json] = json.loads(ok(run_cli(home, "cite", page["capture_id"], "--json")).stdout)
     assert as_json["vantage"] == {"name": "hk-1", "country": "HK", "kind": "http"}
+
+    # The web view's record page says where the capture was seen from.
+    with serving(home) as base, urllib.request.urlopen(f"{base}/c/{page['capture_id']}") as shown:
+        html = shown.read().decode()
+    assert "<dd>vantage point hk-1 (HK), through its http proxy</dd>" in html
+    assert "<dd>not recorded: fetched through a proxy</dd>" in html
 
     # Removing the vantage point leaves what the captures recorded of it.
     ok(run_cli(home, "vantage", "remove", "hk-1"))

@@ -180,6 +180,11 @@ def _via(value: object) -> str | None:
     if value is None:
         return None
     text = value.strip() if isinstance(value, str) else None
+    if text is not None and "://" in text:  # a proxy URL, maybe with its password: not shown
+        raise InvalidSeed(
+            "invalid via: give the name of a vantage point, not a proxy URL; add one with"
+            " archiver vantage add NAME --proxy URL, then use its name"
+        )
     if text is None or (text and not _VANTAGE_NAME.fullmatch(text)):
         raise InvalidSeed(
             f"invalid via {excerpt(value)}: give the name of a vantage point (archiver vantage"

@@ -44,7 +44,8 @@ class Origin:
     and headers) and answers by where the request came from: a 451 to the SOCKS5
     vantage, the page to anyone else. ``/ip`` answers the caller's address."""
 
-    def __init__(self, tls: ssl.SSLContext | None = None):
+    def __init__(self, tls: ssl.SSLContext | None = None, moved: dict[str, str] | None = None):
+        """``moved``: paths answered with a 302 to the URL given."""
         self.log: list[dict[str, Any]] = []
         origin = self
 
@@ -60,6 +61,12 @@ class Origin:
                     {"peer": peer, "line": self.requestline, "headers": dict(self.headers)}
                 )
                 status, body = 200, f"<html><head><title>Seen from {peer}</title></head></html>"
+                if self.path in (moved or {}):
+                    self.send_response(302)
+                    self.send_header("Location", (moved or {})[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if self.path == "/ip":
                     body = peer
                 elif peer == SOCKS_VANTAGE:
@@ -243,12 +250,23 @@ def test_an_http_proxy_with_a_password_records_what_the_origin_received(
     for url in (origin.url + "page", secure.url + "secure"):
         assert [f for f in metadata[url] if f[0].startswith("vantage")] == [
             ("vantage", "hk-1"), ("vantage-proxy-kind", "http"), ("vantage-country", "HK"),
+            ("vantage-egress-ip", HTTP_VANTAGE),
         ]  # fmt: skip
 
     rows = captures(home)
     assert {row["url"]: row["vantage"] for row in rows if "robots" not in row["url"]} == {
-        origin.url + "page": {"name": "hk-1", "country": "HK", "kind": "http"},
-        secure.url + "secure": {"name": "hk-1", "country": "HK", "kind": "http"},
+        origin.url + "page": {
+            "name": "hk-1",
+            "country": "HK",
+            "kind": "http",
+            "egress": HTTP_VANTAGE,
+        },
+        secure.url + "secure": {
+            "name": "hk-1",
+            "country": "HK",
+            "kind": "http",
+            "egress": HTTP_VANTAGE,
+        },
     }
     page = next(row for row in rows if row["url"] == origin.url + "page")
     assert page["title"] == f"Seen from {HTTP_VANTAGE}"
@@ -257,7 +275,12 @@ def test_an_http_proxy_with_a_password_records_what_the_origin_received(
     apa = ok(run_cli(home, "cite", page["capture_id"], "--format", "apa")).stdout
     assert apa.rstrip().endswith(" Captured via hk-1 (HK).")
     [as_json] = json.loads(ok(run_cli(home, "cite", page["capture_id"], "--json")).stdout)
-    assert as_json["vantage"] == {"name": "hk-1", "country": "HK", "kind": "http"}
+    assert as_json["vantage"] == {
+        "name": "hk-1",
+        "country": "HK",
+        "kind": "http",
+        "egress": HTTP_VANTAGE,
+    }
 
     # The web view's record page says where the capture was seen from.
     with serving(home) as base, urllib.request.urlopen(f"{base}/c/{page['capture_id']}") as shown:
@@ -304,7 +327,7 @@ def test_through_socks5_the_origin_answers_otherwise_and_the_seed_keeps_its_vant
     blocked, opened = rows[origin.url + "blocked"], rows[origin.url + "open"]
     assert (blocked["http_status"], blocked["vantage"]) == (
         451,
-        {"name": "cn-1", "country": "CN", "kind": "socks5h"},
+        {"name": "cn-1", "country": "CN", "kind": "socks5h", "egress": None},
     )
     assert (opened["http_status"], opened["vantage"]["name"]) == (200, "hk-1")
     requests = {h.get("WARC-Target-URI"): b for t, h, b in records(home) if t == "request"}
@@ -328,8 +351,8 @@ def test_a_socks5_proxy_is_given_the_address_the_crawler_resolved(
     result = crawl(home, url, "--via", "cn-2")
     assert result.returncode == 0, result.stderr
     [row] = [row for row in captures(home) if row["url"] == url]
-    assert (row["http_status"], row["vantage"]) == (451, {"name": "cn-2", "country": None,
-                                                          "kind": "socks5"})  # fmt: skip
+    seen_from = {"name": "cn-2", "country": None, "kind": "socks5", "egress": None}
+    assert (row["http_status"], row["vantage"]) == (451, seen_from)
 
 
 def test_a_proxy_that_is_down_fails_the_capture_and_nothing_goes_direct(
@@ -347,7 +370,7 @@ def test_a_proxy_that_is_down_fails_the_capture_and_nothing_goes_direct(
         "proxy: cannot reach the proxy of vantage point 'down': Connection was refused by"
         " other side: 111: Connection refused."
     )
-    assert row["vantage"] == {"name": "down", "country": None, "kind": "http"}
+    assert row["vantage"] == {"name": "down", "country": None, "kind": "http", "egress": None}
     [attempt] = [
         fields(b) for t, h, b in records(home)
         if t == "metadata" and h.get("WARC-Target-URI") == origin.url + "page"
@@ -560,3 +583,60 @@ def test_a_socks5_password_is_sent_in_the_handshake_only(home: Path, origin: Ori
         " vantage show cn-3')"
     )
     assert PASSWORD.encode() not in everything_written(home, good, bad)
+
+
+def test_a_robots_txt_moved_to_another_host_is_fetched_through_the_same_vantage(
+    home: Path, http_proxy: Pproxy
+) -> None:
+    # example.org/robots.txt redirecting to www.example.org is common: the second host's
+    # robots.txt goes through the vantage point too, and is recorded as such.
+    other = Origin()
+    moved = Origin(moved={"/robots.txt": other.url + "robots.txt"})
+    add_http_vantage(home, http_proxy)
+    try:
+        result = crawl(home, moved.url + "page", "--via", "hk-1")
+    finally:
+        moved.close()
+        other.close()
+    assert result.returncode == 0, result.stderr
+    assert [(e["peer"], e["line"]) for e in other.log] == [
+        (HTTP_VANTAGE, "GET /robots.txt HTTP/1.1")
+    ]
+    assert {e["peer"] for e in moved.log} == {HTTP_VANTAGE}
+    robots = [row for row in captures(home) if row["url"] == other.url + "robots.txt"]
+    assert [row["vantage"] for row in robots] == [
+        {"name": "hk-1", "country": "HK", "kind": "http", "egress": None}
+    ]
+    assert not any(h.get("WARC-IP-Address") for _, h, _ in records(home))
+
+
+def test_an_environment_proxy_never_reaches_into_a_tunnel(
+    home: Path, origin: Origin, http_proxy: Pproxy
+) -> None:
+    # Scrapy reads http_proxy from the environment and would add its Proxy-Authorization
+    # to every request: inside a vantage point's tunnel that header would reach the origin.
+    add_http_vantage(home, http_proxy)
+    env_proxy = "http://bob:ENVSECRET123@127.0.0.9:9"
+    result = crawl(
+        home, origin.url + "page", "--via", "hk-1",
+        env={"http_proxy": env_proxy, "https_proxy": env_proxy, "no_proxy": None},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert {e["peer"] for e in origin.log} == {HTTP_VANTAGE}
+    assert [e["line"] for e in origin.log if "Proxy-Authorization" in e["headers"]] == []
+    requests = [b for t, _, b in records(home) if t == "request"]
+    assert requests and not any(b"Proxy-Authorization" in b for b in requests)
+
+
+def test_a_proxy_url_given_as_via_is_refused_without_showing_it(home: Path) -> None:
+    for command in (
+        ("crawl", "--profile", "test", "http://127.0.0.1:9/"),
+        ("seeds", "add", "http://127.0.0.1:9/"),
+    ):
+        result = run_cli(home, *command, "--via", f"http://bob:{PASSWORD}@10.0.0.1:3128")
+        assert result.returncode == 1
+        assert PASSWORD not in result.stdout + result.stderr
+        assert result.stderr == (
+            "Error: invalid via: give the name of a vantage point, not a proxy URL; add one with"
+            " archiver vantage add NAME --proxy URL, then use its name\n"
+        )

@@ -407,6 +407,7 @@ class CaptureRecorder:
             vantage=ctx.vantage.name if ctx.vantage else None,
             vantage_country=ctx.vantage.country if ctx.vantage else None,
             vantage_kind=ctx.vantage.kind if ctx.vantage else None,
+            vantage_egress=ctx.vantage.egress if ctx.vantage else None,
         )
 
     def _write_attempt(self, url: str, ctx: FetchContext, error: str, at: datetime) -> None:

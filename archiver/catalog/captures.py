@@ -63,6 +63,7 @@ class CaptureRow:
     vantage: str | None = None
     vantage_country: str | None = None
     vantage_kind: str | None = None
+    vantage_egress: str | None = None  # the address the egress probe saw, when one was set
 
 
 @dataclass(frozen=True)
@@ -127,11 +128,12 @@ class Capture(CaptureRow):
 
     @property
     def vantage_point(self) -> dict[str, object] | None:
-        """The vantage point it was fetched through (name, country, proxy kind); None
-        for a direct connection."""
+        """The vantage point it was fetched through (name, country, proxy kind, the
+        egress address a probe saw); None for a direct connection."""
         if self.vantage is None:
             return None
-        return {"name": self.vantage, "country": self.vantage_country, "kind": self.vantage_kind}
+        return {"name": self.vantage, "country": self.vantage_country, "kind": self.vantage_kind,
+                "egress": self.vantage_egress}  # fmt: skip
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)

@@ -381,6 +381,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE captures ADD COLUMN vantage TEXT;
         ALTER TABLE captures ADD COLUMN vantage_country TEXT;
         ALTER TABLE captures ADD COLUMN vantage_kind TEXT;
+        ALTER TABLE captures ADD COLUMN vantage_egress TEXT;
         """,
     ),
     (

@@ -382,6 +382,10 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
         if name is None and META not in request.meta:  # Scrapy's own: robots.txt
             netloc = urlparse_cached(request).netloc
             name = self._session.vantage_of_host.get(netloc)
+            if name is not None:
+                # A redirect is a new request carrying this one's meta: a robots.txt moved
+                # to another host is fetched through the same vantage point, never directly.
+                request.meta[VANTAGE] = name
         if name is None:
             return None
         route = self._routes.get(name)
@@ -412,6 +416,13 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
     async def download_request(self, request: Any) -> Any:
         request.meta.pop(RECORDED, None)  # set again below if this attempt is recorded
         route = self._route(request)
+        if route is not None:
+            # An environment proxy (Scrapy's HttpProxyMiddleware reads http_proxy and
+            # friends) never carries a vantage point's requests, and its credentials are
+            # never sent into the tunnel, to the origin.
+            request.meta.pop("proxy", None)
+            request.meta.pop("_auth_proxy", None)
+            request.headers.pop(b"Proxy-Authorization", None)
         await self._check_address(request, proxied=route is not None)
         token = uuid.uuid4().hex
         exchange = Exchange(
@@ -419,7 +430,9 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
         )
         if route is not None:
             exchange.vantage = request.meta[VANTAGE_SEEN] = route.seen
-        elif not request.meta.get("proxy"):
+        else:
+            request.meta.pop(VANTAGE_SEEN, None)  # a redirect's copy of its source's meta
+        if route is None and not request.meta.get("proxy"):
             exchange.address_policy = self._session.config.address_policy
         self._registry[token] = exchange
         request.headers[MARKER] = token

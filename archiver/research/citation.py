@@ -243,10 +243,9 @@ def _text(c: Citation) -> str:
     ]
     if c.captured_as:
         lines.append(f"  Captured as {c.captured_as}.")
-    if c.signed_in:
-        lines.append(f"  {c.signed_in[0].upper()}{c.signed_in[1:]}.")
-    if c.captured_via:
-        lines.append(f"  {c.captured_via[0].upper()}{c.captured_via[1:]}.")
+    for said in (c.captured_via, c.signed_in):  # in the order the other styles give them
+        if said:
+            lines.append(f"  {said[0].upper()}{said[1:]}.")
     if c.sha256:
         lines.append(f"  SHA-256 of the content as served: {c.sha256}")
     if c.served_by:

@@ -25,15 +25,19 @@ class Seen:
     name: str
     country: str | None
     kind: str
+    egress: str | None = None  # the address the egress probe saw (ARCHIVER_EGRESS_PROBE_URL)
 
     def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "country": self.country, "kind": self.kind}
+        return {"name": self.name, "country": self.country, "kind": self.kind,
+                "egress": self.egress}  # fmt: skip
 
     def warc_fields(self) -> list[tuple[str, str]]:
         """The vantage fields of a metadata or warcinfo record."""
         fields = [("vantage", self.name), ("vantage-proxy-kind", self.kind)]
         if self.country:
             fields.append(("vantage-country", self.country))
+        if self.egress:
+            fields.append(("vantage-egress-ip", self.egress))
         return fields
 
     def label(self) -> str:
@@ -70,7 +74,7 @@ class Route:
 
     @property
     def seen(self) -> Seen:
-        return Seen(self.name, self.country, self.kind)
+        return Seen(self.name, self.country, self.kind, self.egress)
 
     @property
     def remote_dns(self) -> bool:
@@ -105,7 +109,4 @@ class Route:
 
     def warcinfo_fields(self) -> list[tuple[str, str]]:
         """What a warcinfo record says of a vantage point the crawl goes through."""
-        fields = self.seen.warc_fields()
-        if self.egress:
-            fields.append(("vantage-egress-ip", self.egress))
-        return fields
+        return self.seen.warc_fields()

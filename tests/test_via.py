@@ -640,3 +640,30 @@ def test_a_proxy_url_given_as_via_is_refused_without_showing_it(home: Path) -> N
             "Error: invalid via: give the name of a vantage point, not a proxy URL; add one with"
             " archiver vantage add NAME --proxy URL, then use its name\n"
         )
+
+
+def test_a_name_a_socks5_proxy_is_given_resolved_is_checked(
+    home: Path, origin: Origin, socks_proxy: Pproxy
+) -> None:
+    # socks5:// (not socks5h): the crawler resolves the name and hands the proxy the
+    # address, so that address meets the private-network rule as a direct fetch's does.
+    ok(
+        run_cli(
+            home,
+            "vantage",
+            "add",
+            "cn-2",
+            "--proxy",
+            f"socks5://{socks_proxy.host}:{socks_proxy.port}",
+        )
+    )
+    port = origin.url.rstrip("/").rsplit(":", 1)[1]
+    url = f"http://sneaky.loopback.test:{port}/page"  # resolves to 127.0.0.2 (offline_dns)
+    result = crawl(
+        home, url, "--via", "cn-2", "-s", "DNS_RESOLVER=offline_dns.OfflineResolver",
+        env={"ARCHIVER_ALLOW_PRIVATE_NETWORKS": None, "PYTHONPATH": str(Path(__file__).parent)},
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert origin.log == []
+    [row] = [row for row in captures(home) if row["url"] == url]
+    assert row["error"].startswith("private-network: 127.0.0.2 is a loopback address, refused")

@@ -352,11 +352,13 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
             parse_bytes=session.config.max_parse_bytes,
         )
 
-    async def _check_address(self, request: Any, proxied: bool) -> None:
+    async def _check_address(self, request: Any, route: Any) -> None:
         """Refuse before connecting when the host is, or resolves to, a refused address.
         Through a vantage point the proxy resolves names, in its own network: an address
         given in the URL is checked, and ``localhost``; the proxy's own address is not,
-        since it is the vantage point the operator chose."""
+        since it is the vantage point the operator chose. A ``socks5://`` proxy is given the
+        address the crawler resolved: that address is checked, as for a direct fetch."""
+        proxied = route is not None
         policy = self._session.config.address_policy
         if policy.allow_private or request.meta.get("proxy"):
             return
@@ -364,7 +366,8 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
         refusal = policy.refusal(host)
         if proxied and refusal is None and _is_localhost(host):
             refusal = policy.refusal("127.0.0.1")
-        if refusal is None and not _is_ip(host) and not proxied:
+        resolved_here = route is None or not route.remote_dns
+        if refusal is None and not _is_ip(host) and resolved_here:
             from twisted.internet import reactor
 
             try:
@@ -423,7 +426,7 @@ class ArchivingDownloadHandler(HTTP11DownloadHandler):
             request.meta.pop("proxy", None)
             request.meta.pop("_auth_proxy", None)
             request.headers.pop(b"Proxy-Authorization", None)
-        await self._check_address(request, proxied=route is not None)
+        await self._check_address(request, route)
         token = uuid.uuid4().hex
         exchange = Exchange(
             url=request.url, started_at=utc_now(), limits=self._limits, spool_dir=self._spool_dir

@@ -215,6 +215,72 @@ def test_a_capture_made_while_serving_is_found(tmp_path, monkeypatch):
             assert status == 200 and "法院门口有人<mark>举牌</mark>。" in found
 
 
+def search_in_process(home: Path, query: str) -> tuple[int, str]:
+    """A search answered by the web app in this process: nothing catches the index up
+    first (that is serve's work when it starts), so it finds what crawls put there."""
+    from archiver.home import ArchiveHome
+    from archiver.web.app import create_app
+
+    app = create_app(ArchiveHome(home), allowed_hosts={"localhost"})
+    answer = app.test_client().get("/search", query_string={"q": query})
+    return answer.status_code, answer.get_data(as_text=True)
+
+
+def test_a_crawl_brings_the_search_index_up_to_date(tmp_path, monkeypatch):
+    from mutablesite import MutableSite, Reply, page
+
+    home = tmp_path / "home"
+    with own_database(monkeypatch), MutableSite() as site:
+        site.set("/a", Reply(body=page("第一篇", "村民代表在会上发言。")))
+        site.set("/b", Reply(body=page("第二篇", "法院门口有人举牌。")))
+        assert archiver(home, "seeds", "add", site.url + "a").returncode == 0
+        crawled = archiver(home, "crawl", "--profile", "test")
+        assert crawled.returncode == 0, crawled.stderr
+        # No index yet: a crawl does not make one (only serve and 'index --search' do).
+        assert not (home / "search.sqlite").exists()
+        status, page_ = search_in_process(home, "发言")
+        assert status == 400
+        assert "there is no search index" in page_ and "archiver index --search" in page_
+        made = archiver(home, "index", "--search")
+        assert made.returncode == 0, made.stderr
+        assert "rebuilt: 2 capture(s)" in made.stdout  # the page and robots.txt
+        assert "<mark>发言</mark>" in search_in_process(home, "发言")[1]
+        assert archiver(home, "seeds", "add", site.url + "b").returncode == 0
+        crawled = archiver(home, "crawl", "--profile", "test", "--seed", "2")
+        assert crawled.returncode == 0, crawled.stderr
+        status, found = search_in_process(home, "举牌")
+        assert status == 200 and "法院门口有人<mark>举牌</mark>。" in found
+        # The index is rebuildable: one that cannot be updated never fails a crawl.
+        (home / "search.sqlite").write_bytes(b"not a database" * 100)
+        again = archiver(home, "crawl", "--profile", "test", "--seed", "1", "--job", "broken")
+        assert again.returncode == 0, again.stderr
+        log = (home / "jobs" / "broken" / "scrapy.log").read_text(encoding="utf-8")
+        assert "WARNING: the search index was not updated: the search index " in log
+        assert "cannot be read (file is not a database): rebuild it with 'archiver index" in log
+        status, page_ = search_in_process(home, "举牌")
+        assert status == 400 and "cannot be read (file is not a database): rebuild it with" in page_
+        with serving(home) as base:  # serve starts all the same, its search off
+            assert request(base, "GET", "/captures")[0] == 200
+        rebuilt = archiver(home, "index", "--search")
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        assert "search index rebuilt: " in rebuilt.stdout
+        assert "法院门口有人<mark>举牌</mark>。" in search_in_process(home, "举牌")[1]
+
+
+def test_two_processes_catching_up_add_each_capture_once(tmp_path):
+    from archiver.catalog.searchindex import SearchIndex
+
+    path = tmp_path / "search.sqlite"
+    first, second = SearchIndex(path, writable=True), SearchIndex(path, writable=True)
+    doc = ("AAAA-AAAA", "2026-01-01T00:00:00.000Z", "u", "t", "b")
+    # Both read the index at 0; the first adds captures 1..5, the second's is refused.
+    assert first.add([doc], 0, 5) is True
+    assert second.add([doc], 0, 5) is False
+    assert second.last_rowid() == 5 and second.count() == 1
+    first.close()
+    second.close()
+
+
 RWP = Path(__file__).resolve().parent / ".npm" / "replaywebpage"
 
 

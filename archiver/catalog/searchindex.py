@@ -11,6 +11,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from archiver.errors import ArchiverError
+
 _SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(
     capture_id UNINDEXED, captured_at UNINDEXED, url, title, body,
@@ -32,11 +34,15 @@ class Hit:
 class SearchIndex:
     def __init__(self, path: Path, *, writable: bool = False):
         self.path = path
-        if writable:
-            self.conn = sqlite3.connect(path, timeout=30)
-            self.conn.executescript(_SCHEMA)
-        else:
-            self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            if writable:
+                self.conn = sqlite3.connect(path, timeout=30)
+                self.conn.executescript(_SCHEMA)
+            else:
+                self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+                self.conn.execute("SELECT 1 FROM progress LIMIT 1")
+        except sqlite3.DatabaseError as exc:
+            raise damaged(path, exc) from None
 
     def close(self) -> None:
         self.conn.close()
@@ -45,21 +51,22 @@ class SearchIndex:
         row = self.conn.execute("SELECT last_rowid FROM progress WHERE id = 1").fetchone()
         return int(row[0]) if row else 0
 
-    def add(self, docs: list[tuple[str, str, str, str, str]], last_rowid: int) -> None:
-        """Add (capture id, time, url, title, body) rows, all segmented, and note how far
-        into the catalog the index now reaches; one transaction."""
+    def add(self, docs: list[tuple[str, str, str, str, str]], since: int, last_rowid: int) -> bool:
+        """Add (capture id, time, url, title, body) rows, all segmented, read from the
+        catalog after ``since``, and note that the index now reaches ``last_rowid``; one
+        transaction. False, and nothing added, when another process (a crawl, ``serve``)
+        moved the index on since it was read: those captures are in it already."""
         with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")  # the progress read and written under one lock
+            if self.last_rowid() != since:
+                return False
             self.conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?)", docs)
             self.conn.execute(
                 "INSERT INTO progress (id, last_rowid) VALUES (1, ?)"
                 " ON CONFLICT (id) DO UPDATE SET last_rowid = excluded.last_rowid",
                 (last_rowid,),
             )
-
-    def clear(self) -> None:
-        with self.conn:
-            self.conn.execute("DELETE FROM docs")
-            self.conn.execute("DELETE FROM progress")
+        return True
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0])
@@ -68,10 +75,25 @@ class SearchIndex:
         """Documents matching an FTS5 query, the most recently indexed first. Not ranked
         by relevance: ranking scores every match, which a common word in a million
         captures makes slow, where FTS5 walks its rowids and stops at the limit."""
-        rows = self.conn.execute(
+        rows = self._rows(
             "SELECT capture_id, captured_at, url, title,"
             " snippet(docs, 4, char(2), char(3), ' … ', 24) FROM docs WHERE docs MATCH ?"
             f" ORDER BY rowid DESC LIMIT {int(limit)} OFFSET {int(offset)}",
             (match,),
         )
         return [Hit(*row) for row in rows]
+
+    def _rows(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "fts5" in str(exc):
+                raise  # a query FTS5 cannot read, not a damaged file
+            raise damaged(self.path, exc) from None
+
+
+def damaged(path: Path, exc: Exception) -> ArchiverError:
+    return ArchiverError(
+        f"the search index {path} cannot be read ({exc}): rebuild it with"
+        " 'archiver index --search' (it is made from the catalog and the WARC files)"
+    )

@@ -13,7 +13,7 @@ from archiver.errors import ArchiverError
 from archiver.research.dates import parse_when
 from archiver.urls import normalize_url, surt_key
 from archiver.web.requestctx import catalog, home_root
-from archiver.web.searchfeed import catch_up, index_path
+from archiver.web.searchfeed import exists, index_path
 from archiver.web.segment import fts_query
 
 PAGE = 50
@@ -95,8 +95,13 @@ def search_page():  # type: ignore[no-untyped-def]
         if match is None:
             error = "type a word, a phrase in quotes, or a URL"
         else:
+            # Not caught up here: a search never waits for captures to be read (crawls
+            # and serve's own thread keep the index up to date).
             path = index_path(home_root())
-            catch_up(catalog(), path)  # what landed since the last search is found too
+            if not exists(path):
+                raise ArchiverError(
+                    f"there is no search index ({path}): make it with 'archiver index --search'"
+                )
             index = SearchIndex(path)
             try:
                 hits = index.search(match, limit=PAGE + 1, offset=page * PAGE)

@@ -29,6 +29,16 @@ def archive(tmp_path_factory) -> Iterator[Path]:
         yield home
 
 
+def in_process(home: Path, path: str, args: dict[str, str]) -> tuple[int, str]:
+    """A page of the web app run in this process (Flask's test client)."""
+    from archiver.home import ArchiveHome
+    from archiver.web.app import create_app
+
+    app = create_app(ArchiveHome(home), allowed_hosts={"localhost"})
+    answer = app.test_client().get(path, query_string=args)
+    return answer.status_code, answer.get_data(as_text=True)
+
+
 def request(base: str, method: str, path: str, *, host: str | None = None,
             headers: dict[str, str] | None = None, body: str | None = None):  # fmt: skip
     parts = urlsplit(base)
@@ -178,11 +188,58 @@ def test_the_calendar_marks_each_day_by_what_it_saw():
         "01": ("captured", []), "02": ("unchanged", []), "03": ("changed", []),
         "04": ("gone", ["gone"]), "05": ("blocked", []), "06": ("removed", []),
     }  # fmt: skip
-    from archiver.web.timelinepage import _around
+    from archiver.web.calendar import months_of, neighbours
 
     keys = sorted(days)
-    assert _around(keys, "2026-03-04") == ("2026-03-03", "2026-03-05")
-    assert _around(keys, "2026-03-01") == (None, "2026-03-02")
+    assert neighbours(keys, "2026-03-04") == ("2026-03-03", "2026-03-05")
+    assert neighbours(keys, "2026-03-01") == (None, "2026-03-02")
+    assert months_of(days) == ["2026-03"]
+    assert neighbours(["2025-11", "2026-03"], "2026-01") == ("2025-11", "2026-03")
+
+
+def test_the_calendar_goes_from_year_to_month_to_day(tmp_path, monkeypatch):
+    import calendar_archive
+    from lxml import html as lxml_html
+
+    with own_database(monkeypatch):
+        home, url, today = calendar_archive.build(tmp_path)
+
+        def get(**args: str):  # type: ignore[no-untyped-def]
+            status, page_ = in_process(home, "/timeline", {"url": url, **args})
+            return status, lxml_html.fromstring(page_), page_
+
+        status, year, _ = get(year="2026")
+        assert status == 200
+        linked = year.xpath("//table[contains(@class, 'cal')]/caption/a/text()")
+        assert linked == ["January", "February", "November"]  # months with captures
+        assert len(year.xpath("//table[contains(@class, 'cal')]")) == 12
+        assert year.xpath("//nav[@aria-label='Year']/a[@rel='prev']/text()") == ["← 2025"]
+        status, month, _ = get(month="2026-01")
+        states = {td.get("data-day"): td.get("data-state") for td in month.xpath("//td[@data-day]")}
+        assert states == {
+            "2026-01-05": "unchanged", "2026-01-12": "changed", "2026-01-19": "gone",
+            "2026-01-26": "blocked",
+        }  # fmt: skip
+        [gone] = month.xpath("//td[@data-day='2026-01-19']")
+        assert gone.get("data-event") == "gone"
+        # Each day says its state in words and marks, not in colour alone.
+        assert " ".join(gone.text_content().split()) == "19 ✕★ gone 1 capture ★ gone"
+        pager = month.xpath("//nav[@aria-label='Month']/a")
+        assert [(a.get("rel"), a.text) for a in pager] == [
+            ("prev", "← 2025-11"),
+            ("up", "↑ 2026"),
+            ("next", "2026-02 →"),
+        ]  # fmt: skip (December has none: it is skipped)
+        status, day, _ = get(day="2026-02-09")
+        assert day.xpath("//td[@aria-current]") == [] and day.xpath("//a[@aria-current='date']")
+        assert day.xpath("//td[@data-day='2026-02-09']")[0].get("data-state") == "removed"
+        listed = [" ".join(li.text_content().split()) for li in day.xpath("//ul/li")]
+        assert len(listed) == 1 and "403" not in listed[0] and "event: removed" in listed[0]
+        around = day.xpath("//nav[@aria-label='Day']/a/text()")
+        assert around == ["← 2026-02-02", f"{today} →"]  # the real capture, made today
+        status, _, page_ = get(month="2026-13")
+        assert status == 400
+        assert "month=&#39;2026-13&#39; is not a month: write it as 2024-03" in page_
 
 
 def test_the_captures_list_filters(archive):
@@ -218,12 +275,7 @@ def test_a_capture_made_while_serving_is_found(tmp_path, monkeypatch):
 def search_in_process(home: Path, query: str) -> tuple[int, str]:
     """A search answered by the web app in this process: nothing catches the index up
     first (that is serve's work when it starts), so it finds what crawls put there."""
-    from archiver.home import ArchiveHome
-    from archiver.web.app import create_app
-
-    app = create_app(ArchiveHome(home), allowed_hosts={"localhost"})
-    answer = app.test_client().get("/search", query_string={"q": query})
-    return answer.status_code, answer.get_data(as_text=True)
+    return in_process(home, "/search", {"q": query})
 
 
 def test_a_crawl_brings_the_search_index_up_to_date(tmp_path, monkeypatch):

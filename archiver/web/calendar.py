@@ -1,5 +1,6 @@
-"""A URL's captures as a calendar, the Wayback Machine's way: a year of months, each day
-marked by what was seen that day (the worst of it) and whether an event began."""
+"""A URL's captures as a calendar, the Wayback Machine's way: a year of months, then a
+month of days, then a day's captures; each day marked by what was seen that day (the
+most telling of it) and whether an event began."""
 
 from __future__ import annotations
 
@@ -78,6 +79,26 @@ def month_grid(year: int, month: int) -> list[list[int]]:
 
 def years_of(days: dict[str, Day]) -> list[int]:
     return sorted({int(key[:4]) for key in days})
+
+
+def months_of(days: dict[str, Day]) -> list[str]:
+    """The months (``YYYY-MM``) with captures, oldest first."""
+    return sorted({key[:7] for key in days})
+
+
+def neighbours(keys: list[str], key: str) -> tuple[str | None, str | None]:
+    """The keys just before and just after ``key`` in the sorted ``keys`` (``key`` itself
+    need not be one of them)."""
+    earlier = [k for k in keys if k < key]
+    later = [k for k in keys if k > key]
+    return (earlier[-1] if earlier else None, later[0] if later else None)
+
+
+def counts_by_year(days: dict[str, Day]) -> dict[int, int]:
+    counts: dict[int, int] = defaultdict(int)
+    for key, day in days.items():
+        counts[int(key[:4])] += len(day.captures)
+    return dict(counts)
 
 
 def counts_by_month(days: dict[str, Day], year: int) -> dict[int, int]:

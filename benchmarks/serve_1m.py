@@ -54,7 +54,7 @@ def build(home: Path, captures: int, timeline: int) -> str:
     row = dict(zip(names, real, strict=True))
     index = SearchIndex(home / "search.sqlite", writable=True)
     rng = random.Random(7)
-    batch, docs = [], []
+    batch, docs, indexed = [], [], 0
     hot = "https://example.org/watched"
     for i in range(captures):
         fake = dict(row)
@@ -75,13 +75,14 @@ def build(home: Path, captures: int, timeline: int) -> str:
             conn.executemany(f"INSERT INTO captures VALUES ({','.join('?' * len(names))})", batch)
             conn.commit()
             last = conn.execute("SELECT MAX(rowid) FROM captures").fetchone()[0]
-            index.add(docs, last)
+            index.add(docs, indexed, last)
+            indexed = last
             batch.clear()
             docs.clear()
     if batch:
         conn.executemany(f"INSERT INTO captures VALUES ({','.join('?' * len(names))})", batch)
         conn.commit()
-        index.add(docs, conn.execute("SELECT MAX(rowid) FROM captures").fetchone()[0])
+        index.add(docs, indexed, conn.execute("SELECT MAX(rowid) FROM captures").fetchone()[0])
     conn.close()
     index.close()
     return hot
@@ -107,14 +108,19 @@ def main() -> int:
     parser.add_argument("--captures", type=int, default=1_000_000)
     parser.add_argument("--timeline", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--home", type=Path, help="Reuse the archive built there by a run before.")
     args = parser.parse_args()
     from servehelp import serving
 
-    home = Path(tempfile.mkdtemp(prefix="archiver-serve-1m-")) / "home"
-    started = time.perf_counter()
-    hot = build(home, args.captures, args.timeline)
-    took = time.perf_counter() - started
-    print(f"catalog and index: {args.captures + 1} captures in {took:.0f} s")
+    home = args.home or Path(tempfile.mkdtemp(prefix="archiver-serve-1m-")) / "home"
+    if (home / "catalog.sqlite").exists():
+        hot = "https://example.org/watched"
+        print(f"catalog and index: reused from {home}")
+    else:
+        started = time.perf_counter()
+        hot = build(home, args.captures, args.timeline)
+        took = time.perf_counter() - started
+        print(f"catalog and index: {args.captures + 1} captures in {took:.0f} s, in {home}")
     os.environ.pop("ARCHIVER_CATALOG", None)
     with serving(home) as base:
         oldest = "2021-01-01T00:00:00.000Z~Z000-0000"

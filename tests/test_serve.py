@@ -194,12 +194,13 @@ def test_the_calendar_marks_each_day_by_what_it_saw():
         "01": ("captured", []), "02": ("unchanged", []), "03": ("changed", []),
         "04": ("gone", ["gone"]), "05": ("blocked", []), "06": ("removed", []),
     }  # fmt: skip
-    from archiver.web.calendar import months_of, neighbours
+    from archiver.web.calendar import neighbours
 
     keys = sorted(days)
     assert neighbours(keys, "2026-03-04") == ("2026-03-03", "2026-03-05")
     assert neighbours(keys, "2026-03-01") == (None, "2026-03-02")
-    assert months_of(days) == ["2026-03"]
+    # The capture before the first shown: a first capture with its payload is unchanged.
+    assert by_day([seen(7, "z")], previous="z")["2026-03-07"].state == "unchanged"
     assert neighbours(["2025-11", "2026-03"], "2026-01") == ("2025-11", "2026-03")
 
 
@@ -323,6 +324,34 @@ def test_a_crawl_brings_the_search_index_up_to_date(tmp_path, monkeypatch):
         assert rebuilt.returncode == 0, rebuilt.stderr
         assert "search index rebuilt: " in rebuilt.stdout
         assert "法院门口有人<mark>举牌</mark>。" in search_in_process(home, "举牌")[1]
+
+
+def test_search_ranks_title_then_url_then_text(tmp_path):
+    from archiver.catalog.searchindex import SearchIndex
+    from archiver.web.segment import segment
+
+    home = tmp_path / "home"
+    home.mkdir()
+    index = SearchIndex(home / "search.sqlite", writable=True)
+    docs = [  # oldest first, as captures are indexed
+        ("TITL-0001", "2026-01-01T00:00:00.000Z", "https://a.example/1", "强拆现场", "村民"),
+        ("URLS-0002", "2026-01-02T00:00:00.000Z", "https://a.example/强拆", "新闻", "村民"),
+        ("TEXT-0003", "2026-01-03T00:00:00.000Z", "https://a.example/3", "新闻", "昨天强拆了"),
+        ("NONE-0004", "2026-01-04T00:00:00.000Z", "https://a.example/4", "新闻", "无关"),
+    ]
+    index.add([(i, t, segment(u), segment(ti), segment(b)) for i, t, u, ti, b in docs], 0, 4)
+    index.close()
+
+    def order(**args: str) -> list[str]:
+        status, page_ = in_process(home, "/search", {"q": "强拆", **args})
+        assert status == 200, page_
+        return re.findall(r'href="/c/([A-Z]{4}-\d{4})"', page_)
+
+    assert order() == ["TITL-0001", "URLS-0002", "TEXT-0003"]
+    assert order(sort="newest") == ["TEXT-0003", "URLS-0002", "TITL-0001"]
+    status, page_ = in_process(home, "/search", {"q": "强拆", "sort": "oldest"})
+    assert status == 400
+    assert "sort=&#39;oldest&#39; is not an order: write sort=relevance or sort=newest" in page_
 
 
 def test_two_processes_catching_up_add_each_capture_once(tmp_path):

@@ -5,7 +5,6 @@ most telling of it) and whether an event began."""
 from __future__ import annotations
 
 import calendar as cal
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from archiver.catalog.browse import Observed
@@ -55,10 +54,10 @@ class Day:
         return min(self.states, key=_RANK.index) if self.states else None
 
 
-def by_day(history: list[Observed]) -> dict[str, Day]:
-    """Days (``YYYY-MM-DD``) with captures."""
+def by_day(history: list[Observed], previous: str | None = None) -> dict[str, Day]:
+    """Days (``YYYY-MM-DD``) with captures; ``previous`` is the payload digest of the
+    capture before the first one in ``history``, if any."""
     days: dict[str, Day] = {}
-    previous = None
     for seen in history:
         key = seen.captured_at[:10]
         day = days.setdefault(key, Day(int(key[8:10])))
@@ -77,33 +76,9 @@ def month_grid(year: int, month: int) -> list[list[int]]:
     return cal.Calendar(firstweekday=0).monthdayscalendar(year, month)
 
 
-def years_of(days: dict[str, Day]) -> list[int]:
-    return sorted({int(key[:4]) for key in days})
-
-
-def months_of(days: dict[str, Day]) -> list[str]:
-    """The months (``YYYY-MM``) with captures, oldest first."""
-    return sorted({key[:7] for key in days})
-
-
 def neighbours(keys: list[str], key: str) -> tuple[str | None, str | None]:
     """The keys just before and just after ``key`` in the sorted ``keys`` (``key`` itself
     need not be one of them)."""
     earlier = [k for k in keys if k < key]
     later = [k for k in keys if k > key]
     return (earlier[-1] if earlier else None, later[0] if later else None)
-
-
-def counts_by_year(days: dict[str, Day]) -> dict[int, int]:
-    counts: dict[int, int] = defaultdict(int)
-    for key, day in days.items():
-        counts[int(key[:4])] += len(day.captures)
-    return dict(counts)
-
-
-def counts_by_month(days: dict[str, Day], year: int) -> dict[int, int]:
-    counts: dict[int, int] = defaultdict(int)
-    for key, day in days.items():
-        if int(key[:4]) == year:
-            counts[int(key[5:7])] += len(day.captures)
-    return dict(counts)

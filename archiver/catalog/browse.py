@@ -177,6 +177,19 @@ def captures_since(catalog: Catalog, after_rowid: int, size: int) -> list[tuple[
     return [(int(row["rowid_"]), _from_row(row)) for row in rows]
 
 
+def captures_at_rowids(catalog: Catalog, rowids: list[int]) -> list[tuple[int, Capture]]:
+    """The captures at these rowids, for those there are (see ``captures_since``)."""
+    if not rowids:
+        return []
+    # dialect: sqlite (rowid: the insertion order of captures, whose key is text)
+    rows = catalog.conn.execute(
+        _SELECT.replace("SELECT c.*,", "SELECT c.rowid AS rowid_, c.*,", 1)
+        + f" WHERE c.rowid IN ({', '.join('?' * len(rowids))})",
+        rowids,
+    ).fetchall()
+    return [(int(row["rowid_"]), _from_row(row)) for row in rows]
+
+
 def make_read_only(catalog: Catalog) -> None:
     """No statement on this connection may write (the web view's pages only read)."""
     if catalog.dialect == "postgresql":

@@ -8,6 +8,7 @@ such as 删除, is the phrase of those two tokens and finds them side by side.""
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,13 @@ CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(
     tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE TABLE IF NOT EXISTS progress (id INTEGER PRIMARY KEY CHECK (id = 1), last_rowid INTEGER);
+-- Catalog rowids the index passed with no capture there yet: on PostgreSQL a capture
+-- numbered before another may be committed after it (by another worker), and is added
+-- when it appears; a gap still empty after GAP_SECONDS (a rollback, a deletion) is let go.
+CREATE TABLE IF NOT EXISTS gaps (rowid INTEGER PRIMARY KEY, noted REAL NOT NULL);
 """
+GAP_SECONDS = 3600.0
+GAPS_NOTED = 10_000  # at most this many a batch: a larger hole is deleted captures
 
 
 RANKED = 1000  # the newest matches ordered by relevance; older ones only by time
@@ -55,22 +62,55 @@ class SearchIndex:
         row = self.conn.execute("SELECT last_rowid FROM progress WHERE id = 1").fetchone()
         return int(row[0]) if row else 0
 
-    def add(self, docs: list[tuple[str, str, str, str, str]], since: int, last_rowid: int) -> bool:
+    def add(
+        self, docs: list[tuple[str, str, str, str, str]], since: int, last_rowid: int,
+        missing: list[int] = (),  # type: ignore[assignment]
+    ) -> bool:  # fmt: skip
         """Add (capture id, time, url, title, body) rows, all segmented, read from the
-        catalog after ``since``, and note that the index now reaches ``last_rowid``; one
-        transaction. False, and nothing added, when another process (a crawl, ``serve``)
-        moved the index on since it was read: those captures are in it already."""
+        catalog after ``since``, and note that the index now reaches ``last_rowid``, with
+        the rowids it passed and found no capture at (``missing``); one transaction.
+        False, and nothing added, when another process (a crawl, ``serve``) moved the
+        index on since it was read: those captures are in it already."""
         with self.conn:
             self.conn.execute("BEGIN IMMEDIATE")  # the progress read and written under one lock
             if self.last_rowid() != since:
                 return False
             self.conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?)", docs)
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO gaps (rowid, noted) VALUES (?, ?)",
+                [(rowid, time.time()) for rowid in missing[:GAPS_NOTED]],
+            )
             self.conn.execute(
                 "INSERT INTO progress (id, last_rowid) VALUES (1, ?)"
                 " ON CONFLICT (id) DO UPDATE SET last_rowid = excluded.last_rowid",
                 (last_rowid,),
             )
         return True
+
+    def gaps(self) -> list[int]:
+        """The rowids passed with no capture, noted less than ``GAP_SECONDS`` ago (older
+        ones are let go)."""
+        with self.conn:
+            self.conn.execute("DELETE FROM gaps WHERE noted < ?", (time.time() - GAP_SECONDS,))
+        return [row[0] for row in self.conn.execute("SELECT rowid FROM gaps ORDER BY rowid")]
+
+    def fill(self, found: dict[int, tuple[str, str, str, str, str] | None]) -> int:
+        """Add the documents of captures that have appeared at gaps (by rowid; None for
+        a failed fetch, which has none), each only if its gap is still open (another
+        process may have filled it); how many gaps were filled."""
+        if not found:
+            return 0
+        with self.conn:
+            self.conn.execute("BEGIN IMMEDIATE")
+            marks = ", ".join("?" * len(found))
+            still = [row[0] for row in self.conn.execute(
+                f"SELECT rowid FROM gaps WHERE rowid IN ({marks})", list(found)
+            )]  # fmt: skip
+            self.conn.executemany(
+                "INSERT INTO docs VALUES (?, ?, ?, ?, ?)", [found[r] for r in still if found[r]]
+            )
+            self.conn.execute(f"DELETE FROM gaps WHERE rowid IN ({marks})", list(found))
+        return len(still)
 
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM docs").fetchone()[0])

@@ -16,10 +16,10 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from archiver.catalog.browse import captures_since
+from archiver.catalog.browse import captures_at_rowids, captures_since
 from archiver.catalog.captures import Capture
 from archiver.catalog.db import Catalog
-from archiver.catalog.searchindex import SearchIndex
+from archiver.catalog.searchindex import GAPS_NOTED, SearchIndex
 from archiver.errors import ArchiverError
 from archiver.urls import display_iri
 from archiver.web.content import show
@@ -64,13 +64,26 @@ def _add_new(catalog: Catalog, path: Path, progress: Callable[[int], None] | Non
     with _LOCK:
         index = SearchIndex(path, writable=True)
         try:
+            gaps = index.gaps()
+            for start in range(0, len(gaps), BATCH):
+                found = captures_at_rowids(catalog, gaps[start : start + BATCH])
+                added += index.fill({rowid: _doc(catalog, c) for rowid, c in found})
             while True:
                 since = index.last_rowid()
                 batch = captures_since(catalog, since, BATCH)
                 if not batch:
                     return added
-                docs = [_doc(catalog, capture) for _, capture in batch if capture.state != "failed"]
-                if not index.add(docs, since, batch[-1][0]):
+                docs = [d for _, c in batch if (d := _doc(catalog, c)) is not None]
+                last = batch[-1][0]
+                # Rowids passed with no capture: one may yet be committed (PostgreSQL
+                # numbers rows when they are written, not when they are committed).
+                # A hole larger than GAPS_NOTED is deleted captures, not ones in flight.
+                seen = {rowid for rowid, _ in batch}
+                holes = last - since - len(batch)
+                missing = [r for r in range(since + 1, last) if r not in seen] if (
+                    0 < holes <= GAPS_NOTED
+                ) else []  # fmt: skip
+                if not index.add(docs, since, last, missing):
                     continue  # another process added these: carry on from where it stopped
                 added += len(docs)
                 if progress:
@@ -79,8 +92,11 @@ def _add_new(catalog: Catalog, path: Path, progress: Callable[[int], None] | Non
             index.close()
 
 
-def _doc(catalog: Catalog, capture: Capture) -> tuple[str, str, str, str, str]:
-    """A capture as the index holds it: id, time, and its URL, title and text segmented."""
+def _doc(catalog: Catalog, capture: Capture) -> tuple[str, str, str, str, str] | None:
+    """A capture as the index holds it: id, time, and its URL, title and text segmented;
+    None for a failed fetch."""
+    if capture.state == "failed":
+        return None
     text, title = "", capture.title or ""
     if capture.mime and ("html" in capture.mime or "text/" in capture.mime):
         try:

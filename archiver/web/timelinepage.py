@@ -47,6 +47,9 @@ def timeline():  # type: ignore[no-untyped-def]
     common = {
         "url": url, "years": years, "by_year": by_year, "total": sum(by_year.values()),
         "states": STATES, "legend": {k: v for k, v in STATES.items() if k != "captured"},
+        # Each day's link, built once: url_for for each of hundreds of days costs more
+        # than reading their captures.
+        "day_link": url_for("timeline", url=url) + "&day=",
     }  # fmt: skip
     if not years:
         return render_template("timeline.html", view=None, **common)

@@ -18,7 +18,7 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-INTERVAL = 120.0  # seconds between runs while the crawl goes on
+INTERVAL = 30.0  # seconds between runs while the crawl goes on
 
 
 class SearchIndexer:

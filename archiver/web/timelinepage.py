@@ -16,6 +16,7 @@ from archiver.catalog.browse import (
     url_history,
 )
 from archiver.catalog.captures import get_capture
+from archiver.catalog.db import Catalog
 from archiver.urls import normalize_url, surt_key
 from archiver.web.calendar import STATES, Day, by_day, month_grid, neighbours
 from archiver.web.capturepage import cited
@@ -78,12 +79,14 @@ def timeline():  # type: ignore[no-untyped-def]
     )  # fmt: skip
 
 
-def _days(cat, surt: str, start: str, end: str) -> dict[str, Day]:  # type: ignore[no-untyped-def]
+def _days(cat: Catalog, surt: str, start: str, end: str) -> dict[str, Day]:
     history = url_history(cat, surt, since=start, until=end)
     return by_day(history, payload_before(cat, surt, start))
 
 
-def _around(cat, surt: str, day: str, days: dict[str, Day]) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
+def _around(
+    cat: Catalog, surt: str, day: str, days: dict[str, Day]
+) -> tuple[str | None, str | None]:
     """The days with captures just before and just after ``day``, which may be in
     another month."""
     earlier, later = neighbours(sorted(days), day)

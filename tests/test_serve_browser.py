@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,8 +57,8 @@ def browser():  # type: ignore[no-untyped-def]
         launched.close()
 
 
-@pytest.fixture
-def page(browser, site):  # type: ignore[no-untyped-def]
+@contextmanager
+def checked_page(browser):  # type: ignore[no-untyped-def]
     """A page whose every request is checked: loopback ones go on, others are refused
     and remembered (the test fails on them)."""
     context = browser.new_context(
@@ -83,6 +84,12 @@ def page(browser, site):  # type: ignore[no-untyped-def]
     context.close()
     assert off_loopback == [], f"requests left 127.0.0.1: {off_loopback}"
     assert refused == [], refused
+
+
+@pytest.fixture
+def page(browser, site):  # type: ignore[no-untyped-def]
+    with checked_page(browser) as opened:
+        yield opened
 
 
 def shoot(page, shots: Path, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -178,6 +185,58 @@ def test_the_calendar_shows_the_states_and_the_event_day(site, page):
     listed = page.locator("ul.day-captures li").all_inner_texts()
     assert len(listed) == len(captures_of(home, site_url + POST[1:]))
     assert any("event: removed" in line for line in listed)
+
+
+def test_the_calendar_month_by_month(browser, tmp_path, monkeypatch):
+    """Year, then month, then day, with the states, the events and the links between."""
+    import calendar_archive
+
+    from archiver.web.calendar import STATES
+
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    with own_database(monkeypatch):
+        home, url, _ = calendar_archive.build(tmp_path)
+        with serving(home) as base, checked_page(browser) as page:
+            page.goto(f"{base}/timeline?url={url}&year=2026")
+            shoot(page, shots, "timeline-year")
+            page.get_by_role("link", name="January").click()
+            page.wait_for_url("**month=2026-01")
+            shoot(page, shots, "timeline-month")
+            cells = page.locator("table.month td[data-day]")
+            assert [cells.nth(i).get_attribute("data-state") for i in range(cells.count())] == (
+                calendar_archive.STATES[1:5]
+            )
+            gone = page.locator("td[data-day='2026-01-19']")
+            assert gone.get_attribute("data-event") == "gone" and "★ gone" in gone.inner_text()
+            # Colour is not the only sign: each day shows its mark and its state in
+            # words, and the legend pairs each colour with its mark.
+            for i in range(cells.count()):
+                state = cells.nth(i).get_attribute("data-state")
+                assert f"{STATES[state][0]}" in cells.nth(i).inner_text()
+                assert state in cells.nth(i).inner_text()
+            legend = page.locator(".legend").inner_text()
+            for mark, word in [("○", "unchanged"), ("●", "captured or changed"),
+                               ("✕", "gone"), ("■", "blocked"), ("?", "suspect"),
+                               ("⊘", "removed"), ("★", "an event began")]:  # fmt: skip
+                assert f"{mark} {word}" in legend
+            page.get_by_role("link", name="2026-02 →").click()
+            page.wait_for_url("**month=2026-02")
+            removed = page.locator("td[data-day='2026-02-09']")
+            assert removed.get_attribute("data-state") == "removed"
+            removed.locator("a").click()
+            page.wait_for_url("**day=2026-02-09")
+            shoot(page, shots, "timeline-day")
+            assert page.locator("ul.day-captures li").count() == 1
+            assert "event: removed" in page.locator("ul.day-captures").inner_text()
+            page.get_by_role("link", name="← 2026-02-02").click()
+            page.wait_for_url("**day=2026-02-02")
+            assert page.locator("a[aria-current=date]").inner_text().startswith("2")
+            page.get_by_role("link", name="↑ 2026").click()
+            page.wait_for_url("**year=2026")
+            page.get_by_role("link", name="← 2025").click()
+            page.wait_for_url("**year=2025")
+            assert page.locator("td[data-day]").all_inner_texts() == ["20 ●"]
 
 
 def test_the_diff_shows_the_edit(site, page):

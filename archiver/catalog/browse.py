@@ -76,18 +76,65 @@ class Observed:
     event_kind: str | None  # the event this capture is the first absent one of
 
 
-def url_history(catalog: Catalog, surt: str) -> list[Observed]:
-    """Every capture of the URL (by SURT) oldest first, with its classification and the
-    event it begins, if any."""
-    rows = catalog.conn.execute(
+def url_history(
+    catalog: Catalog, surt: str, *, since: str | None = None, until: str | None = None
+) -> list[Observed]:
+    """The captures of the URL (by SURT) oldest first, from ``since`` to before ``until``
+    (catalog times) when given, with their classification and the event each begins."""
+    sql = (
         "SELECT c.id, c.captured_at, c.state, c.http_status, c.payload_digest, c.quality,"
         " (SELECT s.status FROM seed_status s WHERE s.capture_id = c.id"
         "  ORDER BY s.id DESC LIMIT 1),"
         " (SELECT e.kind FROM events e WHERE e.first_absent = c.id ORDER BY e.id LIMIT 1)"
-        " FROM captures c WHERE c.surt = ? ORDER BY c.captured_at, c.id",
+        " FROM captures c WHERE c.surt = ?"
+    )
+    params: list[object] = [surt]
+    if since is not None:
+        sql += " AND c.captured_at >= ?"
+        params.append(since)
+    if until is not None:
+        sql += " AND c.captured_at < ?"
+        params.append(until)
+    rows = catalog.conn.execute(sql + " ORDER BY c.captured_at, c.id", params)
+    return [Observed(*row) for row in rows]
+
+
+def capture_months(catalog: Catalog, surt: str) -> list[tuple[str, int]]:
+    """The months (``YYYY-MM``) with captures of the URL, oldest first, and how many each
+    has: read from the (surt, captured_at) index alone."""
+    rows = catalog.conn.execute(
+        "SELECT substr(captured_at, 1, 7) AS month, COUNT(*) FROM captures WHERE surt = ?"
+        " GROUP BY substr(captured_at, 1, 7) ORDER BY month",
         (surt,),
     )
-    return [Observed(*row) for row in rows]
+    return [(row[0], int(row[1])) for row in rows]
+
+
+def day_with_captures(
+    catalog: Catalog, surt: str, *, before: str | None = None, after: str | None = None
+) -> str | None:
+    """The time of the URL's latest capture before ``before``, or of its earliest after
+    ``after`` (catalog times, compared as text)."""
+    if before is not None:
+        sql, bound = "captured_at < ? ORDER BY captured_at DESC", before
+    else:
+        sql, bound = "captured_at > ? ORDER BY captured_at", after
+    row = catalog.conn.execute(
+        f"SELECT captured_at FROM captures WHERE surt = ? AND {sql} LIMIT 1", (surt, bound)
+    ).fetchone()
+    return row[0] if row else None
+
+
+def payload_before(catalog: Catalog, surt: str, at: str) -> str | None:
+    """The payload digest of the URL's latest successful capture before ``at``: what the
+    first capture shown from ``at`` on is compared with."""
+    row = catalog.conn.execute(
+        "SELECT payload_digest FROM captures WHERE surt = ? AND captured_at < ?"
+        " AND state = 'ok' AND payload_digest IS NOT NULL AND COALESCE(http_status, 0) < 300"
+        " ORDER BY captured_at DESC, id DESC LIMIT 1",
+        (surt, at),
+    ).fetchone()
+    return row[0] if row else None
 
 
 def previous_different(catalog: Catalog, capture: Capture) -> str | None:
@@ -126,6 +173,19 @@ def captures_since(catalog: Catalog, after_rowid: int, size: int) -> list[tuple[
         _SELECT.replace("SELECT c.*,", "SELECT c.rowid AS rowid_, c.*,", 1)
         + f" WHERE c.rowid > ? ORDER BY c.rowid LIMIT {int(size)}",
         (after_rowid,),
+    ).fetchall()
+    return [(int(row["rowid_"]), _from_row(row)) for row in rows]
+
+
+def captures_at_rowids(catalog: Catalog, rowids: list[int]) -> list[tuple[int, Capture]]:
+    """The captures at these rowids, for those there are (see ``captures_since``)."""
+    if not rowids:
+        return []
+    # dialect: sqlite (rowid: the insertion order of captures, whose key is text)
+    rows = catalog.conn.execute(
+        _SELECT.replace("SELECT c.*,", "SELECT c.rowid AS rowid_, c.*,", 1)
+        + f" WHERE c.rowid IN ({', '.join('?' * len(rowids))})",
+        rowids,
     ).fetchall()
     return [(int(row["rowid_"]), _from_row(row)) for row in rows]
 

@@ -50,7 +50,7 @@ def serve(obj, port: int, bind: str, public: bool, host_names: tuple[str, ...], 
     from werkzeug.serving import make_server
 
     from archiver.web.app import create_app
-    from archiver.web.searchfeed import catch_up, index_path
+    from archiver.web.searchfeed import catch_up, follow, index_path
 
     token = os.environ.get(TOKEN_ENV) or None
     if not _is_loopback(bind) and not public:
@@ -69,8 +69,16 @@ def serve(obj, port: int, bind: str, public: bool, host_names: tuple[str, ...], 
             "--host-name is for --public: on loopback only loopback names are served"
         )
     catalog = obj.catalog()
-    added = catch_up(catalog, index_path(obj.home.root))
-    click.echo(f"search index: {added} new capture(s) indexed")
+    try:
+        added = catch_up(catalog, index_path(obj.home.root))
+        click.echo(f"search index: {added} new capture(s) indexed")
+    except ArchiverError as exc:  # the other pages work without it
+        click.echo(f"search index: off, as {exc}")
+    following = threading.Event()
+    threading.Thread(
+        target=follow, args=(obj.home.catalog_location, index_path(obj.home.root), following),
+        daemon=True,
+    ).start()  # fmt: skip
     allowed = {"127.0.0.1", "localhost", "::1", bind, *host_names}
     replayer, replay_origin = None, None
     if public:
@@ -96,6 +104,7 @@ def serve(obj, port: int, bind: str, public: bool, host_names: tuple[str, ...], 
     except KeyboardInterrupt:
         pass
     finally:
+        following.set()
         server.server_close()
         if replayer is not None:
             replayer.shutdown()

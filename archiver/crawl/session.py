@@ -31,6 +31,7 @@ from archiver.catalog.jobs import finish_job, get_job
 from archiver.crawl import hostheaders, profilecookies
 from archiver.crawl.config import CrawlConfig
 from archiver.crawl.delay import HostHolds
+from archiver.crawl.indexer import SearchIndexer
 from archiver.crawl.meta import (
     EVIDENCE,
     HELD,
@@ -105,6 +106,7 @@ class ArchiveSession:
         )
         self.recorder.store_closed = self.uploader.submit
         self.stamper = Stamper(home.catalog_location, self.store, config.job_name)
+        self.indexer = SearchIndexer(home.catalog_location, home.root, crawler.stats)
         host_headers = crawler.settings.get(hostheaders.SETTING)
         if host_headers:
             self.recorder.given_headers = host_headers.pairs()
@@ -367,6 +369,7 @@ class ArchiveSession:
         self._commit_task = task.LoopingCall(self._commit_if_due)
         self._commit_task.start(self.recorder.commit_seconds, now=False)
         self.stamper.start()
+        self.indexer.start()
         if self.shared is not None:
             feed = task.LoopingCall(self._feed_shared, spider)
             feed.start(0.25, now=False)
@@ -477,6 +480,10 @@ class ArchiveSession:
                 await self.stamper.close()
             except Exception:  # what is not stamped is left pending, for 'archiver stamp'
                 logger.exception("the last timestamps were not asked for")
+            try:
+                await self.indexer.close()
+            except Exception:  # the index is rebuildable: it never fails the crawl
+                logger.exception("the search index was not caught up")
         finally:
             self._finish(reason)
 

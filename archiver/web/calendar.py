@@ -1,10 +1,10 @@
-"""A URL's captures as a calendar, the Wayback Machine's way: a year of months, each day
-marked by what was seen that day (the worst of it) and whether an event began."""
+"""A URL's captures as a calendar, the Wayback Machine's way: a year of months, then a
+month of days, then a day's captures; each day marked by what was seen that day (the
+most telling of it) and whether an event began."""
 
 from __future__ import annotations
 
 import calendar as cal
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from archiver.catalog.browse import Observed
@@ -54,10 +54,10 @@ class Day:
         return min(self.states, key=_RANK.index) if self.states else None
 
 
-def by_day(history: list[Observed]) -> dict[str, Day]:
-    """Days (``YYYY-MM-DD``) with captures."""
+def by_day(history: list[Observed], previous: str | None = None) -> dict[str, Day]:
+    """Days (``YYYY-MM-DD``) with captures; ``previous`` is the payload digest of the
+    capture before the first one in ``history``, if any."""
     days: dict[str, Day] = {}
-    previous = None
     for seen in history:
         key = seen.captured_at[:10]
         day = days.setdefault(key, Day(int(key[8:10])))
@@ -76,13 +76,9 @@ def month_grid(year: int, month: int) -> list[list[int]]:
     return cal.Calendar(firstweekday=0).monthdayscalendar(year, month)
 
 
-def years_of(days: dict[str, Day]) -> list[int]:
-    return sorted({int(key[:4]) for key in days})
-
-
-def counts_by_month(days: dict[str, Day], year: int) -> dict[int, int]:
-    counts: dict[int, int] = defaultdict(int)
-    for key, day in days.items():
-        if int(key[:4]) == year:
-            counts[int(key[5:7])] += len(day.captures)
-    return dict(counts)
+def neighbours(keys: list[str], key: str) -> tuple[str | None, str | None]:
+    """The keys just before and just after ``key`` in the sorted ``keys`` (``key`` itself
+    need not be one of them)."""
+    earlier = [k for k in keys if k < key]
+    later = [k for k in keys if k > key]
+    return (earlier[-1] if earlier else None, later[0] if later else None)

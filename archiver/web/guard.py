@@ -16,11 +16,30 @@ TOKEN_COOKIE = "archiver_token"
 
 
 def host_name(host: str) -> str:
-    """``HOST[:PORT]`` without the port, lower case (IPv6 without brackets)."""
+    """``HOST[:PORT]`` without the port, lower case (IPv6 without brackets); empty when
+    what follows the name is not a port (``127.0.0.1:x.example`` names no loopback host)."""
     host = host.strip().lower()
     if host.startswith("["):
-        return host[1 : host.find("]")]
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+        name, _, rest = host[1:].partition("]")
+    elif host.count(":") == 1:
+        name, rest = host.split(":")[0], ":" + host.split(":")[1]
+    else:
+        name, rest = host, ""
+    if rest and not (rest.startswith(":") and rest[1:].isdigit()):
+        return ""
+    return name
+
+
+def refused_host(allowed: set[str]) -> Response | None:
+    """A plain 400 for a request whose ``Host`` is not one of ``allowed`` (read from the
+    request as sent: Werkzeug refuses to parse a malformed one, and the app's pages, which
+    build links from it, cannot be shown for it)."""
+    given = request.environ.get("HTTP_HOST", "")
+    if host_name(given) in allowed:
+        return None
+    return Response(
+        f"this server does not answer for the host {given!r}\n", 400, mimetype="text/plain"
+    )
 
 
 class Guard:
@@ -36,8 +55,9 @@ class Guard:
         app.jinja_env.globals["csrf_token"] = self.csrf
 
     def _check(self) -> Response | None:
-        if host_name(request.host) not in self.allowed_hosts:
-            abort(400, f"this server does not answer for the host {request.host!r}")
+        refused = refused_host(self.allowed_hosts)
+        if refused is not None:
+            return refused
         if self.token is not None:
             given = request.args.get("token")
             if given is not None and hmac.compare_digest(given, self.token):

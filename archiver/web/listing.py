@@ -8,12 +8,12 @@ from flask import Flask, render_template, request
 
 from archiver.catalog.browse import Filters, page_of_captures
 from archiver.catalog.db import iso_ms
-from archiver.catalog.searchindex import SearchIndex
+from archiver.catalog.searchindex import RANKED, SearchIndex
 from archiver.errors import ArchiverError
 from archiver.research.dates import parse_when
 from archiver.urls import normalize_url, surt_key
 from archiver.web.requestctx import catalog, home_root
-from archiver.web.searchfeed import catch_up, index_path
+from archiver.web.searchfeed import exists, index_path
 from archiver.web.segment import fts_query
 
 PAGE = 50
@@ -83,6 +83,9 @@ def _looks_like_url(text: str) -> bool:
 def search_page():  # type: ignore[no-untyped-def]
     typed = request.args.get("q", "").strip()
     page = int(request.args["page"]) if request.args.get("page", "").isdigit() else 0
+    order = request.args.get("sort", "relevance")
+    if order not in ("relevance", "newest"):
+        raise ArchiverError(f"sort={order!r} is not an order: write sort=relevance or sort=newest")
     hits, prefix_rows, error = [], [], None
     if typed and _looks_like_url(typed):
         url = typed if "://" in typed else "http://" + typed
@@ -95,15 +98,21 @@ def search_page():  # type: ignore[no-untyped-def]
         if match is None:
             error = "type a word, a phrase in quotes, or a URL"
         else:
+            # Not caught up here: a search never waits for captures to be read (crawls
+            # and serve's own thread keep the index up to date).
             path = index_path(home_root())
-            catch_up(catalog(), path)  # what landed since the last search is found too
+            if not exists(path):
+                raise ArchiverError(
+                    f"there is no search index ({path}): make it with 'archiver index --search'"
+                )
             index = SearchIndex(path)
             try:
-                hits = index.search(match, limit=PAGE + 1, offset=page * PAGE)
+                find = index.search if order == "newest" else index.ranked
+                hits = find(match, limit=PAGE + 1, offset=page * PAGE)
             finally:
                 index.close()
     more = len(hits) > PAGE
     return render_template(
         "search.html", q=typed, hits=hits[:PAGE], prefix_rows=prefix_rows, error=error,
-        next_page=page + 1 if more else None,
+        next_page=page + 1 if more else None, order=order, ranked=RANKED,
     )  # fmt: skip

@@ -21,8 +21,8 @@ from archiver.jobs.stores import job_s3_options
 from archiver.research.export.package import export_wacz
 from archiver.research.export.selection import Selection
 from archiver.research.timetravel import timestamp14
-from archiver.web.guard import host_name
-from archiver.web.requestctx import close_catalogs, writable_catalog
+from archiver.web.guard import host_name, refused_host
+from archiver.web.requestctx import catalog, close_catalogs, writable_catalog
 
 RWP_ENV = "ARCHIVER_REPLAYWEB_DIR"
 RWP_VERSION = "2.5.3"
@@ -62,8 +62,7 @@ def create_replay_app(home, rwp: Path, allowed_hosts: set[str]) -> Flask:  # typ
 
     @app.before_request
     def loopback_names_only():  # type: ignore[no-untyped-def]
-        if host_name(request.host) not in hosts:
-            abort(400)
+        return refused_host(hosts)
 
     @app.after_request
     def isolated(response):  # type: ignore[no-untyped-def]
@@ -86,7 +85,7 @@ def create_replay_app(home, rwp: Path, allowed_hosts: set[str]) -> Flask:  # typ
 
     @app.get("/embed/<capture_id>")
     def embed(capture_id: str):  # type: ignore[no-untyped-def]
-        capture = get_capture(writable_catalog(), capture_id)
+        capture = get_capture(catalog(), capture_id)
         page = EMBED.format(
             capture_id=capture.id,
             source=html.escape(f"{request.host_url}wacz/{capture.id}.wacz"),
@@ -97,20 +96,25 @@ def create_replay_app(home, rwp: Path, allowed_hosts: set[str]) -> Flask:  # typ
 
     @app.get("/wacz/<capture_id>.wacz")
     def wacz(capture_id: str):  # type: ignore[no-untyped-def]
-        catalog = writable_catalog()
-        capture = get_capture(catalog, capture_id)
+        # Only ReplayWeb.page on this origin asks for a package: another site the
+        # reader has open cannot have one made (a browser says where a request is from).
+        if request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin":
+            abort(403)
+        # Writable for the export's temporary table only: it writes nothing else.
+        writable = writable_catalog()
+        capture = get_capture(writable, capture_id)
         target = cache / f"{capture.id}.wacz"
         with lock:  # one package a capture, made once
             if not target.exists():
                 export_wacz(
-                    catalog,
+                    writable,
                     Selection(
                         *exports.where_ids([capture.id]),
                         f"capture {capture.id}",
                         main_url=capture.url,
                     ),
                     target,
-                    s3_for_job=lambda job: job_s3_options(catalog, job),
+                    s3_for_job=lambda job: job_s3_options(writable, job),
                     title=f"capture {capture.id}",
                 )
         return send_file(target, mimetype="application/wacz", conditional=True)

@@ -108,7 +108,11 @@ def test_actions_need_the_csrf_token_and_their_own_origin(archive):
         assert request(base, "POST", "/seeds", body=signed)[0] == 403  # no Origin nor Referer
         for action in ("/c/YWX6-TDMT/verify", "/c/YWX6-TDMT/export", "/events/1/evidence"):
             assert request(base, "POST", action, headers=origin, body="csrf=x")[0] == 403
-        status, _, answer = request(base, "POST", "/seeds", headers=origin, body=signed)
+        lookalike = {"Origin": base.replace("127.0.0.1", "127.0.0.1.evil.example")}
+        assert request(base, "POST", "/seeds", headers=lookalike, body=signed)[0] == 403
+        # Behind a reverse proxy that ends TLS the browser's origin is https: the same host.
+        behind_tls = {"Origin": base.replace("http://", "https://")}
+        status, _, answer = request(base, "POST", "/seeds", headers=behind_tls, body=signed)
         assert status == 303, page
         listed = archiver(archive, "seeds", "list")
         assert "https://example.org/csrf-test" in listed.stdout

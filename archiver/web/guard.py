@@ -80,15 +80,14 @@ class Guard:
         return None
 
     def _same_origin(self) -> bool:
-        own = f"{request.scheme}://{request.host}".lower()
-        origin = request.headers.get("Origin")
+        """The form was posted from a page of this server: its Origin (or Referer) names
+        this host. Either scheme: behind a reverse proxy that ends TLS, the browser's
+        origin is https while this server is spoken to over http."""
+        origin = request.headers.get("Origin") or request.headers.get("Referer")
         if origin is None:
-            referer = request.headers.get("Referer")
-            if referer is None:
-                return False
-            parts = urlsplit(referer)
-            origin = f"{parts.scheme}://{parts.netloc}"
-        return origin.lower() == own
+            return False
+        parts = urlsplit(origin)
+        return parts.scheme in ("http", "https") and parts.netloc.lower() == request.host.lower()
 
     def _headers(self, response: Response) -> Response:
         frames = self.frame_origin or "'none'"

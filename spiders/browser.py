@@ -22,7 +22,7 @@ from archiver.browser.launch import CONTEXT, SLOT
 from archiver.capture.context import Quality
 from archiver.catalog.frontier import extend_path
 from archiver.crawl.delay import DELAY
-from archiver.crawl.meta import CONFIRMS, EVIDENCE, META, OBSERVED, PageEvidence
+from archiver.crawl.meta import CONFIRMS, EVIDENCE, META, OBSERVED, VANTAGE, PageEvidence
 from archiver.spiders.decode import decoded_body
 from archiver.spiders.failures import describe_failure
 
@@ -104,6 +104,7 @@ class BrowserPages:
             page_meta=request.meta[META],
             max_redirects=self.session.config.max_redirects,
             page_seconds=self.session.config.browser.page_seconds,
+            vantage=request.meta.get(VANTAGE),
         )
         capture.started = time.monotonic()
         request.meta[CAPTURE] = capture
@@ -216,6 +217,10 @@ class BrowserPages:
         }  # fmt: skip
         if OBSERVED in request.meta:  # judged already, at a redirect to this page
             meta[OBSERVED] = request.meta[OBSERVED]
+        # Fetched again as it was: through the same vantage point, as the same profile.
+        for key in (VANTAGE, "cookiejar"):
+            if key in request.meta:
+                meta[key] = request.meta[key]
         return self.browser_request(Request(request.url, dont_filter=True, meta=meta))
 
     async def failed_browser(self, failure: Failure) -> list[Request] | None:

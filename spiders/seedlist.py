@@ -260,7 +260,6 @@ class SeedListSpider(BrowserPages, scrapy.Spider):
         if vantage is not None:
             request.meta[VANTAGE] = vantage
             self.session.vantage_of_host[urlsplit(entry.url).netloc] = vantage
-            return request  # the browser does not go through vantage points (README)
         if self.wants_browser(entry.url, entry.seed_id, entry.kind):
             return self.browser_request(request)
         return request

@@ -29,7 +29,7 @@ from scrapy.http import Request
 from archiver.capture.exchange import Exchange
 from archiver.catalog.frontier import extend_path
 from archiver.crawl.hostheaders import REDIRECTED_FROM
-from archiver.crawl.meta import META
+from archiver.crawl.meta import META, VANTAGE
 from archiver.crawl.tap import RECORDED
 from archiver.spiders.decode import ACCEPT_ENCODING, decoded_body
 from archiver.spiders.failures import describe_failure
@@ -72,6 +72,9 @@ class PageCapture:
     navigations: list[str] = field(default_factory=list)  # later main-frame GETs, not made
     started: float = 0.0  # time.monotonic() when the page opened: its time limit counts from here
     closed: bool = False  # the page is done: what it still asks for is not fetched
+    # The vantage point the page goes through: every request the browser makes with it
+    # (the tap's tunnel; the browser itself reaches no network, see archiver/browser).
+    vantage: str | None = None
 
     async def route(self, route: Any, browser_request: Any) -> None:
         """Playwright route handler: fetch through Scrapy, record, answer the browser."""
@@ -179,6 +182,7 @@ class PageCapture:
                 # browser showing it fetches it, like the requisites of any page.
                 "dont_obey_robotstxt": True,
                 PAGE: self,
+                **({VANTAGE: self.vantage} if self.vantage else {}),
                 # Not longer than the page has left (and never past the tap's own limit).
                 "download_timeout": max(1.0, self.page_seconds - (time.monotonic() - self.started)),
             },

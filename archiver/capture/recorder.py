@@ -17,6 +17,7 @@ import hashlib
 import io
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from archiver import SOFTWARE
@@ -109,6 +110,10 @@ class CaptureRecorder:
 
         Everything that can fail on odd input is worked out before the first byte is
         written, so records never land in a WARC without their catalog row."""
+        if ctx.vantage != exchange.vantage:
+            # How the bytes came is the tap's to say (a browser page's document is fetched
+            # by a request of its own, through the vantage point or not).
+            ctx = replace(ctx, vantage=exchange.vantage)
         if not exchange.has_response:
             exchange.discard()
             self.record_failure(

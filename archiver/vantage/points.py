@@ -119,13 +119,6 @@ def routes_for(
                 )
             route.credentials()  # its password variable must be set now, not mid-crawl
             routes[name] = route
-    browser = [seed for seed in seeds if seed.browser and (via or chosen_for[seed.id])]
-    if browser:
-        raise InvalidVantage(
-            f"seed {browser[0].id} is captured with a browser (--browser), and the browser"
-            " does not go through vantage points yet: crawl it with --via direct, or turn"
-            f" the browser off with 'archiver seeds edit {browser[0].id} --no-browser'"
-        )
     return routes
 
 

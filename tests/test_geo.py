@@ -229,9 +229,9 @@ def test_several_vantages_are_checked_before_anything_is_crawled(
         ("hk-1,nowhere", "--via: no vantage point named 'nowhere'; see them with 'archiver"
                          " vantage list', add one with 'archiver vantage add NAME --proxy URL',"
                          " or give --via direct"),
-        ("hk-1,", "--via 'hk-1,' has an empty name: list vantage points as hk-1,cn-1"
-                  " (direct for a direct connection)"),
-        ("hk-1,hk-1", "--via 'hk-1,hk-1' names 'hk-1' twice: give each vantage once"),
+        ("hk-1,", "invalid via 'hk-1,': an empty name in the list; list vantage points as"
+                  " hk-1,cn-1 (direct for a direct connection)"),
+        ("hk-1,hk-1", "invalid via 'hk-1,hk-1': a vantage point named twice"),
     ]:  # fmt: skip
         result = crawl(home, url, "--via", via)
         assert (result.returncode, result.stderr) == (1, f"Error: {message}\n")
@@ -242,3 +242,45 @@ def test_several_vantages_are_checked_before_anything_is_crawled(
     )
     assert origin.log == []
     assert ok(run_cli(home, "seeds", "list")).stdout.startswith("no seeds")
+
+
+def test_a_seeds_own_vantages_and_a_schedules_are_each_crawled_and_compared(
+    home: Path, origin: Origin, vantages: None
+) -> None:
+    news, same = origin.url + "news", origin.url + "same"
+    ok(run_cli(home, "seeds", "add", news, "--via", "hk-1,cn-1"))
+    ok(run_cli(home, "seeds", "add", same, "--via", "cn-1"))
+    ids = seed_ids(home)
+    listed = ok(run_cli(home, "seeds", "list")).stdout
+    assert ", via hk-1,cn-1\n" in listed and ", via cn-1\n" in listed
+    result = crawl(home, "--job", "own")  # each seed through its own vantage points
+    assert result.returncode == 0, result.stderr
+    assert "archiver: crawling via hk-1 as job own-hk-1\n" in result.stderr
+    assert "archiver: crawling via cn-1 as job own-cn-1\n" in result.stderr
+    rows = [row for row in captures(home).values() if row["url"] in (news, same)]
+    assert sorted((row["url"], row["job"]) for row in rows) == [
+        (news, "own-cn-1"), (news, "own-hk-1"), (same, "own-cn-1"),
+    ]  # fmt: skip
+    assert [(e["kind"], e["seed_id"]) for e in events(home)] == [("geo-blocked", ids[news])]
+
+    # A schedule's vantage points win over the seed's own: run-due captures from each.
+    edited = ok(run_cli(home, "seeds", "edit", str(ids[same]), "--via", "direct"))
+    assert edited.stdout.endswith(": via cn-1 -> direct\n")
+    ok(run_cli(home, "schedule", "set", "--seed", str(ids[same]), "--every", "1h",
+               "--via", "direct,hk-1"))  # fmt: skip
+    later = {**ENV, "ARCHIVER_NOW": "2100-01-01"}  # an hour and more after the crawl
+    due = run_cli(home, "run-due", "--profile", "test", env=later)
+    assert due.returncode == 0, due.stderr
+    assert {peer for peer, path in origin.log if path == "/same"} == {
+        SOCKS_VANTAGE, "127.0.0.1", HTTP_VANTAGE,
+    }  # fmt: skip
+    assert (
+        f"archiver: seed {ids[same]} from 2 vantage points: same (direct present, hk-1 present)\n"
+    ) in due.stderr
+    assert len(events(home)) == 1
+    result = run_cli(home, "seeds", "edit", str(ids[same]), "--via", "hk-1,nowhere")
+    assert (result.returncode, result.stderr) == (
+        1,
+        "Error: --via: no vantage point named 'nowhere'; see them with 'archiver vantage"
+        " list', add one with 'archiver vantage add NAME --proxy URL', or give --via direct\n",
+    )

@@ -237,7 +237,8 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
 
             chosen(catalog, vantage, "--via")  # before a seed is added for the URLs
     if len(vantages) > 1:
-        _crawl_from_each(ctx, catalog, name, vantages, specs, seed_ids, tags, as_json)
+        selected = _select(catalog, specs, seed_ids, tags)
+        _crawl_from_each(ctx, catalog, name, {seed.id: vantages for seed in selected}, selected)
         return
     resume = get_job(catalog, name) if job_exists(catalog, name) else None
     if submit and resume is not None:  # whatever its state: a submit never resumes
@@ -262,6 +263,16 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
         selected = get_seeds(catalog, resume.seed_ids)
     else:
         selected = _select(catalog, specs, seed_ids, tags)
+        if not vantages:  # each seed's own (or its schedule's): several for some?
+            from archiver.crawl.config import seed_vantages
+            from archiver.seedspec import vantages_of
+
+            scheduled = seed_vantages(scrapy_settings)
+            chosen = {s.id: vantages_of(scheduled.get(s.id) or s.via) for s in selected}
+            if any(len(names) > 1 for names in chosen.values()):
+                _check_several_vantages(submit, as_worker, header_for)
+                _crawl_from_each(ctx, catalog, name, chosen, selected)
+                return
     selected = sign_in(scrapy_settings, catalog, obj.home.root, selected)
     _set_routes(catalog, scrapy_settings, selected)
     if not as_worker and not scrapy_settings.get("ARCHIVER_OPERATOR"):
@@ -322,12 +333,13 @@ def _check_several_vantages(submit: bool, as_worker: bool, header_for) -> None: 
         )
 
 
-def _crawl_from_each(ctx, catalog, name, vantages, specs, seed_ids, tags, as_json) -> None:  # type: ignore[no-untyped-def]
-    """``--via a,b``: a job per vantage point, then their comparison (vantagecrawls.py)."""
-    from archiver.cli.vantagecrawls import crawl_each, job_names
+def _crawl_from_each(ctx, catalog, name, chosen, selected) -> None:  # type: ignore[no-untyped-def]
+    """Seeds captured from several vantage points (``--via a,b``, ``seeds add --via a,b``):
+    a job per vantage point, then their comparison (vantagecrawls.py)."""
+    from archiver.cli.vantagecrawls import crawl_each, plan
     from archiver.crawl.runner import build_settings
 
-    jobs = job_names(name, vantages)
+    jobs = plan(name, chosen, selected)
     params = ctx.params
     passed = ["--profile", params["profile"]]
     if params["store"]:
@@ -342,8 +354,7 @@ def _crawl_from_each(ctx, catalog, name, vantages, specs, seed_ids, tags, as_jso
         settings.get("ARCHIVER_EVENT_COMMAND") or None,
         settings.get("ARCHIVER_EVENT_WEBHOOK") or None,
     )
-    selected = _select(catalog, specs, seed_ids, tags)
-    code = crawl_each(ctx.obj, catalog, jobs, selected, passed, as_json, hooks)
+    code = crawl_each(ctx.obj, catalog, jobs, passed, params["as_json"], hooks)
     ctx.exit(code)
 
 

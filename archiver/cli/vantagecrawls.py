@@ -13,55 +13,55 @@ import json
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import click
 
 from archiver.catalog import Catalog
 from archiver.catalog.seeds import Seed
-from archiver.errors import InvalidVantage
-from archiver.seedspec import SeedFields
+from archiver.seedspec import DIRECT, SeedFields, vantages_of
 from archiver.watch.geo import Verdict, compare, shown
 from archiver.watch.hooks import notify
 
 
+@dataclass(frozen=True)
+class VantageJob:
+    """The job that crawls some seeds through one vantage point."""
+
+    vantage: str  # a name, or direct
+    name: str
+    seeds: list[Seed]
+
+
 def vantage_names(value: str) -> list[str]:
-    """``hk-1,direct,cn-1`` as vantage names (``direct`` for a direct connection), each
-    once; InvalidSeed for a name that is not one."""
-    names: list[str] = []
-    parts = value.split(",")
-    if len(parts) > 1 and not all(part.strip() for part in parts):
-        raise InvalidVantage(
-            f"--via {value!r} has an empty name: list vantage points as hk-1,cn-1 (direct for"
-            " a direct connection)"
-        )
-    for part in parts:
-        name = SeedFields.build({"via": part}).settings["via"] or "direct"
-        if name in names:
-            raise InvalidVantage(f"--via {value!r} names {name!r} twice: give each vantage once")
-        names.append(str(name))
-    return names
+    """``hk-1,direct,cn-1`` as vantage names (``direct`` for a direct connection)."""
+    return vantages_of(SeedFields.build({"via": value}).settings["via"])  # type: ignore[arg-type]
 
 
-def job_names(base: str, vantages: Sequence[str]) -> dict[str, str]:
-    """The job of each vantage point: the run's name and the vantage's."""
+def plan(base: str, chosen: Mapping[int, list[str]], seeds: Sequence[Seed]) -> list[VantageJob]:
+    """A job per vantage point the seeds are captured from (``chosen``: each seed's, by
+    id), named after the run and the vantage (``base-hk-1``), with the seeds it crawls."""
     from archiver.catalog.jobs import check_job_name
 
-    return {vantage: check_job_name(f"{base}-{vantage}") for vantage in vantages}
+    vantages = list(dict.fromkeys(v for seed in seeds for v in chosen[seed.id]))
+    return [
+        VantageJob(v, check_job_name(f"{base}-{v}"), [s for s in seeds if v in chosen[s.id]])
+        for v in vantages
+    ]
 
 
 def crawl_each(
     obj,  # type: ignore[no-untyped-def]
     catalog: Catalog,
-    jobs: dict[str, str],
-    seeds: Sequence[Seed],
+    jobs: Sequence[VantageJob],
     passed: Sequence[str],
     as_json: bool,
     hooks: tuple[str | None, str | None],
 ) -> int:
-    """Crawl ``seeds`` once through each vantage point (``jobs``: vantage to job name),
-    with the options ``passed`` on; then compare them. Returns the exit code: the first
-    failed job's, else 0."""
+    """Run each job through its vantage point with the options ``passed`` on; then
+    compare every seed captured from two vantage points or more. Returns the exit code:
+    the first failed job's, else 0."""
     stopped: list[int] = []
     running: list[subprocess.Popen[str]] = []
 
@@ -76,14 +76,14 @@ def crawl_each(
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     summaries, code = [], 0
     try:
-        for vantage, name in jobs.items():
+        for job in jobs:
             if stopped:
                 break
-            click.echo(f"archiver: crawling via {vantage} as job {name}", err=True)
+            click.echo(f"archiver: crawling via {job.vantage} as job {job.name}", err=True)
             command = [
                 sys.executable, "-m", "archiver", "--home", str(obj.home.root), "crawl",
-                "--job", name, "--via", vantage, *passed,
-                *(arg for seed in seeds for arg in ("--seed", str(seed.id))),
+                "--job", job.name, "--via", job.vantage, *passed,
+                *(arg for seed in job.seeds for arg in ("--seed", str(seed.id))),
             ]  # fmt: skip
             if as_json:
                 command.append("--json")
@@ -100,7 +100,7 @@ def crawl_each(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    verdicts = compare_seeds(catalog, seeds, list(jobs))
+    verdicts = compare_seeds(catalog, jobs)
     for verdict in verdicts:
         if verdict.event is not None:
             thread = notify(verdict.event, *hooks)
@@ -117,15 +117,21 @@ def crawl_each(
     return code or (130 if stopped else 0)
 
 
-def compare_seeds(
-    catalog: Catalog, seeds: Sequence[Seed], vantages: Sequence[str]
-) -> list[Verdict]:
-    """Compare each seed's latest observations from ``vantages``."""
-    keys = ["" if vantage == "direct" else vantage for vantage in vantages]
+def compare_seeds(catalog: Catalog, jobs: Sequence[VantageJob]) -> list[Verdict]:
+    """Compare each seed's latest observations from the vantage points it was crawled
+    through, when there are two or more."""
+    through: dict[int, list[str]] = {}
+    seeds: dict[int, Seed] = {}
+    for job in jobs:
+        for seed in job.seeds:
+            seeds[seed.id] = seed
+            through.setdefault(seed.id, []).append("" if job.vantage == DIRECT else job.vantage)
     verdicts = []
-    for seed in seeds:
+    for seed_id, vantages in through.items():
+        if len(vantages) < 2:
+            continue
         with catalog.transaction() as tx:
-            verdict = compare(tx, seed.id, seed.url, keys)
+            verdict = compare(tx, seed_id, seeds[seed_id].url, vantages)
         if verdict is not None:
             verdicts.append(verdict)
     return verdicts

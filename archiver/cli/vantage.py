@@ -119,16 +119,46 @@ def show(obj, name: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
 
 @vantage.command()
 @click.argument("name")
+@click.option(
+    "--force", is_flag=True,
+    help="Remove it even though seeds or schedules still name it (their crawls then fail"
+    " until they name another).",
+)  # fmt: skip
 @click.pass_obj
-def remove(obj, name: str) -> None:  # type: ignore[no-untyped-def]
+def remove(obj, name: str, force: bool) -> None:  # type: ignore[no-untyped-def]
     """Remove a vantage point. Captures already made through it keep their record of it.
+    One that seeds or schedules still name is kept, unless --force: a crawl never goes
+    direct instead, so their captures would fail until they name another.
 
     Example: archiver vantage remove hk-1
     """
+    from archiver.catalog.vantages import users_of
+    from archiver.errors import ArchiverError
     from archiver.vantage import points
 
-    row = points.remove(obj.catalog(), name)
+    catalog = obj.catalog()
+    row = points.find(catalog, name)
+    users = users_of(catalog, row.name)
+    named_by = [f"seed {seed_id}" for seed_id in users.seeds]
+    named_by += [f"the schedule of {what}" for what in users.schedules]
+    if named_by and not force:
+        fix = (
+            f"archiver seeds edit {users.seeds[0]} --via direct" if users.seeds
+            else "archiver schedule set ... --via direct"
+        )  # fmt: skip
+        raise ArchiverError(
+            f"vantage point {row.name!r} is still named by {', '.join(named_by)}, whose"
+            f" crawls would fail without it: give them another first ({fix}), or remove it"
+            " anyway with --force"
+        )
+    points.remove(catalog, row.name)
     click.echo(f"removed vantage point {row.name}")
+    if named_by:
+        click.echo(
+            f"archiver: warning: {', '.join(named_by)} still name {row.name!r}: their crawls"
+            " fail (no vantage point of that name) until they name another",
+            err=True,
+        )
 
 
 @vantage.command()

@@ -336,10 +336,12 @@ def _check_several_vantages(submit: bool, as_worker: bool, header_for) -> None: 
 def _crawl_from_each(ctx, catalog, name, chosen, selected) -> None:  # type: ignore[no-untyped-def]
     """Seeds captured from several vantage points (``--via a,b``, ``seeds add --via a,b``):
     a job per vantage point, then their comparison (vantagecrawls.py)."""
+    from archiver.cli.proxypasswords import ask_passwords
     from archiver.cli.vantagecrawls import crawl_each, plan
     from archiver.crawl.runner import build_settings
 
     jobs = plan(name, chosen, selected)
+    ask_passwords(catalog, [job.vantage for job in jobs])  # once, for every job
     params = ctx.params
     passed = ["--profile", params["profile"]]
     if params["store"]:
@@ -361,11 +363,14 @@ def _crawl_from_each(ctx, catalog, name, chosen, selected) -> None:  # type: ign
 def _set_routes(catalog: Catalog, scrapy_settings, selected) -> None:  # type: ignore[no-untyped-def]
     """Give the crawl the vantage points it goes through (ARCHIVER_VANTAGES), each checked
     now: a crawl never starts toward a proxy it cannot use."""
+    from archiver.cli.proxypasswords import ask_passwords
     from archiver.crawl.config import seed_vantages
     from archiver.vantage.points import routes_for
 
     via = scrapy_settings.get("ARCHIVER_VIA") or None
-    routes = routes_for(catalog, via, selected, seed_vantages(scrapy_settings))
+    scheduled = seed_vantages(scrapy_settings)
+    ask_passwords(catalog, [via] if via else [scheduled.get(s.id) or s.via for s in selected])
+    routes = routes_for(catalog, via, selected, scheduled)
     probe_url = scrapy_settings.get("ARCHIVER_EGRESS_PROBE_URL")
     if probe_url:
         from dataclasses import replace

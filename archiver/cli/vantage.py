@@ -10,6 +10,7 @@ import click
 from archiver.catalog.vantages import VantageRow
 from archiver.cli.jsonout import echo_json
 from archiver.vantage.proxyurl import parse_proxy
+from archiver.vantage.route import Route
 
 
 @click.group()
@@ -63,9 +64,17 @@ def add(obj, name: str, proxy: str, country: str | None, note: str, as_json: boo
     row = points.add(obj.catalog(create=True), checked)
     if as_json:
         echo_json(_json(row))
-        return
-    where = f" ({row.country})" if row.country else ""
-    click.echo(f"added vantage point {row.name}: {row.kind} {row.proxy}{where}")
+    else:
+        where = f" ({row.country})" if row.country else ""
+        click.echo(f"added vantage point {row.name}: {row.kind} {row.proxy}{where}")
+    route = Route.of(row)
+    if route.username and route.password_env is None:
+        click.echo(
+            f"archiver: note: no password for {route.username}: a crawl at a terminal asks"
+            " for it and keeps it for that run only (never stored); for unattended crawls"
+            f" (run-due, workers) give it as {route.username}:env:VARIABLE instead",
+            err=True,
+        )
 
 
 @vantage.command(name="list")
@@ -177,11 +186,13 @@ def test(obj, name: str, url: str | None) -> None:  # type: ignore[no-untyped-de
 
     Example: archiver vantage test hk-1 --url https://www.example.org/
     """
+    from archiver.cli.proxypasswords import ask_passwords
     from archiver.errors import ArchiverError
     from archiver.vantage import points, probe
-    from archiver.vantage.route import Route
 
-    route = Route.of(points.find(obj.catalog(), name))
+    catalog = obj.catalog()
+    route = Route.of(points.find(catalog, name))
+    ask_passwords(catalog, [route.name])  # at a terminal, when its variable is not set
     probe_url = os.environ.get(probe.PROBE_ENV, "").strip()
     if url is None and not probe_url:
         raise ArchiverError(

@@ -88,8 +88,9 @@ def crawl_each(
             if as_json:
                 command.append("--json")
             process = subprocess.Popen(
-                command, process_group=0, stdout=subprocess.PIPE if as_json else None, text=True
-            )
+                command, process_group=0, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE if as_json else None, text=True,
+            )  # fmt: skip
             running[:] = [process]
             out, _ = process.communicate()
             running.clear()

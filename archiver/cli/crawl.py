@@ -164,9 +164,10 @@ NO_OPERATOR = (
     " and exit without crawling.",
 )  # fmt: skip
 @click.option(
-    "--via", metavar="NAME",
+    "--via", metavar="NAME[,NAME]",
     help="Fetch everything through this vantage point (archiver vantage list); direct: no"
-    " proxy. Default: each seed's own (seeds add --via), else direct.",
+    " proxy; several (hk-1,cn-1): a job through each, then compared. Default: each seed's"
+    " own (seeds add --via), else direct.",
 )  # fmt: skip
 @click.option("--as-worker", is_flag=True, hidden=True)  # 'archiver worker' runs crawls so
 @click.option(
@@ -196,6 +197,9 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
     --via NAME fetches every URL through that vantage point (a proxy; see 'archiver
     vantage'); without it each seed goes through its own, and seeds without one go
     direct. A proxy that is down fails the fetch (reason proxy), never a direct fetch.
+    --via hk-1,cn-1 runs a job through each (JOB-hk-1, JOB-cn-1), then compares what
+    each saw of every seed: a confirmed difference is a geo-blocked or geo-different
+    event ('archiver events').
 
     --submit records the job for workers on any machine sharing the catalog
     ('archiver worker') instead of crawling. On a PostgreSQL catalog a crawl is one

@@ -67,9 +67,10 @@ def setting_options(command):  # type: ignore[no-untyped-def]
         click.option("--profile", metavar="NAME",
                      help="Crawl it signed in, as this login profile ('archiver profile';"
                      " none: signed out)."),
-        click.option("--via", metavar="NAME",
+        click.option("--via", metavar="NAME[,NAME]",
                      help="Fetch it through this vantage point (archiver vantage list);"
-                     " direct: no proxy (the default)."),
+                     " direct: no proxy (the default); several (hk-1,cn-1): from each, and"
+                     " compared."),
     )):  # fmt: skip
         command = option(command)
     return command

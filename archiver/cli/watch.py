@@ -70,8 +70,9 @@ def schedule() -> None:
 @click.option("--rrule", help="An RFC 5545 RRULE, e.g. 'FREQ=HOURLY;INTERVAL=6'.")
 @click.option("--ladder", help="High-risk seeds: recapture this long after the first "
               "capture, rung by rung, e.g. 10m,1h,6h,1d,7d.")  # fmt: skip
-@click.option("--via", metavar="NAME", help="Recapture through this vantage point (archiver"
-              " vantage list); direct: no proxy. Default: each seed's own.")  # fmt: skip
+@click.option("--via", metavar="NAME[,NAME]", help="Recapture through this vantage point"
+              " (archiver vantage list); direct: no proxy; several (hk-1,cn-1): from each,"
+              " and compared. Default: each seed's own.")  # fmt: skip
 @click.pass_obj
 def schedule_set(obj, seed_id, tag, every, rrule, ladder, via) -> None:  # type: ignore[no-untyped-def]
     """Create or replace the schedule of a seed or a tag.

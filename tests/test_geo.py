@@ -7,11 +7,14 @@ The origin serves ``/news`` to the HTTP vantage and a 451 to the SOCKS5 one (geo
 ``/story`` in an edition per vantage (geo-different) and ``/same`` alike to both (no
 event). Read back: ``events`` and ``events --json`` with the capture from each vantage as
 evidence, ``seeds show`` with the state per vantage, and a second run that finds the
-same differences and adds no event."""
+same differences and adds no event. A seed's own vantage points and a schedule's are
+crawled the same way, and Ctrl-C stops the job in hand and starts no other."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,8 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clihelp import run_cli
+from clihelp import CLI_TIMEOUT, job_json, run_cli, start_cli
+from gatesite import GateSite
 from seedcli import ok
+from streamlines import Lines
 from test_via import ENV, HTTP_VANTAGE, SOCKS_VANTAGE, Pproxy, add_http_vantage
 
 BLOCKED = b"<html><head><title>Unavailable</title></head><body>Not here.</body></html>"
@@ -284,3 +289,27 @@ def test_a_seeds_own_vantages_and_a_schedules_are_each_crawled_and_compared(
         "Error: --via: no vantage point named 'nowhere'; see them with 'archiver vantage"
         " list', add one with 'archiver vantage add NAME --proxy URL', or give --via direct\n",
     )
+
+
+def test_ctrl_c_stops_the_job_in_hand_and_starts_no_other(home: Path, vantages: None) -> None:
+    settings = ("-s", "CONCURRENT_REQUESTS=4", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4",
+                "-s", "ARCHIVER_PROGRESS_INTERVAL=0")  # fmt: skip
+    with GateSite(pages=6) as site:
+        ok(run_cli(home, "seeds", "add", site.url, "--scope", "host", "--robots", "ignore"))
+        process = start_cli(
+            home, "crawl", "--profile", "test", "--via", "direct,cn-1", "--job", "g", *settings,
+            env=ENV, new_session=True,
+        )  # fmt: skip
+        assert process.stderr is not None
+        err = Lines(process.stderr)
+        assert site.wait_held(4), err.text(timeout=1)  # the direct job has them in flight
+        os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C, to the command
+        assert err.wait_for("^stopping: ") == "stopping: 4 requests in flight; Ctrl-C again forces"
+        site.open()
+        process.wait(timeout=CLI_TIMEOUT)
+    assert process.returncode == 1
+    text = err.text()
+    assert "archiver: crawling via direct as job g-direct\n" in text
+    assert "crawling via cn-1" not in text and "vantage points:" not in text
+    assert job_json(home, "g-direct")["status"] == "stopped"
+    assert run_cli(home, "jobs", "show", "g-cn-1").returncode == 1  # never started

@@ -313,3 +313,23 @@ def test_ctrl_c_stops_the_job_in_hand_and_starts_no_other(home: Path, vantages: 
     assert "crawling via cn-1" not in text and "vantage points:" not in text
     assert job_json(home, "g-direct")["status"] == "stopped"
     assert run_cli(home, "jobs", "show", "g-cn-1").returncode == 1  # never started
+
+
+def test_imports_take_several_vantage_points_in_the_via_column(
+    home: Path, tmp_path: Path, vantages: None
+) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text('url,via\nhttps://example.org/a,"cn-1,direct"\nhttps://example.org/b,hk-1\n')
+    ok(run_cli(home, "seeds", "import", str(good)))
+    listed = ok(run_cli(home, "seeds", "list")).stdout
+    assert "https://example.org/a" in listed and ", via cn-1,direct\n" in listed
+    bad = tmp_path / "bad.csv"
+    bad.write_text('url,via\nhttps://example.org/c,"hk-1,nowhere"\n')
+    result = run_cli(home, "seeds", "import", str(bad))
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"Error: {bad}: line 2: no vantage point named 'nowhere'; see them with 'archiver"
+        " vantage list', add one with 'archiver vantage add NAME --proxy URL', or give --via"
+        " direct\n",
+    )
+    assert "example.org/c" not in ok(run_cli(home, "seeds", "list")).stdout

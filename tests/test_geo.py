@@ -26,7 +26,7 @@ from clihelp import CLI_TIMEOUT, job_json, run_cli, start_cli
 from gatesite import GateSite
 from seedcli import ok
 from streamlines import Lines
-from test_via import ENV, HTTP_VANTAGE, SOCKS_VANTAGE, Pproxy, add_http_vantage
+from test_via import ENV, HTTP_VANTAGE, SOCKS_VANTAGE, Pproxy, _free_port, add_http_vantage
 
 BLOCKED = b"<html><head><title>Unavailable</title></head><body>Not here.</body></html>"
 
@@ -333,3 +333,23 @@ def test_imports_take_several_vantage_points_in_the_via_column(
         " direct\n",
     )
     assert "example.org/c" not in ok(run_cli(home, "seeds", "list")).stdout
+
+
+def test_a_vantage_that_saw_nothing_this_run_is_not_compared_by_what_it_saw_before(
+    home: Path, origin: Origin, vantages: None
+) -> None:
+    same = origin.url + "same"
+    first = crawl(home, same, "--via", "hk-1,cn-1", "--job", "one")
+    assert first.returncode == 0, first.stderr
+    assert "2 vantage points: same (hk-1 present, cn-1 present)\n" in first.stderr
+    # cn-1's proxy is gone: its job fails (reason proxy), and hk-1 alone is no comparison.
+    ok(run_cli(home, "vantage", "remove", "cn-1", "--force"))
+    dead = f"socks5h://127.0.0.3:{_free_port('127.0.0.3')}"
+    ok(run_cli(home, "vantage", "add", "cn-1", "--proxy", dead, "--country", "CN"))
+    second = crawl(home, "--via", "hk-1,cn-1", "--job", "two")
+    assert second.returncode == 1
+    assert "archiver: crawling via cn-1 as job two-cn-1\n" in second.stderr
+    assert "vantage points:" not in second.stderr
+    rows = [row for row in captures(home).values() if row["job"] == "two-cn-1"]
+    assert [row["error"].split(":")[0] for row in rows if row["url"] == same] == ["proxy"]
+    assert events(home) == []

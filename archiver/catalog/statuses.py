@@ -251,6 +251,12 @@ def _event(row: sqlite3.Row | tuple) -> Event:
     return Event(*fields, evidence=json.loads(evidence) if evidence else None)
 
 
+def last_status_id(catalog: Catalog) -> int:
+    """The id of the latest observation of any seed (0 for none): where a run starts."""
+    row = catalog.conn.execute("SELECT MAX(id) FROM seed_status").fetchone()
+    return int(row[0] or 0)
+
+
 def last_change_unconfirmed(catalog: Catalog, seed_id: int, *, ignoring: str) -> bool:
     """Whether the seed's latest observation other than ``ignoring`` (the transient
     status) from any one vantage point is unconfirmed."""
@@ -266,16 +272,21 @@ def last_change_unconfirmed(catalog: Catalog, seed_id: int, *, ignoring: str) ->
 
 
 def latest_per_vantage(
-    conn: sqlite3.Connection, seed_id: int, vantages: Sequence[str], *, ignoring: str
+    conn: sqlite3.Connection,
+    seed_id: int,
+    vantages: Sequence[str],
+    *,
+    ignoring: str,
+    after: int = 0,
 ) -> dict[str, StatusRow]:
     """The seed's latest observation other than ``ignoring`` (the transient status) from
-    each of ``vantages`` that has one."""
+    each of ``vantages`` that has one since observation ``after``."""
     found: dict[str, StatusRow] = {}
     for vantage in vantages:
         row = conn.execute(
             f"SELECT {_COLUMNS} FROM seed_status WHERE seed_id = ? AND vantage = ?"
-            " AND status != ? ORDER BY id DESC LIMIT 1",
-            (seed_id, vantage, ignoring),
+            " AND status != ? AND id > ? ORDER BY id DESC LIMIT 1",
+            (seed_id, vantage, ignoring, after),
         ).fetchone()
         if row:
             found[vantage] = _row(row)

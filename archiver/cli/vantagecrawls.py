@@ -20,6 +20,7 @@ import click
 
 from archiver.catalog import Catalog
 from archiver.catalog.seeds import Seed
+from archiver.catalog.statuses import last_status_id
 from archiver.seedspec import DIRECT, SeedFields, vantages_of
 from archiver.watch.geo import Verdict, compare, shown
 from archiver.watch.hooks import notify
@@ -75,6 +76,7 @@ def crawl_each(
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     summaries, code = [], 0
+    start = last_status_id(catalog)
     try:
         for job in jobs:
             if stopped:
@@ -94,14 +96,14 @@ def crawl_each(
             running[:] = [process]
             out, _ = process.communicate()
             running.clear()
-            if as_json and out:
-                summaries.append(json.loads(out))
+            if as_json and out.strip():
+                summaries.append(json.loads(out))  # a crawl's --json summary, even failed
             if process.returncode and not code:
                 code = process.returncode
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    verdicts = compare_seeds(catalog, jobs)
+    verdicts = compare_seeds(catalog, jobs, start)
     for verdict in verdicts:
         if verdict.event is not None:
             thread = notify(verdict.event, *hooks)
@@ -118,9 +120,9 @@ def crawl_each(
     return code or (130 if stopped else 0)
 
 
-def compare_seeds(catalog: Catalog, jobs: Sequence[VantageJob]) -> list[Verdict]:
-    """Compare each seed's latest observations from the vantage points it was crawled
-    through, when there are two or more."""
+def compare_seeds(catalog: Catalog, jobs: Sequence[VantageJob], start: int) -> list[Verdict]:
+    """Compare each seed's observations in this run (after observation ``start``) from
+    the vantage points it was crawled through, when there are two or more."""
     through: dict[int, list[str]] = {}
     seeds: dict[int, Seed] = {}
     for job in jobs:
@@ -132,7 +134,7 @@ def compare_seeds(catalog: Catalog, jobs: Sequence[VantageJob]) -> list[Verdict]
         if len(vantages) < 2:
             continue
         with catalog.transaction() as tx:
-            verdict = compare(tx, seed_id, seeds[seed_id].url, vantages)
+            verdict = compare(tx, seed_id, seeds[seed_id].url, vantages, after=start)
         if verdict is not None:
             verdicts.append(verdict)
     return verdicts

@@ -47,10 +47,14 @@ def shown(vantage: str) -> str:
     return vantage or "direct"
 
 
-def compare(conn: Connection, seed_id: int, url: str, vantages: Sequence[str]) -> Verdict | None:
+def compare(
+    conn: Connection, seed_id: int, url: str, vantages: Sequence[str], *, after: int = 0
+) -> Verdict | None:
     """Compare the seed's latest observations from ``vantages`` (names, ``''`` direct)
-    inside the caller's transaction; None when fewer than two of them have seen it."""
-    latest = statuses.latest_per_vantage(conn, seed_id, vantages, ignoring=TRANSIENT)
+    since observation ``after`` (the run's start: a vantage that saw nothing in this run,
+    its proxy down, is left out rather than compared by what it saw before) inside the
+    caller's transaction; None when fewer than two of them have seen it."""
+    latest = statuses.latest_per_vantage(conn, seed_id, vantages, ignoring=TRANSIENT, after=after)
     if len(latest) < 2:
         return None
     states = {shown(v): state_of(row.status) for v, row in latest.items()}

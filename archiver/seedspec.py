@@ -172,11 +172,13 @@ def _text(field: str, value: object, limit: int) -> str:
 
 
 _VANTAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+DIRECT = "direct"  # a direct connection, as a list of vantage points names it
 
 
 def _via(value: object) -> str | None:
-    """A vantage point's name (whether it exists is the catalog's to say); empty or
-    ``direct``: a direct connection."""
+    """A vantage point's name (whether it exists is the catalog's to say), or several
+    separated by commas (``hk-1,cn-1``: captured from each, and compared); empty or
+    ``direct``: a direct connection, which a list may name too."""
     if value is None:
         return None
     text = value.strip() if isinstance(value, str) else None
@@ -185,12 +187,26 @@ def _via(value: object) -> str | None:
             "invalid via: give the name of a vantage point, not a proxy URL; add one with"
             " archiver vantage add NAME --proxy URL, then use its name"
         )
-    if text is None or (text and not _VANTAGE_NAME.fullmatch(text)):
+    names = [part.strip() for part in text.split(",")] if text is not None else []
+    if text is None or any(name and not _VANTAGE_NAME.fullmatch(name) for name in names):
         raise InvalidSeed(
             f"invalid via {excerpt(value)}: give the name of a vantage point (archiver vantage"
-            " list), or direct"
+            " list), several separated by commas, or direct"
         )
-    return None if text.lower() in ("", "direct") else text
+    if len(names) > 1 and not all(names):
+        raise InvalidSeed(
+            f"invalid via {excerpt(value)}: an empty name in the list; list vantage points"
+            " as hk-1,cn-1 (direct for a direct connection)"
+        )
+    names = [DIRECT if name.lower() == DIRECT else name for name in names]
+    if len(set(names)) < len(names):
+        raise InvalidSeed(f"invalid via {excerpt(value)}: a vantage point named twice")
+    return None if names in ([""], [DIRECT]) else ",".join(names)
+
+
+def vantages_of(via: str | None) -> list[str]:
+    """The vantage points a seed's ``via`` names, ``direct`` for a direct connection."""
+    return via.split(",") if via else [DIRECT]
 
 
 def _blank(value: object) -> bool:

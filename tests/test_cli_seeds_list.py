@@ -90,4 +90,6 @@ def test_show_text_and_json(home: Path) -> None:
     assert data["removed_at"] is None
     # show --json describes the same seed as list --json
     listed = by_url(seeds_json(home))["https://example.org/report"]
-    assert {k: v for k, v in data.items() if k not in ("captures", "timeline")} == listed
+    assert {
+        k: v for k, v in data.items() if k not in ("captures", "timeline", "vantages", "geo")
+    } == listed

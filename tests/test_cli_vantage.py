@@ -207,3 +207,32 @@ def test_the_country_codes_are_the_249_iso_3166_1_assigns() -> None:
     assigned = {line.split("\t")[0] for line in lines if line[:1].isalpha()}
     assert len(assigned) == 249
     assert assigned == ISO_3166_ALPHA2
+
+
+def test_a_vantage_point_seeds_or_schedules_name_is_removed_only_with_force(home: Path) -> None:
+    for name in ("hk-1", "cn-1"):
+        ok(run_cli(home, "vantage", "add", name, "--proxy", "socks5h://127.0.0.1:1080"))
+    ok(run_cli(home, "seeds", "add", "https://example.org/a", "--via", "cn-1,hk-1"))
+    ok(run_cli(home, "seeds", "add", "https://example.org/b", "--via", "cn-1"))
+    ok(run_cli(home, "seeds", "add", "https://example.org/c", "--tag", "news"))
+    ok(run_cli(home, "schedule", "set", "--tag", "news", "--every", "1h", "--via", "hk-1"))
+
+    refused(
+        run_cli(home, "vantage", "remove", "hk-1"),
+        "vantage point 'hk-1' is still named by seed 1, the schedule of tag news, whose crawls"
+        " would fail without it: give them another first (archiver seeds edit 1 --via"
+        " direct), or remove it anyway with --force",
+    )
+    assert [v["vantage"] for v in vantages_json(home)] == ["cn-1", "hk-1"]
+
+    ok(run_cli(home, "seeds", "edit", "1", "--via", "cn-1"))
+    ok(run_cli(home, "schedule", "set", "--tag", "news", "--every", "1h", "--via", "direct"))
+    assert ok(run_cli(home, "vantage", "remove", "hk-1")).stdout == "removed vantage point hk-1\n"
+
+    forced = ok(run_cli(home, "vantage", "remove", "cn-1", "--force"))
+    assert forced.stdout == "removed vantage point cn-1\n"
+    assert forced.stderr == (
+        "archiver: warning: seed 1, seed 2 still name 'cn-1': their crawls fail (no vantage"
+        " point of that name) until they name another\n"
+    )
+    assert vantages_json(home) == []

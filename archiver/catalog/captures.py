@@ -333,6 +333,7 @@ class LatestFetch:
     truncated: str | None
     quality: str | None
     quality_reason: str | None
+    vantage: str | None = None  # the vantage point it was fetched through (None: direct)
 
 
 def latest_in_job(catalog: Catalog, job_id: int, url: str) -> LatestFetch | None:
@@ -340,7 +341,7 @@ def latest_in_job(catalog: Catalog, job_id: int, url: str) -> LatestFetch | None
     # dialect: sqlite (rowid: the insertion order of captures, whose key is text)
     row = catalog.conn.execute(
         f"SELECT c.id, COALESCE({TEXT_DIGEST}, c.payload_digest),"
-        " c.http_status, c.truncated, c.quality, c.quality_reason FROM captures c"
+        " c.http_status, c.truncated, c.quality, c.quality_reason, c.vantage FROM captures c"
         " WHERE c.job_id = ? AND c.url = ? ORDER BY c.rowid DESC LIMIT 1",
         (job_id, url),
     ).fetchone()

@@ -400,4 +400,25 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE captures ADD COLUMN profile TEXT;
         """,
     ),
+    (
+        16,
+        "geo-difference: a seed's status timeline per vantage point ('' direct); an event's"
+        " vantage and its evidence from each vantage; each comparison of a seed's vantages",
+        """
+        ALTER TABLE seed_status ADD COLUMN vantage TEXT NOT NULL DEFAULT '';
+        UPDATE seed_status SET vantage = COALESCE(
+            (SELECT c.vantage FROM captures c WHERE c.id = seed_status.capture_id), '');
+        CREATE INDEX seed_status_vantage ON seed_status(seed_id, vantage, id);
+        ALTER TABLE events ADD COLUMN vantage TEXT;
+        ALTER TABLE events ADD COLUMN evidence TEXT;
+        CREATE TABLE geo_comparisons (
+            id          INTEGER PRIMARY KEY,
+            seed_id     INTEGER NOT NULL REFERENCES seeds(id),
+            compared_at TEXT NOT NULL,
+            verdict     TEXT NOT NULL,
+            states      TEXT NOT NULL
+        );
+        CREATE INDEX geo_comparisons_seed ON geo_comparisons(seed_id, id);
+        """,
+    ),
 )

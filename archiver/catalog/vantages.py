@@ -58,3 +58,30 @@ def delete_vantage(catalog: Catalog, name: str) -> bool:
     with catalog.transaction() as conn:
         removed = conn.execute("DELETE FROM vantages WHERE name = ?", (name,)).rowcount
     return removed == 1
+
+
+@dataclass(frozen=True)
+class VantageUsers:
+    """What still names a vantage point: active seeds (ids) and schedules (``seed 3``,
+    ``tag weibo``), each through their ``via`` (a name, or several separated by commas)."""
+
+    seeds: list[int]
+    schedules: list[str]
+
+
+def users_of(catalog: Catalog, name: str) -> VantageUsers:
+    """The active seeds and the schedules whose ``via`` names vantage point ``name``."""
+    seeds = catalog.conn.execute(
+        "SELECT id, via FROM seeds WHERE via IS NOT NULL AND removed_at IS NULL ORDER BY id"
+    )
+    schedules = catalog.conn.execute(
+        "SELECT seed_id, tag, via FROM schedules WHERE via IS NOT NULL ORDER BY id"
+    )
+    return VantageUsers(
+        [seed_id for seed_id, via in seeds if name in via.split(",")],
+        [
+            f"seed {seed_id}" if seed_id is not None else f"tag {tag}"
+            for seed_id, tag, via in schedules
+            if name in via.split(",")
+        ],
+    )

@@ -164,9 +164,10 @@ NO_OPERATOR = (
     " and exit without crawling.",
 )  # fmt: skip
 @click.option(
-    "--via", metavar="NAME",
+    "--via", metavar="NAME[,NAME]",
     help="Fetch everything through this vantage point (archiver vantage list); direct: no"
-    " proxy. Default: each seed's own (seeds add --via), else direct.",
+    " proxy; several (hk-1,cn-1): a job through each, then compared. Default: each seed's"
+    " own (seeds add --via), else direct.",
 )  # fmt: skip
 @click.option("--as-worker", is_flag=True, hidden=True)  # 'archiver worker' runs crawls so
 @click.option(
@@ -196,6 +197,9 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
     --via NAME fetches every URL through that vantage point (a proxy; see 'archiver
     vantage'); without it each seed goes through its own, and seeds without one go
     direct. A proxy that is down fails the fetch (reason proxy), never a direct fetch.
+    --via hk-1,cn-1 runs a job through each (JOB-hk-1, JOB-cn-1), then compares what
+    each saw of every seed: a confirmed difference is a geo-blocked or geo-different
+    event ('archiver events').
 
     --submit records the job for workers on any machine sharing the catalog
     ('archiver worker') instead of crawling. On a PostgreSQL catalog a crawl is one
@@ -220,19 +224,26 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
     selection = Selection.of(
         [spec.url for spec in specs], seed_ids, tags, profile, store_uri(store, obj.home.warcs_dir)
     )
-    if via is not None:
-        from archiver.seedspec import SeedFields
+    from archiver.cli.vantagecrawls import vantage_names
 
-        via = SeedFields.build({"via": via}).settings["via"] or "direct"
-        overrides["ARCHIVER_VIA"] = via
+    vantages = vantage_names(via) if via is not None else []
+    if len(vantages) > 1:
+        _check_several_vantages(submit, as_worker, header_for)
+    elif vantages:
+        via = overrides["ARCHIVER_VIA"] = vantages[0]
     # With no URL to add, the seeds must exist; a vantage point is in an archive already.
-    catalog = obj.catalog(create=bool(urls) and via in (None, "direct"))
+    catalog = obj.catalog(create=bool(urls) and set(vantages) <= {"direct"})
     if signed_in_as is not None:
         find_profile(catalog, signed_in_as)  # before a URL is added as a seed
-    if via not in (None, "direct"):
-        from archiver.vantage.points import chosen
+    for vantage in vantages:
+        if vantage != "direct":
+            from archiver.vantage.points import chosen
 
-        chosen(catalog, via, "--via")  # before a seed is added for the URLs
+            chosen(catalog, vantage, "--via")  # before a seed is added for the URLs
+    if len(vantages) > 1:
+        selected = _select(catalog, specs, seed_ids, tags)
+        _crawl_from_each(ctx, catalog, name, {seed.id: vantages for seed in selected}, selected)
+        return
     resume = get_job(catalog, name) if job_exists(catalog, name) else None
     if submit and resume is not None:  # whatever its state: a submit never resumes
         raise ArchiverError(f"a job named {name!r} already exists: choose another --job name")
@@ -255,15 +266,17 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
     if resume is not None:
         selected = get_seeds(catalog, resume.seed_ids)
     else:
-        # Named seeds and tags are resolved (and may fail) before URLs are added as seeds.
-        selected = select_seeds(catalog, seed_ids=seed_ids, tags=tags) if seed_ids or tags else []
-        if specs:
-            known = {seed.id for seed in selected}
-            selected += [r.seed for r in add_seeds(catalog, specs) if r.seed.id not in known]
-        elif not seed_ids and not tags:
-            selected = select_seeds(catalog)  # every active seed
-    if not selected:
-        raise ArchiverError("no seeds to crawl: add some with 'archiver seeds add URL'")
+        selected = _select(catalog, specs, seed_ids, tags)
+        if not vantages:  # each seed's own (or its schedule's): several for some?
+            from archiver.crawl.config import seed_vantages
+            from archiver.seedspec import vantages_of
+
+            scheduled = seed_vantages(scrapy_settings)
+            chosen = {s.id: vantages_of(scheduled.get(s.id) or s.via) for s in selected}
+            if any(len(names) > 1 for names in chosen.values()):
+                _check_several_vantages(submit, as_worker, header_for)
+                _crawl_from_each(ctx, catalog, name, chosen, selected)
+                return
     selected = sign_in(scrapy_settings, catalog, obj.home.root, selected)
     _set_routes(catalog, scrapy_settings, selected)
     if not as_worker and not scrapy_settings.get("ARCHIVER_OPERATOR"):
@@ -297,14 +310,71 @@ def crawl(ctx, urls, tags, seed_ids, job_name, settings, profile, store, header_
     report(catalog, obj.home, name, facts, as_json)
 
 
+def _select(catalog: Catalog, specs, seed_ids, tags) -> list:  # type: ignore[no-untyped-def]
+    """The seeds a new job crawls: named seeds and tags resolved (and may fail) before
+    URLs are added as seeds; with none of them, every active seed."""
+    selected = select_seeds(catalog, seed_ids=seed_ids, tags=tags) if seed_ids or tags else []
+    if specs:
+        known = {seed.id for seed in selected}
+        selected += [r.seed for r in add_seeds(catalog, specs) if r.seed.id not in known]
+    elif not seed_ids and not tags:
+        selected = select_seeds(catalog)  # every active seed
+    if not selected:
+        raise ArchiverError("no seeds to crawl: add some with 'archiver seeds add URL'")
+    return selected
+
+
+def _check_several_vantages(submit: bool, as_worker: bool, header_for) -> None:  # type: ignore[no-untyped-def]
+    if submit or as_worker:
+        raise ArchiverError(
+            "--submit takes one vantage point: submit a job per vantage (--via NAME) instead"
+        )
+    if header_for:
+        raise ArchiverError(
+            "--header-for is not passed on to the crawl of each vantage point (header values"
+            " are never stored or put on a command line): put them in the credentials file"
+            " (HOME/credentials), or crawl one vantage at a time"
+        )
+
+
+def _crawl_from_each(ctx, catalog, name, chosen, selected) -> None:  # type: ignore[no-untyped-def]
+    """Seeds captured from several vantage points (``--via a,b``, ``seeds add --via a,b``):
+    a job per vantage point, then their comparison (vantagecrawls.py)."""
+    from archiver.cli.proxypasswords import ask_passwords
+    from archiver.cli.vantagecrawls import crawl_each, plan
+    from archiver.crawl.runner import build_settings
+
+    jobs = plan(name, chosen, selected)
+    ask_passwords(catalog, [job.vantage for job in jobs])  # once, for every job
+    params = ctx.params
+    passed = ["--profile", params["profile"]]
+    if params["store"]:
+        passed += ["--store", params["store"]]
+    if params["signed_in_as"]:
+        passed += ["--as", params["signed_in_as"]]
+    for pair in params["settings"]:
+        passed += ["-s", pair]
+    settings = build_settings(params["profile"], ctx.obj.home.root, name,
+                              parse_overrides(params["settings"]), params["store"])  # fmt: skip
+    hooks = (
+        settings.get("ARCHIVER_EVENT_COMMAND") or None,
+        settings.get("ARCHIVER_EVENT_WEBHOOK") or None,
+    )
+    code = crawl_each(ctx.obj, catalog, jobs, passed, params["as_json"], hooks)
+    ctx.exit(code)
+
+
 def _set_routes(catalog: Catalog, scrapy_settings, selected) -> None:  # type: ignore[no-untyped-def]
     """Give the crawl the vantage points it goes through (ARCHIVER_VANTAGES), each checked
     now: a crawl never starts toward a proxy it cannot use."""
+    from archiver.cli.proxypasswords import ask_passwords
     from archiver.crawl.config import seed_vantages
     from archiver.vantage.points import routes_for
 
     via = scrapy_settings.get("ARCHIVER_VIA") or None
-    routes = routes_for(catalog, via, selected, seed_vantages(scrapy_settings))
+    scheduled = seed_vantages(scrapy_settings)
+    ask_passwords(catalog, [via] if via else [scheduled.get(s.id) or s.via for s in selected])
+    routes = routes_for(catalog, via, selected, scheduled)
     probe_url = scrapy_settings.get("ARCHIVER_EGRESS_PROBE_URL")
     if probe_url:
         from dataclasses import replace

@@ -33,7 +33,8 @@ from archiver.seedspec import (
 )
 from archiver.urls import display_iri
 from archiver.vantage.points import check_known
-from archiver.watch.status import timeline
+from archiver.watch.geo import shown, vantage_states
+from archiver.watch.status import last_comparison, timeline
 
 
 def _describe(seed: Seed) -> str:
@@ -66,9 +67,10 @@ def setting_options(command):  # type: ignore[no-untyped-def]
         click.option("--profile", metavar="NAME",
                      help="Crawl it signed in, as this login profile ('archiver profile';"
                      " none: signed out)."),
-        click.option("--via", metavar="NAME",
+        click.option("--via", metavar="NAME[,NAME]",
                      help="Fetch it through this vantage point (archiver vantage list);"
-                     " direct: no proxy (the default)."),
+                     " direct: no proxy (the default); several (hk-1,cn-1): from each, and"
+                     " compared."),
     )):  # fmt: skip
         command = option(command)
     return command
@@ -319,13 +321,21 @@ def seeds_show(obj, seed_id: str, as_json: bool) -> None:  # type: ignore[no-unt
     seed = get_seed(catalog, seed_id)
     count = count_for_seed(catalog, seed.id)
     history = timeline(catalog.conn, seed.id)
+    per_vantage = vantage_states(catalog.conn, seed.id, [row.vantage for row, _ in history])
+    compared = last_comparison(catalog.conn, seed.id)
     if as_json:
         statuses = [
             {"capture_id": row.capture_id, "captured_at": at, "status": row.status,
-             "reason": row.reason, "confirmed": bool(row.confirmed)}
+             "reason": row.reason, "confirmed": bool(row.confirmed),
+             "vantage": shown(row.vantage)}
             for row, at in history
         ]  # fmt: skip
         data = {**seed.to_json(), "captures": count, "timeline": statuses}
+        data["vantages"] = per_vantage
+        data["geo"] = (
+            {"verdict": compared.verdict, "compared_at": compared.compared_at,
+             "states": compared.states} if compared else None
+        )  # fmt: skip
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     click.echo(_describe(seed))
@@ -336,11 +346,18 @@ def seeds_show(obj, seed_id: str, as_json: bool) -> None:  # type: ignore[no-unt
         click.echo(f"      nominated by: {seed.nominated_by}")
     if seed.removed_at:
         click.echo(f"      removed {seed.removed_at}")
+    several = len(per_vantage) > 1 or any(row.vantage for row, _ in history)
+    if several:
+        states = ", ".join(f"{name} {state}" for name, state in per_vantage.items())
+        click.echo(f"      state per vantage: {states}")
+    if compared:
+        click.echo(f"      vantages compared: {compared.verdict} at {compared.compared_at}")
     if history:
         click.echo("      status timeline:")
     for row, at in history:
         mark = "" if row.confirmed or row.status == "error" else " (pending confirmation)"
-        click.echo(f"        {at}  {row.status:<9} {row.capture_id}  {row.reason}{mark}")
+        via = f" via {shown(row.vantage)}" if several else ""
+        click.echo(f"        {at}  {row.status:<9} {row.capture_id}{via}  {row.reason}{mark}")
 
 
 @seeds.command("remove")

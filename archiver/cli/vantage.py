@@ -10,6 +10,7 @@ import click
 from archiver.catalog.vantages import VantageRow
 from archiver.cli.jsonout import echo_json
 from archiver.vantage.proxyurl import parse_proxy
+from archiver.vantage.route import Route
 
 
 @click.group()
@@ -63,9 +64,17 @@ def add(obj, name: str, proxy: str, country: str | None, note: str, as_json: boo
     row = points.add(obj.catalog(create=True), checked)
     if as_json:
         echo_json(_json(row))
-        return
-    where = f" ({row.country})" if row.country else ""
-    click.echo(f"added vantage point {row.name}: {row.kind} {row.proxy}{where}")
+    else:
+        where = f" ({row.country})" if row.country else ""
+        click.echo(f"added vantage point {row.name}: {row.kind} {row.proxy}{where}")
+    route = Route.of(row)
+    if route.username and route.password_env is None:
+        click.echo(
+            f"archiver: note: no password for {route.username}: a crawl at a terminal asks"
+            " for it and keeps it for that run only (never stored); for unattended crawls"
+            f" (run-due, workers) give it as {route.username}:env:VARIABLE instead",
+            err=True,
+        )
 
 
 @vantage.command(name="list")
@@ -119,16 +128,46 @@ def show(obj, name: str, as_json: bool) -> None:  # type: ignore[no-untyped-def]
 
 @vantage.command()
 @click.argument("name")
+@click.option(
+    "--force", is_flag=True,
+    help="Remove it even though seeds or schedules still name it (their crawls then fail"
+    " until they name another).",
+)  # fmt: skip
 @click.pass_obj
-def remove(obj, name: str) -> None:  # type: ignore[no-untyped-def]
+def remove(obj, name: str, force: bool) -> None:  # type: ignore[no-untyped-def]
     """Remove a vantage point. Captures already made through it keep their record of it.
+    One that seeds or schedules still name is kept, unless --force: a crawl never goes
+    direct instead, so their captures would fail until they name another.
 
     Example: archiver vantage remove hk-1
     """
+    from archiver.catalog.vantages import users_of
+    from archiver.errors import ArchiverError
     from archiver.vantage import points
 
-    row = points.remove(obj.catalog(), name)
+    catalog = obj.catalog()
+    row = points.find(catalog, name)
+    users = users_of(catalog, row.name)
+    named_by = [f"seed {seed_id}" for seed_id in users.seeds]
+    named_by += [f"the schedule of {what}" for what in users.schedules]
+    if named_by and not force:
+        fix = (
+            f"archiver seeds edit {users.seeds[0]} --via direct" if users.seeds
+            else "archiver schedule set ... --via direct"
+        )  # fmt: skip
+        raise ArchiverError(
+            f"vantage point {row.name!r} is still named by {', '.join(named_by)}, whose"
+            f" crawls would fail without it: give them another first ({fix}), or remove it"
+            " anyway with --force"
+        )
+    points.remove(catalog, row.name)
     click.echo(f"removed vantage point {row.name}")
+    if named_by:
+        click.echo(
+            f"archiver: warning: {', '.join(named_by)} still name {row.name!r}: their crawls"
+            " fail (no vantage point of that name) until they name another",
+            err=True,
+        )
 
 
 @vantage.command()
@@ -147,11 +186,13 @@ def test(obj, name: str, url: str | None) -> None:  # type: ignore[no-untyped-de
 
     Example: archiver vantage test hk-1 --url https://www.example.org/
     """
+    from archiver.cli.proxypasswords import ask_passwords
     from archiver.errors import ArchiverError
     from archiver.vantage import points, probe
-    from archiver.vantage.route import Route
 
-    route = Route.of(points.find(obj.catalog(), name))
+    catalog = obj.catalog()
+    route = Route.of(points.find(catalog, name))
+    ask_passwords(catalog, [route.name])  # at a terminal, when its variable is not set
     probe_url = os.environ.get(probe.PROBE_ENV, "").strip()
     if url is None and not probe_url:
         raise ArchiverError(

@@ -21,6 +21,7 @@ from archiver.joblock import CatalogLock, JobLock, seed_lock
 from archiver.jobs.state import unfinished
 from archiver.urls import display_iri
 from archiver.watch.classify import ABSENT
+from archiver.watch.geo import GEO_KINDS
 from archiver.watch.schedules import (
     all_schedules,
     now_for_schedules,
@@ -69,8 +70,9 @@ def schedule() -> None:
 @click.option("--rrule", help="An RFC 5545 RRULE, e.g. 'FREQ=HOURLY;INTERVAL=6'.")
 @click.option("--ladder", help="High-risk seeds: recapture this long after the first "
               "capture, rung by rung, e.g. 10m,1h,6h,1d,7d.")  # fmt: skip
-@click.option("--via", metavar="NAME", help="Recapture through this vantage point (archiver"
-              " vantage list); direct: no proxy. Default: each seed's own.")  # fmt: skip
+@click.option("--via", metavar="NAME[,NAME]", help="Recapture through this vantage point"
+              " (archiver vantage list); direct: no proxy; several (hk-1,cn-1): from each,"
+              " and compared. Default: each seed's own.")  # fmt: skip
 @click.pass_obj
 def schedule_set(obj, seed_id, tag, every, rrule, ladder, via) -> None:  # type: ignore[no-untyped-def]
     """Create or replace the schedule of a seed or a tag.
@@ -316,12 +318,14 @@ def watch(obj, settings, profile, store, max_sleep: float) -> None:  # type: ign
 @click.command()
 @click.option("--since", help="Events confirmed at or after this time (as you would type it).")
 @click.option("--seed", "seed_id", help="Events of this seed.")
-@click.option("--kind", type=click.Choice(ABSENT), help="Only this kind.")
+@click.option("--kind", type=click.Choice((*ABSENT, *GEO_KINDS)), help="Only this kind.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 @click.pass_obj
 def events(obj, since, seed_id, kind, as_json: bool) -> None:  # type: ignore[no-untyped-def]
     """Confirmed disappearances: each with the last capture where the content was present
-    and the first where it was absent.
+    and the first where it was absent. geo-blocked and geo-different: a seed present from
+    one vantage point and absent from another, or different; each with what every vantage
+    point saw ('crawl --via a,b').
 
     Example: archiver events --since 2026-11-01 --kind removed --json
     """
@@ -341,6 +345,16 @@ def events(obj, since, seed_id, kind, as_json: bool) -> None:  # type: ignore[no
     for e in found:
         shown = display_iri(e.url)
         click.echo(f"{e.confirmed_at}  seed {e.seed_id}  {e.kind}  {shown}  ({e.reason})")
+        if e.evidence:
+            for seen in e.evidence:
+                where = seen["vantage"]
+                if seen["country"]:
+                    where = f"{where} ({seen['country']})"
+                click.echo(f"    via {where}: {seen['state']}, {seen['capture_id']} at"
+                           f" {seen['captured_at']} ({seen['reason']})")  # fmt: skip
+            continue
+        if e.vantage:
+            click.echo(f"    seen via: {e.vantage}")
         present = f"{e.last_present} at {e.last_present_at}" if e.last_present else "never"
         click.echo(f"    last present: {present}")
         click.echo(f"    first absent: {e.first_absent} at {e.first_absent_at}"

@@ -326,18 +326,20 @@ class ArchiveSession:
             elif fetch.status is None and latest.http_status is not None:
                 # Cut by our own size or time limit.
                 fetch = replace(fetch, status=latest.http_status)
+            vantage = latest.vantage or ""  # the seed's timeline from where it was fetched
             status, reason = classify(
                 fetch,
-                present_digest(conn, seed_id),
+                present_digest(conn, seed_id, vantage),
                 self.removal_patterns,
-                present_title(conn, seed_id),
+                present_title(conn, seed_id, vantage),
             )
             if latest.quality == "suspect" and status in PRESENT:
                 status, reason = judge_suspect(latest.quality_reason or "")
             with self.catalog.transaction() as tx:
                 outcome = observe(
-                    tx, seed_id, latest.capture_id, status, reason, confirms=confirms, url=seed_url
-                )
+                    tx, seed_id, latest.capture_id, status, reason, confirms=confirms,
+                    url=seed_url, vantage=vantage,
+                )  # fmt: skip
             self.observed[status] = self.observed.get(status, 0) + 1
         if outcome is None:
             return None

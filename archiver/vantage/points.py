@@ -88,9 +88,10 @@ def chosen(catalog: Catalog, name: str, what: str) -> VantageRow:
 
 
 def check_known(catalog: Catalog, names: Iterable[str | None], what: str) -> None:
-    """Every name given is a vantage point (None: a direct connection)."""
-    for name in dict.fromkeys(name for name in names if name):
-        chosen(catalog, name, what)
+    """Every name given is a vantage point (None: a direct connection; ``a,b``: each)."""
+    for name in dict.fromkeys(name for names_ in names if names_ for name in names_.split(",")):
+        if name != DIRECT:
+            chosen(catalog, name, what)
 
 
 def routes_for(

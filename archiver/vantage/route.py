@@ -2,7 +2,9 @@
 
 A crawl is given the vantage points it may use as :class:`Route` s (the ``vantages``
 rows, their passwords still ``env:VARIABLE`` references); the password is read from the
-environment only when the proxy is used, by :meth:`Route.credentials`. What a capture
+environment only when the proxy is used, by :meth:`Route.credentials`. A proxy URL with a
+user and no password is asked for it, as curl does: a crawl at a terminal asks once and
+puts the answer in its own environment (:func:`asked_variable`), never anywhere else. What a capture
 records is :class:`Seen`: the name, the country and the proxy kind, never the proxy's
 address or credentials (DESIGN §9).
 """
@@ -10,12 +12,19 @@ address or credentials (DESIGN §9).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from archiver.catalog.vantages import VantageRow
 from archiver.errors import InvalidVantage
 from archiver.vantage.proxyurl import parse_proxy
+
+
+def asked_variable(name: str) -> str:
+    """Where a crawl keeps the password it asked for vantage point ``name``, for its own
+    run (and the jobs it starts) only: ``ARCHIVER_PROXY_PASSWORD_HK_1``."""
+    return "ARCHIVER_PROXY_PASSWORD_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,14 @@ class Route:
         )
 
     @property
+    def password_variable(self) -> str | None:
+        """The variable its password is read from: the one its URL names, or the one a
+        crawl at a terminal keeps the password it asked for in; None without a user."""
+        if self.password_env is not None:
+            return self.password_env
+        return asked_variable(self.name) if self.username else None
+
+    @property
     def seen(self) -> Seen:
         return Seen(self.name, self.country, self.kind, self.egress)
 
@@ -86,7 +103,9 @@ class Route:
         """(user, password) for the proxy, the password read from its variable now; None
         when the proxy takes none. InvalidVantage when the variable is not set."""
         if self.password_env is None:
-            return (self.username, "") if self.username else None
+            if not self.username:
+                return None
+            return (self.username, os.environ.get(asked_variable(self.name), ""))
         password = os.environ.get(self.password_env)
         if not password:
             raise InvalidVantage(

@@ -148,8 +148,9 @@ def set_schedule(
             raise ArchiverError(f"--ladder {ladder}: rungs must grow, like 10m,1h,6h,1d,7d")
     if via is not None:
         via = SeedFields.build({"via": via}).settings["via"] or DIRECT  # type: ignore[assignment]
-        if via != DIRECT:
-            chosen(catalog, via, "--via")  # type: ignore[arg-type]
+        for name in via.split(","):  # type: ignore[union-attr]
+            if name != DIRECT:
+                chosen(catalog, name, "--via")
     target_seed = get_seed(catalog, seed_id).id if seed_id is not None else None
     if tag is not None and not list_seeds(catalog, tags=[tag]):
         raise NotFound(f"no active seed has the tag {tag!r}: tag seeds with 'archiver seeds add'")

@@ -1,6 +1,8 @@
 """A seed's status timeline and its confirmed events, in the catalog.
 
-Every classified fetch of a seed page is a row of ``seed_status``. A fetch that puts
+Every classified fetch of a seed page is a row of ``seed_status``, on the timeline of the
+vantage point it was fetched from (``''``: direct); each vantage's is judged on its own,
+and comparing them is archiver/watch/geo.py's. A fetch that puts
 the seed in another state than its last confirmed one is *pending* until a second
 fetch, a few seconds later in the same run, agrees: then the change is confirmed and,
 when the seed went from present to absent, an event is stored with the proof: the
@@ -14,11 +16,12 @@ from dataclasses import dataclass
 
 from archiver.catalog import statuses
 from archiver.catalog.db import Catalog
+from archiver.catalog.geo import last_comparison
 from archiver.catalog.statuses import TEXT_DIGEST, Connection, Event, StatusRow, timeline
 from archiver.watch.classify import ABSENT, PRESENT, TRANSIENT, state_of
 
 # Re-exported for the modules that read the timeline through the watch.
-__all__ = ["TEXT_DIGEST", "Event", "StatusRow", "timeline"]
+__all__ = ["TEXT_DIGEST", "Event", "StatusRow", "last_comparison", "timeline"]
 
 
 @dataclass(frozen=True)
@@ -30,20 +33,21 @@ class Outcome:
     event: Event | None = None
 
 
-def last_confirmed(conn: Connection, seed_id: int) -> StatusRow | None:
-    return statuses.last_confirmed(conn, seed_id)
+def last_confirmed(conn: Connection, seed_id: int, vantage: str) -> StatusRow | None:
+    return statuses.last_confirmed(conn, seed_id, vantage)
 
 
-def present_digest(conn: Connection, seed_id: int) -> str | None:
-    """The payload digest of the seed's last present capture (through a revisit to the
-    capture holding the payload); for a browser capture, the digest of its visible text."""
-    return statuses.present_digest(conn, seed_id, PRESENT)
+def present_digest(conn: Connection, seed_id: int, vantage: str) -> str | None:
+    """The payload digest of the seed's last present capture from ``vantage`` (through a
+    revisit to the capture holding the payload); for a browser capture, the digest of its
+    visible text."""
+    return statuses.present_digest(conn, seed_id, vantage, PRESENT)
 
 
-def present_title(conn: Connection, seed_id: int) -> str | None:
-    """The title of the seed's last present capture: what tells a post quoting a removal
-    notice from the notice itself (see notices.py)."""
-    return statuses.present_title(conn, seed_id, PRESENT)
+def present_title(conn: Connection, seed_id: int, vantage: str) -> str | None:
+    """The title of the seed's last present capture from ``vantage``: what tells a post
+    quoting a removal notice from the notice itself (see notices.py)."""
+    return statuses.present_title(conn, seed_id, vantage, PRESENT)
 
 
 def judge_suspect(reason: str) -> tuple[str, str]:
@@ -64,22 +68,28 @@ def observe(
     *,
     confirms: int | None = None,
     url: str = "",
+    vantage: str = "",
 ) -> Outcome:
-    """Record one observation inside the caller's transaction and decide what follows."""
-    before = last_confirmed(conn, seed_id)
-    insert = statuses.insert_status
+    """Record one observation from ``vantage`` (``''``: direct) inside the caller's
+    transaction and decide what follows."""
+    before = last_confirmed(conn, seed_id, vantage)
+
+    def insert(*args: object) -> int:
+        return statuses.insert_status(conn, seed_id, *args, vantage=vantage)  # type: ignore[arg-type]
+
     if status == TRANSIENT:
-        return Outcome(insert(conn, seed_id, capture_id, status, reason, False, confirms))
+        return Outcome(insert(capture_id, status, reason, False, confirms))
     if confirms is not None:
-        return _confirm(conn, seed_id, capture_id, status, reason, confirms, before, url)
+        return _confirm(conn, seed_id, vantage, capture_id, status, reason, confirms, before, url)
     if before is None or state_of(before.status) == state_of(status):
-        return Outcome(insert(conn, seed_id, capture_id, status, reason, True))
-    return Outcome(insert(conn, seed_id, capture_id, status, reason, False), True)
+        return Outcome(insert(capture_id, status, reason, True))
+    return Outcome(insert(capture_id, status, reason, False), True)
 
 
 def _confirm(
     conn: Connection,
     seed_id: int,
+    vantage: str,
     capture_id: str,
     status: str,
     reason: str,
@@ -87,7 +97,9 @@ def _confirm(
     before: StatusRow | None,
     url: str,
 ) -> Outcome:
-    insert = statuses.insert_status
+    def insert(*args: object) -> int:
+        return statuses.insert_status(conn, seed_id, *args, vantage=vantage)  # type: ignore[arg-type]
+
     pending = statuses.get_status(conn, pending_id)
     agrees = state_of(status) == state_of(pending.status) or (
         status in ABSENT and pending.status in ABSENT  # 404 then 403: absent either way
@@ -95,13 +107,13 @@ def _confirm(
     if not agrees:
         if before is not None and state_of(status) == state_of(before.status):
             note = f"{reason} (the change to {pending.status} did not hold)"  # a flap
-            return Outcome(insert(conn, seed_id, capture_id, status, note, True, pending_id))
+            return Outcome(insert(capture_id, status, note, True, pending_id))
         # A third state: this observation is pending in turn and fetched once more (once:
         # after that the seed stays due, and the next run looks again).
-        row_id = insert(conn, seed_id, capture_id, status, reason, False, pending_id)
+        row_id = insert(capture_id, status, reason, False, pending_id)
         return Outcome(row_id, needs_confirmation=pending.confirms is None)
     statuses.confirm_status(conn, pending_id)
-    row_id = insert(conn, seed_id, capture_id, status, reason, True, pending_id)
+    row_id = insert(capture_id, status, reason, True, pending_id)
     if pending.status not in ABSENT:
         return Outcome(row_id)  # back to present: the timeline shows it, no event
     event = statuses.insert_event(
@@ -111,10 +123,11 @@ def _confirm(
         kind=pending.status,
         reason=pending.reason,
         previous=before.status if before else "unknown",
-        last_present=statuses.last_present_before(conn, seed_id, PRESENT, pending.id),
+        last_present=statuses.last_present_before(conn, seed_id, vantage, PRESENT, pending.id),
         first_absent=pending.capture_id,
         first_absent_at=statuses.captured_at(conn, pending.capture_id),
         confirmed_by=capture_id,
+        vantage=vantage or None,
     )
     return Outcome(row_id, event=event)
 

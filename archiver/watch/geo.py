@@ -1,0 +1,135 @@
+"""Comparing what a seed looks like from its vantage points (geo-difference).
+
+After a run that captured a seed from two vantage points or more, the latest
+observation on each vantage's own timeline (archiver/watch/status.py) is compared:
+
+- ``same``: present everywhere with the same content;
+- ``different``: present everywhere, the content differs;
+- ``blocked``: present from one vantage, absent (blocked, removed, gone, soft404) from
+  another;
+- ``absent``: absent everywhere (the ordinary events say how);
+- ``pending``: a vantage's latest change is not yet confirmed: nothing is decided.
+
+Every comparison is recorded. A ``blocked`` or ``different`` verdict (each side
+confirmed on its own timeline) that the seed's last settled comparison did not already
+give becomes an event, ``geo-blocked`` or ``geo-different``, whose evidence is the
+capture each vantage point saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from archiver.catalog import geo, statuses
+from archiver.catalog.statuses import Connection, Event, PresentCapture, StatusRow
+from archiver.watch.classify import TRANSIENT, state_of
+
+GEO_BLOCKED = "geo-blocked"
+GEO_DIFFERENT = "geo-different"
+GEO_KINDS = (GEO_BLOCKED, GEO_DIFFERENT)
+_EVENT_OF = {"blocked": GEO_BLOCKED, "different": GEO_DIFFERENT}
+PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What comparing a seed's vantage points decided."""
+
+    seed_id: int
+    verdict: str
+    states: dict[str, str]  # vantage name (direct) -> its state
+    event: Event | None = None
+
+
+def shown(vantage: str) -> str:
+    """A timeline's vantage as a person reads it: ``''`` is ``direct``."""
+    return vantage or "direct"
+
+
+def compare(
+    conn: Connection, seed_id: int, url: str, vantages: Sequence[str], *, after: int = 0
+) -> Verdict | None:
+    """Compare the seed's latest observations from ``vantages`` (names, ``''`` direct)
+    since observation ``after`` (the run's start: a vantage that saw nothing in this run,
+    its proxy down, is left out rather than compared by what it saw before) inside the
+    caller's transaction; None when fewer than two of them have seen it."""
+    latest = statuses.latest_per_vantage(conn, seed_id, vantages, ignoring=TRANSIENT, after=after)
+    if len(latest) < 2:
+        return None
+    states = {shown(v): state_of(row.status) for v, row in latest.items()}
+    evidence = [_evidence(conn, v, row) for v, row in latest.items()]
+    verdict = _verdict(latest, evidence)
+    previous = geo.last_comparison(conn, seed_id, ignoring=PENDING)
+    geo.insert_comparison(conn, seed_id, verdict, states)
+    kind = _EVENT_OF.get(verdict)
+    if kind is None or (previous and (previous.verdict, previous.states) == (verdict, states)):
+        return Verdict(seed_id, verdict, states)
+    present = [e for e in evidence if e["state"] == "present"]
+    absent = [e for e in evidence if e["state"] != "present"]
+    other = absent if verdict == "blocked" else present[1:]
+    first, second = present[0], other[0]
+    if verdict == "blocked":
+        reason = "; ".join(
+            [f"present via {_label(e)}" for e in present]
+            + [f"{e['state']} via {_label(e)}: {e['reason']}" for e in other]
+        )
+    else:
+        reason = "content differs: " + ", ".join(
+            f"{_label(e)} {str(e['digest'] or '')[:19]}" for e in present
+        )
+    newest = max(latest.values(), key=lambda row: row.id)
+    event = statuses.insert_event(
+        conn, seed_id=seed_id, url=url, kind=kind, reason=reason,
+        previous=previous.verdict if previous else "unknown",
+        last_present=PresentCapture(str(first["capture_id"]), str(first["captured_at"])),
+        first_absent=str(second["capture_id"]),
+        first_absent_at=str(second["captured_at"]),
+        confirmed_by=newest.capture_id,
+        vantage=str(second["vantage"]) if verdict == "blocked" else None,
+        evidence=evidence,
+    )  # fmt: skip
+    return Verdict(seed_id, verdict, states, event)
+
+
+def vantage_states(conn: Connection, seed_id: int, vantages: Sequence[str]) -> dict[str, str]:
+    """The state each of the seed's vantage points (names, ``''`` direct) last saw it in,
+    marked ``(pending confirmation)`` while its change is not confirmed."""
+    unique = list(dict.fromkeys(vantages))
+    latest = statuses.latest_per_vantage(conn, seed_id, unique, ignoring=TRANSIENT)
+    return {
+        shown(v): state_of(row.status) + ("" if row.confirmed else " (pending confirmation)")
+        for v, row in latest.items()
+    }
+
+
+def _verdict(latest: dict[str, StatusRow], evidence: list[dict[str, object]]) -> str:
+    if not all(row.confirmed for row in latest.values()):
+        return PENDING
+    present = [e for e in evidence if e["state"] == "present"]
+    if not present:
+        return "absent"
+    if len(present) < len(evidence):
+        return "blocked"
+    return "same" if len({e["digest"] for e in present}) == 1 else "different"
+
+
+def _evidence(conn: Connection, vantage: str, row: StatusRow) -> dict[str, object]:
+    """What a vantage point saw: its latest observation and the capture it judged."""
+    capture_id = row.capture_id
+    facts = statuses.compared_capture(conn, capture_id)  # a revisit's: of the payload it holds
+    return {
+        "vantage": shown(vantage),
+        "country": facts.country,
+        "state": state_of(row.status),
+        "status": row.status,
+        "reason": row.reason,
+        "capture_id": capture_id,
+        "captured_at": facts.captured_at,
+        "digest": facts.digest,
+    }
+
+
+def _label(evidence: dict[str, object]) -> str:
+    country = evidence.get("country")
+    return f"{evidence['vantage']} ({country})" if country else str(evidence["vantage"])

@@ -36,6 +36,7 @@ class Origin:
 
     def __init__(self) -> None:
         self.log: list[tuple[str, str]] = []
+        self.tokens = 0
         origin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -54,6 +55,12 @@ class Origin:
                     body = b"<html><head><title>News</title></head><body>Read.</body></html>"
                 elif self.path == "/story":
                     body = f"<html><head><title>Edition for {peer}</title></head></html>".encode()
+                elif self.path == "/token":  # the same page, a new hidden token each time
+                    origin.tokens += 1
+                    body = (
+                        "<html><head><title>Form</title></head><body><form><input"
+                        f' type="hidden" name="csrf" value="t{origin.tokens}"></form></body></html>'
+                    ).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "text/html")
                 self.send_header("Content-Length", str(len(body)))
@@ -119,30 +126,42 @@ def test_a_page_blocked_from_one_vantage_is_a_geo_blocked_event_with_both_captur
     home: Path, origin: Origin, vantages: None
 ) -> None:
     news = origin.url + "news"
-    result = crawl(home, news, "--via", "hk-1,cn-1", "--job", "geo")
-    assert result.returncode == 0, result.stderr
+    first = crawl(home, news, "--via", "hk-1,cn-1", "--job", "geo")
+    assert first.returncode == 0, first.stderr
     # One job per vantage point, each fetching through its own proxy.
-    assert "archiver: crawling via hk-1 as job geo-hk-1\n" in result.stderr
-    assert "archiver: crawling via cn-1 as job geo-cn-1\n" in result.stderr
+    assert "archiver: crawling via hk-1 as job geo-hk-1\n" in first.stderr
+    assert "archiver: crawling via cn-1 as job geo-cn-1\n" in first.stderr
     assert {peer for peer, path in origin.log if path == "/news"} == {HTTP_VANTAGE, SOCKS_VANTAGE}
     seed = seed_ids(home)[news]
+    # One run is one fetch from each side: not evidence yet (a 451 or a timeout once, a
+    # page deleted between the two jobs). The next run that agrees makes the event.
+    assert (
+        f"archiver: seed {seed} from 2 vantage points: blocked (hk-1 present, cn-1 blocked);"
+        " seen in this run only: an event if the next run agrees\n"
+    ) in first.stderr
+    assert events(home) == []
+
+    result = crawl(home, "--seed", str(seed), "--via", "hk-1,cn-1", "--job", "geo-2")
+    assert result.returncode == 0, result.stderr
     assert (
         f"archiver: seed {seed} from 2 vantage points: blocked (hk-1 present, cn-1 blocked);"
         " event 1 geo-blocked\n"
     ) in result.stderr
-
     [event] = events(home)
     rows = captures(home)
     by_vantage = {e["vantage"]: e for e in event["evidence"]}
     assert set(by_vantage) == {"hk-1", "cn-1"}
     seen_hk, seen_cn = by_vantage["hk-1"], by_vantage["cn-1"]
     facts = lambda seen: (seen["country"], seen["state"], seen["status"], seen["reason"])  # noqa: E731
-    assert facts(seen_hk) == ("HK", "present", "captured", "HTTP 200")
+    assert facts(seen_hk) == ("HK", "present", "unchanged", "HTTP 200, same payload")
     assert facts(seen_cn) == ("CN", "blocked", "blocked", "HTTP 451")
-    # The evidence is the captures each vantage made, as the catalog holds them.
+    # The evidence is the captures each vantage made in the agreeing run.
     hk_row, cn_row = rows[seen_hk["capture_id"]], rows[seen_cn["capture_id"]]
     made = lambda row: (row["http_status"], row["vantage"]["name"], row["job"])  # noqa: E731
-    assert (made(hk_row), made(cn_row)) == ((200, "hk-1", "geo-hk-1"), (451, "cn-1", "geo-cn-1"))
+    assert (made(hk_row), made(cn_row)) == (
+        (200, "hk-1", "geo-2-hk-1"),
+        (451, "cn-1", "geo-2-cn-1"),
+    )
     assert (event["kind"], event["seed_id"], event["url"], event["vantage"]) == (
         "geo-blocked", seed, news, "cn-1",
     )  # fmt: skip
@@ -152,7 +171,8 @@ def test_a_page_blocked_from_one_vantage_is_a_geo_blocked_event_with_both_captur
     listed = ok(run_cli(home, "events")).stdout.splitlines()
     assert listed == [
         f"{event['confirmed_at']}  seed {seed}  geo-blocked  {news}  ({event['reason']})",
-        f"    via hk-1 (HK): present, {hk_row['id']} at {seen_hk['captured_at']} (HTTP 200)",
+        f"    via hk-1 (HK): present, {hk_row['id']} at {seen_hk['captured_at']}"
+        " (HTTP 200, same payload)",
         f"    via cn-1 (CN): blocked, {cn_row['id']} at {seen_cn['captured_at']} (HTTP 451)",
     ]
     assert ok(run_cli(home, "events", "--kind", "geo-different")).stdout == "no events\n"
@@ -160,7 +180,7 @@ def test_a_page_blocked_from_one_vantage_is_a_geo_blocked_event_with_both_captur
     shown = ok(run_cli(home, "seeds", "show", str(seed))).stdout
     assert "      state per vantage: hk-1 present, cn-1 blocked\n" in shown
     assert "      vantages compared: blocked at " in shown
-    assert f"  captured  {hk_row['id']} via hk-1  HTTP 200\n" in shown
+    assert f"  unchanged {hk_row['id']} via hk-1  HTTP 200, same payload\n" in shown
     assert f"  blocked   {cn_row['id']} via cn-1  HTTP 451\n" in shown
     data = json.loads(ok(run_cli(home, "seeds", "show", str(seed), "--json")).stdout)
     assert data["vantages"] == {"hk-1": "present", "cn-1": "blocked"}
@@ -168,8 +188,8 @@ def test_a_page_blocked_from_one_vantage_is_a_geo_blocked_event_with_both_captur
         "blocked", {"hk-1": "present", "cn-1": "blocked"},
     )  # fmt: skip
 
-    # Again: the same difference is no new event; each vantage's timeline is steady.
-    again = crawl(home, "--seed", str(seed), "--via", "hk-1,cn-1", "--job", "geo-2")
+    # Again: the same difference goes on, and is no new event.
+    again = crawl(home, "--seed", str(seed), "--via", "hk-1,cn-1", "--job", "geo-3")
     assert again.returncode == 0, again.stderr
     assert (
         f"archiver: seed {seed} from 2 vantage points: blocked (hk-1 present, cn-1 blocked)\n"
@@ -179,22 +199,43 @@ def test_a_page_blocked_from_one_vantage_is_a_geo_blocked_event_with_both_captur
     assert [(row["vantage"], row["status"], row["confirmed"]) for row in data["timeline"]] == [
         ("hk-1", "captured", True), ("cn-1", "blocked", True),
         ("hk-1", "unchanged", True), ("cn-1", "blocked", True),
+        ("hk-1", "unchanged", True), ("cn-1", "blocked", True),
     ]  # fmt: skip
+
+
+def test_a_block_seen_once_is_no_event(home: Path, origin: Origin, vantages: None) -> None:
+    # cn-1 blocked in one run, not in the next (a 451 once, a passing outage): no event.
+    story = origin.url + "news"
+    first = crawl(home, story, "--via", "hk-1,cn-1", "--job", "once")
+    assert "seen in this run only: an event if the next run agrees\n" in first.stderr
+    seed = seed_ids(home)[story]
+    second = crawl(home, "--seed", str(seed), "--via", "hk-1,direct", "--job", "once-2")
+    assert second.returncode == 0, second.stderr
+    assert f"seed {seed} from 2 vantage points: same (hk-1 present, direct present)\n" in (
+        second.stderr
+    )
+    assert events(home) == []
 
 
 def test_content_that_differs_by_vantage_is_geo_different_and_the_same_is_no_event(
     home: Path, origin: Origin, vantages: None
 ) -> None:
-    story, same = origin.url + "story", origin.url + "same"
-    result = crawl(home, story, same, "--via", "hk-1,cn-1", "--job", "ed", "--json")
-    assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout)
+    story, same, token = origin.url + "story", origin.url + "same", origin.url + "token"
+    first = crawl(home, story, same, token, "--via", "hk-1,cn-1", "--job", "ed", "--json")
+    assert first.returncode == 0, first.stderr
+    out = json.loads(first.stdout)
     assert [job["job"] for job in out["jobs"]] == ["ed-hk-1", "ed-cn-1"]
     ids = seed_ids(home)
     verdicts = {v["seed_id"]: v for v in out["geo"]}
     assert (verdicts[ids[same]]["verdict"], verdicts[ids[same]]["event"]) == ("same", None)
-    assert verdicts[ids[story]]["verdict"] == "different"
+    assert (verdicts[ids[story]]["verdict"], verdicts[ids[story]]["event"]) == ("different", None)
+    assert verdicts[ids[story]]["awaiting_next_run"] is True
+    assert events(home) == []
 
+    result = crawl(home, "--seed", str(ids[story]), "--seed", str(ids[token]),
+                   "--via", "hk-1,cn-1", "--job", "ed-2", "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    verdicts = {v["seed_id"]: v for v in json.loads(result.stdout)["geo"]}
     [event] = events(home)
     assert event == verdicts[ids[story]]["event"]
     assert (event["kind"], event["seed_id"]) == ("geo-different", ids[story])
@@ -211,6 +252,10 @@ def test_content_that_differs_by_vantage_is_geo_different_and_the_same_is_no_eve
         f"content differs: hk-1 (HK) {hk_row['payload_digest'][:19]},"
         f" cn-1 (CN) {cn_row['payload_digest'][:19]}"
     )
+    # A page whose bytes change on every request differs from each vantage both times,
+    # but never the same way twice: no claim that the vantage points see different pages.
+    assert verdicts[ids[token]]["verdict"] == "different"
+    assert verdicts[ids[token]]["event"] is None
     assert ok(run_cli(home, "events", "--kind", "geo-blocked")).stdout == "no events\n"
 
 
@@ -266,6 +311,9 @@ def test_a_seeds_own_vantages_and_a_schedules_are_each_crawled_and_compared(
     assert sorted((row["url"], row["job"]) for row in rows) == [
         (news, "own-cn-1"), (news, "own-hk-1"), (same, "own-cn-1"),
     ]  # fmt: skip
+    assert events(home) == []  # one run: not yet evidence
+    again = crawl(home, "--job", "own-2")
+    assert again.returncode == 0, again.stderr
     assert [(e["kind"], e["seed_id"]) for e in events(home)] == [("geo-blocked", ids[news])]
 
     # A schedule's vantage points win over the seed's own: run-due captures from each.
@@ -353,3 +401,33 @@ def test_a_vantage_that_saw_nothing_this_run_is_not_compared_by_what_it_saw_befo
     rows = [row for row in captures(home).values() if row["job"] == "two-cn-1"]
     assert [row["error"].split(":")[0] for row in rows if row["url"] == same] == ["proxy"]
     assert events(home) == []
+
+
+def test_a_change_pending_on_a_vantage_the_seed_left_does_not_keep_it_due(tmp_path: Path) -> None:
+    # A change seen via cn-1 whose confirming fetch never came (a crawl stopped), then the
+    # seed moved to hk-1: only the vantage points it goes through now keep it due at once.
+    from archiver.catalog import open_catalog
+    from archiver.catalog.captures import CaptureRow, insert_captures
+    from archiver.catalog.jobs import create_job
+    from archiver.catalog.seeds import add_seeds
+    from archiver.catalog.statuses import insert_status
+    from archiver.home import ArchiveHome
+    from archiver.seedspec import SeedSpec
+    from archiver.watch.status import awaiting_confirmation
+
+    catalog = open_catalog(ArchiveHome(tmp_path).catalog_location)  # SQLite, or PostgreSQL
+    url = "https://example.org/p"
+    [added] = add_seeds(catalog, [SeedSpec.build(url, via="hk-1")])
+    seed = added.seed.id
+    job = create_job(catalog, "j", {}, [seed])
+    row = CaptureRow(url=url, final_url=url, surt="org,example)/p", seed_id=seed, job_id=job.id,
+                     kind="seed", hops=0, via=None, captured_at="2026-01-01T00:00:00.000Z",
+                     state="ok", software="archiver/test", http_status=200)  # fmt: skip
+    with catalog.transaction() as conn:
+        first, second, third = insert_captures(conn, [row, row, row])
+        insert_status(conn, seed, first, "captured", "HTTP 200", True, vantage="cn-1")
+        insert_status(conn, seed, second, "gone", "HTTP 404", False, vantage="cn-1")
+        insert_status(conn, seed, third, "captured", "HTTP 200", True, vantage="hk-1")
+    assert awaiting_confirmation(catalog, seed, ["hk-1"]) is False
+    assert awaiting_confirmation(catalog, seed, ["hk-1", "cn-1"]) is True
+    assert awaiting_confirmation(catalog, seed, ["direct"]) is False

@@ -416,7 +416,8 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             seed_id     INTEGER NOT NULL REFERENCES seeds(id),
             compared_at TEXT NOT NULL,
             verdict     TEXT NOT NULL,
-            states      TEXT NOT NULL
+            states      TEXT NOT NULL,
+            digests     TEXT NOT NULL DEFAULT '{}'
         );
         CREATE INDEX geo_comparisons_seed ON geo_comparisons(seed_id, id);
         """,

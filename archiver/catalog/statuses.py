@@ -257,9 +257,12 @@ def last_status_id(catalog: Catalog) -> int:
     return int(row[0] or 0)
 
 
-def last_change_unconfirmed(catalog: Catalog, seed_id: int, *, ignoring: str) -> bool:
+def last_change_unconfirmed(
+    catalog: Catalog, seed_id: int, vantages: Sequence[str], *, ignoring: str
+) -> bool:
     """Whether the seed's latest observation other than ``ignoring`` (the transient
-    status) from any one vantage point is unconfirmed."""
+    status) from any one of ``vantages`` (``''`` direct) is unconfirmed. A vantage point
+    the seed no longer goes through is not asked: nothing would confirm its change."""
     rows = catalog.conn.execute(
         "SELECT vantage, confirmed FROM seed_status WHERE seed_id = ? AND status != ?"
         " ORDER BY id DESC",
@@ -268,7 +271,7 @@ def last_change_unconfirmed(catalog: Catalog, seed_id: int, *, ignoring: str) ->
     latest: dict[str, int] = {}
     for vantage, confirmed in rows:
         latest.setdefault(vantage, confirmed)
-    return any(not confirmed for confirmed in latest.values())
+    return any(not latest.get(vantage, 1) for vantage in vantages)
 
 
 def latest_per_vantage(

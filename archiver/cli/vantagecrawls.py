@@ -146,6 +146,8 @@ def _verdict_line(verdict: Verdict) -> str:
     line += f" {verdict.verdict} ({states})"
     if verdict.event is not None:
         line += f"; event {verdict.event.id} {verdict.event.kind}"
+    elif verdict.awaiting:
+        line += "; seen in this run only: an event if the next run agrees"
     return line
 
 
@@ -155,4 +157,5 @@ def _verdict_json(verdict: Verdict) -> dict[str, object]:
         "verdict": verdict.verdict,
         "states": verdict.states,
         "event": verdict.event.to_json() if verdict.event else None,
+        "awaiting_next_run": verdict.awaiting,
     }

@@ -10,10 +10,13 @@ observation on each vantage's own timeline (archiver/watch/status.py) is compare
 - ``absent``: absent everywhere (the ordinary events say how);
 - ``pending``: a vantage's latest change is not yet confirmed: nothing is decided.
 
-Every comparison is recorded. A ``blocked`` or ``different`` verdict (each side
-confirmed on its own timeline) that the seed's last settled comparison did not already
-give becomes an event, ``geo-blocked`` or ``geo-different``, whose evidence is the
-capture each vantage point saw.
+Every comparison is recorded. A ``blocked`` or ``different`` verdict becomes an event,
+``geo-blocked`` or ``geo-different``, whose evidence is the capture each vantage point
+saw, only once a second run agrees: the same verdict, each vantage point in the same state
+and (where present) with the same content as in the comparison before. One fetch from a
+vantage point is not evidence of a difference: a 403 or a timeout once, a page deleted
+between the vantage points' jobs, or a page whose bytes change on every request (a token,
+a clock) would otherwise be claimed as one. A streak that goes on makes no new event.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class Verdict:
     verdict: str
     states: dict[str, str]  # vantage name (direct) -> its state
     event: Event | None = None
+    awaiting: bool = False  # blocked or different this run only: an event if the next agrees
 
 
 def shown(vantage: str) -> str:
@@ -60,11 +64,16 @@ def compare(
     states = {shown(v): state_of(row.status) for v, row in latest.items()}
     evidence = [_evidence(conn, v, row) for v, row in latest.items()]
     verdict = _verdict(latest, evidence)
-    previous = geo.last_comparison(conn, seed_id, ignoring=PENDING)
-    geo.insert_comparison(conn, seed_id, verdict, states)
+    digests = {str(e["vantage"]): _str(e["digest"]) for e in evidence if e["state"] == "present"}
+    earlier = geo.last_comparisons(conn, seed_id, ignoring=PENDING, limit=2)
+    geo.insert_comparison(conn, seed_id, verdict, states, digests)
     kind = _EVENT_OF.get(verdict)
-    if kind is None or (previous and (previous.verdict, previous.states) == (verdict, states)):
-        return Verdict(seed_id, verdict, states)
+    now = (verdict, states, digests)
+    agreed = bool(earlier) and _key(earlier[0]) == now
+    already = len(earlier) > 1 and _key(earlier[1]) == now  # the streak's event is made
+    if kind is None or not agreed or already:
+        return Verdict(seed_id, verdict, states, awaiting=kind is not None and not agreed)
+    previous = earlier[1] if len(earlier) > 1 else None
     present = [e for e in evidence if e["state"] == "present"]
     absent = [e for e in evidence if e["state"] != "present"]
     other = absent if verdict == "blocked" else present[1:]
@@ -128,6 +137,14 @@ def _evidence(conn: Connection, vantage: str, row: StatusRow) -> dict[str, objec
         "captured_at": facts.captured_at,
         "digest": facts.digest,
     }
+
+
+def _key(comparison: geo.Comparison) -> tuple[str, dict[str, str], dict[str, str | None]]:
+    return comparison.verdict, comparison.states, comparison.digests
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
 
 
 def _label(evidence: dict[str, object]) -> str:

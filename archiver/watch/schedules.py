@@ -21,7 +21,7 @@ from archiver.catalog.db import Catalog, iso_ms, utc_now
 from archiver.catalog.schedules import ScheduleRow
 from archiver.catalog.seeds import Seed, get_seed, list_seeds
 from archiver.errors import ArchiverError, NotFound
-from archiver.seedspec import SeedFields
+from archiver.seedspec import SeedFields, vantages_of
 from archiver.vantage.points import DIRECT, chosen
 from archiver.watch.status import awaiting_confirmation
 
@@ -216,7 +216,8 @@ def seed_dues(catalog: Catalog, seeds: Sequence[Seed] | None = None) -> list[Due
         attempts = rows.seed_attempts(catalog, seed.id)
         first, last = attempts.first_success, attempts.last
         due = min((due_for(seed, s, first, last) for s in applicable), key=lambda d: d.at)
-        if awaiting_confirmation(catalog, seed.id):
+        # The vantage points its recaptures go through: the due schedule's, else its own.
+        if awaiting_confirmation(catalog, seed.id, vantages_of(due.schedule.via or seed.via)):
             due = Due(seed, due.schedule, datetime.min.replace(tzinfo=UTC), last,
                       "a change of state waits to be confirmed")  # fmt: skip
         out.append(due)

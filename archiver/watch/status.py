@@ -12,6 +12,7 @@ capture that confirmed it. A change the second fetch does not repeat was a flap.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from archiver.catalog import statuses
@@ -132,7 +133,9 @@ def _confirm(
     return Outcome(row_id, event=event)
 
 
-def awaiting_confirmation(catalog: Catalog, seed_id: int) -> bool:
-    """Whether the seed's latest observation is a change not yet confirmed (a crash, or a
-    confirming fetch that failed): such a seed is due again at once."""
-    return statuses.last_change_unconfirmed(catalog, seed_id, ignoring=TRANSIENT)
+def awaiting_confirmation(catalog: Catalog, seed_id: int, vantages: Sequence[str]) -> bool:
+    """Whether the seed's latest observation from one of the vantage points it goes
+    through (names, ``direct``) is a change not yet confirmed (a crash, or a confirming
+    fetch that failed): such a seed is due again at once."""
+    timelines = ["" if v == "direct" else v for v in vantages]
+    return statuses.last_change_unconfirmed(catalog, seed_id, timelines, ignoring=TRANSIENT)

@@ -13,6 +13,9 @@ from pgserver import POSTGRES_RUN, fresh_database
 from rawserver import FIDELITY_RESPONSE, RawSocketServer
 from servers import FixtureSite
 
+# The vantage point tests' fixtures (an origin, an HTTP proxy, a SOCKS5 server, a home).
+pytest_plugins = ("vantagesites",)
+
 # Every test server listens on loopback, which crawls refuse by default; the crawls the
 # tests start (subprocesses inherit this) may reach it. test_netpolicy.py unsets it.
 os.environ["ARCHIVER_ALLOW_PRIVATE_NETWORKS"] = "1"

@@ -26,7 +26,7 @@ from clihelp import CLI_TIMEOUT, job_json, run_cli, start_cli
 from gatesite import GateSite
 from seedcli import ok
 from streamlines import Lines
-from test_via import ENV, HTTP_VANTAGE, SOCKS_VANTAGE, Pproxy, _free_port, add_http_vantage
+from vantagesites import ENV, HTTP_VANTAGE, SOCKS_VANTAGE, Pproxy, add_http_vantage, free_port
 
 BLOCKED = b"<html><head><title>Unavailable</title></head><body>Not here.</body></html>"
 
@@ -392,7 +392,7 @@ def test_a_vantage_that_saw_nothing_this_run_is_not_compared_by_what_it_saw_befo
     assert "2 vantage points: same (hk-1 present, cn-1 present)\n" in first.stderr
     # cn-1's proxy is gone: its job fails (reason proxy), and hk-1 alone is no comparison.
     ok(run_cli(home, "vantage", "remove", "cn-1", "--force"))
-    dead = f"socks5h://127.0.0.3:{_free_port('127.0.0.3')}"
+    dead = f"socks5h://127.0.0.3:{free_port('127.0.0.3')}"
     ok(run_cli(home, "vantage", "add", "cn-1", "--proxy", dead, "--country", "CN"))
     second = crawl(home, "--via", "hk-1,cn-1", "--job", "two")
     assert second.returncode == 1

@@ -11,202 +11,33 @@ origin's log shows that nothing reached it."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import shutil
-import socket
-import ssl
-import subprocess
-import sys
-import threading
-import time
 import urllib.request
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from clihelp import run_cli
 from seedcli import ok
 from servehelp import serving
 from tls import LoopbackPki
-from warcs import catalog_rows, read_warc, warc_files
-
-PASSWORD = "pr0xy-secret-never-stored"
-HTTP_VANTAGE = "127.0.0.2"  # the HTTP proxy listens, and connects out, here
-SOCKS_VANTAGE = "127.0.0.3"  # the SOCKS5 server's
-BLOCKED_PAGE = b"<html><head><title>Unavailable</title></head><body>Not here.</body></html>"
-
-
-class Origin:
-    """An HTTP(S) site on 127.0.0.1 that logs each request (its peer address, request line
-    and headers) and answers by where the request came from: a 451 to the SOCKS5
-    vantage, the page to anyone else. ``/ip`` answers the caller's address."""
-
-    def __init__(self, tls: ssl.SSLContext | None = None, moved: dict[str, str] | None = None):
-        """``moved``: paths answered with a 302 to the URL given."""
-        self.log: list[dict[str, Any]] = []
-        origin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                """Quiet."""
-
-            def do_GET(self) -> None:
-                peer = self.client_address[0]
-                origin.log.append(
-                    {"peer": peer, "line": self.requestline, "headers": dict(self.headers)}
-                )
-                status, body = (
-                    200,
-                    (
-                        f"<html><head><title>Seen from {peer}</title></head>"
-                        f"<body><p>This page was asked for from {peer}.</p></body></html>"
-                    ),
-                )
-                if self.path in (moved or {}):
-                    self.send_response(302)
-                    self.send_header("Location", (moved or {})[self.path])
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                if self.path == "/empty":  # renders blank: a suspect browser capture
-                    body = f"<html><head><title>Seen from {peer}</title></head></html>"
-                if self.path == "/ip":
-                    body = peer
-                elif peer == SOCKS_VANTAGE:
-                    status, body = 451, BLOCKED_PAGE.decode()
-                data = body.encode()
-                self.send_response(status)
-                self.send_header(
-                    "Content-Type", "text/html" if self.path != "/ip" else "text/plain"
-                )
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        if tls is not None:
-            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
-        scheme = "https" if tls else "http"
-        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
-class Pproxy:
-    """``python -m pproxy`` listening on ``host``, its outgoing connections from ``host``
-    too (``@in``): how the origin tells the vantage points apart."""
-
-    def __init__(self, scheme: str, host: str, auth: str | None = None):
-        self.host, self.port = host, _free_port(host)
-        fragment = f"#{auth}" if auth else ""
-        # --auth 0: every connection signs in (pproxy otherwise trusts an address for days)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pproxy", "--auth", "0",
-             "-l", f"{scheme}://{host}:{self.port}/@in{fragment}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while True:  # until it listens
-            try:
-                socket.create_connection((host, self.port), timeout=1).close()
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.close()
-                    raise RuntimeError(f"pproxy did not start on {host}:{self.port}") from None
-                time.sleep(0.05)
-
-    def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
-
-
-@pytest.fixture
-def origin() -> Iterator[Origin]:
-    site = Origin()
-    yield site
-    site.close()
-
-
-@pytest.fixture
-def http_proxy() -> Iterator[Pproxy]:
-    proxy = Pproxy("http", HTTP_VANTAGE, auth=f"alice:{PASSWORD}")
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
-def socks_proxy() -> Iterator[Pproxy]:
-    proxy = Pproxy("socks5", SOCKS_VANTAGE)
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
-
-
-ENV = {"HK_PROXY_PASSWORD": PASSWORD}
-
-
-def add_http_vantage(home: Path, proxy: Pproxy, name: str = "hk-1") -> None:
-    url = f"http://alice:env:HK_PROXY_PASSWORD@{proxy.host}:{proxy.port}"
-    ok(run_cli(home, "vantage", "add", name, "--proxy", url, "--country", "HK"))
-
-
-def crawl(home: Path, *args: str, env: dict[str, str | None] | None = None):  # type: ignore[no-untyped-def]
-    return run_cli(home, "crawl", "--profile", "test", *args, env={**ENV, **(env or {})})
-
-
-def records(home: Path) -> list[tuple[str, dict[str, str], bytes]]:
-    """(type, WARC headers, block as stored) of every record, digests checked."""
-    found = []
-    for path in warc_files(home):
-        for rec in read_warc(path):
-            assert rec.digest_problems == []
-            found.append((rec.type, rec.headers, rec.raw_block))
-    return found
-
-
-def fields(block: bytes) -> list[tuple[str, str]]:
-    lines = block.decode("utf-8").splitlines()
-    return [tuple(line.split(": ", 1)) for line in lines if ": " in line]  # type: ignore[misc]
-
-
-def captures(home: Path) -> list[dict[str, Any]]:
-    return json.loads(ok(run_cli(home, "captures", "--json")).stdout)
-
-
-def everything_written(home: Path, *outputs: Any) -> bytes:
-    """Every byte the crawl left: WARC files (decompressed), catalog, logs, and output."""
-    data = b""
-    for path in home.rglob("*"):
-        if path.is_file():
-            raw = path.read_bytes()
-            data += gzip.decompress(raw) if path.name.endswith(".warc.gz") else raw
-    for result in outputs:
-        data += (result.stdout + result.stderr).encode()
-    if os.environ.get("ARCHIVER_CATALOG"):  # the PostgreSQL run: the catalog is there
-        for table in ("captures", "jobs", "vantages", "seeds"):
-            data += json.dumps(catalog_rows(home, f"SELECT * FROM {table}"), default=str).encode()
-    return data
+from vantagesites import (
+    ENV,
+    HTTP_VANTAGE,
+    PASSWORD,
+    SOCKS_VANTAGE,
+    Origin,
+    Pproxy,
+    add_http_vantage,
+    captures,
+    crawl,
+    everything_written,
+    fields,
+    free_port,
+    records,
+)
+from warcs import catalog_rows
 
 
 def test_an_http_proxy_with_a_password_records_what_the_origin_received(
@@ -364,95 +195,6 @@ def test_a_socks5_proxy_is_given_the_address_the_crawler_resolved(
     assert (row["http_status"], row["vantage"]) == (451, seen_from)
 
 
-def test_a_proxy_that_is_down_fails_the_capture_and_nothing_goes_direct(
-    home: Path, origin: Origin
-) -> None:
-    port = _free_port("127.0.0.2")  # nothing listens there
-    ok(run_cli(home, "vantage", "add", "down", "--proxy", f"http://127.0.0.2:{port}"))
-    result = crawl(home, origin.url + "page", "--via", "down")
-    assert result.returncode == 1
-    assert "0 ok, 0 truncated, 1 failed, 0 B [proxy: 1]" in result.stdout
-    assert origin.log == []  # not one request reached the origin, directly or otherwise
-    [row] = [row for row in captures(home) if row["url"] == origin.url + "page"]
-    assert row["state"] == "failed"
-    assert row["error"] == (
-        "proxy: cannot reach the proxy of vantage point 'down': Connection was refused by"
-        " other side: 111: Connection refused."
-    )
-    assert row["vantage"] == {"name": "down", "country": None, "kind": "http", "egress": None}
-    [attempt] = [
-        fields(b) for t, h, b in records(home)
-        if t == "metadata" and h.get("WARC-Target-URI") == origin.url + "page"
-    ]  # fmt: skip
-    assert ("fetchError", row["error"]) in attempt and ("vantage", "down") in attempt
-
-
-def test_a_wrong_password_is_a_407_failure_not_a_capture(
-    home: Path, origin: Origin, http_proxy: Pproxy
-) -> None:
-    add_http_vantage(home, http_proxy)
-    result = crawl(home, origin.url + "page", "--via", "hk-1",
-                   env={"HK_PROXY_PASSWORD": "not-the-password"})  # fmt: skip
-    assert result.returncode == 1
-    assert origin.log == []
-    [row] = [row for row in captures(home) if row["url"] == origin.url + "page"]
-    assert (row["state"], row["http_status"]) == ("failed", None)
-    assert row["error"] == (
-        "proxy: vantage point 'hk-1' (http proxy) refused the credentials (407 Proxy"
-        " Authentication Required): check the user in its proxy URL and its password"
-        " variable ('archiver vantage show hk-1')"
-    )
-    assert not any(t in ("response", "request") for t, _, _ in records(home))
-
-
-def test_a_502_to_connect_is_a_failure_with_the_proxys_reason(
-    home: Path, origin: Origin, raw_server: Any
-) -> None:
-    proxy = raw_server(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
-    ok(run_cli(home, "vantage", "add", "gw", "--proxy", f"http://127.0.0.1:{proxy.port}"))
-    result = crawl(home, origin.url + "page", "--via", "gw")
-    assert result.returncode == 1
-    [row] = [row for row in captures(home) if row["url"] == origin.url + "page"]
-    host = origin.url.split("/")[2]
-    assert row["error"] == (
-        f"proxy: vantage point 'gw' (http proxy) would not open a tunnel to {host}"
-        " (502 Bad Gateway)"
-    )
-    assert origin.log == []
-
-
-def test_an_unset_password_variable_stops_the_crawl_before_it_starts(
-    home: Path, origin: Origin, http_proxy: Pproxy
-) -> None:
-    add_http_vantage(home, http_proxy)
-    result = crawl(home, origin.url + "page", "--via", "hk-1", env={"HK_PROXY_PASSWORD": None})
-    assert (result.returncode, result.stdout) == (1, "")
-    assert result.stderr == (
-        "Error: vantage point 'hk-1' takes its proxy password from $HK_PROXY_PASSWORD, which"
-        " is not set: export it before crawling\n"
-    )
-    assert origin.log == []
-
-
-def test_an_unknown_vantage_point_is_refused_and_nothing_is_written(
-    home: Path, origin: Origin
-) -> None:
-    message = (
-        "Error: --via: no vantage point named 'nowhere'; see them with 'archiver vantage"
-        " list', add one with 'archiver vantage add NAME --proxy URL', or give --via direct\n"
-    )
-    ok(run_cli(home, "seeds", "add", origin.url + "other"))
-    for command in (("crawl", "--profile", "test", origin.url + "page", "--via", "nowhere"),
-                    ("seeds", "add", origin.url + "page", "--via", "nowhere")):  # fmt: skip
-        result = run_cli(home, *command)
-        assert (result.returncode, result.stdout, result.stderr) == (1, "", message)
-    assert [row["url"] for row in catalog_rows(home, "SELECT url FROM seeds")] == [
-        origin.url + "other"
-    ]
-    assert catalog_rows(home, "SELECT id FROM jobs") == []
-    assert origin.log == []
-
-
 def test_seed_imports_take_a_via_column(home: Path, tmp_path: Path, origin: Origin) -> None:
     ok(run_cli(home, "vantage", "add", "hk-1", "--proxy", "http://127.0.0.2:3128"))
     good = tmp_path / "good.csv"
@@ -472,23 +214,6 @@ def test_seed_imports_take_a_via_column(home: Path, tmp_path: Path, origin: Orig
         " direct\n",
     )
     assert len(catalog_rows(home, "SELECT url FROM seeds")) == 2
-
-
-def test_the_private_network_guard_still_applies_to_targets(
-    home: Path, origin: Origin, http_proxy: Pproxy
-) -> None:
-    add_http_vantage(home, http_proxy)
-    guarded = {"ARCHIVER_ALLOW_PRIVATE_NETWORKS": None}
-    refused = crawl(home, origin.url + "page", "--via", "hk-1", env=guarded)
-    assert refused.returncode == 1
-    assert origin.log == []
-    [row] = [row for row in captures(home) if row["url"] == origin.url + "page"]
-    assert row["error"].startswith("private-network: 127.0.0.1 is a loopback address, refused")
-    # The target's network allowed: the proxy's own loopback address needs no allowing.
-    allowed = crawl(home, origin.url + "page", "--via", "hk-1",
-                    "-s", "ARCHIVER_ALLOW_NETWORKS=127.0.0.1/32", env=guarded)  # fmt: skip
-    assert allowed.returncode == 0, allowed.stderr
-    assert [entry["peer"] for entry in origin.log if "page" in entry["line"]] == [HTTP_VANTAGE]
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None and not os.environ.get("CI"),
@@ -551,7 +276,7 @@ def test_vantage_test_says_whether_the_proxy_works(
         " (407 Proxy Authentication Required): check the user in its proxy URL and its"
         " password variable ('archiver vantage show hk-1')\n"
     )
-    port = _free_port("127.0.0.2")
+    port = free_port("127.0.0.2")
     ok(run_cli(home, "vantage", "add", "down", "--proxy", f"socks5h://127.0.0.2:{port}"))
     down = run_cli(home, "vantage", "test", "down", "--url", origin.url)
     assert (down.returncode, down.stdout) == (
@@ -658,44 +383,3 @@ def test_an_environment_proxy_never_reaches_into_a_tunnel(
     assert [e["line"] for e in origin.log if "Proxy-Authorization" in e["headers"]] == []
     requests = [b for t, _, b in records(home) if t == "request"]
     assert requests and not any(b"Proxy-Authorization" in b for b in requests)
-
-
-def test_a_proxy_url_given_as_via_is_refused_without_showing_it(home: Path) -> None:
-    for command in (
-        ("crawl", "--profile", "test", "http://127.0.0.1:9/"),
-        ("seeds", "add", "http://127.0.0.1:9/"),
-    ):
-        result = run_cli(home, *command, "--via", f"http://bob:{PASSWORD}@10.0.0.1:3128")
-        assert result.returncode == 1
-        assert PASSWORD not in result.stdout + result.stderr
-        assert result.stderr == (
-            "Error: invalid via: give the name of a vantage point, not a proxy URL; add one with"
-            " archiver vantage add NAME --proxy URL, then use its name\n"
-        )
-
-
-def test_a_name_a_socks5_proxy_is_given_resolved_is_checked(
-    home: Path, origin: Origin, socks_proxy: Pproxy
-) -> None:
-    # socks5:// (not socks5h): the crawler resolves the name and hands the proxy the
-    # address, so that address meets the private-network rule as a direct fetch's does.
-    ok(
-        run_cli(
-            home,
-            "vantage",
-            "add",
-            "cn-2",
-            "--proxy",
-            f"socks5://{socks_proxy.host}:{socks_proxy.port}",
-        )
-    )
-    port = origin.url.rstrip("/").rsplit(":", 1)[1]
-    url = f"http://sneaky.loopback.test:{port}/page"  # resolves to 127.0.0.2 (offline_dns)
-    result = crawl(
-        home, url, "--via", "cn-2", "-s", "DNS_RESOLVER=offline_dns.OfflineResolver",
-        env={"ARCHIVER_ALLOW_PRIVATE_NETWORKS": None, "PYTHONPATH": str(Path(__file__).parent)},
-    )  # fmt: skip
-    assert result.returncode == 1
-    assert origin.log == []
-    [row] = [row for row in captures(home) if row["url"] == url]
-    assert row["error"].startswith("private-network: 127.0.0.2 is a loopback address, refused")

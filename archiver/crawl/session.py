@@ -11,7 +11,6 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
 from scrapy import signals
@@ -23,7 +22,7 @@ from archiver.capture.exchange import Exchange
 from archiver.capture.recorder import CaptureRecorder
 from archiver.capture.syncer import Syncer
 from archiver.catalog import frontier, open_catalog, workers
-from archiver.catalog.captures import last_original, latest_in_job
+from archiver.catalog.captures import last_original
 from archiver.catalog.db import utc_now
 from archiver.catalog.errors import DATABASE_ERRORS
 from archiver.catalog.frontier import FrontierEntry, Rejection
@@ -49,17 +48,10 @@ from archiver.pagefacts import PageFacts
 from archiver.storage import open_store
 from archiver.warc.background import BackgroundWrites
 from archiver.warc.writer import WarcWriter
-from archiver.watch.classify import Fetch, classify
+from archiver.watch.classify import Fetch
 from archiver.watch.hooks import notify
 from archiver.watch.patterns import RemovalPatterns
-from archiver.watch.status import (
-    PRESENT,
-    Event,
-    judge_suspect,
-    observe,
-    present_digest,
-    present_title,
-)
+from archiver.watch.status import Event, judge_fetch, observe
 
 logger = logging.getLogger(__name__)
 
@@ -313,34 +305,15 @@ class ArchiveSession:
         outcome = None
         with self._writing():
             self.recorder.sync()
-            conn = self.catalog.conn
-            # A browser capture is compared by its visible text: its response is the
-            # page's shell, the same when the post has changed or gone.
-            latest = latest_in_job(self.catalog, self.job.id, fetch.url)
-            if latest is None:
+            judged = judge_fetch(self.catalog, self.job.id, seed_id, fetch, self.removal_patterns)
+            if judged is None:
                 return None
-            fetch = replace(fetch, payload_digest=latest.digest)
-            if fetch.status is None and latest.truncated == "disconnect":
-                # Cut off mid-body by the server or the network: what censors' resets do.
-                fetch = replace(fetch, error="reset: the connection closed mid-body")
-            elif fetch.status is None and latest.http_status is not None:
-                # Cut by our own size or time limit.
-                fetch = replace(fetch, status=latest.http_status)
-            vantage = latest.vantage or ""  # the seed's timeline from where it was fetched
-            status, reason = classify(
-                fetch,
-                present_digest(conn, seed_id, vantage),
-                self.removal_patterns,
-                present_title(conn, seed_id, vantage),
-            )
-            if latest.quality == "suspect" and status in PRESENT:
-                status, reason = judge_suspect(latest.quality_reason or "")
             with self.catalog.transaction() as tx:
                 outcome = observe(
-                    tx, seed_id, latest.capture_id, status, reason, confirms=confirms,
-                    url=seed_url, vantage=vantage,
+                    tx, seed_id, judged.capture_id, judged.status, judged.reason,
+                    confirms=confirms, url=seed_url, vantage=judged.vantage,
                 )  # fmt: skip
-            self.observed[status] = self.observed.get(status, 0) + 1
+            self.observed[judged.status] = self.observed.get(judged.status, 0) + 1
         if outcome is None:
             return None
         if outcome.event is not None:

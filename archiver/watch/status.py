@@ -13,13 +13,15 @@ capture that confirmed it. A change the second fetch does not repeat was a flap.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from archiver.catalog import statuses
+from archiver.catalog.captures import latest_in_job
 from archiver.catalog.db import Catalog
 from archiver.catalog.geo import last_comparison
 from archiver.catalog.statuses import TEXT_DIGEST, Connection, Event, StatusRow, timeline
-from archiver.watch.classify import ABSENT, PRESENT, TRANSIENT, state_of
+from archiver.watch.classify import ABSENT, PRESENT, TRANSIENT, Fetch, classify, state_of
+from archiver.watch.patterns import RemovalPatterns
 
 # Re-exported for the modules that read the timeline through the watch.
 __all__ = ["TEXT_DIGEST", "Event", "StatusRow", "last_comparison", "timeline"]
@@ -49,6 +51,47 @@ def present_title(conn: Connection, seed_id: int, vantage: str) -> str | None:
     """The title of the seed's last present capture from ``vantage``: what tells a post
     quoting a removal notice from the notice itself (see notices.py)."""
     return statuses.present_title(conn, seed_id, vantage, PRESENT)
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A seed fetch classified: its state, why, the capture judged and its timeline."""
+
+    capture_id: str
+    status: str
+    reason: str
+    vantage: str  # the timeline: the vantage point it was fetched through, '' direct
+
+
+def judge_fetch(
+    catalog: Catalog, job_id: int, seed_id: int, fetch: Fetch, patterns: RemovalPatterns
+) -> Judged | None:
+    """Classify the job's latest capture of a seed page (its row committed) against what
+    the seed's timeline from the same vantage point last saw present; None when the job
+    has no capture of it."""
+    latest = latest_in_job(catalog, job_id, fetch.url)
+    if latest is None:
+        return None
+    # A browser capture is compared by its visible text: its response is the page's
+    # shell, the same when the post has changed or gone.
+    fetch = replace(fetch, payload_digest=latest.digest)
+    if fetch.status is None and latest.truncated == "disconnect":
+        # Cut off mid-body by the server or the network: what censors' resets do.
+        fetch = replace(fetch, error="reset: the connection closed mid-body")
+    elif fetch.status is None and latest.http_status is not None:
+        # Cut by our own size or time limit.
+        fetch = replace(fetch, status=latest.http_status)
+    vantage = latest.vantage or ""
+    conn = catalog.conn
+    status, reason = classify(
+        fetch,
+        present_digest(conn, seed_id, vantage),
+        patterns,
+        present_title(conn, seed_id, vantage),
+    )
+    if latest.quality == "suspect" and status in PRESENT:
+        status, reason = judge_suspect(latest.quality_reason or "")
+    return Judged(latest.capture_id, status, reason, vantage)
 
 
 def judge_suspect(reason: str) -> tuple[str, str]:

@@ -55,7 +55,9 @@ class Origin:
                     body = b"<html><head><title>News</title></head><body>Read.</body></html>"
                 elif self.path == "/story":
                     body = f"<html><head><title>Edition for {peer}</title></head></html>".encode()
-                elif self.path == "/token":  # the same page, a new hidden token each time
+                elif self.path == "/live" and peer == SOCKS_VANTAGE:
+                    status, body = 451, BLOCKED
+                elif self.path in ("/token", "/live"):  # a new hidden token each time
                     origin.tokens += 1
                     body = (
                         "<html><head><title>Form</title></head><body><form><input"
@@ -201,6 +203,20 @@ def test_a_page_blocked_from_one_vantage_is_a_geo_blocked_event_with_both_captur
         ("hk-1", "unchanged", True), ("cn-1", "blocked", True),
         ("hk-1", "unchanged", True), ("cn-1", "blocked", True),
     ]  # fmt: skip
+
+
+def test_a_page_that_changes_on_every_request_and_is_blocked_is_geo_blocked(
+    home: Path, origin: Origin, vantages: None
+) -> None:
+    # Present from hk-1 with new bytes each run (a token, a clock), 451 from cn-1 both
+    # runs: the block agrees, so it is an event though the page itself never repeats.
+    live = origin.url + "live"
+    first = crawl(home, live, "--via", "hk-1,cn-1", "--job", "live")
+    assert "seen in this run only: an event if the next run agrees\n" in first.stderr
+    seed = seed_ids(home)[live]
+    second = crawl(home, "--seed", str(seed), "--via", "hk-1,cn-1", "--job", "live-2")
+    assert second.returncode == 0, second.stderr
+    assert [(e["kind"], e["seed_id"]) for e in events(home)] == [("geo-blocked", seed)]
 
 
 def test_a_block_seen_once_is_no_event(home: Path, origin: Origin, vantages: None) -> None:

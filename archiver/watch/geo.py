@@ -13,7 +13,7 @@ observation on each vantage's own timeline (archiver/watch/status.py) is compare
 Every comparison is recorded. A ``blocked`` or ``different`` verdict becomes an event,
 ``geo-blocked`` or ``geo-different``, whose evidence is the capture each vantage point
 saw, only once a second run agrees: the same verdict, each vantage point in the same state
-and (where present) with the same content as in the comparison before. One fetch from a
+and, for ``different``, each with the same content as in the comparison before. One fetch from a
 vantage point is not evidence of a difference: a 403 or a timeout once, a page deleted
 between the vantage points' jobs, or a page whose bytes change on every request (a token,
 a clock) would otherwise be claimed as one. A streak that goes on makes no new event.
@@ -68,7 +68,7 @@ def compare(
     earlier = geo.last_comparisons(conn, seed_id, ignoring=PENDING, limit=2)
     geo.insert_comparison(conn, seed_id, verdict, states, digests)
     kind = _EVENT_OF.get(verdict)
-    now = (verdict, states, digests)
+    now = _key(geo.Comparison(0, seed_id, "", verdict, states, digests))
     agreed = bool(earlier) and _key(earlier[0]) == now
     already = len(earlier) > 1 and _key(earlier[1]) == now  # the streak's event is made
     if kind is None or not agreed or already:
@@ -140,7 +140,11 @@ def _evidence(conn: Connection, vantage: str, row: StatusRow) -> dict[str, objec
 
 
 def _key(comparison: geo.Comparison) -> tuple[str, dict[str, str], dict[str, str | None]]:
-    return comparison.verdict, comparison.states, comparison.digests
+    """What two runs must share to agree: the verdict, each vantage point's state and, for
+    ``different``, each one's content (for ``blocked``, the page present on one side may
+    change from run to run: a news page does)."""
+    digests = comparison.digests if comparison.verdict == "different" else {}
+    return comparison.verdict, comparison.states, digests
 
 
 def _str(value: object) -> str | None:

@@ -16,19 +16,14 @@ from pathlib import Path
 
 from clihelp import CLI_TIMEOUT, _prepared, run_cli
 from seedcli import ok
-from test_via import (
+from vantagesites import (
     HTTP_VANTAGE,
     PASSWORD,
     Origin,
     Pproxy,
     captures,
     everything_written,
-    home,
-    http_proxy,
-    origin,
 )
-
-__all__ = ["home", "http_proxy", "origin"]  # the fixtures, used by name
 
 PROMPT = "proxy password for alice at vantage point hk-1 (its URL has none; it is not stored):"
 

@@ -4,7 +4,28 @@ from __future__ import annotations
 
 import http.client
 import socket
+import struct
+import time
 from urllib.parse import urlsplit
+
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+def stamp_arrivals(sock: socket.socket) -> None:
+    """Have the kernel stamp each packet this connection receives (see ``arrival``)."""
+    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+
+
+def arrival(sock: socket.socket) -> float | None:
+    """When the kernel received the next request's first bytes (wall-clock seconds),
+    without reading them; None when the client closed. A handler thread starved of CPU
+    (CI runs several suites on two cores) would stamp the request late by its own clock."""
+    data, ancillary, _, _ = sock.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+    for level, kind, value in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+            seconds, nanoseconds = struct.unpack("qq", value[:16])
+            return seconds + nanoseconds / 1e9
+    return time.time() if data else None
 
 
 def open_connection(base_url: str) -> http.client.HTTPConnection:

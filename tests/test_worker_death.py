@@ -25,6 +25,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from httphelp import arrival, stamp_arrivals
 
 from archiver.catalog import open_catalog
 from archiver.catalog.captures import find_captures
@@ -39,8 +40,8 @@ pytestmark = pytest.mark.xdist_group("worker_death")
 
 
 class PoliteSite(BaseHTTPRequestHandler):
-    """Pages linking onward on one host; every request's arrival is logged (by the
-    server's clock), and the requests in flight are counted."""
+    """Pages linking onward on one host; every request's arrival is logged (when the
+    kernel received it), and the requests in flight are counted."""
 
     protocol_version = "HTTP/1.1"
     log: list[tuple[str, str, float]]
@@ -50,9 +51,17 @@ class PoliteSite(BaseHTTPRequestHandler):
     def log_message(self, *args):  # quiet
         pass
 
+    def setup(self):
+        super().setup()
+        stamp_arrivals(self.connection)
+
+    def handle_one_request(self):
+        self.arrived = arrival(self.connection)  # the kernel's clock, not this thread's
+        super().handle_one_request()
+
     def do_GET(self):
         with self.lock:
-            self.log.append((self.server.server_address[0], self.path, time.monotonic()))
+            self.log.append((self.server.server_address[0], self.path, self.arrived))
             self.in_flight[0] += 1
         try:
             time.sleep(SERVE_SECONDS)

@@ -352,7 +352,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sites, one round")
     parser.add_argument("--rounds", type=int, help="runs of each configuration (default 2)")
-    parser.add_argument("--only", help="run the configurations whose name contains this")
+    parser.add_argument("--only", help="run the configurations whose name contains this (or any of several, comma-separated)")
     parser.add_argument("--keep", action="store_true", help="keep the homes and their logs")
     parser.add_argument("--hosts", type=int, help="hosts of the latency site (default 32)")
     parser.add_argument("--host-pages", type=int, help="pages per host there (default 60)")
@@ -405,7 +405,7 @@ def main() -> int:
         chosen = [
             c
             for c in configurations(args.latency_concurrency)
-            if not args.only or args.only in c.name
+            if not args.only or any(part in c.name for part in args.only.split(","))
         ]
         for n in range(rounds):
             for config in chosen if n % 2 == 0 else chosen[::-1]:

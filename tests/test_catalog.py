@@ -66,20 +66,28 @@ def test_captures_inserted_many_a_statement_each_get_a_free_id(tmp_path, monkeyp
         return CaptureRow(url=url, final_url=url, surt=f"org,example)/{n}", seed_id=None,
                           job_id=job.id, kind="seed", hops=0, via=None,
                           captured_at="2026-01-01T00:00:00.000Z", state="ok",
-                          software="archiver/test", http_status=200)  # fmt: skip
+                          software="archiver/test", http_status=200 if n % 2 else None,
+                          size=n * 3_000_000_000)  # fmt: skip
 
     with catalog.transaction() as conn:
         (taken,) = insert_captures(conn, [row(0)])
-    # Drawn: the id taken already, then the same fresh id twice in one statement, then
-    # ids as usual. Every row still gets an id of its own, in the order of the rows.
-    drawn = iter([taken, "AAAA-AAAA", "AAAA-AAAA"])
-    monkeypatch.setattr(captures, "new_capture_id", lambda: next(drawn, None) or new_capture_id())
-    rows = [row(n) for n in range(1, 1 + captures.INSERT_CHUNK + 20)]  # two statements
+    # Drawn first: the id taken already (inserts nothing; that row draws again). Then,
+    # in a second batch, the same fresh id twice (the batch draws again).
+    draws = iter([taken])
+    monkeypatch.setattr(captures, "new_capture_id", lambda: next(draws, None) or new_capture_id())
+    rows = [row(n) for n in range(1, 1 + captures.INSERT_CHUNK + 20)]  # several on SQLite
     with catalog.transaction() as conn:
         ids = insert_captures(conn, rows)
-    assert len(set(ids)) == len(rows) and taken not in ids
+    draws = iter(["AAAA-AAAA", "AAAA-AAAA"])
+    more = [row(n) for n in range(len(rows) + 1, len(rows) + 4)]
+    with catalog.transaction() as conn:
+        ids += insert_captures(conn, more)
+    assert len(set(ids)) == len(rows) + len(more) and taken not in ids
+    assert next(draws, None) is None  # both drawn
     for n, capture_id in enumerate(ids, start=1):
-        assert get_capture(catalog, capture_id).url == f"https://example.org/{n}"
+        stored = get_capture(catalog, capture_id)
+        assert (stored.url, stored.size) == (f"https://example.org/{n}", n * 3_000_000_000)
+        assert stored.http_status == (200 if n % 2 else None)
     assert get_capture(catalog, taken).url == "https://example.org/0"
 
 

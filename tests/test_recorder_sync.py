@@ -14,29 +14,38 @@ from archiver.warc.writer import WarcWriter
 
 
 class HeldSyncer:
-    """Holds each fsync until the test lets it finish."""
+    """Holds each fsync (and what runs after it on the fsync thread) until the test lets
+    it finish."""
 
     def __init__(self) -> None:
-        self.waiting: list[tuple[int, object]] = []
+        self.waiting: list[tuple[int, object, object, object]] = []
 
-    def fsync(self, fd, done) -> None:  # type: ignore[no-untyped-def]
-        self.waiting.append((fd, done))
+    def fsync(self, fd, done, then=None, over=None) -> None:  # type: ignore[no-untyped-def]
+        self.waiting.append((fd, done, then, over))
 
     def finish(self) -> None:
         import os
 
         waiting, self.waiting = self.waiting, []  # a callback may put the next one in
-        for fd, done in waiting:
+        for fd, done, then, over in waiting:
             os.fsync(fd)
             os.close(fd)
-            done(None)  # type: ignore[operator]
+            error = None
+            if then is not None:
+                try:
+                    then()  # type: ignore[operator]
+                except Exception as exc:
+                    error = exc
+            if over is not None:
+                over.set()  # type: ignore[attr-defined]
+            done(error)  # type: ignore[operator]
 
     def close(self) -> None:
         pass
 
 
-def recorder(tmp_path):  # type: ignore[no-untyped-def]
-    catalog = open_catalog(tmp_path / "catalog.sqlite")
+def recorder(tmp_path, location=None):  # type: ignore[no-untyped-def]
+    catalog = open_catalog(location or tmp_path / "catalog.sqlite")
     job = create_job(catalog, "j", {}, [])
     writer = WarcWriter(tmp_path / "spool", warcinfo_fields=lambda name: [("software", "t")])
     made = CaptureRecorder(catalog, writer, LocalStore(tmp_path / "warcs"), job_id=job.id,
@@ -47,7 +56,8 @@ def recorder(tmp_path):  # type: ignore[no-untyped-def]
 
 
 def rows(catalog) -> list[str]:  # type: ignore[no-untyped-def]
-    return [r[0] for r in catalog.conn.execute("SELECT url FROM captures ORDER BY rowid")]
+    order = "rowid" if catalog.dialect == "sqlite" else "captured_at, url"
+    return [r[0] for r in catalog.conn.execute(f"SELECT url FROM captures ORDER BY {order}")]
 
 
 def fail(made, url: str) -> None:  # type: ignore[no-untyped-def]
@@ -128,3 +138,70 @@ def test_a_url_captured_while_its_entry_is_held_back_ends_done(tmp_path):
     ).fetchall()
     assert [tuple(r) for r in state] == [(1,)]
     assert open_count(catalog, job.id) == 0
+
+
+# On PostgreSQL the fsync thread commits each batch on a connection of its own: the crawl's
+# thread does not wait for the database's round trips (archiver/capture/rowcommits.py).
+
+
+def on_postgres(tmp_path, postgres_url):  # type: ignore[no-untyped-def]
+    import queue
+
+    from archiver.capture.syncer import Syncer
+
+    made, catalog = recorder(tmp_path, postgres_url)
+    calls: queue.Queue = queue.Queue()  # what the fsync thread asks the crawl's thread to run
+    made.rows.syncer = Syncer(lambda function, *args: calls.put((function, args)))
+    made.rows.thread_catalog = open_catalog(postgres_url)
+    return made, catalog, calls
+
+
+def test_on_postgresql_the_fsync_thread_commits_the_rows(tmp_path, postgres_url):
+    made, catalog, calls = on_postgres(tmp_path, postgres_url)
+    told: list[list[str]] = []
+    made.rows.on_committed = lambda: told.append(rows(catalog))
+    fail(made, "http://a.example/1")
+    function, args = calls.get(timeout=30)  # the batch's fsync and commit are over
+    # Committed on the fsync thread's connection, before the crawl's thread is told.
+    assert rows(catalog) == ["http://a.example/1"] and told == []
+    assert made.captures_committed == 0
+    function(*args)
+    assert told == [["http://a.example/1"]] and made.captures_committed == 1
+    made.close()
+
+
+def test_on_postgresql_a_commit_that_failed_on_the_thread_is_made_by_sync(tmp_path, postgres_url):
+    made, catalog, calls = on_postgres(tmp_path, postgres_url)
+    made.rows.thread_catalog.close()  # its connection is gone: the commit there fails
+    errors: list[Exception] = []
+    made.rows.on_error = errors.append
+    fail(made, "http://a.example/1")
+    made.sync()  # waits for the thread, then commits here what it could not
+    assert rows(catalog) == ["http://a.example/1"] and made.captures_committed == 1
+    function, args = calls.get(timeout=30)
+    function(*args)  # the thread's error arrives after sync: nothing to do
+    assert errors == [] and rows(catalog) == ["http://a.example/1"]
+    made.rows.syncer.close()
+
+
+def test_on_postgresql_settle_waits_for_the_batch_in_flight(tmp_path, postgres_url):
+    # A lease renewal on the crawl's thread touches the frontier rows the batch in flight
+    # marks done: it must wait for that commit, which does not wait for the crawl's thread.
+    import threading
+
+    made, catalog, calls = on_postgres(tmp_path, postgres_url)
+    gate = threading.Event()
+    commit_there = made.rows._commit_on_thread
+    made.rows._commit_on_thread = lambda inflight: (gate.wait(), commit_there(inflight))
+    fail(made, "http://a.example/1")
+    settling = threading.Thread(target=made.rows.settle)
+    settling.start()
+    settling.join(timeout=0.5)
+    assert settling.is_alive()  # held: the commit has not happened
+    assert rows(catalog) == []
+    gate.set()
+    settling.join(timeout=30)
+    assert not settling.is_alive() and rows(catalog) == ["http://a.example/1"]
+    function, args = calls.get(timeout=30)
+    function(*args)
+    made.close()

@@ -6,10 +6,16 @@ point into, then inserts them in one transaction. During a crawl the fsync runs 
 its own thread (``syncer``, archiver/capture/syncer.py) while recording goes on, and the rows
 are committed on the crawl's thread when it is done, one batch in flight at a time;
 ``sync`` is the barrier for whoever needs the rows in the catalog now.
+
+On PostgreSQL (``thread_catalog`` set) the fsync thread commits the batch itself, on a
+connection of its own, and the crawl's thread is told when it is done: a commit there is
+mostly waiting for the database, which the crawl no longer does. Whoever writes rows
+this worker's batch may hold locks on (lease renewals) calls ``settle`` first.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,6 +42,15 @@ class _Batch:
     discovered: list[FrontierEntry]
     done: list[tuple[str, str | None]]  # (frontier URL, lease token)
     rejected: list[Rejection]
+
+
+@dataclass
+class _InFlight:
+    """The batch whose fsync (and, with a ``thread_catalog``, commit) is under way."""
+
+    batch: _Batch
+    over: threading.Event  # set when the fsync thread is done with it
+    committed: bool = False  # by the fsync thread, on its own connection
 
 
 class RowCommits:
@@ -70,7 +85,10 @@ class RowCommits:
         # each commit (the URLs found are in the catalog now, for this worker's leases).
         self.on_recorded: Callable[[str], None] | None = None
         self.on_committed: Callable[[], None] | None = None
-        self._inflight: _Batch | None = None
+        # PostgreSQL: a connection of the fsync thread's own, on which it commits each
+        # batch once its bytes are on disk (set by the crawl session).
+        self.thread_catalog: Catalog | None = None
+        self._inflight: _InFlight | None = None
         self._token = 0
         self._more = False
         self.committed = 0
@@ -142,20 +160,33 @@ class RowCommits:
         if fd is None:  # no file open: the rows point at closed (fsynced) files only
             self._insert(batch)
             return
-        self._inflight = batch
         self._token += 1
         token = self._token
-        self.syncer.fsync(fd, lambda error: self._synced(token, error))
+        inflight = _InFlight(batch, threading.Event())
+        self._inflight = inflight
+        then = None
+        if self.thread_catalog is not None:
+            then = lambda: self._commit_on_thread(inflight)  # noqa: E731
+        self.syncer.fsync(fd, lambda error: self._synced(token, error), then, inflight.over)
+
+    def _commit_on_thread(self, inflight: _InFlight) -> None:
+        """On the fsync thread, its bytes on disk: commit the batch on its connection."""
+        assert self.thread_catalog is not None
+        self._insert_rows(self.thread_catalog, inflight.batch)
+        inflight.committed = True
 
     def _synced(self, token: int, error: BaseException | None) -> None:
         """In the crawl's thread, once the fsync of the batch in flight is done."""
         if token != self._token or self._inflight is None:
             return  # ``sync`` committed it meanwhile
-        batch, self._inflight = self._inflight, None
+        inflight, self._inflight = self._inflight, None
         try:
             if error is not None:
                 raise error
-            self._insert(batch)
+            if inflight.committed:
+                self._committed(inflight.batch)
+            else:
+                self._insert(inflight.batch)
             if self._more:
                 self._more = False
                 self.commit()
@@ -173,12 +204,25 @@ class RowCommits:
         """Commit the batch in flight and the rows queued: their bytes are on disk."""
         self._token += 1  # the callback of the batch in flight finds nothing to do
         if self._inflight is not None:
-            batch, self._inflight = self._inflight, None
-            self._insert(batch)
+            inflight, self._inflight = self._inflight, None
+            if self.thread_catalog is not None:
+                inflight.over.wait()  # its commit on the fsync thread
+            if inflight.committed:
+                self._committed(inflight.batch)
+            else:  # not tried there (SQLite), or it failed there: its bytes are on disk now
+                self._insert(inflight.batch)
         self._more = False
         if self._queued():
             self._insert(self._take())
         self._last_commit = time.monotonic()
+
+    def settle(self) -> None:
+        """Wait until the fsync thread is done with the batch in flight (committed on
+        PostgreSQL, or ready to commit here), so that a statement on this thread's
+        connection never waits for row locks that batch holds while that batch waits
+        for this thread. Rows stay queued; nothing is committed here."""
+        if self._inflight is not None and self.thread_catalog is not None:
+            self._inflight.over.wait()
 
     def commit_if_due(self) -> None:
         """Called on a timer, so rows do not wait in memory while the crawl is idle."""
@@ -189,6 +233,8 @@ class RowCommits:
     def close(self) -> None:
         if self.syncer is not None:
             self.syncer.close()
+        if self.thread_catalog is not None:
+            self.thread_catalog.close()
 
     def _queued(self) -> bool:
         return bool(
@@ -211,25 +257,33 @@ class RowCommits:
         return batch
 
     def _insert(self, batch: _Batch) -> None:
+        """Commit a batch on this thread's connection."""
+        self._insert_rows(self.catalog, batch)
+        self._committed(batch)
+
+    def _committed(self, batch: _Batch) -> None:
+        """On the crawl's thread, once a batch is committed."""
+        self.committed += len(batch.rows)
+        if self.on_committed is not None:
+            self.on_committed()
+
+    def _insert_rows(self, catalog: Catalog, batch: _Batch) -> None:
         """One transaction; run again when the database broke a deadlock with another
         worker's transaction by rolling this one back (nothing of it was kept)."""
         for attempt in range(1, RETRIES + 1):
             try:
-                self._insert_once(batch)
+                self._insert_once(catalog, batch)
             except DATABASE_ERRORS as exc:
                 if attempt == RETRIES or not is_transient(exc):
                     raise
             else:
-                if self.on_committed is not None:
-                    self.on_committed()
                 return
 
-    def _insert_once(self, batch: _Batch) -> None:
-        with self.catalog.transaction() as conn:
+    def _insert_once(self, catalog: Catalog, batch: _Batch) -> None:
+        with catalog.transaction() as conn:
             frontier.add_entries(conn, self.job_id, batch.discovered)
             frontier.add_rejections(conn, self.job_id, batch.rejected)
             ids = insert_captures(conn, batch.rows)
             insert_resources(conn, [(ids[index], row) for index, row in batch.resources])
             insert_tls(conn, [(ids[index], row) for index, row in batch.tls])
             frontier.mark_done(conn, self.job_id, batch.done)
-        self.committed += len(batch.rows)

@@ -8,6 +8,7 @@ with; on PostgreSQL they pass through :func:`statement` (and migrations through
 |--------------------------------|-----------------------------------------------------|
 | ``INSERT OR IGNORE INTO t …``   | ``INSERT INTO t … ON CONFLICT DO NOTHING``           |
 | ``temp.t``                     | ``pg_temp.t``                                        |
+| ``x IN (SELECT value FROM json_each(?))`` | ``x = ANY(ARRAY(SELECT json_array_elements_text(?::json)))``: an index scan; ``IN`` over the function was a hash join over the whole table |
 | ``json_each(?)``               | ``json_array_elements_text(?::json) AS value``       |
 | ``json_group_array(``, ``json_object(`` | ``json_agg(``, ``json_build_object(`` (as text) |
 | ``group_concat(x, sep)``       | ``string_agg(x, sep)``                               |
@@ -31,6 +32,9 @@ MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(6133617263686976)"
 
 _IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _TEMP = re.compile(r"\btemp\.", re.IGNORECASE)
+_IN_JSON_EACH = re.compile(
+    r"\bIN\s*\(SELECT (value|CAST\(value AS BIGINT\)) FROM json_each\(\?\)\)", re.IGNORECASE
+)
 _JSON_EACH = re.compile(r"\bjson_each\(\?\)", re.IGNORECASE)
 _FUNCTIONS = {
     "json_group_array(": "json_agg(",
@@ -51,11 +55,17 @@ def statement(sql: str) -> str:
     if "temp." in sql or "TEMP." in sql:
         sql = _TEMP.sub("pg_temp.", sql)
     if "json_each" in sql:
+        sql = _IN_JSON_EACH.sub(_any_of_array, sql)
         sql = _JSON_EACH.sub("json_array_elements_text(?::json) AS value", sql)
     for sqlite_name, postgres_name in _FUNCTIONS.items():
         if sqlite_name in sql:
             sql = sql.replace(sqlite_name, postgres_name)
     return sql
+
+
+def _any_of_array(match: re.Match[str]) -> str:
+    cast = "::bigint" if match.group(1).upper().startswith("CAST") else ""
+    return f"= ANY(ARRAY(SELECT json_array_elements_text(?::json){cast}))"
 
 
 def ddl(sql: str) -> str:

@@ -9,6 +9,7 @@ rows not done are fetched again: at most the requests in flight are fetched twic
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -76,12 +77,18 @@ def mark_done(
 ) -> None:
     """Mark URLs done, each with the lease token it was fetched under (None: not leased).
     Fenced: a row another worker has leased since stays that worker's (archiver/catalog/
-    leases.py); the capture committed with this call is kept either way."""
-    conn.executemany(
-        "UPDATE frontier SET done = 1, lease_token = NULL, lease_until = NULL"
-        " WHERE job_id = ? AND url = ? AND (lease_token IS NULL OR lease_token = ?)",
-        sorted(((job_id, url, token) for url, token in done), key=lambda row: row[1]),
-    )
+    leases.py); the capture committed with this call is kept either way. One statement
+    per lease token (a batch holds a few), not one per URL."""
+    by_token: dict[str | None, list[str]] = {}
+    for url, token in done:
+        by_token.setdefault(token, []).append(url)
+    for token, urls in sorted(by_token.items(), key=lambda item: item[0] or ""):
+        fence = "lease_token IS NULL" if token is None else "(lease_token IS NULL OR lease_token = ?)"
+        conn.execute(
+            "UPDATE frontier SET done = 1, lease_token = NULL, lease_until = NULL"
+            f" WHERE job_id = ? AND url IN (SELECT value FROM json_each(?)) AND {fence}",
+            (job_id, json.dumps(sorted(urls)), *([] if token is None else [token])),
+        )
 
 
 def pending(catalog: Catalog, job_id: int) -> Iterator[FrontierEntry]:

@@ -20,6 +20,7 @@ claim holds the database's write lock (``BEGIN IMMEDIATE``) for its few statemen
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -205,13 +206,15 @@ def _lease_urls(
             expired.append(Expired(row["url"], row["attempts"], reason))
         else:
             take.append(row)
-    conn.executemany(
-        clock_sql(
-            catalog,
-            "UPDATE frontier SET lease_token = ?, lease_until = {now} + ?, worker = ? WHERE id = ?",
-        ),
-        [(token, seconds, worker, row["id"]) for row in take],
-    )
+    if take:
+        conn.execute(
+            clock_sql(
+                catalog,
+                "UPDATE frontier SET lease_token = ?, lease_until = {now} + ?, worker = ?"
+                " WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))",
+            ),
+            (token, seconds, worker, json.dumps([row["id"] for row in take])),
+        )
     return tuple(
         FrontierEntry(
             row["url"],
@@ -249,10 +252,10 @@ def fetching(catalog: Catalog, job_id: int, token: str, urls: Sequence[str]) -> 
     while fetching it ``max_attempts`` times is failed; one only waiting in a dead
     worker's lease is not)."""
     with catalog.transaction() as conn:
-        conn.executemany(
-            "UPDATE frontier SET attempts = attempts + 1"
-            " WHERE job_id = ? AND url = ? AND lease_token = ?",
-            [(job_id, url, token) for url in urls],
+        conn.execute(
+            "UPDATE frontier SET attempts = attempts + 1 WHERE job_id = ? AND lease_token = ?"
+            " AND url IN (SELECT value FROM json_each(?))",
+            (job_id, token, json.dumps(sorted(urls))),
         )
 
 

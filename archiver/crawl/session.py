@@ -111,8 +111,12 @@ class ArchiveSession:
         self.vantage_of_host: dict[str, str] = {}
         from twisted.internet import reactor
 
-        # fsync on its own thread; the rows are committed on this one when it is done.
+        # fsync on its own thread; the rows are committed on this one when it is done,
+        # or on PostgreSQL by that thread on a connection of its own (its round trips
+        # would hold up the crawl here).
         self.recorder.rows.syncer = Syncer(reactor.callFromThread)
+        if self.catalog.dialect == "postgresql":
+            self.recorder.rows.thread_catalog = open_catalog(home.catalog_location)
         self.recorder.rows.on_error = self.stop_unwritable
         # Records compressed and written on a thread of their own (the largest part of
         # recording a page), each capture's row queued back here once they are.
@@ -400,6 +404,7 @@ class ArchiveSession:
         if self.fatal or self.shared is None:
             return
         try:
+            self.recorder.rows.settle()  # its renewal touches the rows of the batch in flight
             self.shared.heartbeat()
         except DATABASE_ERRORS as exc:  # the catalog unreachable: leases run out on their own
             logger.warning("could not renew leases: %s", exc)

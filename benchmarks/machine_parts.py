@@ -59,6 +59,24 @@ class Postgres:
             with psycopg.connect(self.admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds the cluster has used so far: the postmaster, its live processes
+        (backends, background writers) and those that ended (reaped by it)."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        leader = int((self.data / "postmaster.pid").read_text().split()[0])
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # ended meanwhile: its time is in the leader's children's time
+            pid, ppid = int(stat.parent.name), int(fields[1])
+            if pid == leader:  # utime, stime, and the children's it waited for
+                total += sum(int(value) for value in fields[11:15])
+            elif ppid == leader:
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
+
     def stop(self) -> None:
         subprocess.run([*self.run_as, self.bin / "pg_ctl", "-D", self.data, "-m", "immediate",
                         "stop"], capture_output=True)  # fmt: skip

@@ -33,7 +33,7 @@ URLs are the captures the job recorded (robots.txt fetches included). Beside URL
 (over the wall time) it prints, for reading where the time goes: the crawling time (the
 first crawl's start to the last one's end, by Scrapy's stats in each home's Scrapy log: the
 wall time less process start-up and exit), the CPU time of the workers' processes per
-URL (PostgreSQL's own not counted), the URLs each worker fetched, and any worker crawl
+URL and the PostgreSQL cluster's CPU time per URL, the URLs each worker fetched, and any worker crawl
 that failed with the first error of its log (the job still finishes: the other workers
 take its URLs over, so a failure shows as a slow run), and the cores the whole machine
 kept busy over the run (from /proc/stat: 2.00 is all of both). Each ratio is given over
@@ -212,6 +212,7 @@ class Run:
     wall: float  # seconds from the workers' start to the last one's exit
     crawling: float  # seconds from the first crawl's start to the last one's end
     cpu: float  # CPU seconds of the workers' processes (PostgreSQL's own not counted)
+    database_cpu: float  # CPU seconds of the PostgreSQL cluster over the run
     busy: float  # CPU seconds the whole machine spent over the run (/proc/stat), all cores
     shares: list[int]  # URLs each worker's crawls fetched
     failures: list[str]  # why worker crawls failed ('archiver worker' carries on without them)
@@ -272,6 +273,7 @@ def run_config(config: Config, seeds: list[str], postgres: Postgres, work: Path)
             errors = [files.enter_context(open(run / f"worker-{n}.err", "w")) for n in
                       range(len(commands))]  # fmt: skip
             busy_before = machine_busy()
+            database_before = postgres.cpu_seconds()
             started = time.perf_counter()
             processes = [
                 subprocess.Popen(command, cwd=run, env=env, stdout=subprocess.DEVNULL, stderr=err)
@@ -281,6 +283,7 @@ def run_config(config: Config, seeds: list[str], postgres: Postgres, work: Path)
             ended = [os.wait4(process.pid, 0) for process in processes]
             wall = time.perf_counter() - started
             busy = machine_busy() - busy_before
+            database_cpu = postgres.cpu_seconds() - database_before
         codes = [os.waitstatus_to_exitcode(status) for _, status, _ in ended]
         cpu = sum(usage.ru_utime + usage.ru_stime for _, _, usage in ended)
         if any(codes):
@@ -296,7 +299,7 @@ def run_config(config: Config, seeds: list[str], postgres: Postgres, work: Path)
     shares = [w["fetched"] for w in crawls]
     failed = sum(w["state"] == "failed" for w in crawls)
     failures = (failure_reasons(run) + ["(no reason in the Scrapy logs)"] * failed)[:failed]
-    config.runs.append(Run(urls, wall, crawl_span(run), cpu, busy, shares, failures))
+    config.runs.append(Run(urls, wall, crawl_span(run), cpu, database_cpu, busy, shares, failures))
 
 
 STAMP = re.compile(r"'(start|finish)_time': datetime\.datetime\(([\d, ]+)")
@@ -413,7 +416,8 @@ def main() -> int:
                 r = config.runs[-1]
                 print(f"round {n + 1} {config.name:>17}: {r.urls:>5} URLs in {r.wall:6.2f} s"
                       f" = {r.speed:6.1f} URLs/s (crawling {r.crawling:.2f} s, CPU"
-                      f" {r.cpu:.2f} s, cores busy {r.busy / r.wall:.2f},"
+                      f" {r.cpu:.2f} s, PostgreSQL {r.database_cpu:.2f} s,"
+                      f" cores busy {r.busy / r.wall:.2f},"
                       f" URLs by worker {'/'.join(map(str, r.shares)) or '-'})",
                       flush=True)  # fmt: skip
                 for reason in r.failures:
@@ -433,15 +437,16 @@ def main() -> int:
 def report(chosen: list[Config], scaling: float) -> None:
     print()
     print("| configuration | catalog | workers | URLs | wall s | URLs/s | crawling s |"
-          " CPU ms/URL | cores busy | every run's URLs/s |"
+          " CPU ms/URL | PostgreSQL CPU ms/URL | cores busy | every run's URLs/s |"
           " worker crawls failed, all runs |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for c in chosen:
         r = c.best
         every = ", ".join(f"{run.speed:.1f}" for run in c.runs)
         workers = str(c.workers) if c.workers else "plain crawl"
         print(f"| {c.name} | {c.catalog} | {workers} | {r.urls} | {r.wall:.2f} | {r.speed:.1f} |"
-              f" {r.crawling:.2f} | {1000 * r.cpu / r.urls:.1f} | {r.busy / r.wall:.2f} | {every} |"
+              f" {r.crawling:.2f} | {1000 * r.cpu / r.urls:.2f} | {1000 * r.database_cpu / r.urls:.2f} |"
+              f" {r.busy / r.wall:.2f} | {every} |"
               f" {sum(len(run.failures) for run in c.runs)} |")  # fmt: skip
     best = {c.name: c.best for c in chosen}
 

@@ -41,6 +41,17 @@ def test_capture_ids_are_readable_and_unambiguous():
     assert not set("0O1IL2Z5S8BUV") & set(ALPHABET)
 
 
+def test_capture_ids_use_every_character_evenly_at_every_position():
+    from collections import Counter
+
+    ids = [new_capture_id().replace("-", "") for _ in range(23_000)]
+    for position in range(8):
+        counts = Counter(cid[position] for cid in ids)
+        assert set(counts) == set(ALPHABET)
+        # 1,000 expected each, a standard deviation of ~31: 200 off is over 6 of them.
+        assert all(800 < n < 1200 for n in counts.values()), (position, counts)
+
+
 @pytest.mark.parametrize("typed", ["k7qd-3xma", "K7QD3XMA", " k7qd3xma ", "K7QD-3XMA"])
 def test_capture_ids_accept_any_case_and_dash(typed):
     assert parse_capture_id(typed) == "K7QD-3XMA"
@@ -101,3 +112,29 @@ def test_a_migration_description_with_an_apostrophe_applies(tmp_path, monkeypatc
     catalog = db.open_catalog(tmp_path / "catalog.sqlite")
     row = catalog.conn.execute("SELECT description FROM schema_migrations WHERE version = 99")
     assert row.fetchone()[0] == "a job's table: it's quoted"
+
+
+def test_frontier_entries_go_in_at_once_in_url_order_and_a_known_url_is_skipped(tmp_path):
+    # One statement for all of a batch's entries on PostgreSQL (archiver/catalog/bulk.py),
+    # a row at a time on SQLite: the same rows either way.
+    from archiver.catalog import frontier
+    from archiver.catalog.frontier import FrontierEntry
+    from archiver.catalog.jobs import create_job
+    from archiver.home import ArchiveHome
+
+    catalog = open_catalog(ArchiveHome(tmp_path).catalog_location)  # SQLite, or PostgreSQL
+    job = create_job(catalog, "j", {}, [])
+    first = FrontierEntry("https://b.example/1", None, "page", 0, None, path="")
+    with catalog.transaction() as conn:
+        frontier.add_entries(conn, job.id, [first])
+    found = [
+        FrontierEntry("https://c.example/x", None, "requisite", 2, "https://b.example/1",
+                      embeds=1, redirects=0, path="LE"),
+        FrontierEntry("https://b.example/1", None, "page", 5, "elsewhere", path="L"),  # known
+        FrontierEntry("https://a.example/y", None, "page", 1, None, path=None),
+    ]  # fmt: skip
+    with catalog.transaction() as conn:
+        frontier.add_entries(conn, job.id, found)
+    assert list(frontier.pending(catalog, job.id)) == [first, found[2], found[0]]
+    hosts = {row[0] for row in catalog.conn.execute("SELECT host FROM crawl_hosts")}
+    assert hosts == {"a.example", "b.example", "c.example"}

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, fields
 from operator import attrgetter
 
 from archiver.capture_ids import new_capture_id, parse_capture_id
+from archiver.catalog.bulk import json_insert, rows_json
 from archiver.catalog.capturetls import TLS_JSON, TlsRow
 from archiver.catalog.db import Catalog
 from archiver.errors import NotFound
@@ -173,7 +174,7 @@ def insert_captures(conn: sqlite3.Connection, rows: Sequence[CaptureRow]) -> lis
     PostgreSQL's transaction."""
     ids = [""] * len(rows)
     todo = list(range(len(rows)))
-    insert = _insert_columns if getattr(conn, "dialect", "sqlite") == "postgresql" else _insert_rows
+    insert = _insert_json if getattr(conn, "dialect", "sqlite") == "postgresql" else _insert_rows
     while todo:
         drawn = {index: new_capture_id() for index in todo}
         if len(set(drawn.values())) < len(drawn):  # the same id drawn twice: draw again
@@ -210,30 +211,26 @@ def _insert_rows(conn: sqlite3.Connection, rows: list[tuple[str, CaptureRow]]) -
     return inserted
 
 
-def _array_types() -> list[str]:
-    """Each column's PostgreSQL array type, from CaptureRow's annotations."""
+def _column_kinds() -> list[tuple[str, str]]:
+    """Each column with its PostgreSQL type, from CaptureRow's annotations."""
     hints = typing.get_type_hints(CaptureRow)
-    return ["bigint[]" if int in (hints[name], *typing.get_args(hints[name])) else "text[]"
+    return [(name, "bigint" if int in (hints[name], *typing.get_args(hints[name])) else "text")
             for name in _ROW_FIELDS]  # fmt: skip
 
 
-# PostgreSQL: all the rows in one statement, a parameter a column (an array of the rows'
-# values). Its text and its 42 parameters are the same for any number of rows, so
-# psycopg parses it once and PostgreSQL prepares it once; a statement with a parameter
-# a value (41 a row) was parsed again by psycopg at every call, and cost the crawl's
-# thread three times the CPU.
-_INSERT_COLUMNS = (
-    f"INSERT INTO captures ({_COLUMNS})"
-    f" SELECT * FROM unnest({', '.join(f'?::{t}' for t in ['text[]', *_array_types()])})"
-    " ON CONFLICT (id) DO NOTHING RETURNING id"
+# PostgreSQL: all the rows in one statement with one parameter (archiver/catalog/bulk.py).
+# A statement with a parameter a value (41 a row) was parsed again by psycopg at every
+# call, and cost the crawl's thread three times the CPU.
+_INSERT_JSON = (
+    json_insert("captures", [("id", "text"), *_column_kinds()])
+    + " ON CONFLICT (id) DO NOTHING RETURNING id"
 )
 
 
-def _insert_columns(conn: sqlite3.Connection, rows: list[tuple[str, CaptureRow]]) -> set[str]:
+def _insert_json(conn: sqlite3.Connection, rows: list[tuple[str, CaptureRow]]) -> set[str]:
     """PostgreSQL: every row in one statement; returns the ids inserted."""
-    columns = zip(*(_ROW_VALUES(row) for _, row in rows))
-    params = [[capture_id for capture_id, _ in rows], *map(list, columns)]
-    return {found[0] for found in conn.execute(_INSERT_COLUMNS, params).fetchall()}
+    values = rows_json([(capture_id, *_ROW_VALUES(row)) for capture_id, row in rows])
+    return {found[0] for found in conn.execute(_INSERT_JSON, (values,)).fetchall()}
 
 
 def _from_row(row: sqlite3.Row) -> Capture:

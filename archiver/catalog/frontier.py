@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from archiver.catalog.bulk import insert_many
 from archiver.catalog.db import Catalog
 
 
@@ -48,9 +49,15 @@ def host_of(url: str) -> str:
 
 
 def add_hosts(conn: Any, hosts: Iterable[str]) -> None:
-    conn.executemany(
-        "INSERT OR IGNORE INTO crawl_hosts (host) VALUES (?)", [(h,) for h in sorted(set(hosts))]
-    )
+    insert_many(conn, "crawl_hosts", [("host", "text")], [(h,) for h in sorted(set(hosts))],
+                ignore=True)  # fmt: skip
+
+
+_ENTRY_COLUMNS = [
+    ("job_id", "bigint"), ("url", "text"), ("seed_id", "bigint"), ("kind", "text"),
+    ("hops", "bigint"), ("via", "text"), ("embeds", "bigint"), ("redirects", "bigint"),
+    ("hop_path", "text"), ("host", "text"),
+]  # fmt: skip
 
 
 def add_entries(conn: sqlite3.Connection, job_id: int, entries: Iterable[FrontierEntry]) -> None:
@@ -63,12 +70,7 @@ def add_entries(conn: sqlite3.Connection, job_id: int, entries: Iterable[Frontie
     )  # fmt: skip
     if not rows:
         return
-    conn.executemany(
-        "INSERT OR IGNORE INTO frontier"
-        " (job_id, url, seed_id, kind, hops, via, embeds, redirects, hop_path, host)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    insert_many(conn, "frontier", _ENTRY_COLUMNS, rows, ignore=True)
     add_hosts(conn, {row[-1] for row in rows})
 
 
@@ -130,15 +132,18 @@ class Rejection:
     rule: str  # the regex that matched, or the setting and its value
 
 
+_REJECTION_COLUMNS = [
+    ("job_id", "bigint"), ("url", "text"), ("seed_id", "bigint"), ("via", "text"),
+    ("reason", "text"), ("rule", "text"),
+]  # fmt: skip
+
+
 def add_rejections(conn: sqlite3.Connection, job_id: int, rejected: Iterable[Rejection]) -> None:
-    conn.executemany(
-        "INSERT OR IGNORE INTO rejected (job_id, url, seed_id, via, reason, rule)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        sorted(
-            ((job_id, r.url, r.seed_id, r.via, r.reason, r.rule) for r in rejected),
-            key=lambda row: row[1],
-        ),
+    rows = sorted(
+        ((job_id, r.url, r.seed_id, r.via, r.reason, r.rule) for r in rejected),
+        key=lambda row: row[1],
     )
+    insert_many(conn, "rejected", _REJECTION_COLUMNS, rows, ignore=True)
 
 
 def rejected_urls(catalog: Catalog, job_id: int) -> set[str]:

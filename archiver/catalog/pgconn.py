@@ -31,7 +31,10 @@ _WRITES = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _BEGINS = re.compile(r"\s*BEGIN\b", re.IGNORECASE)
-_INSERT_INTO = re.compile(r"\s*INSERT\s+(?:OR\s+IGNORE\s+)?INTO\s+(\w+)", re.IGNORECASE)
+# An INSERT of given values (not of a query's rows), whose new id sqlite3 gives as lastrowid.
+_INSERT_INTO = re.compile(
+    r"\s*INSERT\s+(?:OR\s+IGNORE\s+)?INTO\s+(\w+)\s*(?:\([^)]*\))?\s*VALUES\b", re.IGNORECASE
+)
 
 
 def translate(sql: str, params: Sequence[Any]) -> str:

@@ -32,8 +32,8 @@ round; the best URLs/s of each is kept (other work on the machine only slows a r
 URLs are the captures the job recorded (robots.txt fetches included). Beside URLs/s
 (over the wall time) it prints, for reading where the time goes: the crawling time (the
 first crawl's start to the last one's end, by Scrapy's stats in each home's Scrapy log: the
-wall time less process start-up and exit), the CPU time of the workers' processes per
-URL and the PostgreSQL cluster's CPU time per URL, the URLs each worker fetched, and any worker crawl
+wall time less process start-up and exit), the CPU time per URL of the workers'
+processes and of the PostgreSQL cluster, the URLs each worker fetched, and any worker crawl
 that failed with the first error of its log (the job still finishes: the other workers
 take its URLs over, so a failure shows as a slow run), and the cores the whole machine
 kept busy over the run (from /proc/stat: 2.00 is all of both). Each ratio is given over
@@ -355,7 +355,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sites, one round")
     parser.add_argument("--rounds", type=int, help="runs of each configuration (default 2)")
-    parser.add_argument("--only", help="run the configurations whose name contains this (or any of several, comma-separated)")
+    parser.add_argument(
+        "--only",
+        help="run the configurations whose name contains this (or any of several, comma-separated)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the homes and their logs")
     parser.add_argument("--hosts", type=int, help="hosts of the latency site (default 32)")
     parser.add_argument("--host-pages", type=int, help="pages per host there (default 60)")
@@ -445,7 +448,8 @@ def report(chosen: list[Config], scaling: float) -> None:
         every = ", ".join(f"{run.speed:.1f}" for run in c.runs)
         workers = str(c.workers) if c.workers else "plain crawl"
         print(f"| {c.name} | {c.catalog} | {workers} | {r.urls} | {r.wall:.2f} | {r.speed:.1f} |"
-              f" {r.crawling:.2f} | {1000 * r.cpu / r.urls:.2f} | {1000 * r.database_cpu / r.urls:.2f} |"
+              f" {r.crawling:.2f} | {1000 * r.cpu / r.urls:.2f}"
+              f" | {1000 * r.database_cpu / r.urls:.2f} |"
               f" {r.busy / r.wall:.2f} | {every} |"
               f" {sum(len(run.failures) for run in c.runs)} |")  # fmt: skip
     best = {c.name: c.best for c in chosen}

@@ -25,10 +25,12 @@ def test_statements_in_postgresqls_spelling():
         "SELECT value FROM json_array_elements_text(?::json) AS value"
     )
     # A list to match: an array PostgreSQL's planner looks up in an index.
-    assert dialect.statement("UPDATE f SET d = 1 WHERE url IN (SELECT value FROM json_each(?))") == (
+    by_url = "UPDATE f SET d = 1 WHERE url IN (SELECT value FROM json_each(?))"
+    assert dialect.statement(by_url) == (
         "UPDATE f SET d = 1 WHERE url = ANY(ARRAY(SELECT json_array_elements_text(?::json)))"
     )
-    assert dialect.statement("DELETE FROM f WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))") == (
+    by_id = "DELETE FROM f WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))"
+    assert dialect.statement(by_id) == (
         "DELETE FROM f WHERE id = ANY(ARRAY(SELECT json_array_elements_text(?::json)::bigint))"
     )
     assert dialect.statement("SELECT json_group_array(json_object('k', r.k)) FROM r") == (

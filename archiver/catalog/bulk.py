@@ -6,7 +6,9 @@ crawl's batches (hundreds of frontier entries a commit) that is most of the comm
 CPU. On PostgreSQL the rows go instead as one JSON array of arrays (``json.dumps``, in
 C), unpacked by the server: one statement with one parameter, whose text is the same for
 any number of rows, so psycopg parses it once and PostgreSQL prepares it once. (Arrays
-a column, through ``unnest``, cost psycopg a regular expression per value.)
+a column, through ``unnest``, cost psycopg a regular expression per value.) The array
+is read as ``jsonb``, parsed once: ``->>`` on ``json`` parses a row's text again for
+every column (a capture row took 0.16 ms of the server's time, now 0.06).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ Columns = Sequence[tuple[str, str]]
 
 
 def json_insert(table: str, columns: Columns) -> str:
-    """PostgreSQL: ``INSERT INTO table (…) SELECT … FROM json_array_elements(?::json)``,
+    """PostgreSQL: ``INSERT INTO table (…) SELECT … FROM jsonb_array_elements(?::jsonb)``,
     the one parameter a JSON array of the rows, each an array in the order of
     ``columns``."""
     names = ", ".join(name for name, _ in columns)
@@ -28,7 +30,8 @@ def json_insert(table: str, columns: Columns) -> str:
         f"(r->>{n})::{kind}" if kind != "text" else f"r->>{n}"
         for n, (_, kind) in enumerate(columns)
     )
-    return f"INSERT INTO {table} ({names}) SELECT {values} FROM json_array_elements(?::json) AS r"
+    rows = "jsonb_array_elements(?::jsonb) AS r"
+    return f"INSERT INTO {table} ({names}) SELECT {values} FROM {rows}"
 
 
 def rows_json(rows: Sequence[Sequence[Any]]) -> str:

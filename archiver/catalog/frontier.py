@@ -85,7 +85,9 @@ def mark_done(
     for url, token in done:
         by_token.setdefault(token, []).append(url)
     for token, urls in sorted(by_token.items(), key=lambda item: item[0] or ""):
-        fence = "lease_token IS NULL" if token is None else "(lease_token IS NULL OR lease_token = ?)"
+        fence = (
+            "lease_token IS NULL" if token is None else "(lease_token IS NULL OR lease_token = ?)"
+        )
         conn.execute(
             "UPDATE frontier SET done = 1, lease_token = NULL, lease_until = NULL"
             f" WHERE job_id = ? AND url IN (SELECT value FROM json_each(?)) AND {fence}",

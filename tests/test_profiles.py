@@ -411,6 +411,8 @@ def test_crawl_as_a_profile(tmp_path, site):
     assert seed["profile"] is None  # --as is the crawl's, not the seed's
     [row] = catalog_rows(home, "SELECT profile FROM captures WHERE url = ?", (site.a + "/",))
     assert row["profile"] == "alice"
+    shown = json.loads(ok(archiver(home, "jobs", "show", "as", "--json")).stdout)
+    assert shown["command"] == f"archiver crawl {site.a}/ --job as --profile test --as alice"
 
 
 def test_a_crawl_refuses_cookies_others_can_read_or_that_are_missing(tmp_path, site):

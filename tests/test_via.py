@@ -48,13 +48,17 @@ def test_an_http_proxy_with_a_password_records_what_the_origin_received(
     add_http_vantage(home, http_proxy)
     try:
         result = crawl(
-            home, origin.url + "page", secure.url + "secure", "--via", "hk-1",
+            home, origin.url + "page", secure.url + "secure", "--via", "hk-1", "--job", "hk",
             "-s", f"ARCHIVER_TLS_CA_FILE={pki.ca_file}",
             env={"ARCHIVER_EGRESS_PROBE_URL": origin.url + "ip"},
         )  # fmt: skip
     finally:
         secure.close()
     assert result.returncode == 0, result.stderr
+    shown = json.loads(ok(run_cli(home, "jobs", "show", "hk", "--json")).stdout)
+    assert shown["command"] == (
+        f"archiver crawl {origin.url}page {secure.url}secure --job hk --profile test --via hk-1"
+    )
 
     # The origins saw the proxy's address, origin-form requests, and no proxy header.
     seen = origin.log + secure.log

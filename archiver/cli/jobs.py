@@ -5,6 +5,7 @@ did not finish."""
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 
 import click
@@ -167,6 +168,17 @@ def jobs_list(obj, as_json: bool = False, limit: int = LIMIT) -> None:  # type: 
         )
 
 
+def _command(selection: Selection, job_name: str, settings: dict, default_store: str) -> str:
+    """The crawl command that made the job, with the vantage point it went through
+    (``--via``) and the login profile it was signed in as (``--as``)."""
+    command = selection.command(job_name, default_store)
+    overrides = settings.get("overrides") or {}
+    for option, key in (("--via", "ARCHIVER_VIA"), ("--as", "ARCHIVER_SIGNED_IN_AS")):
+        if overrides.get(key):
+            command += " " + shlex.join([option, str(overrides[key])])
+    return command
+
+
 @jobs.command(name="show")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="The job and its counts as JSON.")
@@ -189,7 +201,7 @@ def jobs_show(obj, name, as_json) -> None:  # type: ignore[no-untyped-def]
     row = _row(catalog, obj.home, state)
     selection = Selection.from_json(job.settings.get("selection"))
     default_store = store_uri(None, obj.home.warcs_dir)
-    command = selection.command(job.name, default_store) if selection else None
+    command = _command(selection, job.name, job.settings, default_store) if selection else None
     if as_json:
         click.echo(
             json.dumps(

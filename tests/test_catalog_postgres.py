@@ -165,3 +165,21 @@ def test_run_due_on_two_machines_captures_each_seed_once(tmp_path, postgres_url)
     rows = catalog.conn.execute("SELECT COUNT(*) FROM captures WHERE seed_id IS NOT NULL")
     assert rows.fetchone()[0] == 3
     catalog.close()
+
+
+def test_a_commit_that_fails_ends_the_transaction(postgres_url):
+    # A COMMIT refused (here a deferred unique check) rolls the transaction back on the
+    # server; the connection must know it, or the next transaction would run a statement
+    # at a time, each committed on its own.
+    import psycopg
+
+    catalog = open_catalog(postgres_url)
+    catalog.conn.raw.execute("CREATE TABLE t (a int UNIQUE DEFERRABLE INITIALLY DEFERRED)")
+    with pytest.raises(psycopg.errors.UniqueViolation), catalog.transaction() as conn:
+        conn.execute("INSERT INTO t (a) VALUES (1)")
+        conn.execute("INSERT INTO t (a) VALUES (1)")  # refused only at COMMIT
+    assert not catalog.conn.in_transaction
+    with pytest.raises(RuntimeError), catalog.transaction() as conn:
+        conn.execute("INSERT INTO t (a) VALUES (2)")
+        raise RuntimeError("a step after the insert fails: the insert is rolled back")
+    assert catalog.conn.execute("SELECT a FROM t").fetchall() == []

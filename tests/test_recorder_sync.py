@@ -170,17 +170,46 @@ def test_on_postgresql_the_fsync_thread_commits_the_rows(tmp_path, postgres_url)
     made.close()
 
 
-def test_on_postgresql_a_commit_that_failed_on_the_thread_is_made_by_sync(tmp_path, postgres_url):
+def test_on_postgresql_a_commit_that_failed_on_the_thread_is_never_made_twice(
+    tmp_path, postgres_url
+):
+    # The connection is lost during COMMIT: the database committed the batch, the thread
+    # was told it failed. A barrier (a WARC file rolled over, a host released) must not
+    # insert the batch again on the crawl's connection: it raises the error instead, and
+    # the crawl stops as it does when the catalog cannot be written.
+    import psycopg
+    import pytest
+
+    made, catalog, calls = on_postgres(tmp_path, postgres_url)
+    conn = made.rows.thread_catalog.conn
+    commit = conn.commit
+
+    def committed_then_lost() -> None:
+        commit()
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    conn.commit = committed_then_lost
+    fail(made, "http://a.example/1")
+    with pytest.raises(psycopg.OperationalError, match="closed the connection"):
+        made.sync()
+    assert rows(catalog) == ["http://a.example/1"]  # once
+    errors: list[Exception] = []
+    made.rows.on_error = errors.append
+    function, args = calls.get(timeout=30)
+    function(*args)  # the thread's callback, after the barrier: nothing more to do
+    assert errors == [] and rows(catalog) == ["http://a.example/1"]
+    made.rows.syncer.close()
+
+
+def test_on_postgresql_a_commit_that_failed_on_the_thread_stops_the_crawl(tmp_path, postgres_url):
     made, catalog, calls = on_postgres(tmp_path, postgres_url)
     made.rows.thread_catalog.close()  # its connection is gone: the commit there fails
     errors: list[Exception] = []
     made.rows.on_error = errors.append
     fail(made, "http://a.example/1")
-    made.sync()  # waits for the thread, then commits here what it could not
-    assert rows(catalog) == ["http://a.example/1"] and made.captures_committed == 1
     function, args = calls.get(timeout=30)
-    function(*args)  # the thread's error arrives after sync: nothing to do
-    assert errors == [] and rows(catalog) == ["http://a.example/1"]
+    function(*args)
+    assert len(errors) == 1 and rows(catalog) == [] and made.captures_committed == 0
     made.rows.syncer.close()
 
 

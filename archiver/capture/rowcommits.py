@@ -51,6 +51,9 @@ class _InFlight:
     batch: _Batch
     over: threading.Event  # set when the fsync thread is done with it
     committed: bool = False  # by the fsync thread, on its own connection
+    # Why its commit there failed. The database may have committed it all the same (a
+    # connection lost during COMMIT), so it is never inserted again on this thread.
+    error: BaseException | None = None
 
 
 class RowCommits:
@@ -172,7 +175,11 @@ class RowCommits:
     def _commit_on_thread(self, inflight: _InFlight) -> None:
         """On the fsync thread, its bytes on disk: commit the batch on its connection."""
         assert self.thread_catalog is not None
-        self._insert_rows(self.thread_catalog, inflight.batch)
+        try:
+            self._insert_rows(self.thread_catalog, inflight.batch)
+        except BaseException as exc:
+            inflight.error = exc
+            raise
         inflight.committed = True
 
     def _synced(self, token: int, error: BaseException | None) -> None:
@@ -207,9 +214,12 @@ class RowCommits:
             inflight, self._inflight = self._inflight, None
             if self.thread_catalog is not None:
                 inflight.over.wait()  # its commit on the fsync thread
+            if inflight.error is not None:
+                # Failed there, maybe after the database committed it: not made twice.
+                raise inflight.error
             if inflight.committed:
                 self._committed(inflight.batch)
-            else:  # not tried there (SQLite), or it failed there: its bytes are on disk now
+            else:  # not tried there (SQLite, or its fsync failed): its bytes are on disk now
                 self._insert(inflight.batch)
         self._more = False
         if self._queued():

@@ -63,10 +63,11 @@ class Syncer:
             finally:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-            if error is None and then is not None:
-                try:
+            try:
+                if error is None and then is not None:
                     then()
-                except Exception as exc:  # handed to the loop, as an fsync's error is
-                    error = exc
-            over.set()
+            except Exception as exc:  # handed to the loop, as an fsync's error is
+                error = exc
+            finally:
+                over.set()  # whoever waits for this batch never waits for ever
             self._call_in_loop(done, error)

@@ -178,13 +178,13 @@ class PgConnection:
 
     def commit(self) -> None:
         if self._open:
+            self._open = False  # a COMMIT that fails ends the transaction too (rolled back)
             self.raw.execute("COMMIT")
-            self._open = False
 
     def rollback(self) -> None:
         if self._open:
-            self.raw.execute("ROLLBACK")
             self._open = False
+            self.raw.execute("ROLLBACK")
 
     def __enter__(self) -> PgConnection:
         return self

@@ -17,6 +17,7 @@ Times stay ISO 8601 text, as in SQLite, so both engines sort and compare them al
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -40,8 +41,14 @@ _INSERT_INTO = re.compile(
 def translate(sql: str, params: Sequence[Any]) -> str:
     """A catalog statement for psycopg: PostgreSQL's spelling, and sqlite3's qmark style
     turned into psycopg's format style (psycopg reads ``%`` only when given parameters)."""
+    return _translated(sql, bool(params))
+
+
+@functools.lru_cache(maxsize=1024)
+def _translated(sql: str, with_params: bool) -> str:
+    """Once per statement text: a crawl runs the same few statements for every batch."""
     sql = dialect.statement(sql)
-    return sql.replace("%", "%%").replace("?", "%s") if params else sql
+    return sql.replace("%", "%%").replace("?", "%s") if with_params else sql
 
 
 def _identity_tables() -> frozenset[str]:
